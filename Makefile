@@ -1,0 +1,60 @@
+# Two commands matter: `make run` (the site with demo data, no services needed) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck pytest bench services system-deps clean help
+
+help:
+	@echo "make run    - install, migrate a SQLite database, load demo data, start site + worker + beat"
+	@echo "make test   - install dev tools, check MariaDB and Redis, run ruff, mypy and the whole pytest suite"
+	@echo "make bench  - run the benchmarks (needs MariaDB and Redis) and print results"
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python requirements.txt
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.run-installed
+
+run: system-deps $(VENV)/.run-installed
+	@mkdir -p var
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py collectstatic --noinput -v 0
+	HOST=$(HOST) PORT=$(PORT) bash scripts/run-local.sh
+
+services:
+	@bash scripts/ensure-services.sh
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy .
+
+pytest: $(VENV)/.dev-installed services
+	$(BIN)/python -m pytest -n 2 -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m e2e $(PYTEST_ARGS)
+
+test: system-deps $(VENV)/.dev-installed services lint typecheck pytest
+
+bench: system-deps $(VENV)/.dev-installed services
+	$(BIN)/python -m tests.load.run_all
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache

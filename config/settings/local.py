@@ -1,0 +1,18 @@
+"""`make run`: SQLite, in-memory channel layer, filesystem broker, console email, local files, vendor sandboxes."""
+
+import os
+
+os.environ.setdefault("LOG_JSON", "false")
+os.environ.setdefault("DEBUG", "true")
+
+from .base import *  # noqa: E402,F403
+from .base import BASE_DIR, env  # noqa: E402
+
+DEBUG = env.bool("DEBUG", default=True)
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "var" / "db.sqlite3",
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+    }
+}

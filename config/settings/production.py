@@ -1,0 +1,22 @@
+"""Production: every secret and endpoint must come from the environment; nothing has a default."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env, mysql_options
+
+DEBUG = False
+SECRET_KEY = env("SECRET_KEY")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+DATABASES["default"] = mysql_options(env.db("DATABASE_URL"))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+REDIS_URL = env("REDIS_URL")
+if not ALLOWED_HOSTS:
+    raise RuntimeError("ALLOWED_HOSTS must name at least one host in production")
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="anymail.backends.sendgrid.EmailBackend")
+METRICS_PUBLIC = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
+SECURE_CONTENT_TYPE_NOSNIFF = True

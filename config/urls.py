@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+admin.site.site_header = "North Star Auto Auctions — staff console"
+admin.site.site_title = "North Star staff"
+admin.site.index_title = "Operations"
+
+api_patterns: list[URLPattern | URLResolver] = [
+    path("health", core_views.health, name="api-health"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("accounts.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("vehicles.api_urls")),
+    path("", include("auctions.api_urls")),
+    path("", include("offers.api_urls")),
+    path("", include("orders.api_urls")),
+    path("", include("fulfillment.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
+    path("", include("vehicles.urls")),
+    path("", include("auctions.urls")),
+    path("", include("offers.urls")),
+    path("", include("orders.urls")),
+    path("", include("fulfillment.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -1,0 +1,35 @@
+"""Load demo data once: each app contributes through `<app>/demo.py: seed(stdout)`, lowest layer first."""
+
+import importlib
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts.models import User
+
+DEMO_APPS = ["accounts", "notifications", "vehicles", "auctions", "offers", "orders", "fulfillment"]
+MARKER_EMAIL = "staff@demo.test"
+
+
+class Command(BaseCommand):
+    help = "Create demo users, vehicles and live auctions (once; --force to add them again)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="seed even if demo data exists")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if User.objects.filter(email=MARKER_EMAIL).exists() and not options["force"]:
+            self.stdout.write("Demo data already loaded.")
+            return
+        for app in DEMO_APPS:
+            if app not in settings.INSTALLED_APPS:
+                continue
+            try:
+                module = importlib.import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            module.seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,1 @@
+"""JSON API endpoints of the notifications domain."""

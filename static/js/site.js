@@ -1,0 +1,25 @@
+// Server clock offset, shared by every countdown: serverNow() = Date.now() + offset.
+(function () {
+  "use strict";
+  const site = (window.site = window.site || {});
+  site.clockOffsetMs = 0;
+  site.serverNow = function () { return Date.now() + site.clockOffsetMs; };
+  site.learnServerTime = function (isoTime, sentAtMs) {
+    // Assume the server stamped the time halfway through the round trip.
+    const receivedAt = Date.now();
+    const midpoint = sentAtMs ? (sentAtMs + receivedAt) / 2 : receivedAt;
+    site.clockOffsetMs = Date.parse(isoTime) - midpoint;
+  };
+  site.wsUrl = function (path) {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + window.location.host + path;
+  };
+  site.formatRemaining = function (ms) {
+    if (ms <= 0) return "Ended";
+    const s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60), sec = s % 60;
+    if (d > 0) return d + "d " + h + "h " + m + "m";
+    if (h > 0) return h + "h " + m + "m " + sec + "s";
+    return m + "m " + String(sec).padStart(2, "0") + "s";
+  };
+})();
