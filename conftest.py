@@ -6,6 +6,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 pytest_plugins = [
     "tests.fixtures.core",
+    "tests.fixtures.accounts",
+    "tests.fixtures.vehicles",
     "tests.fixtures.live_server",
     "tests.fixtures.browser",
 ]

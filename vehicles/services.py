@@ -29,3 +29,46 @@ def vehicle_listing_snapshot_update(
             bid_count=bid_count,
         )
     )
+
+
+def _vehicle_transition(*, vehicle: Vehicle, to_status: str, actor: object | None = None, message: str = "") -> Vehicle:
+    """Change status and write the event row. Precondition: the caller holds a transaction."""
+    from vehicles.models import VehicleEvent
+
+    from_status = vehicle.status
+    vehicle.status = to_status
+    vehicle.save(update_fields=["status", "updated_at"])
+    VehicleEvent.objects.create(
+        vehicle=vehicle, actor=actor, from_status=from_status, to_status=to_status, message=message
+    )
+    return vehicle
+
+
+def vehicle_mark_listed(*, vehicle_id: int, actor: object | None = None) -> Vehicle:
+    """An auction was scheduled for this approved vehicle. Runs inside the caller's transaction."""
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
+    if vehicle.status == Vehicle.Status.LISTED:
+        return vehicle
+    if vehicle.status != Vehicle.Status.APPROVED:
+        from core.errors import Conflict
+
+        raise Conflict(f"Only an approved vehicle can be listed; this one is {vehicle.get_status_display().lower()}.")
+    return _vehicle_transition(
+        vehicle=vehicle, to_status=Vehicle.Status.LISTED, actor=actor, message="Auction scheduled"
+    )
+
+
+def vehicle_mark_unlisted(*, vehicle_id: int, actor: object | None = None, message: str = "") -> Vehicle:
+    """The auction ended unsold or was cancelled: the vehicle is approved again and may be relisted."""
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
+    if vehicle.status != Vehicle.Status.LISTED:
+        return vehicle
+    return _vehicle_transition(vehicle=vehicle, to_status=Vehicle.Status.APPROVED, actor=actor, message=message)
+
+
+def vehicle_mark_sold(*, vehicle_id: int, actor: object | None = None, message: str = "") -> Vehicle:
+    """The vehicle was sold (auction, buy now or accepted offer). Runs inside the caller's transaction."""
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
+    if vehicle.status == Vehicle.Status.SOLD:
+        return vehicle
+    return _vehicle_transition(vehicle=vehicle, to_status=Vehicle.Status.SOLD, actor=actor, message=message)
