@@ -50,7 +50,7 @@ def test_group_message_reaches_websocket_client_through_redis():
 def test_celery_task_runs_on_a_real_worker_over_redis(tmp_path, monkeypatch):
     """Starts a worker process on the Redis broker and waits for its result."""
     assert celery_app.conf.broker_url.startswith("redis://")
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-infra"
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from vehicles.models import Vehicle
 
@@ -31,7 +32,7 @@ def vehicle_listing_snapshot_update(
     )
 
 
-def _vehicle_transition(*, vehicle: Vehicle, to_status: str, actor: object | None = None, message: str = "") -> Vehicle:
+def _vehicle_transition(*, vehicle: Vehicle, to_status: str, actor: Any = None, message: str = "") -> Vehicle:
     """Change status and write the event row. Precondition: the caller holds a transaction."""
     from vehicles.models import VehicleEvent
 
@@ -44,7 +45,7 @@ def _vehicle_transition(*, vehicle: Vehicle, to_status: str, actor: object | Non
     return vehicle
 
 
-def vehicle_mark_listed(*, vehicle_id: int, actor: object | None = None) -> Vehicle:
+def vehicle_mark_listed(*, vehicle_id: int, actor: Any = None) -> Vehicle:
     """An auction was scheduled for this approved vehicle. Runs inside the caller's transaction."""
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
     if vehicle.status == Vehicle.Status.LISTED:
@@ -58,7 +59,7 @@ def vehicle_mark_listed(*, vehicle_id: int, actor: object | None = None) -> Vehi
     )
 
 
-def vehicle_mark_unlisted(*, vehicle_id: int, actor: object | None = None, message: str = "") -> Vehicle:
+def vehicle_mark_unlisted(*, vehicle_id: int, actor: Any = None, message: str = "") -> Vehicle:
     """The auction ended unsold or was cancelled: the vehicle is approved again and may be relisted."""
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
     if vehicle.status != Vehicle.Status.LISTED:
@@ -66,7 +67,7 @@ def vehicle_mark_unlisted(*, vehicle_id: int, actor: object | None = None, messa
     return _vehicle_transition(vehicle=vehicle, to_status=Vehicle.Status.APPROVED, actor=actor, message=message)
 
 
-def vehicle_mark_sold(*, vehicle_id: int, actor: object | None = None, message: str = "") -> Vehicle:
+def vehicle_mark_sold(*, vehicle_id: int, actor: Any = None, message: str = "") -> Vehicle:
     """The vehicle was sold (auction, buy now or accepted offer). Runs inside the caller's transaction."""
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle_id)
     if vehicle.status == Vehicle.Status.SOLD:
