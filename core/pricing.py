@@ -1,0 +1,70 @@
+"""What a buyer pays for a vehicle at a given price: one function for the bid form's preview,
+the order and the invoice, so the three always agree (BIDDING.md, "After the sale").
+
+CONTRACT: purchase_breakdown(*, price, buyer_state) -> PurchaseBreakdown
+"""
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from core.models import FeeSchedule, StateFee
+from core.money import ZERO, money
+
+DEFAULT_SCHEDULE = FeeSchedule(
+    buyer_fee_rate=Decimal("0.0500"),
+    buyer_fee_min=Decimal("250.00"),
+    buyer_fee_max=Decimal("5000.00"),
+    documentation_fee=Decimal("99.00"),
+    late_fee=Decimal("50.00"),
+)
+
+
+@dataclass(frozen=True)
+class PurchaseBreakdown:
+    vehicle_price: Decimal
+    buyer_fee: Decimal
+    documentation_fee: Decimal
+    title_fee: Decimal
+    sales_tax_rate: Decimal
+    sales_tax: Decimal
+    total: Decimal
+    buyer_state: str
+    tax_collected: bool
+
+    def as_strings(self) -> dict[str, str | bool]:
+        """JSON-safe form: amounts as "1234.50" strings, never floats."""
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+def active_fee_schedule() -> FeeSchedule:
+    return FeeSchedule.objects.filter(is_active=True).first() or DEFAULT_SCHEDULE
+
+
+def buyer_fee(price: Decimal, schedule: FeeSchedule) -> Decimal:
+    """Buyer fee: a percentage of the price, clamped to [min, max]."""
+    fee = money(price * schedule.buyer_fee_rate)
+    return min(max(fee, schedule.buyer_fee_min), schedule.buyer_fee_max)
+
+
+def purchase_breakdown(*, price: Decimal, buyer_state: str) -> PurchaseBreakdown:
+    """Every line the buyer pays at `price`. Sales tax applies to the vehicle price only."""
+    price = money(price)
+    schedule = active_fee_schedule()
+    state = (buyer_state or "").strip().upper()
+    state_fee = StateFee.objects.filter(state=state).first() if state else None
+    fee = buyer_fee(price, schedule)
+    title_fee = state_fee.title_fee if state_fee else ZERO
+    rate = state_fee.sales_tax_rate if state_fee else Decimal("0")
+    tax = money(price * rate)
+    total = money(price + fee + schedule.documentation_fee + title_fee + tax)
+    return PurchaseBreakdown(
+        vehicle_price=price,
+        buyer_fee=fee,
+        documentation_fee=money(schedule.documentation_fee),
+        title_fee=money(title_fee),
+        sales_tax_rate=rate,
+        sales_tax=tax,
+        total=total,
+        buyer_state=state,
+        tax_collected=state_fee is not None,
+    )
