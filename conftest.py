@@ -6,8 +6,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 pytest_plugins = [
     "tests.fixtures.core",
+    "tests.fixtures.notifications",
     "tests.fixtures.accounts",
     "tests.fixtures.vehicles",
+    "tests.fixtures.auctions",
+    "tests.fixtures.orders",
     "tests.fixtures.live_server",
     "tests.fixtures.browser",
 ]

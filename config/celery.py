@@ -17,6 +17,31 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Proves beat and a worker are alive; /api/health reads its last run.
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 30.0},
+    # accounts: ID checks still pending 10 minutes after they started are fetched from Persona, in case
+    # a webhook was lost; every 5 minutes keeps the delay short and Persona's rate limit far away.
+    "accounts-poll-pending-identity-checks": {
+        "task": "accounts.tasks.poll_pending_identity_checks",
+        "schedule": 300.0,
+    },
+    # auctions: close due auctions. Every 2 s so a close lands within seconds of `ends_at`; each run
+    # claims rows with SKIP LOCKED + a conditional UPDATE, so overlapping runs and several workers are safe.
+    "auctions-close-due": {"task": "auctions.tasks.close_due_auctions", "schedule": 2.0},
+    # auctions: scheduled -> live at `starts_at` (a bid also starts one); 5 s is the visible delay at most.
+    "auctions-start-due": {"task": "auctions.tasks.start_due_auctions", "schedule": 5.0},
+    # auctions: reserve-not-met auctions end unsold when the seller's 24 hours pass; a minute is precise enough.
+    "auctions-expire-seller-decisions": {"task": "auctions.tasks.expire_seller_decisions", "schedule": 60.0},
+    # orders: a won auction gets its order within seconds even if the closing worker died after
+    # the close (the claim is the unique constraint per source, so overlapping runs are harmless).
+    "orders-create-for-won-auctions": {"task": "orders.tasks.create_orders_for_won_auctions", "schedule": 15.0},
+    # orders: late fee once past the 3-business-day due date; hourly is precise enough for a fee.
+    "orders-apply-late-fees": {"task": "orders.tasks.apply_late_fees", "schedule": 3600.0},
+    # orders: flag unpaid orders past 5 business days for staff to cancel.
+    "orders-flag-cancellable": {"task": "orders.tasks.flag_cancellable_orders", "schedule": 3600.0},
+    # orders: settle charges whose gateway outcome was unknown (timeouts) within the duplicate window.
+    "orders-reconcile-unknown-payments": {"task": "orders.tasks.reconcile_unknown_payments", "schedule": 60.0},
+    # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
+    # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
+    "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

@@ -1,1 +1,176 @@
-"""JSON API endpoints of the orders domain."""
+"""JSON API for orders: list, detail, pay (idempotent), invoice."""
+
+from typing import Any
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import Pagination, ok
+from orders.invoices import invoice_for
+from orders.models import Order, Payment
+from orders.payments import order_pay
+from orders.selectors import order_payments, order_timeline, order_visible_to
+
+
+class PaymentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "amount",
+            "invoice_number",
+            "gateway_transaction_id",
+            "card_brand",
+            "card_last4",
+            "reason",
+            "created_at",
+        ]
+
+
+class OrderOutput(serializers.ModelSerializer):
+    vehicle = serializers.SerializerMethodField()
+    balance = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "status",
+            "source_type",
+            "source_id",
+            "role",
+            "vehicle",
+            "buyer_state",
+            "vehicle_price",
+            "buyer_fee",
+            "documentation_fee",
+            "title_fee",
+            "sales_tax_rate",
+            "sales_tax",
+            "transport_fee",
+            "late_fee",
+            "total",
+            "amount_paid",
+            "amount_refunded",
+            "balance",
+            "sold_at",
+            "due_at",
+            "paid_at",
+            "created_at",
+        ]
+
+    def get_vehicle(self, order: Order) -> dict[str, Any]:
+        v = order.vehicle
+        return {
+            "id": v.pk,
+            "vin": v.vin,
+            "year": v.year,
+            "make": v.make,
+            "model": v.model,
+            "trim": v.trim,
+            "mileage": v.mileage,
+        }
+
+    def get_role(self, order: Order) -> str:
+        user = self.context.get("user")
+        if user is not None and order.buyer_id == user.pk:
+            return "buyer"
+        if user is not None and order.seller_id == user.pk:
+            return "seller"
+        return "staff"
+
+
+class OrderDetailOutput(OrderOutput):
+    payments = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(OrderOutput.Meta):
+        fields = [*OrderOutput.Meta.fields, "payments", "timeline"]
+
+    def get_payments(self, order: Order) -> Any:
+        return PaymentOutput(order_payments(order), many=True).data
+
+    def get_timeline(self, order: Order) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": e.kind,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "message": e.message,
+                "at": e.created_at,
+            }
+            for e in order_timeline(order)
+        ]
+
+
+class OrderListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="My orders (as buyer; ?role=seller for my sales)",
+        parameters=[OpenApiParameter("role", str, enum=["buyer", "seller"]), OpenApiParameter("status", str)],
+        responses=OrderOutput(many=True),
+        tags=["orders"],
+    )
+    def get(self, request: Request) -> Response:
+        role = request.query_params.get("role", "buyer")
+        user: Any = request.user
+        orders = Order.objects.for_seller(user) if role == "seller" else Order.objects.for_buyer(user)
+        if status_filter := request.query_params.get("status"):
+            orders = orders.filter(status=status_filter)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(orders.select_related("vehicle").order_by("-created_at"), request, view=self)
+        return paginator.get_paginated_response(OrderOutput(page, many=True, context={"user": request.user}).data)
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="One order with its payments and timeline", responses=OrderDetailOutput, tags=["orders"])
+    def get(self, request: Request, order_id: int) -> Response:
+        order = order_visible_to(order_id=order_id, user=request.user)
+        return Response(OrderDetailOutput(order, context={"user": request.user}).data)
+
+
+class OrderPayApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Pay the balance with the card on file (send an Idempotency-Key header to make retries safe)",
+        parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
+        request=None,
+        responses=PaymentOutput,
+        tags=["orders"],
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
+        payment = order_pay(order_id=order_id, user=request.user, idempotency_key=key)
+        data = PaymentOutput(payment).data
+        if payment.status == Payment.Status.APPROVED:
+            return ok(data, message="Payment approved. Thank you!")
+        if payment.status == Payment.Status.HELD:
+            return ok(data, message="Your payment is being reviewed by the card processor.", status_code=202)
+        if payment.status == Payment.Status.UNKNOWN:
+            return ok(data, message="We're confirming your payment with the card processor.", status_code=202)
+        return Response({"error": payment.reason or "The card was declined.", "details": {"payment": data}}, status=402)
+
+
+class OrderInvoiceApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="The invoice PDF", responses={(200, "application/pdf"): bytes}, tags=["orders"])
+    def get(self, request: Request, order_id: int) -> FileResponse:
+        order = order_visible_to(order_id=order_id, user=request.user)
+        invoice = invoice_for(order_id=order.pk)
+        return FileResponse(
+            invoice.file.open("rb"), content_type="application/pdf", filename=f"invoice-{order.number}.pdf"
+        )

@@ -1,1 +1,197 @@
-"""Writes for the orders domain."""
+"""Writes for orders: creation (idempotent per source), cancellation and payment deadlines.
+Payments and refunds are in orders/payments.py; invoices in orders/invoices.py."""
+
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import Conflict, DomainError
+from core.pricing import active_fee_schedule, purchase_breakdown
+from notifications.services import notify, notify_staff
+from orders.deadlines import cancellable_at, payment_due_at
+from orders.models import Order, OrderEvent
+
+logger = structlog.get_logger(__name__)
+
+
+def order_url(order: Order) -> str:
+    return f"{settings.SITE_URL}/orders/{order.pk}/"
+
+
+def order_event(
+    *,
+    order: Order,
+    kind: str,
+    actor: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    message: str = "",
+    **data: Any,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, message=message, data=data
+    )
+
+
+def order_transition(
+    *, order: Order, to_status: str, actor: Any = None, message: str = "", kind: str = "status"
+) -> None:
+    """Change status and write the event. Precondition: the caller holds the order's row lock."""
+    from_status = order.status
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at", "paid_at", "cancelled_at"])
+    order_event(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to_status, message=message)
+
+
+def order_create(
+    *,
+    source_type: str,
+    source_id: int,
+    buyer: Any,
+    seller: Any,
+    vehicle_id: int,
+    price: Decimal,
+    sold_at: datetime,
+) -> Order:
+    """The order for one sale; running it twice for the same source returns the same order.
+
+    Relies on the unique (source_type, source_id) constraint rather than check-then-create, so two
+    workers racing for the same won auction make one order.
+    """
+    existing = Order.objects.filter(source_type=source_type, source_id=source_id).first()
+    if existing:
+        return existing
+    breakdown = purchase_breakdown(price=price, buyer_state=buyer.state)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                source_type=source_type,
+                source_id=source_id,
+                buyer=buyer,
+                seller=seller,
+                vehicle_id=vehicle_id,
+                buyer_state=breakdown.buyer_state,
+                vehicle_price=breakdown.vehicle_price,
+                buyer_fee=breakdown.buyer_fee,
+                documentation_fee=breakdown.documentation_fee,
+                title_fee=breakdown.title_fee,
+                sales_tax_rate=breakdown.sales_tax_rate,
+                sales_tax=breakdown.sales_tax,
+                total=breakdown.total,
+                sold_at=sold_at,
+                due_at=payment_due_at(sold_at),
+            )
+            order.number = f"NS-{sold_at:%Y}-{order.pk:06d}"
+            order.save(update_fields=["number"])
+            order_event(
+                order=order, kind="created", to_status=order.status, message=f"Sold for ${breakdown.vehicle_price:,}"
+            )
+            transaction.on_commit(lambda: _notify_order_created(order.pk))
+    except IntegrityError:
+        return Order.objects.get(source_type=source_type, source_id=source_id)
+    logger.info("order.created", order=order.number, source=f"{source_type}:{source_id}")
+    return order
+
+
+def _notify_order_created(order_id: int) -> None:
+    order = Order.objects.select_related("buyer", "seller", "vehicle").get(pk=order_id)
+    context = {
+        "order_number": order.number,
+        "total": str(order.total),
+        "due_date": timezone.localtime(order.due_at).strftime("%A %B %-d, %Y %-I:%M %p %Z"),
+        "url": order_url(order),
+        "vehicle": str(order.vehicle),
+    }
+    notify(user=order.buyer, kind="invoice_issued", context=context, object_key=f"order:{order.pk}")
+
+
+def order_cancel(*, order_id: int, actor: Any, reason: str, suspend_buyer: bool = False) -> Order:
+    """Staff cancel an unpaid order (e.g. payment overdue past 5 business days)."""
+    if not reason.strip():
+        raise DomainError("A reason is required to cancel an order.")
+    with transaction.atomic(durable=True):
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            raise Conflict(
+                f"Only an order awaiting payment can be cancelled; this one is {order.get_status_display().lower()}."
+            )
+        if order.amount_paid > order.amount_refunded:
+            raise Conflict("Refund what was paid before cancelling.")
+        order.cancelled_at = timezone.now()
+        order_transition(order=order, to_status=Order.Status.CANCELLED, actor=actor, message=reason)
+        if suspend_buyer:
+            from accounts.services import user_suspend
+
+            user_suspend(user_id=order.buyer_id, actor=actor, reason=f"Order {order.number} not paid: {reason}")
+    return order
+
+
+def orders_apply_late_fees(*, now: datetime | None = None) -> int:
+    """Add the late fee once to each order past its due date; tell buyer and staff. Safe to run twice."""
+    now = now or timezone.now()
+    fee = active_fee_schedule().late_fee
+    applied = 0
+    for order_id in Order.objects.overdue(now).filter(late_fee_applied_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            claimed = Order.objects.filter(
+                pk=order_id, status=Order.Status.PENDING_PAYMENT, late_fee_applied_at__isnull=True
+            ).update(late_fee_applied_at=now, late_fee=F("late_fee") + fee, total=F("total") + fee)
+            if not claimed:
+                continue
+            order = Order.objects.get(pk=order_id)
+            order_event(
+                order=order, kind="late_fee", message=f"Late fee ${fee} added: payment was due {order.due_at:%Y-%m-%d}"
+            )
+            transaction.on_commit(partial(_notify_late, order_id, fee))
+        applied += 1
+    return applied
+
+
+def _notify_late(order_id: int, fee: Decimal) -> None:
+    order = Order.objects.select_related("buyer").get(pk=order_id)
+    context = {"order_number": order.number, "late_fee": str(fee), "url": order_url(order)}
+    notify(user=order.buyer, kind="payment_overdue", context=context, object_key=f"order:{order.pk}")
+    notify_staff(
+        kind="staff_alert",
+        context={
+            "subject": f"Payment overdue: {order.number}",
+            "message": f"{order.buyer.email} has not paid {order.number}; a ${fee} late fee was added.",
+            "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+        },
+        object_key=f"order:{order.pk}",
+    )
+
+
+def orders_flag_cancellable(*, now: datetime | None = None) -> int:
+    """Flag for staff the unpaid orders past 5 business days (cancel and suspend are staff actions)."""
+    now = now or timezone.now()
+    flagged = 0
+    candidates = Order.objects.awaiting_payment().filter(flagged_overdue_at__isnull=True, due_at__lt=now)
+    for order in candidates.select_related("buyer"):
+        if cancellable_at(order.sold_at) > now:
+            continue
+        with transaction.atomic(durable=True):
+            if not Order.objects.filter(pk=order.pk, flagged_overdue_at__isnull=True).update(flagged_overdue_at=now):
+                continue
+            order_event(order=order, kind="flagged", message="Unpaid 5 business days after the sale: staff may cancel")
+            transaction.on_commit(
+                partial(
+                    notify_staff,
+                    kind="staff_alert",
+                    context={
+                        "subject": f"Order {order.number} may be cancelled",
+                        "message": f"{order.buyer.email} has not paid within 5 business days.",
+                        "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+                    },
+                    object_key=f"order:{order.pk}",
+                )
+            )
+        flagged += 1
+    return flagged

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("orders/", views.my_orders, name="mine"),
+    path("orders/sales/", views.my_sales, name="sales"),
+    path("orders/<int:order_id>/", views.order_detail, name="detail"),
+    path("orders/<int:order_id>/pay/", views.order_pay_view, name="pay"),
+    path("orders/<int:order_id>/invoice/", views.order_invoice, name="invoice"),
+]

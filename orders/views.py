@@ -1,1 +1,78 @@
-"""HTML pages of the orders domain."""
+"""HTML pages for orders: my purchases, my sales, an order's detail, pay, invoice."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, NotFound
+from orders.invoices import invoice_for
+from orders.models import Payment
+from orders.payments import card_on_file, order_pay
+from orders.selectors import order_payments, order_timeline, order_visible_to, orders_for_buyer, orders_for_seller
+
+
+def _visible_or_404(order_id: int, user: object):  # type: ignore[no-untyped-def]
+    try:
+        return order_visible_to(order_id=order_id, user=user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def my_orders(request: HttpRequest) -> HttpResponse:
+    page = Paginator(orders_for_buyer(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "orders/my_orders.html", {"page": page, "title": "My orders", "role": "buyer"})
+
+
+@login_required
+def my_sales(request: HttpRequest) -> HttpResponse:
+    page = Paginator(orders_for_seller(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "orders/my_orders.html", {"page": page, "title": "Sales", "role": "seller"})
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _visible_or_404(order_id, request.user)
+    is_buyer = order.buyer_id == request.user.pk
+    context = {
+        "order": order,
+        "is_buyer": is_buyer,
+        "events": order_timeline(order),
+        "payments": order_payments(order),
+        "card": card_on_file(request.user) if is_buyer else None,
+        "pay_token": uuid.uuid4().hex,
+    }
+    return render(request, "orders/detail.html", context)
+
+
+@login_required
+@require_POST
+def order_pay_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    # The form carries a one-time token: a double click or a resubmitted form replays the first attempt.
+    token = (request.POST.get("pay_token") or "")[:100] or None
+    try:
+        payment = order_pay(order_id=order_id, user=request.user, idempotency_key=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", order_id=order_id)
+    if payment.status == Payment.Status.APPROVED:
+        messages.success(request, f"Payment of ${payment.amount:,} approved. A receipt is on its way to your email.")
+    elif payment.status in (Payment.Status.HELD, Payment.Status.UNKNOWN, Payment.Status.PENDING):
+        messages.info(request, "We're confirming your payment with the card processor; this page will show the result.")
+    else:
+        messages.error(request, f"Your card was not charged: {payment.reason or 'the card was declined.'}")
+    return redirect("orders:detail", order_id=order_id)
+
+
+@login_required
+def order_invoice(request: HttpRequest, order_id: int) -> FileResponse:
+    order = _visible_or_404(order_id, request.user)
+    invoice = invoice_for(order_id=order.pk)
+    return FileResponse(invoice.file.open("rb"), content_type="application/pdf", filename=f"invoice-{order.number}.pdf")

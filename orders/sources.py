@@ -1,0 +1,36 @@
+"""Where orders come from: won auctions (at close, by seller acceptance, or buy now).
+
+The auctions app records the outcome; this module creates the order for every won auction that
+has none. Creation is idempotent per auction (unique source), so the beat task, a buy-now request
+and a retried task can all call it safely.
+"""
+
+from django.db.models import Exists, OuterRef
+
+from auctions.models import Auction
+from orders.models import Order
+from orders.services import order_create
+
+
+def order_create_for_auction(*, auction_id: int) -> Order | None:
+    auction = Auction.objects.won().select_related("winner", "seller").filter(pk=auction_id).first()
+    if auction is None or auction.winner is None or auction.final_price is None:
+        return None
+    return order_create(
+        source_type=Order.Source.BUY_NOW if auction.sold_via_buy_now else Order.Source.AUCTION,
+        source_id=auction.pk,
+        buyer=auction.winner,
+        seller=auction.seller,
+        vehicle_id=auction.vehicle_id,
+        price=auction.final_price,
+        sold_at=auction.sold_at or auction.closed_at or auction.ends_at,
+    )
+
+
+def orders_create_for_won_auctions(*, limit: int = 500) -> int:
+    """Create the missing orders for won auctions; returns how many were created."""
+    has_order = Order.objects.filter(
+        source_type__in=[Order.Source.AUCTION, Order.Source.BUY_NOW], source_id=OuterRef("pk")
+    )
+    missing = Auction.objects.won().filter(~Exists(has_order)).values_list("pk", flat=True)[:limit]
+    return sum(1 for auction_id in missing if order_create_for_auction(auction_id=auction_id) is not None)

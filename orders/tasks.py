@@ -1,0 +1,35 @@
+"""Beat tasks for orders: thin, idempotent, safe to run on several workers at once."""
+
+from celery import shared_task
+
+from orders import payments, services
+
+
+@shared_task
+def create_orders_for_won_auctions() -> int:
+    from orders.sources import orders_create_for_won_auctions
+
+    return orders_create_for_won_auctions()
+
+
+@shared_task
+def create_order_for_auction(auction_id: int) -> int | None:
+    from orders.sources import order_create_for_auction
+
+    order = order_create_for_auction(auction_id=auction_id)
+    return order.pk if order else None
+
+
+@shared_task
+def apply_late_fees() -> int:
+    return services.orders_apply_late_fees()
+
+
+@shared_task
+def flag_cancellable_orders() -> int:
+    return services.orders_flag_cancellable()
+
+
+@shared_task
+def reconcile_unknown_payments() -> int:
+    return payments.payments_reconcile_unknown()
