@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.auctions",
     "tests.fixtures.orders",
     "tests.fixtures.live_server",
+    "tests.fakes.authorize_net",
     "tests.fixtures.browser",
 ]
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order, Payment
-from tests.fakes.authorize_net import SIGNATURE_KEY, fake_authorize_net  # noqa: F401 - fixture
+from tests.fakes.authorize_net import SIGNATURE_KEY
 
 
 @pytest.fixture
-def buyer(user_factory, card_for, fake_authorize_net):  # noqa: F811
+def buyer(user_factory, card_for, fake_authorize_net):
     user = user_factory(state="MN", first_name="Bea", last_name="Buyer")
     card_for(user)
     return user
@@ -54,7 +54,7 @@ def test_seller_sees_the_sale_under_role_seller(order_factory, buyer, auth_clien
 @pytest.mark.django_db
 def test_someone_elses_order_invoice_and_pay_are_404(
     order_factory, buyer, user_factory, auth_client, fake_authorize_net
-):  # noqa: F811
+):
     order = order_factory(buyer=buyer)
     stranger = auth_client(user_factory())
     for response in (
@@ -74,7 +74,7 @@ def test_anonymous_gets_401(order_factory, buyer, api_client):
 
 
 @pytest.mark.django_db
-def test_pay_with_idempotency_key_returns_the_first_response(order_factory, buyer, auth_client, fake_authorize_net):  # noqa: F811
+def test_pay_with_idempotency_key_returns_the_first_response(order_factory, buyer, auth_client, fake_authorize_net):
     order = order_factory(buyer=buyer)
     client = auth_client(buyer)
     first = client.post(f"/api/orders/{order.pk}/pay", HTTP_IDEMPOTENCY_KEY="abc-123")
@@ -92,7 +92,7 @@ def test_pay_with_idempotency_key_returns_the_first_response(order_factory, buye
 @pytest.mark.django_db
 def test_declined_payment_is_402_with_the_reason(
     order_factory, user_factory, card_for, auth_client, fake_authorize_net
-):  # noqa: F811
+):
     buyer = user_factory()
     card_for(buyer)
     fake_authorize_net.decline_next = True
@@ -107,7 +107,7 @@ def test_declined_payment_is_402_with_the_reason(
 @pytest.mark.django_db
 def test_invoice_pdf_shows_the_order_and_is_re_rendered_after_payment(
     order_factory, buyer, auth_client, fake_authorize_net
-):  # noqa: F811
+):
     order = order_factory(buyer=buyer, price=Decimal("12000"), vin="1HGCM82633A004352")
     client = auth_client(buyer)
     response = client.get(f"/api/orders/{order.pk}/invoice")
@@ -143,7 +143,7 @@ def signed(body: dict, key: str = SIGNATURE_KEY) -> tuple[bytes, str]:
 
 
 @pytest.mark.django_db
-def test_webhook_refund_made_in_the_console_is_recorded_once(order_factory, buyer, client, fake_authorize_net):  # noqa: F811
+def test_webhook_refund_made_in_the_console_is_recorded_once(order_factory, buyer, client, fake_authorize_net):
     from orders.payments import order_pay
 
     order = order_factory(buyer=buyer)
@@ -173,7 +173,7 @@ def test_webhook_refund_made_in_the_console_is_recorded_once(order_factory, buye
 
 
 @pytest.mark.django_db
-def test_webhook_with_a_bad_signature_is_rejected(client, fake_authorize_net):  # noqa: F811
+def test_webhook_with_a_bad_signature_is_rejected(client, fake_authorize_net):
     raw, _ = signed({"notificationId": "n-2", "eventType": "net.authorize.payment.void.created", "payload": {}})
     response = client.post(
         "/api/webhooks/authorize-net", raw, content_type="application/json", HTTP_X_ANET_SIGNATURE="sha512=" + "0" * 128
@@ -183,7 +183,7 @@ def test_webhook_with_a_bad_signature_is_rejected(client, fake_authorize_net):  
 
 
 @pytest.mark.django_db
-def test_order_pages_show_the_balance_and_pay_button(order_factory, buyer, client, fake_authorize_net):  # noqa: F811
+def test_order_pages_show_the_balance_and_pay_button(order_factory, buyer, client, fake_authorize_net):
     order = order_factory(buyer=buyer)
     client.force_login(buyer)
     page = client.get(f"/orders/{order.pk}/").content.decode()

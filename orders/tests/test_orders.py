@@ -41,15 +41,15 @@ def test_order_lines_equal_the_pricing_function_used_by_the_bid_form(order_facto
 @pytest.mark.django_db
 def test_creating_the_same_source_twice_returns_one_order(vehicle_factory, user_factory):
     car, buyer = vehicle_factory(), user_factory()
-    kwargs = dict(
-        source_type="auction",
-        source_id=77,
-        buyer=buyer,
-        seller=car.seller,
-        vehicle_id=car.pk,
-        price=Decimal("9000"),
-        sold_at=timezone.now(),
-    )
+    kwargs = {
+        "source_type": "auction",
+        "source_id": 77,
+        "buyer": buyer,
+        "seller": car.seller,
+        "vehicle_id": car.pk,
+        "price": Decimal("9000"),
+        "sold_at": timezone.now(),
+    }
     first = order_create(**kwargs)
     second = order_create(**kwargs)
     assert first.pk == second.pk

@@ -9,11 +9,10 @@ from django.db import connection
 from core.errors import Conflict, DomainError, NotFound
 from orders.models import Order, Payment
 from orders.payments import order_pay, order_refund, payments_reconcile_unknown
-from tests.fakes.authorize_net import fake_authorize_net  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def buyer(user_factory, card_for, fake_authorize_net):  # noqa: F811
+def buyer(user_factory, card_for, fake_authorize_net):
     user = user_factory(state="MN")
     card_for(user)
     return user
@@ -26,7 +25,7 @@ def charges_at(fake) -> int:
 @pytest.mark.django_db
 def test_approved_charge_pays_the_order_in_full(
     order_factory, buyer, fake_authorize_net, mailoutbox, django_capture_on_commit_callbacks
-):  # noqa: F811
+):
     order = order_factory(buyer=buyer)
     with django_capture_on_commit_callbacks(execute=True):
         payment = order_pay(order_id=order.pk, user=buyer)
@@ -44,7 +43,7 @@ def test_approved_charge_pays_the_order_in_full(
 @pytest.mark.django_db
 def test_declined_card_leaves_the_order_payable_with_the_reason(
     order_factory, user_factory, card_for, fake_authorize_net
-):  # noqa: F811
+):
     buyer = user_factory()
     card_for(buyer)
     fake_authorize_net.decline_next = True
@@ -58,7 +57,7 @@ def test_declined_card_leaves_the_order_payable_with_the_reason(
 
 
 @pytest.mark.django_db
-def test_held_for_review_does_not_mark_paid_and_blocks_a_second_attempt(order_factory, buyer, fake_authorize_net):  # noqa: F811
+def test_held_for_review_does_not_mark_paid_and_blocks_a_second_attempt(order_factory, buyer, fake_authorize_net):
     fake_authorize_net.hold_next = True
     order = order_factory(buyer=buyer)
     payment = order_pay(order_id=order.pk, user=buyer)
@@ -71,7 +70,7 @@ def test_held_for_review_does_not_mark_paid_and_blocks_a_second_attempt(order_fa
 
 
 @pytest.mark.django_db
-def test_paying_twice_is_refused_and_charges_once(order_factory, buyer, fake_authorize_net):  # noqa: F811
+def test_paying_twice_is_refused_and_charges_once(order_factory, buyer, fake_authorize_net):
     order = order_factory(buyer=buyer)
     order_pay(order_id=order.pk, user=buyer)
     with pytest.raises(Conflict, match="already paid"):
@@ -80,7 +79,7 @@ def test_paying_twice_is_refused_and_charges_once(order_factory, buyer, fake_aut
 
 
 @pytest.mark.django_db
-def test_same_idempotency_key_replays_the_first_payment(order_factory, buyer, fake_authorize_net):  # noqa: F811
+def test_same_idempotency_key_replays_the_first_payment(order_factory, buyer, fake_authorize_net):
     order = order_factory(buyer=buyer)
     first = order_pay(order_id=order.pk, user=buyer, idempotency_key="k-1")
     again = order_pay(order_id=order.pk, user=buyer, idempotency_key="k-1")
@@ -89,7 +88,7 @@ def test_same_idempotency_key_replays_the_first_payment(order_factory, buyer, fa
 
 
 @pytest.mark.django_db
-def test_someone_elses_order_is_not_found(order_factory, buyer, user_factory, fake_authorize_net):  # noqa: F811
+def test_someone_elses_order_is_not_found(order_factory, buyer, user_factory, fake_authorize_net):
     order = order_factory(buyer=buyer)
     with pytest.raises(NotFound):
         order_pay(order_id=order.pk, user=user_factory())
@@ -97,7 +96,7 @@ def test_someone_elses_order_is_not_found(order_factory, buyer, user_factory, fa
 
 
 @pytest.mark.django_db
-def test_no_card_on_file_is_a_clear_error(order_factory, user_factory, fake_authorize_net):  # noqa: F811
+def test_no_card_on_file_is_a_clear_error(order_factory, user_factory, fake_authorize_net):
     buyer = user_factory()
     order = order_factory(buyer=buyer)
     with pytest.raises(DomainError, match="card"):
@@ -108,7 +107,7 @@ def test_no_card_on_file_is_a_clear_error(order_factory, user_factory, fake_auth
 @pytest.mark.django_db
 def test_timeout_after_the_gateway_charged_is_reconciled_without_a_second_charge(
     order_factory, buyer, fake_authorize_net, settings
-):  # noqa: F811
+):
     settings.AUTHORIZE_NET_TIMEOUT = 0.5
     fake_authorize_net.respond_delay_once = 1.5  # the fake charges, then answers too late
     order = order_factory(buyer=buyer)
@@ -124,7 +123,7 @@ def test_timeout_after_the_gateway_charged_is_reconciled_without_a_second_charge
 @pytest.mark.django_db
 def test_gateway_down_leaves_payment_unknown_then_the_beat_task_settles_it(
     order_factory, buyer, fake_authorize_net, settings
-):  # noqa: F811
+):
     settings.AUTHORIZE_NET_TIMEOUT = 0.5
     fake_authorize_net.fail_status = 503
     order = order_factory(buyer=buyer)
@@ -142,7 +141,7 @@ def test_gateway_down_leaves_payment_unknown_then_the_beat_task_settles_it(
 
 
 @pytest.mark.django_db
-def test_refund_of_a_settled_payment_and_partial_refunds_add_up(order_factory, buyer, staff_user, fake_authorize_net):  # noqa: F811
+def test_refund_of_a_settled_payment_and_partial_refunds_add_up(order_factory, buyer, staff_user, fake_authorize_net):
     order = order_factory(buyer=buyer)
     charge = order_pay(order_id=order.pk, user=buyer)
     fake_authorize_net.settle(charge.gateway_transaction_id)
@@ -157,7 +156,7 @@ def test_refund_of_a_settled_payment_and_partial_refunds_add_up(order_factory, b
 
 
 @pytest.mark.django_db
-def test_refund_over_the_paid_amount_is_refused(order_factory, buyer, staff_user, fake_authorize_net):  # noqa: F811
+def test_refund_over_the_paid_amount_is_refused(order_factory, buyer, staff_user, fake_authorize_net):
     order = order_factory(buyer=buyer)
     charge = order_pay(order_id=order.pk, user=buyer)
     fake_authorize_net.settle(charge.gateway_transaction_id)
@@ -168,7 +167,7 @@ def test_refund_over_the_paid_amount_is_refused(order_factory, buyer, staff_user
 
 
 @pytest.mark.django_db
-def test_unsettled_payment_is_voided_in_full(order_factory, buyer, staff_user, fake_authorize_net):  # noqa: F811
+def test_unsettled_payment_is_voided_in_full(order_factory, buyer, staff_user, fake_authorize_net):
     order = order_factory(buyer=buyer)
     charge = order_pay(order_id=order.pk, user=buyer)
     order.refresh_from_db()
@@ -182,7 +181,7 @@ def test_unsettled_payment_is_voided_in_full(order_factory, buyer, staff_user, f
 @pytest.mark.django_db
 def test_partial_refund_of_an_unsettled_payment_explains_and_moves_nothing(
     order_factory, buyer, staff_user, fake_authorize_net
-):  # noqa: F811
+):
     order = order_factory(buyer=buyer)
     charge = order_pay(order_id=order.pk, user=buyer)
     refund = order_refund(order_id=order.pk, amount=Decimal("10.00"), reason="partial", actor=staff_user)
@@ -195,7 +194,7 @@ def test_partial_refund_of_an_unsettled_payment_explains_and_moves_nothing(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.race
-def test_twenty_parallel_pay_requests_charge_exactly_once(order_factory, buyer, fake_authorize_net):  # noqa: F811
+def test_twenty_parallel_pay_requests_charge_exactly_once(order_factory, buyer, fake_authorize_net):
     order = order_factory(buyer=buyer)
     barrier = threading.Barrier(20)
     outcomes: list[str] = []
