@@ -92,11 +92,10 @@ class OrderAdmin(admin.ModelAdmin):
         "due_at",
         "overdue",
     ]
-    list_filter = ["status", OverdueFilter, "source_type", "buyer_state"]
+    list_filter = ["status", OverdueFilter, "source_type", ("sold_at", admin.DateFieldListFilter), "buyer_state"]
     search_fields = ["number", "vehicle__vin", "buyer__email", "seller__email"]
     list_select_related = ["vehicle", "buyer", "seller"]
     raw_id_fields = ["buyer", "seller", "vehicle"]
-    date_hierarchy = "sold_at"
     inlines = [PaymentInline, OrderEventInline]
     readonly_fields = [
         "number",

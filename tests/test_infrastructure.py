@@ -160,3 +160,38 @@ def test_metrics_needs_staff_or_token_when_not_public(client, settings, staff_us
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200
     client.force_login(staff_user)
     assert client.get("/metrics").status_code == 200
+
+
+def test_request_id_travels_into_celery_task_headers():
+    from config.celery import _attach_request_id
+    from core.request_id import reset_request_id, set_request_id
+
+    token = set_request_id("req-12345678")
+    try:
+        headers: dict = {}
+        _attach_request_id(headers=headers)
+    finally:
+        reset_request_id(token)
+    assert headers == {"request_id": "req-12345678"}
+
+
+def test_json_log_lines_carry_the_request_id(capsys):
+    import json
+    import logging
+    import logging.config
+
+    import structlog
+
+    from config.logging import build_logging
+
+    logging.config.dictConfig(build_logging(json=True, level="INFO"))
+    structlog.contextvars.bind_contextvars(request_id="rid-abcdef12")
+    try:
+        structlog.get_logger("test").info("hello", answer=42)
+    finally:
+        structlog.contextvars.clear_contextvars()
+        logging.config.dictConfig(settings.LOGGING)
+    line = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")][-1]
+    assert line["event"] == "hello"
+    assert line["request_id"] == "rid-abcdef12"
+    assert line["answer"] == 42
