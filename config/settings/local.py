@@ -12,7 +12,7 @@ DEBUG = env.bool("DEBUG", default=True)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "var" / "db.sqlite3",
+        "NAME": env("SQLITE_PATH", default=str(BASE_DIR / "var" / "db.sqlite3")),
         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
