@@ -96,6 +96,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "vehicle__vin", "buyer__email", "seller__email"]
     list_select_related = ["vehicle", "buyer", "seller"]
     raw_id_fields = ["buyer", "seller", "vehicle"]
+    date_hierarchy = "sold_at"
     inlines = [PaymentInline, OrderEventInline]
     readonly_fields = [
         "number",

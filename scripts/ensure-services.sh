@@ -36,4 +36,15 @@ if ! port_open 6379; then
     exit 1
   fi
 fi
+# Django's date truncation in the site's time zone (admin date drill-down, TruncDate) needs the
+# server's time zone tables; load them once when they are empty.
+client=$(command -v mariadb || command -v mysql || true)
+tzinfo=$(command -v mariadb-tzinfo-to-sql || command -v mysql_tzinfo_to_sql || true)
+if [ -n "$client" ] && [ -n "$tzinfo" ] && [ -d /usr/share/zoneinfo ]; then
+  zones=$("$client" -h127.0.0.1 -uroot -N -e "SELECT COUNT(*) FROM mysql.time_zone_name" 2>/dev/null || echo skip)
+  if [ "$zones" = "0" ]; then
+    echo "services: loading MariaDB time zone tables"
+    "$tzinfo" /usr/share/zoneinfo 2>/dev/null | "$client" -h127.0.0.1 -uroot mysql
+  fi
+fi
 echo "services: MariaDB and Redis are answering on 127.0.0.1"
