@@ -1,9 +1,13 @@
 """WebSocket routes of every app, gathered in one list."""
 
-from django.urls import path
+from django.urls import path, re_path
 
+from auctions.consumers import AuctionConsumer
 from core.consumers import SiteConsumer
+from notifications.consumers import NotificationConsumer
 
 websocket_urlpatterns = [
     path("ws/site/", SiteConsumer.as_asgi()),
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+    re_path(r"^ws/auctions/(?P<auction_id>\d+)/?$", AuctionConsumer.as_asgi()),
 ]

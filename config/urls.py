@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("metrics", core_views.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    path("anymail/", include("anymail.urls")),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("vehicles.urls")),

@@ -318,3 +318,43 @@ TITLE_TRANSFER_WEBHOOK_SECRET = env("TITLE_TRANSFER_WEBHOOK_SECRET", default="")
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default=None)
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
+
+# --- vehicles ------------------------------------------------------------------
+VEHICLE_PHOTO_MAX_BYTES = env.int("VEHICLE_PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
+VEHICLE_PHOTO_MIN_SIZE = (400, 300)  # width, height in pixels
+VEHICLE_PHOTO_MAX_PIXELS = 60_000_000  # refuses decompression bombs before decoding
+VEHICLE_MAX_PHOTOS = env.int("VEHICLE_MAX_PHOTOS", default=40)
+VEHICLE_DOCUMENT_MAX_BYTES = env.int("VEHICLE_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+VEHICLE_UPLOAD_TTL_SECONDS = 900
+# Private documents when files are local (`make run`); with S3 they live in the bucket, served by signed URL.
+VEHICLE_PRIVATE_MEDIA_ROOT = env.path("VEHICLE_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
+# Extra document readers: dotted callables (user, vehicle) -> bool; orders adds "the buyer after a sale".
+VEHICLE_DOCUMENT_ACCESS_CHECKS = env.list("VEHICLE_DOCUMENT_ACCESS_CHECKS", default=[])
+VIN_DECODE_CACHE_DAYS = env.int("VIN_DECODE_CACHE_DAYS", default=90)
+
+# --- accounts -----------------------------------------------------------------
+# Vendor calls are bounded by these (seconds); a slow vendor means "try again", never a hung page.
+AUTHORIZE_NET_TIMEOUT = env.float("AUTHORIZE_NET_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+PERSONA_TIMEOUT = env.float("PERSONA_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+# Accept.js comes from Authorize.Net itself (it must); production uses https://js.authorize.net/v1/Accept.js.
+AUTHORIZE_NET_ACCEPT_JS_URL = env("AUTHORIZE_NET_ACCEPT_JS_URL", default="https://jstest.authorize.net/v1/Accept.js")
+PERSONA_WEBHOOK_TOLERANCE_SECONDS = env.int("PERSONA_WEBHOOK_TOLERANCE_SECONDS", default=300)
+PERSONA_ENVIRONMENT_ID = env("PERSONA_ENVIRONMENT_ID", default="")
+# Inquiries still pending this long are polled by the beat task accounts.tasks.poll_pending_identity_checks.
+IDENTITY_POLL_AFTER_MINUTES = env.int("IDENTITY_POLL_AFTER_MINUTES", default=10)
+# The user dashboard and public profile, composed without accounts importing higher apps: each entry
+# is a dotted callable (user) -> dict[str, int]; later entries add to or override earlier ones.
+USER_DASHBOARD_COUNTERS = env.list("USER_DASHBOARD_COUNTERS", default=["accounts.dashboard.listing_counters"])
+USER_PUBLIC_COUNTERS = env.list("USER_PUBLIC_COUNTERS", default=["accounts.dashboard.public_listing_counters"])
+# GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.
+USER_AUCTIONS_PROVIDER = env("USER_AUCTIONS_PROVIDER", default="")
+USER_BIDS_PROVIDER = env("USER_BIDS_PROVIDER", default="")
+
+# --- notifications --------------------------------------------------------------
+# The same kind about the same object (notify's object_key) within this window sends one email, with the
+# latest state (ten outbids in a minute -> one email). 0 sends every notification at once.
+NOTIFY_EMAIL_WINDOW_SECONDS = env.int("NOTIFY_EMAIL_WINDOW_SECONDS", default=60)
+# A failed send is retried this many times with exponential backoff from this base (30 s, 60 s, 120 s ...).
+NOTIFY_EMAIL_MAX_RETRIES = env.int("NOTIFY_EMAIL_MAX_RETRIES", default=6)
+NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS", default=30)
+ANYMAIL["REQUESTS_TIMEOUT"] = env.float("EMAIL_HTTP_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)

@@ -1,0 +1,378 @@
+"""The one registry of notification kinds: what each says, on which channels, and whether it may be muted.
+
+Templates are Django template strings rendered as plain text (pages and the HTML email escape them later).
+Every context value is optional: each template falls back to neutral words when a key is missing.
+Filters available without `{% load %}`: `usd` ("12500" -> "$12,500.00"), `when` (ISO time -> Central time), `words` ("picked_up" -> "picked up").
+Every kind's context may also carry "url" (site path or absolute URL) for the in-app link and email button.
+"""
+
+from dataclasses import dataclass, field
+
+IN_APP = "in_app"
+EMAIL = "email"
+CHANNELS = (IN_APP, EMAIL)
+
+CATEGORIES = {
+    "general": "General",
+    "account": "Your account",
+    "selling": "Selling",
+    "bidding": "Bidding",
+    "offers": "Offers",
+    "orders": "Orders and payments",
+    "delivery": "Title and delivery",
+    "staff": "Staff alerts",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    category: str
+    title: str  # in-app title; also the email subject unless email_subject is set
+    body: str  # in-app text; also the email's message unless email_body is set
+    keys: tuple[str, ...] = ()  # context keys the templates use (besides "url")
+    action: str = "View details"  # label of the email button / link to context["url"]
+    email_subject: str = ""
+    email_body: str = ""
+    in_app: bool = True  # default for the in-app channel
+    email: bool = True  # default for the email channel
+    optional: bool = True  # False: security, account and payment notices the user may not turn off
+    channels: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channels", tuple(c for c in CHANNELS if getattr(self, c)))
+
+    @property
+    def label(self) -> str:
+        """What the preferences page calls this kind."""
+        return LABELS.get(self.name) or self.name.replace("_", " ").capitalize()
+
+    def default_for(self, channel: str) -> bool:
+        return bool(getattr(self, channel))
+
+
+LABELS = {
+    "welcome": "Welcome messages",
+    "seller_application_approved": "Seller application approved",
+    "seller_application_rejected": "Seller application not approved",
+    "identity_verification_result": "Identity verification result",
+    "card_validated": "Card validated",
+    "account_suspended": "Account suspended",
+    "vehicle_approved": "Listing approved",
+    "vehicle_rejected": "Listing needs changes",
+    "auction_ended_seller": "Your auction ended",
+    "reserve_not_met_decision": "Reserve not met: your decision",
+    "new_comment": "New comment on your listing",
+    "outbid": "You were outbid",
+    "auction_won": "You won an auction",
+    "auction_lost": "An auction you bid on sold to someone else",
+    "auction_ending_soon": "Auction ending soon",
+    "bid_voided": "Your bid was voided",
+    "offer_received": "Offer received",
+    "offer_countered": "Counter-offer received",
+    "offer_accepted": "Offer accepted",
+    "offer_declined": "Offer declined",
+    "offer_expired": "Offer expired",
+    "invoice_issued": "Invoice issued",
+    "payment_received": "Payment received",
+    "payment_failed": "Payment failed",
+    "payment_overdue": "Payment overdue",
+    "refund_issued": "Refund issued",
+    "title_status": "Title transfer updates",
+    "transport_status": "Delivery updates",
+    "staff_alert": "Staff alerts",
+}
+
+VEHICLE = "{{ vehicle|default:'your vehicle' }}"
+THE_VEHICLE = "{{ vehicle|default:'the vehicle' }}"
+ORDER = "{% if order_number %}order {{ order_number }}{% else %}your order{% endif %}"
+ORDER_CAP = "{% if order_number %}Order {{ order_number }}{% else %}Your order{% endif %}"
+REASON = "{% if reason %} Reason: {{ reason }}{% if reason|slice:'-1:' not in '.!?' %}.{% endif %}{% endif %}"
+
+_KINDS = [
+    # --- general -------------------------------------------------------------------------------
+    Kind(
+        "welcome",
+        "general",
+        "Welcome to {{ site_name|default:'North Star Auto Auctions' }}",
+        "{{ message|default:'Your notifications appear here: outbids, wins, offers and order updates.' }}",
+        keys=("message",),
+        email=False,
+    ),
+    # --- account (not optional: decisions about the account itself) --------------------------
+    Kind(
+        "seller_application_approved",
+        "account",
+        "Your seller application was approved",
+        "You can now list vehicles for sale.",
+        action="Start selling",
+        optional=False,
+    ),
+    Kind(
+        "seller_application_rejected",
+        "account",
+        "Your seller application was not approved",
+        "We could not approve your seller application." + REASON,
+        keys=("reason",),
+        optional=False,
+    ),
+    Kind(
+        "identity_verification_result",
+        "account",
+        "Identity verification: {% if status_label %}{{ status_label }}{% else %}{{ status|words|default:'updated' }}{% endif %}",
+        "{% if status == 'approved' %}Your identity is verified.{% elif status == 'declined' or status == 'failed' %}"
+        "We could not verify your identity. You can try again from your account."
+        "{% elif status == 'needs_review' or status == 'pending' or not status %}"
+        "Your identity check is being reviewed. We will tell you when it is done."
+        "{% elif status == 'expired' %}Your identity check expired before it was finished. You can start again from "
+        "your account.{% else %}Your identity check status: {{ status|words }}.{% endif %}",
+        keys=("status", "status_label"),
+        action="Open your account",
+        optional=False,
+    ),
+    Kind(
+        "card_validated",
+        "account",
+        "Your card was validated",
+        "{{ card|default:'Your card' }} is on file and ready for bidding and payments.",
+        keys=("card",),
+        optional=False,
+    ),
+    Kind(
+        "account_suspended",
+        "account",
+        "Your account has been suspended",
+        "Bidding and offers are paused on your account."
+        + REASON
+        + " Contact our staff if you think this is a mistake.",
+        keys=("reason",),
+        optional=False,
+    ),
+    # --- selling -------------------------------------------------------------------------------
+    Kind(
+        "vehicle_approved",
+        "selling",
+        "{{ vehicle|default:'Your vehicle'|capfirst }} was approved",
+        "Your listing for " + VEHICLE + " is approved and can go to auction.",
+        keys=("vehicle",),
+        action="View listing",
+    ),
+    Kind(
+        "vehicle_rejected",
+        "selling",
+        "{{ vehicle|default:'Your vehicle'|capfirst }} needs changes",
+        "Your listing for " + VEHICLE + " was not approved." + REASON,
+        keys=("vehicle", "reason"),
+        action="Edit listing",
+    ),
+    Kind(
+        "auction_ended_seller",
+        "selling",
+        "Auction ended: " + VEHICLE,
+        "The auction for " + VEHICLE + " has ended"
+        "{% if outcome == 'sold' %} and sold{% if price %} for {{ price|usd }}{% endif %}."
+        "{% elif outcome == 'reserve_not_met' %}; the reserve was not met{% if price %} (high bid {{ price|usd }}){% endif %}."
+        "{% elif outcome == 'no_bids' %} with no bids.{% elif outcome %}: {{ outcome|words }}.{% else %}.{% endif %}",
+        keys=("vehicle", "outcome", "price"),
+        action="View auction",
+    ),
+    Kind(
+        "reserve_not_met_decision",
+        "selling",
+        "Reserve not met on " + VEHICLE + ": your decision",
+        "The high bid is {{ high_bid|usd|default:'below your reserve' }}. Accept it or make a counter-offer"
+        "{% if decide_by %} by {{ decide_by|when }}{% else %} within 24 hours{% endif %}, or the vehicle ends unsold.",
+        keys=("vehicle", "high_bid", "decide_by"),
+        action="Decide now",
+        optional=False,
+    ),
+    Kind(
+        "new_comment",
+        "selling",
+        "New comment on " + VEHICLE,
+        "{{ author|default:'Someone' }} commented on " + VEHICLE + ".",
+        keys=("vehicle", "auction_url", "author"),
+        action="Read the comment",
+    ),
+    # --- bidding -------------------------------------------------------------------------------
+    Kind(
+        "outbid",
+        "bidding",
+        "You've been outbid{% if vehicle %} on {{ vehicle }}{% endif %}",
+        "{% if current_price %}The current price is {{ current_price|usd }}.{% else %}Another bidder is ahead.{% endif %}"
+        "{% if your_max %} Your maximum was {{ your_max|usd }}.{% endif %} Bid again to stay in the running.",
+        keys=("vehicle", "auction_url", "current_price", "your_max"),
+        action="Bid again",
+    ),
+    Kind(
+        "auction_won",
+        "bidding",
+        "You won {% if vehicle %}{{ vehicle }}{% else %}an auction{% endif %}",
+        "Congratulations! You won " + THE_VEHICLE + "{% if price %} for {{ price|usd }}{% endif %}."
+        " Please pay within 3 business days.",
+        keys=("vehicle", "price", "order_url"),
+        action="View your order",
+        optional=False,
+    ),
+    Kind(
+        "auction_lost",
+        "bidding",
+        "{% if vehicle %}Auction ended: {{ vehicle }}{% else %}An auction you bid on has ended{% endif %}",
+        "{{ vehicle|default:'The vehicle' }} sold to another bidder"
+        "{% if price %} for {{ price|usd }}{% endif %}. Better luck next time.",
+        keys=("vehicle", "price"),
+        action="Find similar vehicles",
+    ),
+    Kind(
+        "auction_ending_soon",
+        "bidding",
+        "{{ vehicle|default:'An auction you follow' }} is ending soon",
+        "Bidding closes {% if ends_at %}at {{ ends_at|when }}{% else %}soon{% endif %}.",
+        keys=("vehicle", "auction_url", "ends_at"),
+        action="Go to the auction",
+    ),
+    Kind(
+        "bid_voided",
+        "bidding",
+        "Your bid on " + THE_VEHICLE + " was voided",
+        "Staff voided your bid on " + THE_VEHICLE + "." + REASON,
+        keys=("vehicle", "reason", "auction_url"),
+        action="Go to the auction",
+        optional=False,
+    ),
+    # --- offers --------------------------------------------------------------------------------
+    Kind(
+        "offer_received",
+        "offers",
+        "New offer on " + VEHICLE,
+        "You received an offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        + VEHICLE
+        + ". Accept, decline or counter within 48 hours.",
+        keys=("vehicle", "amount"),
+        action="Respond to the offer",
+    ),
+    Kind(
+        "offer_countered",
+        "offers",
+        "Counter-offer on " + THE_VEHICLE,
+        "You received a counter-offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        + THE_VEHICLE
+        + ". It expires in 48 hours.",
+        keys=("vehicle", "amount"),
+        action="Respond to the offer",
+    ),
+    Kind(
+        "offer_accepted",
+        "offers",
+        "Offer accepted on " + THE_VEHICLE,
+        "The offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        + THE_VEHICLE
+        + " was accepted. The sale is binding and an order has been created.",
+        keys=("vehicle", "amount"),
+        action="View the order",
+        optional=False,
+    ),
+    Kind(
+        "offer_declined",
+        "offers",
+        "Offer declined on " + THE_VEHICLE,
+        "The offer on " + THE_VEHICLE + " was declined.",
+        keys=("vehicle",),
+    ),
+    Kind(
+        "offer_expired",
+        "offers",
+        "Offer expired on " + THE_VEHICLE,
+        "The offer on " + THE_VEHICLE + " expired without an answer.",
+        keys=("vehicle",),
+    ),
+    # --- orders and payments (not optional) ------------------------------------------------------
+    Kind(
+        "invoice_issued",
+        "orders",
+        "Invoice for " + ORDER,
+        "Your invoice{% if total %} for {{ total|usd }}{% endif %} is ready."
+        "{% if due_date %} Payment is due by {{ due_date|when }}.{% endif %}",
+        keys=("order_number", "total", "due_date"),
+        action="View and pay",
+        optional=False,
+    ),
+    Kind(
+        "payment_received",
+        "orders",
+        "Payment received for " + ORDER,
+        "We received your payment{% if amount %} of {{ amount|usd }}{% endif %}. Thank you!",
+        keys=("order_number", "amount"),
+        action="View the order",
+        optional=False,
+    ),
+    Kind(
+        "payment_failed",
+        "orders",
+        "Payment failed for " + ORDER,
+        "Your payment could not be completed." + REASON + " Please update your card and try again.",
+        keys=("order_number", "reason"),
+        action="Pay now",
+        optional=False,
+    ),
+    Kind(
+        "payment_overdue",
+        "orders",
+        "Payment overdue for " + ORDER,
+        ORDER_CAP + " is past due.{% if late_fee %} A late fee of {{ late_fee|usd }} has been added.{% endif %}"
+        " Please pay as soon as possible to avoid cancellation.",
+        keys=("order_number", "late_fee"),
+        action="Pay now",
+        optional=False,
+    ),
+    Kind(
+        "refund_issued",
+        "orders",
+        "Refund issued for " + ORDER,
+        "We issued a refund{% if amount %} of {{ amount|usd }}{% endif %}. It may take a few business days to appear.",
+        keys=("order_number", "amount"),
+        action="View the order",
+        optional=False,
+    ),
+    # --- title and delivery --------------------------------------------------------------------
+    Kind(
+        "title_status",
+        "delivery",
+        "Title update for " + ORDER,
+        "The title transfer for " + ORDER + " is now: {{ status|words|default:'updated' }}.",
+        keys=("order_number", "status"),
+        action="Track your order",
+    ),
+    Kind(
+        "transport_status",
+        "delivery",
+        "Delivery update for " + ORDER,
+        "Transport for " + ORDER + " is now: {{ status|words|default:'updated' }}.",
+        keys=("order_number", "status"),
+        action="Track your order",
+    ),
+    # --- staff -----------------------------------------------------------------------------------
+    Kind(
+        "staff_alert",
+        "staff",
+        "{{ subject|default:'Staff alert' }}",
+        "{{ message|default:'Something needs staff attention.' }}",
+        keys=("subject", "message"),
+        email_subject="[Staff] {{ subject|default:'Staff alert' }}",
+        action="Open in the console",
+        optional=False,
+    ),
+]
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}
+
+
+class UnknownKind(KeyError):
+    """`notify` was called with a kind that is not declared here: a programming error."""
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UnknownKind(f"unknown notification kind {name!r}; declare it in notifications/kinds.py") from None

@@ -1,0 +1,59 @@
+"""Live push to a user's personal socket group (`user_<id>`), served by consumers.NotificationConsumer.
+
+Group messages (channel-layer "type" -> consumer handler):
+    notification.created  {"notification": {...}, "unread_count": n}
+    notification.unread   {"unread_count": n}       (after mark-read, so every open tab agrees)
+"""
+
+from typing import Any
+
+import structlog
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from notifications.models import Notification
+
+logger = structlog.get_logger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    return f"user_{user_id}"
+
+
+def serialize_notification(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "url": notification.url,
+        "created_at": notification.created_at.isoformat(),
+        "read_at": notification.read_at.isoformat() if notification.read_at else None,
+        "is_read": notification.is_read,
+    }
+
+
+def _group_send(user_id: int, message: dict[str, Any]) -> None:
+    """Best effort: a dead channel layer must never break the action that caused the notification."""
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        async_to_sync(layer.group_send)(user_group(user_id), message)
+    except Exception:
+        logger.exception("notifications.push_failed", user_id=user_id, type=message.get("type"))
+
+
+def push_created(notification: Notification, *, unread_count: int) -> None:
+    _group_send(
+        notification.user_id,
+        {
+            "type": "notification.created",
+            "notification": serialize_notification(notification),
+            "unread_count": unread_count,
+        },
+    )
+
+
+def push_unread_count(user_id: int, *, unread_count: int) -> None:
+    _group_send(user_id, {"type": "notification.unread", "unread_count": unread_count})
