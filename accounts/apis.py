@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.db import IntegrityError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +15,10 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.mfa import second_factor_passes
 from accounts.services import user_register
-from core.api import error_body, ok
-from core.errors import Conflict
+from core.api import Pagination, error_body, ok
+from core.errors import Conflict, NotFound
 
 
 class UserOutput(serializers.Serializer):
@@ -38,6 +40,7 @@ class RegisterApi(APIView):
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
+    @extend_schema_serializer(component_name="RegisterInput")
     class Input(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(write_only=True, trim_whitespace=False)
@@ -64,8 +67,17 @@ class RegisterApi(APIView):
 
 
 class LoginSerializer(TokenObtainPairSerializer):
+    code = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, help_text="TOTP or recovery code when 2FA is on"
+    )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        code = str(attrs.pop("code", "") or "")
         data: dict[str, Any] = dict(super().validate(attrs))
+        if self.user is not None and not second_factor_passes(self.user, code):
+            raise AuthenticationFailed(
+                "Two-factor code required." if not code else "Incorrect two-factor code.", code="mfa_required"
+            )
         if self.user is not None and self.user.suspended_at is not None:  # type: ignore[attr-defined]
             data["suspended"] = True
         data["user"] = UserOutput(self.user).data
@@ -94,10 +106,20 @@ class RefreshApi(TokenRefreshView):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="LogoutInput")
     class Input(serializers.Serializer):
         refresh = serializers.CharField()
 
-    @extend_schema(request=Input, summary="Blacklist the refresh token", tags=["auth"])
+    @extend_schema(
+        request=Input,
+        responses={
+            200: inline_serializer(
+                "LogoutOutput", {"message": serializers.CharField(), "data": serializers.JSONField()}
+            )
+        },
+        summary="Blacklist the refresh token",
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -111,3 +133,255 @@ class LogoutApi(APIView):
         except TokenError as exc:
             return Response(error_body(f"Invalid refresh token: {exc}"), status=status.HTTP_400_BAD_REQUEST)
         return ok(None, message="Logged out.")
+
+
+# --- users: profile, public profile, dashboard -------------------------------------------------------
+
+
+class EligibilityOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    missing = serializers.ListField(child=serializers.DictField())
+
+
+def _eligibility(eligibility: Any) -> dict[str, Any]:
+    return {
+        "ok": eligibility.ok,
+        "message": eligibility.message,
+        "missing": [{"code": r.code, "label": r.label, "url": r.url} for r in eligibility.missing],
+    }
+
+
+class ProfileOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    display_name = serializers.CharField()
+    phone = serializers.CharField()
+    address_line1 = serializers.CharField()
+    address_line2 = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField()
+    postal_code = serializers.CharField()
+    role = serializers.CharField()
+    is_suspended = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+
+def _profile_body(user: Any) -> dict[str, Any]:
+    from accounts import selectors
+    from accounts.models import CardOnFile
+
+    card = CardOnFile.objects.filter(user=user).first()
+    application = selectors.seller_application(user)
+    return {
+        **ProfileOutput(user).data,
+        "email_verified": selectors.has_verified_email(user),
+        "two_factor_enabled": selectors.has_two_factor(user),
+        "identity_status": selectors.identity_status(user),
+        "card": (
+            {
+                "label": card.label,
+                "brand": card.brand,
+                "last4": card.last4,
+                "expiry": card.expiry,
+                "expired": card.is_expired(),
+            }
+            if card
+            else None
+        ),
+        "seller_application": (
+            {
+                "status": application.status,
+                "business_name": application.business_name,
+                "rejection_reason": application.rejection_reason,
+                "submitted_at": application.submitted_at.isoformat(),
+            }
+            if application
+            else None
+        ),
+        "bidding": _eligibility(selectors.bidding_eligibility(user)),
+        "selling": _eligibility(selectors.selling_eligibility(user)),
+    }
+
+
+class ProfileBody(ProfileOutput):
+    email_verified = serializers.BooleanField()
+    two_factor_enabled = serializers.BooleanField()
+    identity_status = serializers.CharField()
+    card = serializers.DictField(allow_null=True, help_text="label, brand, last4, expiry, expired — or null")
+    seller_application = serializers.DictField(allow_null=True, help_text="status, business_name, rejection_reason")
+    bidding = EligibilityOutput()
+    selling = EligibilityOutput()
+
+
+PROFILE_RESPONSE = inline_serializer(
+    "ProfileResponse", {"message": serializers.CharField(required=False), "data": ProfileBody()}
+)
+
+
+class PublicUserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    member_since = serializers.DateField()
+    is_seller = serializers.BooleanField()
+    seller_business_name = serializers.CharField(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+def _paged(name: str) -> Any:
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "page": serializers.IntegerField(),
+            "pages": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializers.ListField(child=serializers.DictField()),
+        },
+    )
+
+
+class ProfileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="ProfileUpdateInput")
+    class Input(serializers.Serializer):
+        first_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+        last_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+        phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+        address_line1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        address_line2 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        city = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        state = serializers.CharField(required=False, allow_blank=True, max_length=2)
+        postal_code = serializers.CharField(required=False, allow_blank=True, max_length=10)
+
+    @extend_schema(
+        responses={200: PROFILE_RESPONSE},
+        summary="My profile, verification status and what I still need before bidding",
+        tags=["users"],
+    )
+    def get(self, request: Request) -> Response:
+        return ok(_profile_body(request.user))
+
+    @extend_schema(
+        request=Input,
+        responses={200: PROFILE_RESPONSE},
+        summary="Update my name, phone and address (fields left out stay as they are)",
+        tags=["users"],
+    )
+    def put(self, request: Request) -> Response:
+        from accounts.services import user_profile_update
+
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_profile_update(user=request.user, **data.validated_data)  # type: ignore[arg-type]
+        return ok(_profile_body(user), message="Profile saved.")
+
+    @extend_schema(request=Input, responses={200: PROFILE_RESPONSE}, summary="Same as PUT", tags=["users"])
+    def patch(self, request: Request) -> Response:
+        return self.put(request)
+
+
+class PublicUserApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: inline_serializer("PublicUserResponse", {"data": PublicUserOutput()})},
+        summary="A member's public profile: display name, member since, seller business name and counts",
+        tags=["users"],
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        from accounts.dashboard import public_counts
+        from accounts.models import SellerProfile, User
+
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise NotFound("No such member.")
+        business = (
+            SellerProfile.objects.approved().filter(user=user).values_list("business_name", flat=True).first()
+            if user.is_seller
+            else None
+        )
+        return ok(
+            {
+                "id": user.pk,
+                "display_name": user.display_name,
+                "member_since": user.date_joined.date().isoformat(),
+                "is_seller": user.is_seller,
+                "seller_business_name": business,
+                "counts": public_counts(user),
+            }
+        )
+
+
+class DashboardApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "DashboardResponse",
+                {
+                    "data": inline_serializer(
+                        "DashboardCounts", {"counts": serializers.DictField(child=serializers.IntegerField())}
+                    )
+                },
+            )
+        },
+        summary="My counts: active bids, leading, won, watchlist, open orders, listings",
+        tags=["users"],
+    )
+    def get(self, request: Request) -> Response:
+        from accounts.dashboard import dashboard_counts
+
+        return ok({"counts": dashboard_counts(request.user)})
+
+
+class _ProvidedListApi(APIView):
+    """A paginated list another app provides through a setting (see accounts/dashboard.py)."""
+
+    permission_classes = [AllowAny]
+
+    def items(self, user: Any, viewer: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def get(self, request: Request, user_id: int) -> Response:
+        from accounts.models import User
+
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise NotFound("No such member.")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(self.items(user, request.user), request, view=self)  # type: ignore[arg-type]
+        return paginator.get_paginated_response(page)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: _paged("UserAuctionsPage")},
+        summary="A member's auctions (filled by the auctions app)",
+        tags=["users"],
+    )
+)
+class UserAuctionsApi(_ProvidedListApi):
+    def items(self, user: Any, viewer: Any) -> list[dict[str, Any]]:
+        from accounts.dashboard import user_auctions
+
+        return user_auctions(user, viewer)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: _paged("UserBidsPage")},
+        summary="A member's bids (filled by the auctions app; it decides what a viewer sees)",
+        tags=["users"],
+    )
+)
+class UserBidsApi(_ProvidedListApi):
+    def items(self, user: Any, viewer: Any) -> list[dict[str, Any]]:
+        from accounts.dashboard import user_bids
+
+        return user_bids(user, viewer)

@@ -5,12 +5,20 @@ CONTRACT (auctions and offers rely on it; keep the signature):
 `Eligibility.ok` is True when the user may bid or make offers; otherwise `missing` lists each
 Requirement (code, label, url) still to do, in the order the user should do them. Codes:
 "login", "email", "identity", "card", "suspended".
+
+CONTRACT (vehicles relies on it for listing):
+    selling_eligibility(user) -> Eligibility   codes "login", "suspended", "seller"
+    user_can_sell(user) -> bool                 selling_eligibility(user).ok
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.utils import timezone
+
+from accounts.models import CardOnFile, IdentityVerification, SellerProfile
 
 
 @dataclass(frozen=True)
@@ -39,13 +47,101 @@ class Eligibility:
         return "Before you can bid: " + "; ".join(r.label for r in self.missing) + "."
 
 
+LOGIN = Requirement("login", "log in or create an account", "/accounts/login/")
+SUSPENDED = Requirement("suspended", "your account is suspended; contact support", "/account/")
+EMAIL = Requirement("email", "verify your email address", "/accounts/email/")
+IDENTITY = Requirement("identity", "verify your identity", "/account/identity/")
+CARD = Requirement("card", "add a card on file", "/account/card/")
+SELLER = Requirement("seller", "apply to sell and wait for approval", "/account/seller/")
+
+
+def has_verified_email(user: Any) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def identity_status(user: Any) -> str:
+    status = IdentityVerification.objects.filter(user=user).values_list("status", flat=True).first()
+    return status or IdentityVerification.Status.NOT_STARTED
+
+
+def usable_card(user: Any) -> CardOnFile | None:
+    card = CardOnFile.objects.filter(user=user).first()
+    if card is None or card.is_expired(timezone.localdate()):
+        return None
+    return card
+
+
 def bidding_eligibility(user: Any) -> Eligibility:
-    # Interim implementation: the accounts issue adds the ID check and card on file.
+    """May this user bid or make offers? Three small indexed queries; call once per request."""
     if user is None or not user.is_authenticated:
-        return Eligibility([Requirement("login", "log in or create an account", "/accounts/login/")])
+        return Eligibility([LOGIN])
     missing: list[Requirement] = []
     if user.suspended_at is not None:
-        missing.append(Requirement("suspended", "your account is suspended; contact support", "/account/"))
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
-        missing.append(Requirement("email", "verify your email address", "/accounts/email/"))
+        missing.append(SUSPENDED)
+    if not has_verified_email(user):
+        missing.append(EMAIL)
+    if identity_status(user) != IdentityVerification.Status.APPROVED:
+        missing.append(IDENTITY)
+    if usable_card(user) is None:
+        missing.append(CARD)
     return Eligibility(missing)
+
+
+def selling_eligibility(user: Any) -> Eligibility:
+    """May this user list vehicles? Approved sellers who are not suspended."""
+    if user is None or not user.is_authenticated:
+        return Eligibility([LOGIN])
+    missing: list[Requirement] = []
+    if user.suspended_at is not None:
+        missing.append(SUSPENDED)
+    if user.role != "seller":
+        missing.append(SELLER)
+    return Eligibility(missing)
+
+
+def user_can_sell(user: Any) -> bool:
+    return selling_eligibility(user).ok
+
+
+def has_two_factor(user: Any) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+@dataclass(frozen=True)
+class ReadinessStep:
+    code: str
+    title: str
+    done: bool
+    url: str
+    action: str
+    detail: str = ""
+
+
+def readiness_steps(user: Any) -> list[ReadinessStep]:
+    """The "Get ready to bid" checklist, in order; mirrors bidding_eligibility plus the optional 2FA step."""
+    verification = IdentityVerification.objects.filter(user=user).first()
+    id_status = verification.status if verification else IdentityVerification.Status.NOT_STARTED
+    card = CardOnFile.objects.filter(user=user).first()
+    card_ok = card is not None and not card.is_expired(timezone.localdate())
+    id_detail = {
+        "not_started": "Takes about two minutes with a photo ID.",
+        "pending": "Started — finish the check or wait for the result.",
+        "needs_review": "Under review. We will let you know the result.",
+        "approved": "Verified.",
+        "declined": "Not verified. Contact support if you think this is wrong.",
+        "expired": "The check expired; start again.",
+    }[id_status]
+    card_detail = "No card yet."
+    if card is not None:
+        card_detail = f"{card.label}, expires {card.expiry}" + (" — expired, add a new card" if not card_ok else "")
+    return [
+        ReadinessStep("email", "Verify your email address", has_verified_email(user), EMAIL.url, "Manage email"),
+        ReadinessStep(
+            "identity", "Verify your identity", id_status == "approved", IDENTITY.url, "Verify my identity", id_detail
+        ),
+        ReadinessStep("card", "Add a card on file", card_ok, CARD.url, "Add a card", card_detail),
+    ]
+
+
+def seller_application(user: Any) -> SellerProfile | None:
+    return SellerProfile.objects.filter(user=user).first()

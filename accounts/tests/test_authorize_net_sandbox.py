@@ -1,0 +1,77 @@
+"""The in-process sandbox used by `make run` keeps the documented rules and the same interface."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from accounts.authorize_net import BillTo, CardInput, ProfileOutcome, TransactionStatus, get_gateway
+from accounts.authorize_net_sandbox import SandboxGateway
+
+NEXT_YEAR = date.today().year + 1
+BILL_TO = BillTo("Bea", "Buyer", "1 Main", "Minneapolis", "MN", "55401")
+
+
+@pytest.fixture
+def sandbox(settings) -> SandboxGateway:
+    settings.AUTHORIZE_NET_LOGIN_ID = ""
+    gateway = get_gateway()
+    assert isinstance(gateway, SandboxGateway)
+    return gateway
+
+
+@pytest.fixture
+def profile(sandbox):
+    return sandbox.create_customer_profile(
+        merchant_customer_id="user-1",
+        email="a@example.test",
+        card=CardInput("4111111111111111", 12, NEXT_YEAR),
+        bill_to=BILL_TO,
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "zip_code", "reason"),
+    [("4000000000000002", "55401", "2"), ("4111111111111111", "46282", "2"), ("4111111111111112", "55401", "6")],
+)
+def test_sandbox_declines_per_documented_rules(sandbox, number, zip_code, reason):
+    result = sandbox.create_customer_profile(
+        merchant_customer_id="user-2",
+        email="b@example.test",
+        card=CardInput(number, 1, NEXT_YEAR),
+        bill_to=BillTo(zip=zip_code),
+    )
+    assert result.outcome == ProfileOutcome.DECLINED
+    assert result.reason_code == reason
+
+
+def test_sandbox_charge_duplicate_hold_refund_void_and_details(sandbox, profile):
+    assert profile.ok
+    assert (profile.brand, profile.last4) == ("Visa", "1111")
+    charge = sandbox.charge_profile(
+        customer_profile_id=profile.customer_profile_id,
+        payment_profile_id=profile.payment_profile_id,
+        amount=Decimal("100.00"),
+        invoice_number="S-1",
+    )
+    assert charge.status == TransactionStatus.APPROVED
+    duplicate = sandbox.charge_profile(
+        customer_profile_id=profile.customer_profile_id,
+        payment_profile_id=profile.payment_profile_id,
+        amount=Decimal("100.00"),
+        invoice_number="S-1",
+    )
+    assert duplicate.is_duplicate
+    held = sandbox.charge_profile(
+        customer_profile_id=profile.customer_profile_id,
+        payment_profile_id=profile.payment_profile_id,
+        amount=Decimal("10.04"),
+        invoice_number="S-2",
+    )
+    assert held.status == TransactionStatus.HELD
+    assert sandbox.refund(trans_id=charge.trans_id, amount=Decimal("100.00"), last4="1111").must_void_instead
+    assert sandbox.void(trans_id=charge.trans_id).approved
+    details = sandbox.get_transaction_details(trans_id=charge.trans_id)
+    assert details.transaction_status == "voided"
+    assert details.invoice_number == "S-1"
+    assert sandbox.get_transaction_details(trans_id="1") is None
