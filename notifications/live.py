@@ -5,6 +5,8 @@ Group messages (channel-layer "type" -> consumer handler):
     notification.unread   {"unread_count": n}       (after mark-read, so every open tab agrees)
 """
 
+import asyncio
+import threading
 from typing import Any
 
 import structlog
@@ -39,7 +41,15 @@ def _group_send(user_id: int, message: dict[str, Any]) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
-        async_to_sync(layer.group_send)(user_group(user_id), message)
+        send = async_to_sync(layer.group_send)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: plain sync code, no loop in this thread
+            send(user_group(user_id), message)
+        else:  # called from a thread that runs an event loop: async_to_sync refuses to run here
+            worker = threading.Thread(target=send, args=(user_group(user_id), message))
+            worker.start()
+            worker.join(timeout=10)
     except Exception:
         logger.exception("notifications.push_failed", user_id=user_id, type=message.get("type"))
 

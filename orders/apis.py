@@ -172,5 +172,8 @@ class OrderInvoiceApi(APIView):
         order = order_visible_to(order_id=order_id, user=request.user)
         invoice = invoice_for(order_id=order.pk)
         return FileResponse(
-            invoice.file.open("rb"), content_type="application/pdf", filename=f"invoice-{order.number}.pdf"
+            invoice.file.open("rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"invoice-{order.number}.pdf",
         )

@@ -75,4 +75,9 @@ def order_pay_view(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_invoice(request: HttpRequest, order_id: int) -> FileResponse:
     order = _visible_or_404(order_id, request.user)
     invoice = invoice_for(order_id=order.pk)
-    return FileResponse(invoice.file.open("rb"), content_type="application/pdf", filename=f"invoice-{order.number}.pdf")
+    return FileResponse(
+        invoice.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"invoice-{order.number}.pdf",
+    )
