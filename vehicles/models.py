@@ -1,8 +1,16 @@
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, ExpressionWrapper, Q, Value, When
+from django.db.models.functions import Coalesce
+
+#: Auction states (written by the auctions app into `Vehicle.auction_status`) in which a vehicle is
+#: still open for bidding; "ending soonest" ranks these first.
+OPEN_AUCTION_STATUSES = ("scheduled", "live")
+#: Statuses a visitor finds in the inventory (sold vehicles keep their page but leave the search).
+INVENTORY_STATUSES = ("approved", "listed")
 
 
 class VehicleQuerySet(models.QuerySet["Vehicle"]):
@@ -15,6 +23,13 @@ class VehicleQuerySet(models.QuerySet["Vehicle"]):
 
     def in_auction(self) -> "VehicleQuerySet":
         return self.filter(auction_status__in=["scheduled", "live"])
+
+    def in_inventory(self) -> "VehicleQuerySet":
+        """What the public inventory searches: approved or listed (uses the indexed generated column)."""
+        return self.filter(in_inventory=True)
+
+    def editable(self) -> "VehicleQuerySet":
+        return self.filter(status__in=[Vehicle.Status.DRAFT, Vehicle.Status.REJECTED])
 
 
 class Vehicle(models.Model):
@@ -126,6 +141,29 @@ class Vehicle(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 
+    # Storage name of the primary photo's thumbnail; photo services keep it equal to photos[0].
+    cover_thumbnail = models.CharField(max_length=300, blank=True)
+    # Generated (stored) columns so the inventory's filters and sorts walk an index, not a filesort.
+    listing_price = models.GeneratedField(
+        expression=Coalesce("current_price", "starting_price"),
+        output_field=models.DecimalField(max_digits=12, decimal_places=2, null=True),
+        db_persist=True,
+    )
+    in_inventory = models.GeneratedField(
+        expression=ExpressionWrapper(Q(status__in=INVENTORY_STATUSES), output_field=models.BooleanField()),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    ending_rank = models.GeneratedField(
+        expression=Case(
+            When(auction_status__in=OPEN_AUCTION_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=models.PositiveSmallIntegerField(),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+
     objects: ClassVar[VehicleQuerySet] = VehicleQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
@@ -137,6 +175,33 @@ class Vehicle(models.Model):
             models.Index(fields=["make", "model"], name="vehicle_make_model"),
             models.Index(fields=["year"], name="vehicle_year"),
             models.Index(fields=["mileage"], name="vehicle_mileage"),
+            models.Index(fields=["in_inventory", "ending_rank", "auction_ends_at"], name="vehicle_inv_ending"),
+            models.Index(fields=["in_inventory", "listing_price"], name="vehicle_inv_price"),
+            models.Index(fields=["in_inventory", "approved_at"], name="vehicle_inv_listed"),
+            models.Index(fields=["in_inventory", "mileage"], name="vehicle_inv_mileage"),
+            models.Index(fields=["in_inventory", "year"], name="vehicle_inv_year"),
+            models.Index(fields=["in_inventory", "make", "model"], name="vehicle_inv_make_model"),
+            # Covers the inventory's low-cardinality filters, so a filtered COUNT(*) reads only this index.
+            models.Index(
+                fields=[
+                    "in_inventory",
+                    "body_type",
+                    "fuel_type",
+                    "transmission",
+                    "drivetrain",
+                    "title_type",
+                    "state",
+                    "year",
+                    "mileage",
+                    "listing_price",
+                    "reserve_price",
+                    "buy_now_price",
+                    "ending_rank",
+                    "auction_status",
+                    "auction_ends_at",
+                ],
+                name="vehicle_inv_filters",
+            ),  # fmt: skip
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,6 +223,32 @@ class Vehicle(models.Model):
     def is_editable_by_seller(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.REJECTED)
 
+    @property
+    def is_public(self) -> bool:
+        return self.status in (self.Status.APPROVED, self.Status.LISTED, self.Status.SOLD)
+
+    @property
+    def price(self) -> "Decimal | None":
+        """The price a visitor sees: the auction's current price, else the starting price."""
+        return self.current_price if self.current_price is not None else self.starting_price
+
+    @property
+    def auction_is_open(self) -> bool:
+        return self.auction_status in OPEN_AUCTION_STATUSES
+
+    @property
+    def buy_now_available(self) -> bool:
+        return (
+            self.buy_now_price is not None
+            and self.status != self.Status.SOLD
+            and self.auction_status in ("", *OPEN_AUCTION_STATUSES)
+        )
+
+    @property
+    def location(self) -> str:
+        place = ", ".join(part for part in (self.city, self.state) if part)
+        return f"{place} {self.postal_code}".strip() if place else self.postal_code
+
 
 class VehicleEvent(models.Model):
     """Append-only history of a vehicle's status changes."""
@@ -174,3 +265,96 @@ class VehicleEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vehicle_id}: {self.from_status} → {self.to_status}"
+
+
+def _photo_path(instance: "VehiclePhoto", filename: str) -> str:  # pragma: no cover - names are set by services
+    return f"vehicles/{instance.vehicle_id}/photos/{filename}"
+
+
+class VehiclePhoto(models.Model):
+    """A verified photo: `image` is our re-encoded copy (EXIF stripped), `thumbnail` a 4:3 card image.
+
+    The first by `position` is the primary photo; services keep `Vehicle.cover_thumbnail` in step.
+    """
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(max_length=300, upload_to=_photo_path)
+    thumbnail = models.FileField(max_length=300, upload_to=_photo_path)
+    position = models.PositiveSmallIntegerField(default=0)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["vehicle", "position"], name="vehicle_photo_order")]
+
+    def __str__(self) -> str:
+        return f"Photo {self.position + 1} of vehicle {self.vehicle_id}"
+
+
+class VehicleDocument(models.Model):
+    """A private file (title scan, inspection report). `storage_name` lives in the private document
+    storage (`vehicles.storage.document_storage()`); it is served only through an access check."""
+
+    class Kind(models.TextChoices):
+        TITLE = "title", "Title scan"
+        INSPECTION = "inspection", "Inspection report"
+        SERVICE = "service_records", "Service records"
+        OTHER = "other", "Other document"
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    storage_name = models.CharField(max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.PositiveIntegerField()
+    is_public = models.BooleanField(
+        default=False, help_text="Shown to every visitor on the vehicle page (e.g. an inspection report)"
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class VinDecode(models.Model):
+    """Cache of decoded VINs, one row per VIN (upserted on the unique constraint)."""
+
+    class Source(models.TextChoices):
+        CLEARVIN = "clearvin", "ClearVIN"
+        VPIC = "vpic", "NHTSA vPIC"
+        OFFLINE = "offline", "Offline (WMI and model year)"
+
+    vin = models.CharField("VIN", max_length=17, unique=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    specs = models.JSONField(default=dict, help_text="Normalised fields: year, make, model, trim, body_type, ...")
+    raw = models.JSONField(default=dict, blank=True)
+    decoded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "VIN decode"
+
+    def __str__(self) -> str:
+        return f"{self.vin} ({self.source})"
+
+
+class Favorite(models.Model):
+    """A vehicle on a user's watchlist."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vehicle_favorites")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "vehicle"], name="favorite_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.vehicle_id}"

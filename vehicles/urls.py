@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from vehicles.views import public, seller, uploads
 
 app_name = "vehicles"
-urlpatterns: list = []
+urlpatterns = [
+    path("vehicles/", public.inventory, name="inventory"),
+    path("vehicles/<int:vehicle_id>/", public.vehicle_detail, name="detail"),
+    path(
+        "vehicles/<int:vehicle_id>/documents/<int:document_id>/",
+        public.document_download,
+        name="document",
+    ),
+    path("vehicles/uploads/local/", uploads.local_upload, name="local-upload"),
+    path("watchlist/", public.watchlist_page, name="watchlist"),
+    path("sell/", seller.sell_home, name="sell"),
+    path("sell/vehicles/new/", seller.vehicle_new, name="sell-new"),
+    path("sell/vehicles/<int:vehicle_id>/submit/", seller.vehicle_submit, name="sell-submit"),
+    path("sell/vehicles/<int:vehicle_id>/remove/", seller.vehicle_remove, name="sell-remove"),
+    path("sell/vehicles/<int:vehicle_id>/<slug:step>/", seller.vehicle_step, name="sell-step"),
+]

@@ -1,0 +1,1 @@
+"""JSON API endpoints of the vehicles domain (see vehicles/api_urls.py)."""

@@ -1,0 +1,136 @@
+"""How vehicles look in JSON. The reserve amount is never shown to the public (BIDDING.md), only
+whether there is one; the seller and staff see it."""
+
+from typing import Any
+
+from django.core.files.storage import default_storage
+from rest_framework import serializers
+
+from vehicles.models import Vehicle, VehicleDocument, VehiclePhoto
+from vehicles.selectors import can_manage, seller_public_name
+
+
+def media_url(name: str | None) -> str | None:
+    return default_storage.url(name) if name else None
+
+
+class PhotoOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+    def get_url(self, photo: VehiclePhoto) -> str | None:
+        return media_url(photo.image.name)
+
+    def get_thumbnail_url(self, photo: VehiclePhoto) -> str | None:
+        return media_url(photo.thumbnail.name)
+
+
+class DocumentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    is_public = serializers.BooleanField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, document: VehicleDocument) -> str:
+        return f"/vehicles/{document.vehicle_id}/documents/{document.pk}/"
+
+
+class VehicleCardOutput(serializers.Serializer):
+    """One row of the inventory: what a card shows."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    vin = serializers.CharField()
+    year = serializers.IntegerField()
+    make = serializers.CharField()
+    model = serializers.CharField()
+    trim = serializers.CharField()
+    body_type = serializers.CharField()
+    fuel_type = serializers.CharField()
+    transmission = serializers.CharField()
+    drivetrain = serializers.CharField()
+    mileage = serializers.IntegerField()
+    title_type = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField()
+    status = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    starting_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    current_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    buy_now_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    has_reserve = serializers.SerializerMethodField()
+    buy_now_available = serializers.BooleanField()
+    accepts_offers = serializers.BooleanField()
+    auction_status = serializers.CharField()
+    auction_ends_at = serializers.DateTimeField(allow_null=True)
+    bid_count = serializers.IntegerField()
+    thumbnail_url = serializers.SerializerMethodField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+
+    def get_url(self, vehicle: Vehicle) -> str:
+        return f"/vehicles/{vehicle.pk}/"
+
+    def get_has_reserve(self, vehicle: Vehicle) -> bool:
+        return vehicle.reserve_price is not None
+
+    def get_thumbnail_url(self, vehicle: Vehicle) -> str | None:
+        return media_url(vehicle.cover_thumbnail)
+
+
+class VehicleDetailOutput(VehicleCardOutput):
+    engine = serializers.CharField()
+    exterior_color = serializers.CharField()
+    interior_color = serializers.CharField()
+    condition_grade = serializers.CharField()
+    condition_notes = serializers.CharField()
+    title_state = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    postal_code = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    seller_name = serializers.SerializerMethodField()
+    reserve_price = serializers.SerializerMethodField()
+    rejection_reason = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+    decoded_specs = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def _manager(self, vehicle: Vehicle) -> bool:
+        request = self.context.get("request")
+        return bool(request is not None and can_manage(request.user, vehicle))
+
+    def get_seller_name(self, vehicle: Vehicle) -> str:
+        return seller_public_name(vehicle.seller)
+
+    def get_reserve_price(self, vehicle: Vehicle) -> str | None:
+        if not self._manager(vehicle) or vehicle.reserve_price is None:
+            return None
+        return str(vehicle.reserve_price)
+
+    def get_rejection_reason(self, vehicle: Vehicle) -> str:
+        return vehicle.rejection_reason if self._manager(vehicle) else ""
+
+    def get_decoded_specs(self, vehicle: Vehicle) -> dict[str, Any]:
+        return vehicle.decoded_specs if self._manager(vehicle) else {}
+
+    def get_photos(self, vehicle: Vehicle) -> list[dict[str, Any]]:
+        return PhotoOutput(vehicle.photos.all(), many=True).data  # type: ignore[return-value]
+
+    def get_documents(self, vehicle: Vehicle) -> list[dict[str, Any]]:
+        from vehicles.selectors import documents_for
+
+        request = self.context.get("request")
+        documents = documents_for(request.user if request else None, vehicle)
+        return DocumentOutput(documents, many=True).data  # type: ignore[return-value]

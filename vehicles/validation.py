@@ -1,0 +1,229 @@
+"""One set of rules for a vehicle's fields, whichever door the data came in by (form, API, CSV import).
+
+`clean_vehicle_fields` turns loosely typed input (strings from forms and CSV, JSON values from the API)
+into model values, or raises `VehicleInvalid` whose `details` maps each field to its messages.
+"""
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.errors import DomainError
+from core.money import MoneyError, parse_amount
+from vehicles.models import Vehicle
+from vehicles.vin import InvalidVin, validate_vin
+
+US_STATES = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+}  # fmt: skip
+ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
+
+TEXT_FIELDS = {
+    "make": 60,
+    "model": 80,
+    "trim": 80,
+    "engine": 120,
+    "exterior_color": 40,
+    "interior_color": 40,
+    "city": 100,
+    "condition_notes": 5000,
+    "description": 10000,
+}
+CHOICE_FIELDS: dict[str, type[Any]] = {
+    "body_type": Vehicle.BodyType,
+    "transmission": Vehicle.Transmission,
+    "drivetrain": Vehicle.Drivetrain,
+    "fuel_type": Vehicle.FuelType,
+    "condition_grade": Vehicle.ConditionGrade,
+    "title_type": Vehicle.TitleType,
+}
+PRICE_FIELDS = ("starting_price", "reserve_price", "buy_now_price")
+SPEC_FIELDS = ("vin", "year", "make", "model", "trim", "body_type", "engine", "transmission", "drivetrain", "fuel_type")
+EDITABLE_FIELDS = (
+    *SPEC_FIELDS,
+    "mileage",
+    "exterior_color",
+    "interior_color",
+    "condition_grade",
+    "condition_notes",
+    "title_type",
+    "title_state",
+    "features",
+    "description",
+    "city",
+    "state",
+    "postal_code",
+    "latitude",
+    "longitude",
+    *PRICE_FIELDS,
+    "accepts_offers",
+)
+REQUIRED_ON_CREATE = ("vin", "year", "make", "model", "mileage")
+MAX_FEATURES = 60
+
+
+class VehicleInvalid(DomainError):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        field, messages = next(iter(errors.items()))
+        label = field.replace("_", " ")
+        super().__init__(f"{label}: {messages[0]}" if field != "non_field_errors" else messages[0], details=errors)
+        self.errors = errors
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _as_int(value: Any, *, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number of {what}")
+    try:
+        number = int(str(value).strip().replace(",", ""))
+    except ValueError:
+        raise ValueError(f"must be a whole number of {what}") from None
+    if not low <= number <= high:
+        raise ValueError(f"must be between {low:,} and {high:,}")
+    return number
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "y", "on")
+
+
+def _as_features(value: Any) -> list[str]:
+    items = re.split(r"[;|\n]", value) if isinstance(value, str) else list(value or [])
+    features: list[str] = []
+    for item in items:
+        text = str(item).strip()
+        if text and text.lower() not in {f.lower() for f in features}:
+            if len(text) > 80:
+                raise ValueError("each feature must be at most 80 characters")
+            features.append(text)
+    if len(features) > MAX_FEATURES:
+        raise ValueError(f"at most {MAX_FEATURES} features")
+    return features
+
+
+def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kind of field
+    if name == "vin":
+        return validate_vin(str(value or ""))
+    if name == "year":
+        return _as_int(value, low=1900, high=date.today().year + 2, what="years")  # noqa: DTZ011
+    if name == "mileage":
+        return _as_int(value, low=0, high=2_000_000, what="miles")
+    if name in TEXT_FIELDS:
+        text = "" if value is None else str(value).strip()
+        if len(text) > TEXT_FIELDS[name]:
+            raise ValueError(f"must be at most {TEXT_FIELDS[name]} characters")
+        return text
+    if name in CHOICE_FIELDS:
+        text = "" if value is None else str(value).strip().lower()
+        choices = CHOICE_FIELDS[name]
+        if text == "":
+            if name == "title_type":
+                return Vehicle.TitleType.CLEAN
+            return ""
+        by_label = {str(label).lower(): key for key, label in choices.choices}
+        text = by_label.get(text, text)
+        if text not in choices.values:
+            raise ValueError(f"must be one of: {', '.join(choices.values)}")
+        return text
+    if name in ("state", "title_state"):
+        text = "" if value is None else str(value).strip().upper()
+        if text and text not in US_STATES:
+            raise ValueError("must be a two-letter US state code, like MN")
+        return text
+    if name == "postal_code":
+        text = "" if value is None else str(value).strip()
+        if text and not ZIP_CODE.match(text):
+            raise ValueError("must be a ZIP code like 55401 or 55401-1234")
+        return text
+    if name in PRICE_FIELDS:
+        if _blank(value):
+            return None
+        try:
+            return parse_amount(value, field=name.replace("_", " "))
+        except MoneyError as exc:
+            raise ValueError(str(exc).removeprefix(name.replace("_", " ") + " ")) from None
+    if name in ("latitude", "longitude"):
+        if _blank(value):
+            return None
+        try:
+            number = Decimal(str(value)).quantize(Decimal("0.000001"))
+        except InvalidOperation:
+            raise ValueError("must be a number") from None
+        limit = 90 if name == "latitude" else 180
+        if not -limit <= number <= limit:
+            raise ValueError(f"must be between -{limit} and {limit}")
+        return number
+    if name == "features":
+        return _as_features(value)
+    if name == "accepts_offers":
+        return _as_bool(value)
+    raise ValueError("is not a field of a vehicle")
+
+
+def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = None) -> dict[str, Any]:
+    """Validate the given fields (only those present); with `current=None` the required ones must be there.
+
+    Price rules look at the merged result (given values over the current vehicle's): reserve at least the
+    starting price, buy-now above the starting price and at least the reserve.
+    """
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name in EDITABLE_FIELDS:
+        if name not in data:
+            continue
+        try:
+            cleaned[name] = _clean_one(name, data[name])
+        except InvalidVin as exc:
+            errors[name] = [exc.message]
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if current is None:
+        for name in REQUIRED_ON_CREATE:
+            if name not in errors and _blank(cleaned.get(name, data.get(name))):
+                errors[name] = ["is required"]
+    else:
+        for name in ("year", "make", "model", "mileage", "vin"):
+            if name in cleaned and _blank(cleaned[name]) and name not in errors:
+                errors[name] = ["is required"]
+
+    def merged(name: str) -> Any:
+        if name in cleaned:
+            return cleaned[name]
+        return getattr(current, name, None) if current is not None else None
+
+    start, reserve, buy_now = merged("starting_price"), merged("reserve_price"), merged("buy_now_price")
+    if not any(name in errors for name in PRICE_FIELDS):
+        if reserve is not None and start is not None and reserve < start:
+            errors["reserve_price"] = ["must be at least the starting price"]
+        if buy_now is not None and start is not None and buy_now <= start:
+            errors["buy_now_price"] = ["must be more than the starting price"]
+        elif buy_now is not None and reserve is not None and buy_now < reserve:
+            errors["buy_now_price"] = ["must be at least the reserve price"]
+    if errors:
+        raise VehicleInvalid(errors)
+    return cleaned
+
+
+def listing_problems(vehicle: Vehicle, *, photo_count: int) -> list[str]:
+    """What still stops a seller from submitting this vehicle for review (empty when ready)."""
+    problems = []
+    if photo_count < 1:
+        problems.append("Add at least one photo.")
+    if vehicle.starting_price is None:
+        problems.append("Set a starting price.")
+    if not vehicle.condition_grade:
+        problems.append("Choose a condition grade.")
+    if len(vehicle.description.strip()) < 30:
+        problems.append("Write a description (at least 30 characters).")
+    if not (vehicle.city and vehicle.state):
+        problems.append("Tell buyers where the vehicle is (city and state).")
+    return problems

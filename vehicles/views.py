@@ -1,1 +1,0 @@
-"""HTML pages of the vehicles domain."""

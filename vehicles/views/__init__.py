@@ -1,0 +1,1 @@
+"""HTML pages of the vehicles domain (see vehicles/urls.py)."""
