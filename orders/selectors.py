@@ -32,9 +32,18 @@ def order_payments(order: Order) -> QuerySet[Payment]:
     return order.payments.order_by("created_at", "pk")
 
 
-def open_orders_count(user: Any) -> int:
+OPEN_STATUSES = [Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.IN_FULFILLMENT]
+
+
+def dashboard_counters(user: Any) -> dict[str, int]:
+    """For /api/users/dashboard (settings.USER_DASHBOARD_COUNTERS)."""
+    return {"open_orders": Order.objects.for_buyer(user).filter(status__in=OPEN_STATUSES).count()}
+
+
+def buyer_may_read_vehicle_documents(user: Any, vehicle: Any) -> bool:
+    """After a sale the buyer may read the vehicle's private documents (settings.VEHICLE_DOCUMENT_ACCESS_CHECKS)."""
     return (
-        Order.objects.for_buyer(user)
-        .filter(status__in=[Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.IN_FULFILLMENT])
-        .count()
+        Order.objects.filter(vehicle_id=vehicle.pk, buyer_id=user.pk)
+        .exclude(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
+        .exists()
     )

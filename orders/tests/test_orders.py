@@ -147,3 +147,20 @@ def test_two_workers_creating_the_order_for_one_sale_make_exactly_one(vehicle_fa
     assert not errors
     assert len(set(results)) == 1
     assert Order.objects.filter(source_type="auction", source_id=4242).count() == 1
+
+
+@pytest.mark.django_db
+def test_buyer_may_read_private_documents_after_the_sale_and_strangers_may_not(order_factory, user_factory):
+    from vehicles.selectors import can_read_documents
+
+    order = order_factory()
+    assert can_read_documents(order.buyer, order.vehicle)
+    assert not can_read_documents(user_factory(), order.vehicle)
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_open_orders(order_factory, auth_client):
+    order = order_factory()
+    counts = auth_client(order.buyer).get("/api/users/dashboard").json()
+    counts = counts.get("data", counts).get("counts", counts)
+    assert counts["open_orders"] == 1
