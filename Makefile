@@ -48,8 +48,8 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
 pytest: $(VENV)/.dev-installed services
-	$(BIN)/python -m pytest -n 2 -m "not e2e" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -n 2 -m e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --create-db -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --create-db -m e2e $(PYTEST_ARGS)
 
 test: system-deps $(VENV)/.dev-installed services lint typecheck pytest
 

@@ -24,3 +24,13 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if "/tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def django_db_serialized_rollback() -> bool:
+    """Transactional tests flush the database when they end; restore the rows that data migrations
+    seed (fee tables, increment tiers, the Site) so later tests on the same worker still see them."""
+    return True
