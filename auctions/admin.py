@@ -1,1 +1,168 @@
-from django.contrib import admin  # noqa: F401
+"""The staff console for auctions: every action goes through a service."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from auctions import services
+from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
+from auctions.services.increments import increment_table_clear_cache
+from core.errors import DomainError
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 40}))
+
+
+class BidInline(admin.TabularInline):
+    model = Bid
+    extra = 0
+    can_delete = False
+    fields = (
+        "seq",
+        "bidder",
+        "bidder_number",
+        "max_amount",
+        "resulting_price",
+        "placed_at",
+        "voided_at",
+        "void_reason",
+    )
+    readonly_fields = fields
+    raw_id_fields = ("bidder",)
+    ordering = ("-seq",)
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Auction)
+class AuctionAdmin(admin.ModelAdmin):
+    list_display = ("id", "vehicle", "status", "outcome", "display_price", "bid_count", "ends_at", "extended_count")
+    list_filter = ("status", "outcome", "seller_decision", "reserve_met")
+    search_fields = ("=id", "vehicle__vin", "vehicle__make", "vehicle__model", "seller__email")
+    list_select_related = ("vehicle", "seller")
+    raw_id_fields = ("vehicle", "seller", "created_by", "leader", "winner")
+    date_hierarchy = "ends_at"
+    inlines = [BidInline]
+    action_form = ReasonActionForm
+    actions = ["cancel_auctions", "close_if_due"]
+    readonly_fields = (
+        "current_price",
+        "leader",
+        "leader_max",
+        "runner_up_max",
+        "bid_count",
+        "bidder_count",
+        "last_seq",
+        "version",
+        "winner",
+        "final_price",
+        "closed_at",
+        "sold_at",
+        "extended_count",
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected auctions (reason required once bids exist)")
+    def cancel_auctions(self, request: HttpRequest, queryset: QuerySet[Auction]) -> None:
+        reason = request.POST.get("reason", "")
+        for auction in queryset:
+            try:
+                services.auction_cancel(auction_id=auction.pk, actor=request.user, reason=reason)
+            except DomainError as exc:
+                self.message_user(request, f"Auction {auction.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Auction {auction.pk} cancelled.")
+
+    @admin.action(description="Close selected auctions if their end has passed")
+    def close_if_due(self, request: HttpRequest, queryset: QuerySet[Auction]) -> None:
+        closed = sum(1 for auction in queryset if services.auction_close(auction_id=auction.pk))
+        self.message_user(request, f"{closed} auction(s) closed.")
+
+
+@admin.register(Bid)
+class BidAdmin(admin.ModelAdmin):
+    list_display = ("id", "auction", "seq", "bidder", "max_amount", "resulting_price", "placed_at", "voided_at")
+    list_filter = ("voided_at",)
+    search_fields = ("=auction__id", "bidder__email", "ip_address")
+    list_select_related = ("auction", "bidder")
+    raw_id_fields = ("auction", "bidder", "voided_by")
+    action_form = ReasonActionForm
+    actions = ["void_bids"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Bid._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Void selected bids (enter a reason) and recompute the auctions")
+    def void_bids(self, request: HttpRequest, queryset: QuerySet[Bid]) -> None:
+        reason = request.POST.get("reason", "")
+        for bid in queryset.order_by("-seq"):
+            try:
+                services.bid_void(bid_id=bid.pk, actor=request.user, reason=reason)
+            except DomainError as exc:
+                self.message_user(request, f"Bid {bid.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Bid {bid.pk} voided.")
+
+
+@admin.register(IncrementTier)
+class IncrementTierAdmin(admin.ModelAdmin):
+    list_display = ("from_price", "increment")
+    list_editable = ("increment",)
+
+    def save_model(self, request: HttpRequest, obj: IncrementTier, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        increment_table_clear_cache()
+
+    def delete_model(self, request: HttpRequest, obj: IncrementTier) -> None:
+        super().delete_model(request, obj)
+        increment_table_clear_cache()
+
+
+@admin.register(AuctionEvent)
+class AuctionEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "auction", "kind", "from_status", "to_status", "actor", "seq")
+    list_filter = ("kind",)
+    search_fields = ("=auction__id",)
+    list_select_related = ("auction", "actor")
+    raw_id_fields = ("auction", "actor")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuctionComment)
+class AuctionCommentAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "auction", "author", "is_seller", "hidden_at", "body")
+    list_filter = ("is_seller", "hidden_at")
+    search_fields = ("body", "author__email", "=auction__id")
+    list_select_related = ("auction", "author")
+    raw_id_fields = ("auction", "author", "parent", "hidden_by")
+    action_form = ReasonActionForm
+    actions = ["hide_comments"]
+
+    @admin.action(description="Hide selected comments")
+    def hide_comments(self, request: HttpRequest, queryset: QuerySet[AuctionComment]) -> None:
+        for comment in queryset:
+            services.comment_hide(comment_id=comment.pk, actor=request.user, reason=request.POST.get("reason", ""))
+        self.message_user(request, f"{queryset.count()} comment(s) hidden.")

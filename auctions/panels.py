@@ -1,9 +1,56 @@
-"""What this app shows on the vehicle page (see settings.VEHICLE_PAGE_PANELS)."""
+"""What this app shows on the vehicle page (see settings.VEHICLE_PAGE_PANELS): the live auction panel."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from auctions import selectors
+from auctions.models import Auction
+from auctions.services.increments import increment_table
+from auctions.state import public_state, viewer_state
+
+
+def purchase_preview(amount: Decimal, user: Any) -> Any:
+    """The total at an amount for the no-JavaScript form (the page updates it live with JavaScript)."""
+    try:
+        from core.pricing import purchase_breakdown
+    except ImportError:  # pragma: no cover - core.pricing ships with the project
+        return None
+    state = getattr(user, "state", "") if getattr(user, "is_authenticated", False) else ""
+    return purchase_breakdown(price=amount, buyer_state=state or "")
+
+
+def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
+    from accounts.selectors import bidding_eligibility
+    from auctions.realtime import watcher_count
+
+    increments = increment_table()
+    state = public_state(auction, increments)
+    viewer = viewer_state(auction, request.user, increments)
+    minimum = Decimal(state["minimum_next_bid"]) if state["minimum_next_bid"] else auction.display_price
+    return {
+        "auction": auction,
+        "state": state,
+        "viewer": viewer,
+        "eligibility": bidding_eligibility(request.user),
+        "minimum": minimum,
+        "preview": purchase_preview(minimum, request.user),
+        "confirm_above": auction.display_price * 3,
+        "bids": [
+            selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
+        ],
+        "comments": list(selectors.visible_comments(auction.pk)[:200]),
+        "watchers": watcher_count(auction.pk),
+        "server_time": timezone.now().isoformat(),
+        "next_url": request.get_full_path(),
+    }
 
 
 def vehicle_panel(request: HttpRequest, vehicle: Any) -> str:
-    return ""
+    auction = selectors.current_auction_for_vehicle(vehicle.pk)
+    if auction is None:
+        return ""
+    return render_to_string("auctions/_panel.html", panel_context(request, auction), request=request)

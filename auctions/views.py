@@ -1,1 +1,241 @@
-"""HTML pages of the auctions domain."""
+"""HTML pages of the auctions domain (thin). Forms work without JavaScript: POST, message, redirect back."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from auctions import selectors, services
+from auctions.models import Auction
+from auctions.services.increments import increment_table
+from core.errors import DomainError
+
+
+def _back(request: HttpRequest, auction: Auction) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = f"/vehicles/{auction.vehicle_id}/"
+    return HttpResponseRedirect(target + ("" if "#" in target else "#auction"))
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def live_auctions(request: HttpRequest) -> HttpResponse:
+    """Live auctions, ending soonest first."""
+    q = request.GET.get("q", "").strip()
+    auctions = selectors.auction_list(status=Auction.Status.LIVE, q=q or None, sort="ending_soon")
+    page = Paginator(auctions, 24).get_page(request.GET.get("page"))
+    increments = increment_table()
+    cards = [selectors.auction_card(a, increments) for a in page]
+    return render(
+        request,
+        "auctions/live.html",
+        {"page": page, "cards": cards, "q": q, "server_time": timezone.now().isoformat()},
+    )
+
+
+def auction_room(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """Notifications link here; the room lives on the vehicle page."""
+    auction = get_object_or_404(Auction, pk=auction_id)
+    return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
+
+
+@require_POST
+def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    if not request.user.is_authenticated:
+        messages.error(request, "Log in to bid.")
+        return redirect(f"/accounts/login/?next=/vehicles/{auction.vehicle_id}/")
+    raw = request.POST.get("amount", "")
+    try:
+        amount = services.parse_bid_amount(raw)
+        if amount > auction.display_price * 3 and not request.POST.get("confirm"):
+            messages.warning(
+                request,
+                f"${amount:,.2f} is more than three times the current price. Tick “I confirm this max bid” and submit again.",
+            )
+            return _back(request, auction)
+        result = services.bid_place(
+            auction_id=auction.pk,
+            bidder=request.user,
+            max_amount=amount,
+            ip=_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request, auction)
+    (messages.success if result.leading else messages.warning)(request, result.message)
+    return _back(request, auction)
+
+
+@require_POST
+@login_required
+def buy_now_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    try:
+        services.auction_buy_now(auction_id=auction.pk, buyer=request.user, ip=_ip(request))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "You bought it! Your invoice is on its way.")
+    return _back(request, auction)
+
+
+@require_POST
+@login_required
+def comment_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    parent = request.POST.get("parent_id") or None
+    try:
+        services.comment_post(
+            auction_id=auction.pk,
+            author=request.user,
+            body=request.POST.get("body", ""),
+            parent_id=int(parent) if parent else None,
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "That comment could not be posted."))
+    else:
+        messages.success(request, "Comment posted.")
+    return _back(request, auction)
+
+
+@require_POST
+@login_required
+def decision_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.auction_seller_decide(auction_id=auction.pk, actor=request.user, accept=accept)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Sold to the high bidder." if accept else "You declined the high bid.")
+    return redirect(request.POST.get("next") or "auctions:seller")
+
+
+@require_POST
+@login_required
+def reserve_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    try:
+        services.auction_lower_reserve(
+            auction_id=auction.pk, actor=request.user, reserve_price=request.POST.get("reserve_price", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Reserve lowered.")
+    return redirect("auctions:seller")
+
+
+@require_POST
+@login_required
+def cancel_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = get_object_or_404(Auction, pk=auction_id)
+    try:
+        services.auction_cancel(auction_id=auction.pk, actor=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Auction cancelled.")
+    return redirect("auctions:seller")
+
+
+@login_required
+def my_bids(request: HttpRequest) -> HttpResponse:
+    groups = selectors.my_bids(request.user)
+    sections = [
+        ("leading", "Leading", "You are the high bidder."),
+        ("outbid", "Outbid", "Someone's max is higher than yours — bid again before the end."),
+        ("won", "Won", "Congratulations! Pay within three business days."),
+        ("lost", "Lost", "These sold to someone else or ended without a sale."),
+    ]
+    return render(
+        request,
+        "auctions/my_bids.html",
+        {
+            "sections": [(key, title, hint, groups[key]) for key, title, hint in sections],
+            "server_time": timezone.now().isoformat(),
+        },
+    )
+
+
+@login_required
+def seller_auctions(request: HttpRequest) -> HttpResponse:
+    auctions = list(selectors.seller_auctions(request.user)[:200])
+    return render(request, "auctions/seller.html", {"auctions": auctions, "server_time": timezone.now().isoformat()})
+
+
+def how_bidding_works(request: HttpRequest) -> HttpResponse:
+    return render(request, "auctions/how_bidding_works.html", {"tiers": increment_table()})
+
+
+class ScheduleForm(forms.Form):
+    starting_price = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("1"), label="Starting price ($)"
+    )
+    reserve_price = forms.DecimalField(
+        max_digits=12, decimal_places=2, required=False, label="Reserve ($, optional)", help_text="Hidden from bidders."
+    )
+    buy_now_price = forms.DecimalField(
+        max_digits=12, decimal_places=2, required=False, label="Buy-now price ($, optional)"
+    )
+    starts_at = forms.DateTimeField(
+        required=False,
+        label="Starts",
+        help_text="Leave empty to start now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+@login_required
+def schedule_auction(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    from vehicles.models import Vehicle
+
+    vehicle = get_object_or_404(Vehicle, pk=vehicle_id)
+    if not (request.user.is_staff or vehicle.seller_id == request.user.pk):
+        messages.error(request, "Only the seller or staff can put this vehicle up for auction.")
+        return redirect("/sell/")
+    initial: dict[str, Any] = {
+        "starting_price": vehicle.starting_price,
+        "reserve_price": vehicle.reserve_price,
+        "buy_now_price": vehicle.buy_now_price,
+        "ends_at": timezone.localtime(timezone.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    form = ScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        terms = services.AuctionTermsInput(
+            starting_price=data["starting_price"],
+            reserve_price=data["reserve_price"],
+            buy_now_price=data["buy_now_price"],
+            starts_at=data["starts_at"] or timezone.now(),
+            ends_at=data["ends_at"],
+        )
+        try:
+            auction = services.auction_schedule(vehicle_id=vehicle.pk, actor=request.user, terms=terms)
+        except DomainError as exc:
+            for field, errors in (exc.details or {}).items():
+                if field in form.fields:
+                    for error in errors:
+                        form.add_error(field, error)
+            if not exc.details or not any(f in form.fields for f in exc.details):
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Your auction is scheduled.")
+            return redirect(f"/vehicles/{auction.vehicle_id}/")
+    return render(request, "auctions/schedule.html", {"form": form, "vehicle": vehicle})

@@ -1,1 +1,0 @@
-"""JSON API endpoints of the auctions domain."""

@@ -1,0 +1,56 @@
+"""Helpers shared by the auctions API modules."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from core.errors import DomainError
+from core.money import MoneyError, parse_amount
+
+BID_TAGS = ["bids"]
+AUCTION_TAGS = ["auctions"]
+
+MessageData = serializers.DictField(help_text='{"message": ..., "data": {...}}')
+
+
+def client_ip(request: Request) -> str | None:
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return (forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")) or None
+
+
+def user_agent(request: Request) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:300]
+
+
+def query_amount(request: Request, name: str) -> Decimal | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return parse_amount(raw, field=name)
+    except MoneyError as exc:
+        raise DomainError(str(exc), code="invalid_filter", details={name: [str(exc)]}) from exc
+
+
+def query_datetime(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None:
+        raise DomainError(f"{name} must be an ISO date-time.", code="invalid_filter", details={name: ["Invalid."]})
+    return value
+
+
+class AmountField(serializers.Field):
+    """A money amount from JSON or a form, as a string or number; parsed by core.money.parse_amount."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data  # the service parses, so HTTP, socket and form refuse bad input with the same message
+
+    def to_representation(self, value: Any) -> Any:
+        return str(value)

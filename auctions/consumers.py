@@ -1,0 +1,226 @@
+"""The live auction room at ws/auctions/<id>/ (thin: bids go through the same `bid_place` as HTTP).
+
+Server -> client: connection_response, auction_joined, auction_left, new_bid, bid_update, status_changed,
+timer_extended, auction_closed, user_typing, comment_posted, comment_hidden, pong, error.
+Client -> server: join_auction, leave_auction, bid_placed {amount, request_id?}, typing, ping.
+Every room broadcast carries `seq` (the auction's bid sequence): a client that sees a gap, or
+reconnects, fetches GET /api/auctions/<id> so a lost message never leaves a stale price.
+Anyone may watch; bidding needs an eligible, logged-in user.
+"""
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from auctions import realtime
+from auctions.models import Auction
+from core.errors import DomainError
+
+TYPING_EVERY_SECONDS = 2.0
+
+
+def _auction_snapshot(auction_id: int, user: Any) -> dict[str, Any] | None:
+    from auctions.selectors import auction_detail
+
+    try:
+        return auction_detail(auction_id, user=user)
+    except DomainError:
+        return None
+
+
+def _place(auction_id: int, user: Any, amount: Any, ip: str | None, agent: str) -> Any:
+    from auctions.services import bid_place
+
+    return bid_place(auction_id=auction_id, bidder=user, max_amount=amount, ip=ip, user_agent=agent)
+
+
+class AuctionConsumer(AsyncJsonWebsocketConsumer):
+    auction_id: int
+    joined: bool = False
+    _refresher: "asyncio.Task[None] | None" = None
+    _last_typing: float = 0.0
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return json.loads(text_data, parse_float=Decimal)  # amounts stay exact
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return json.dumps(content, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+    @property
+    def user(self) -> Any:
+        return self.scope.get("user")
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.user is not None and self.user.is_authenticated)
+
+    async def connect(self) -> None:
+        self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
+        self.placed_bid_ids: set[int] = set()
+        exists = await database_sync_to_async(Auction.objects.filter(pk=self.auction_id).exists)()
+        await self.accept()
+        if not exists:
+            await self.send_json({"type": "error", "code": "auction_not_found", "error": "Auction not found."})
+            await self.close(code=4404)
+            return
+        await self.send_json(
+            {
+                "type": "connection_response",
+                "auction_id": self.auction_id,
+                "server_time": timezone.now().isoformat(),
+                "authenticated": self.authenticated,
+                "user_id": self.user.pk if self.authenticated else None,
+            }
+        )
+        await self.join()
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.leave(reply=False)
+
+    # --- joining and leaving -------------------------------------------------------------
+    async def join(self) -> None:
+        layer = self.channel_layer
+        if not self.joined:
+            await layer.group_add(realtime.room_group(self.auction_id), self.channel_name)
+            if self.authenticated:
+                await layer.group_add(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+            self.joined = True
+            self._refresher = asyncio.ensure_future(self._keep_counted())
+        watchers = await realtime.watcher_touch(self.auction_id, self.channel_name)
+        state = await database_sync_to_async(_auction_snapshot)(self.auction_id, self.user)
+        await self.send_json(
+            {
+                "type": "auction_joined",
+                "you": True,
+                "auction_id": self.auction_id,
+                "seq": state["seq"] if state else 0,
+                "state": state,
+                "watchers": watchers,
+                "server_time": timezone.now().isoformat(),
+            }
+        )
+        await self._announce_watchers("auction_joined", watchers)
+
+    async def leave(self, *, reply: bool = True) -> None:
+        layer = self.channel_layer
+        await layer.group_discard(realtime.room_group(self.auction_id), self.channel_name)
+        if self.authenticated:
+            await layer.group_discard(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+        self.joined = False
+        if self._refresher is not None:
+            self._refresher.cancel()
+            self._refresher = None
+        watchers = await realtime.watcher_leave(self.auction_id, self.channel_name)
+        if reply:
+            await self.send_json(
+                {"type": "auction_left", "you": True, "auction_id": self.auction_id, "watchers": watchers}
+            )
+        await self._announce_watchers("auction_left", watchers)
+
+    async def _announce_watchers(self, kind: str, watchers: int) -> None:
+        """The room's watcher count, coalesced to one broadcast per room every couple of seconds."""
+        if await realtime.watcher_throttle(self.auction_id):
+            await self.channel_layer.group_send(
+                realtime.room_group(self.auction_id),
+                {
+                    "type": "room.event",
+                    "text": realtime.encode({"type": kind, "auction_id": self.auction_id, "watchers": watchers}),
+                },
+            )
+
+    async def _keep_counted(self) -> None:
+        while True:
+            await asyncio.sleep(realtime.WATCHER_REFRESH_SECONDS)
+            await realtime.watcher_touch(self.auction_id, self.channel_name)
+
+    # --- client messages ------------------------------------------------------------------
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json(
+                {"type": "pong", "server_time": timezone.now().isoformat(), "sent": content.get("sent")}
+            )
+            if self.joined:
+                await realtime.watcher_touch(self.auction_id, self.channel_name)
+        elif kind == "join_auction":
+            await self.join()
+        elif kind == "leave_auction":
+            if self.joined:
+                await self.leave()
+        elif kind == "bid_placed":
+            await self.place_bid(content)
+        elif kind == "typing":
+            await self.typing()
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "error": "Unknown message type."})
+
+    async def place_bid(self, content: dict[str, Any]) -> None:
+        request_id = content.get("request_id")
+        reply: dict[str, Any] = {"type": "bid_update", "auction_id": self.auction_id, "request_id": request_id}
+        if not self.authenticated:
+            await self.send_json(
+                {**reply, "status": "rejected", "code": "login", "error": "Log in to bid.", "details": {}}
+            )
+            return
+        amount = content.get("amount", content.get("max_amount"))
+        client = self.scope.get("client") or [None]
+        headers = dict(self.scope.get("headers") or [])
+        agent = headers.get(b"user-agent", b"").decode(errors="replace")
+        try:
+            result = await database_sync_to_async(_place)(self.auction_id, self.user, amount, client[0], agent)
+        except DomainError as exc:
+            await self.send_json(
+                {**reply, "status": "rejected", "code": exc.code, "error": exc.message, "details": exc.details}
+            )
+            return
+        self.placed_bid_ids.add(result.bid.pk)
+        await self.send_json(
+            {
+                **reply,
+                "status": "accepted",
+                "result": result.outcome,
+                "leading": result.leading,
+                "bid_id": result.bid.pk,
+                "seq": result.bid.seq,
+                "your_max": f"{result.bid.max_amount:.2f}",
+                "price": result.state["price"],
+                "minimum_next_bid": result.state["minimum_next_bid"],
+                "message": result.message,
+            }
+        )
+
+    async def typing(self) -> None:
+        now = time.monotonic()
+        if not self.authenticated or now - self._last_typing < TYPING_EVERY_SECONDS:
+            return
+        self._last_typing = now
+        name = getattr(self.user, "display_name", "") or "Someone"
+        await self.channel_layer.group_send(
+            realtime.room_group(self.auction_id),
+            {
+                "type": "room.typing",
+                "sender": self.channel_name,
+                "text": realtime.encode({"type": "user_typing", "auction_id": self.auction_id, "name": name}),
+            },
+        )
+
+    # --- layer messages ---------------------------------------------------------------------
+    async def room_event(self, event: dict[str, Any]) -> None:
+        """A broadcast, already encoded once for the whole room."""
+        if event.get("bid_id") in self.placed_bid_ids:
+            return  # this socket already answered its own bid
+        await self.send(text_data=event["text"])
+
+    async def room_typing(self, event: dict[str, Any]) -> None:
+        if event.get("sender") != self.channel_name:
+            await self.send(text_data=event["text"])

@@ -1,0 +1,288 @@
+"""What happens after an auction change commits: room broadcasts, notifications, the inventory snapshot.
+
+Everything here runs inside `transaction.on_commit` and never raises: the change already happened,
+and a client that misses a broadcast sees the gap in `seq` and refetches.
+"""
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from auctions.models import Auction
+from auctions.realtime import room_group, room_send, room_send_many, user_room_group
+from auctions.services.increments import increment_table
+from auctions.state import iso, money_str, public_state
+
+if TYPE_CHECKING:
+    from auctions.services.bidding import BidResult
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_STRIDE = 10**9  # snapshot seq = auction id * stride + version: grows per vehicle, across relistings
+
+
+def auction_url(auction_id: int) -> str:
+    return f"/auctions/{auction_id}/"
+
+
+def absolute(url: str) -> str:
+    from django.conf import settings
+
+    return settings.SITE_URL.rstrip("/") + url
+
+
+def _server_time() -> str:
+    return timezone.now().isoformat()
+
+
+def snapshot(auction: Auction) -> None:
+    """Mirror the visible state onto the vehicle for inventory search (vehicles app contract)."""
+    from vehicles.services import vehicle_listing_snapshot_update
+
+    try:
+        vehicle_listing_snapshot_update(
+            vehicle_id=auction.vehicle_id,
+            seq=auction.pk * SNAPSHOT_STRIDE + auction.version,
+            current_price=auction.display_price,
+            auction_status=auction.status,
+            auction_ends_at=auction.ends_at,
+            bid_count=auction.bid_count,
+        )
+    except Exception:  # noqa: BLE001 - the inventory catches up on the next change
+        logger.exception("vehicle snapshot update failed", extra={"auction_id": auction.pk})
+
+
+def _notify(user_id: int | None, kind: str, context: dict[str, Any], auction_id: int) -> None:
+    """Hand the notification to a task, so a slow email never slows a bid or a close."""
+    if user_id is None:
+        return
+    from auctions.tasks import notify_user
+
+    try:
+        notify_user.delay(user_id, kind, context, auction_id)
+    except Exception:  # noqa: BLE001 - no broker: tell the user directly rather than not at all
+        logger.exception("could not queue notification; sending inline", extra={"kind": kind})
+        notify_now(user_id, kind, context, auction_id)
+
+
+def notify_now(user_id: int, kind: str, context: dict[str, Any], auction_id: int) -> None:
+    """notifications.notify, skipping kinds the registry does not know yet, never raising."""
+    try:
+        from notifications.services import notify
+
+        known: Any = None
+        try:
+            from notifications.kinds import KINDS
+
+            known = KINDS
+        except ImportError:
+            pass
+        if known is not None and kind not in known:
+            logger.info("notification kind %s not registered; skipped", kind)
+            return
+        from accounts.models import User
+
+        user = User.objects.filter(pk=user_id).first()
+        if "vehicle" not in context:
+            vehicle = Auction.objects.filter(pk=auction_id).select_related("vehicle").first()
+            context = {**context, "vehicle": str(vehicle.vehicle) if vehicle else ""}
+        if user is not None:
+            notify(user=user, kind=kind, context=context, object_key=f"auction:{auction_id}")
+    except Exception:  # noqa: BLE001 - a notification never undoes an auction change
+        logger.exception("notify failed", extra={"kind": kind, "auction_id": auction_id})
+
+
+def _context(auction: Auction, **extra: Any) -> dict[str, Any]:
+    url = absolute(auction_url(auction.pk))
+    return {
+        "auction_url": url,
+        "url": url,
+        "current_price": money_str(auction.display_price),
+        **extra,
+    }
+
+
+def broadcast_state(auction: Auction, event_type: str, **extra: Any) -> None:
+    payload = {"type": event_type, **public_state(auction, increment_table()), "server_time": _server_time()}
+    payload.update(extra)
+    room_send(room_group(auction.pk), payload)
+
+
+def bid_accepted(result: "BidResult") -> None:
+    auction = result.auction
+    now = _server_time()
+    group = room_group(auction.pk)
+    sends: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        (
+            group,
+            {
+                "type": "new_bid",
+                **result.state,
+                "placed_at": iso(result.bid.placed_at),
+                "bidder_alias": result.bid.alias,
+                "extended": result.extended,
+                "server_time": now,
+            },
+            {},
+        )
+    ]
+    if result.extended:
+        timer = {
+            "type": "timer_extended",
+            "auction_id": auction.pk,
+            "seq": auction.last_seq,
+            "ends_at": iso(auction.ends_at),
+            "extended_count": auction.extended_count,
+            "server_time": now,
+        }
+        sends.append((group, timer, {}))
+    if result.started:
+        sends.append((group, {"type": "status_changed", **result.state, "change": "started", "server_time": now}, {}))
+    update = {
+        "type": "bid_update",
+        "auction_id": auction.pk,
+        "seq": auction.last_seq,
+        "status": "accepted",
+        "result": result.outcome,
+        "leading": result.leading,
+        "your_max": money_str(result.bid.max_amount),
+        "price": money_str(auction.display_price),
+        "minimum_next_bid": result.state.get("minimum_next_bid"),
+        "message": result.message,
+        "bid_id": result.bid.pk,
+    }
+    sends.append((user_room_group(auction.pk, result.bid.bidder_id), update, {"bid_id": result.bid.pk}))
+    lost_lead = result.previous_leader_id not in (None, auction.leader_id, result.bid.bidder_id)
+    if lost_lead:
+        assert result.previous_leader_id is not None
+        outbid = {
+            **update,
+            "status": "outbid",
+            "result": "outbid",
+            "leading": False,
+            "your_max": money_str(result.previous_leader_max),
+            "message": f"You were outbid. The price is now ${auction.display_price:,.2f}.",
+        }
+        del outbid["bid_id"]
+        sends.append((user_room_group(auction.pk, result.previous_leader_id), outbid, {}))
+    room_send_many(sends)
+    if lost_lead:
+        _notify(
+            result.previous_leader_id,
+            "outbid",
+            _context(auction, your_max=money_str(result.previous_leader_max)),
+            auction.pk,
+        )
+    snapshot_soon(auction)
+
+
+def snapshot_soon(auction: Auction) -> None:
+    """Bids refresh the inventory snapshot at most about once a second per auction: the first bid in a
+    quiet moment queues a refresh task; bids until it runs ride along (it reads the latest state)."""
+    from django.core.cache import cache
+
+    from auctions.tasks import refresh_snapshot
+
+    try:
+        if cache.add(f"auctions:snapshot-pending:{auction.pk}", 1, timeout=30):
+            refresh_snapshot.apply_async(args=[auction.pk], countdown=1)
+    except Exception:  # noqa: BLE001 - without a broker or cache, write it now
+        logger.exception("could not queue the snapshot refresh; writing it now")
+        snapshot(auction)
+
+
+def snapshot_refresh(auction_id: int) -> None:
+    """The task behind `snapshot_soon`: clear the pending mark first, then copy the latest state."""
+    from django.core.cache import cache
+
+    cache.delete(f"auctions:snapshot-pending:{auction_id}")
+    auction = Auction.objects.filter(pk=auction_id).first()
+    if auction is not None:
+        snapshot(auction)
+
+
+def state_changed(auction: Auction, change: str, **extra: Any) -> None:
+    """A change without a new bid (started, reserve lowered, bid voided, updated, cancelled)."""
+    broadcast_state(auction, "status_changed", change=change, **extra)
+    snapshot(auction)
+
+
+def auction_closed(auction: Auction, *, change: str = "closed", previous_leader_id: int | None = None) -> None:
+    """Closed at its end, by buy now, or by the seller's decision: tell the room and the people involved."""
+    now = _server_time()
+    state = public_state(auction, increment_table())
+    group = room_group(auction.pk)
+    room_send(group, {"type": "status_changed", **state, "change": change, "server_time": now})
+    room_send(
+        group,
+        {
+            "type": "auction_closed",
+            **state,
+            "server_time": now,
+        },
+    )
+    snapshot(auction)
+    _notify_close(auction, selling_done=change != "seller_accepted")
+
+
+def _notify_close(auction: Auction, *, selling_done: bool = True) -> None:
+    from auctions.models import Bid
+
+    price = money_str(auction.final_price if auction.final_price is not None else auction.current_price)
+    if auction.outcome == Auction.Outcome.SOLD:
+        _notify(auction.winner_id, "auction_won", _context(auction, price=price), auction.pk)
+        losers = (
+            Bid.objects.filter(auction_id=auction.pk)
+            .exclude(bidder_id=auction.winner_id)
+            .values_list("bidder_id", flat=True)
+            .distinct()
+        )
+        for loser_id in losers:
+            _notify(loser_id, "auction_lost", _context(auction, price=price), auction.pk)
+        if selling_done:
+            _notify(
+                auction.seller_id, "auction_ended_seller", _context(auction, outcome="sold", price=price), auction.pk
+            )
+    elif auction.outcome == Auction.Outcome.RESERVE_NOT_MET:
+        _notify(
+            auction.seller_id,
+            "auction_ended_seller",
+            _context(auction, outcome="reserve_not_met", price=price),
+            auction.pk,
+        )
+        _notify(
+            auction.seller_id,
+            "reserve_not_met_decision",
+            _context(auction, high_bid=price, decide_by=iso(auction.decision_deadline)),
+            auction.pk,
+        )
+    elif auction.outcome == Auction.Outcome.UNSOLD and auction.seller_decision == Auction.Decision.NONE:
+        _notify(auction.seller_id, "auction_ended_seller", _context(auction, outcome="no_bids"), auction.pk)
+
+
+def decision_made(auction: Auction) -> None:
+    """The seller accepted or declined the high bid (or let the 24 hours pass)."""
+    if auction.outcome == Auction.Outcome.SOLD:
+        auction_closed(auction, change="seller_accepted")
+        return
+    state_changed(auction, f"seller_{auction.seller_decision or 'decision'}")
+
+
+def bid_voided(auction: Auction, *, bidder_id: int, seq: int, reason: str) -> None:
+    state_changed(auction, "bid_voided", voided_seq=seq)
+    _notify(bidder_id, "bid_voided", _context(auction, reason=reason), auction.pk)
+
+
+def comment_posted(auction_id: int, payload: dict[str, Any], *, notify_seller: bool) -> None:
+    room_send(room_group(auction_id), payload)
+    if notify_seller:
+        auction = Auction.objects.select_related("vehicle").filter(pk=auction_id).first()
+        if auction is not None:
+            _notify(
+                auction.seller_id, "new_comment", _context(auction, author=payload["comment"]["author"]), auction.pk
+            )
+
+
+def comment_event(auction_id: int, payload: dict[str, Any]) -> None:
+    room_send(room_group(auction_id), payload)

@@ -1,0 +1,176 @@
+"""Buy now, lowering the reserve, and voiding a bid: changes to a live auction other than a bid."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from auctions import engine
+from auctions.models import Auction, AuctionEvent, Bid
+from auctions.services import after_commit
+from auctions.services.bidding import check_eligible, parse_bid_amount
+from auctions.services.clock import db_now
+from auctions.services.increments import increment_table
+from auctions.services.lifecycle import event, is_staff, lock_auction
+from core.errors import Conflict, DomainError, NotAllowed, NotFound
+
+
+def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_agent: str = "") -> Auction:
+    """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold)."""
+    from vehicles.services import vehicle_mark_sold
+
+    check_eligible(buyer)
+    increments = increment_table()
+    with transaction.atomic(durable=True):
+        auction = lock_auction(auction_id)
+        now = db_now()
+        if auction.seller_id == buyer.pk:
+            raise NotAllowed("You cannot buy your own vehicle.", code="own_vehicle")
+        if not auction.accepts_bids(now):
+            raise Conflict("This auction is not open.", code="auction_ended")
+        terms = auction.terms(increments)
+        if not engine.buy_now_available(terms, auction.state()):
+            raise Conflict("Buy now is no longer available on this auction.", code="buy_now_unavailable")
+        previous_leader_id = auction.leader_id
+        from_status = auction.status
+        auction.status = Auction.Status.ENDED
+        auction.outcome = Auction.Outcome.SOLD
+        auction.winner_id = buyer.pk
+        auction.final_price = auction.buy_now_price
+        auction.sold_via_buy_now = True
+        auction.closed_at = now
+        auction.sold_at = now
+        auction.version += 1
+        auction.save(
+            update_fields=[
+                "status",
+                "outcome",
+                "winner",
+                "final_price",
+                "sold_via_buy_now",
+                "closed_at",
+                "sold_at",
+                "version",
+                "updated_at",
+            ]
+        )
+        event(
+            auction,
+            AuctionEvent.Kind.BUY_NOW,
+            actor=buyer,
+            from_status=from_status,
+            price=auction.buy_now_price,
+            ip=ip or "",
+            user_agent=(user_agent or "")[:300],
+        )
+        event(auction, AuctionEvent.Kind.CLOSED, from_status=from_status, outcome="sold", via="buy_now")
+        vehicle_mark_sold(vehicle_id=auction.vehicle_id, actor=buyer, message=f"Bought now (auction {auction.pk})")
+        transaction.on_commit(
+            lambda: after_commit.auction_closed(auction, change="bought_now", previous_leader_id=previous_leader_id)
+        )
+    return auction
+
+
+def auction_lower_reserve(*, auction_id: int, actor: Any, reserve_price: Decimal | str) -> Auction:
+    """The seller lowers (never raises) an unmet reserve; the reserve jump applies at once."""
+    new_reserve = parse_bid_amount(reserve_price)
+    increments = increment_table()
+    with transaction.atomic(durable=True):
+        auction = lock_auction(auction_id)
+        if actor is None or not (actor.pk == auction.seller_id or is_staff(actor)):
+            raise NotAllowed("Only the seller can change the reserve.", code="not_seller")
+        if not auction.is_open:
+            raise Conflict("The auction is over.", code="auction_ended")
+        if auction.reserve_price is None:
+            raise Conflict("This auction has no reserve.", code="no_reserve")
+        terms = auction.terms(increments)
+        if engine.reserve_status(terms, auction.state()) is engine.ReserveStatus.MET:
+            raise Conflict("The reserve is already met.", code="reserve_met")
+        if new_reserve >= auction.reserve_price:
+            raise DomainError("You can only lower the reserve.", code="reserve_not_lower")
+        if new_reserve < auction.starting_price:
+            raise DomainError("The reserve cannot be below the starting price.", code="reserve_below_start")
+        old = auction.reserve_price
+        auction.reserve_price = new_reserve
+        state = engine.apply_reserve_change(auction.terms(increments), auction.state())
+        auction.current_price = state.current_price
+        auction.reserve_met = engine.reserve_status(auction.terms(increments), state) is engine.ReserveStatus.MET
+        auction.version += 1
+        auction.save(update_fields=["reserve_price", "current_price", "reserve_met", "version", "updated_at"])
+        event(
+            auction,
+            AuctionEvent.Kind.RESERVE_LOWERED,
+            actor=actor,
+            from_status=auction.status,
+            old=old,
+            new=new_reserve,
+        )
+        transaction.on_commit(lambda: after_commit.state_changed(auction, "reserve_lowered"))
+    return auction
+
+
+def bid_void(*, bid_id: int, actor: Any, reason: str) -> Auction:
+    """Staff void a bid before close (with a reason); the state is recomputed by replaying the rest."""
+    if not is_staff(actor):
+        raise NotAllowed("Only staff can void a bid.", code="staff_only")
+    if not reason or not reason.strip():
+        raise DomainError("A reason is required to void a bid.", code="reason_required")
+    auction_id = Bid.objects.filter(pk=bid_id).values_list("auction_id", flat=True).first()
+    if auction_id is None:
+        raise NotFound("Bid not found.", code="bid_not_found")
+    increments = increment_table()
+    with transaction.atomic(durable=True):
+        auction = lock_auction(auction_id)  # the auction first, then its bids
+        if not auction.is_open:
+            raise Conflict("Bids can only be voided before the auction closes.", code="auction_closed")
+        bid = Bid.objects.select_for_update().get(pk=bid_id)
+        if bid.is_voided:
+            raise Conflict("This bid is already void.", code="already_void")
+        bid.voided_at = db_now()
+        bid.voided_by = actor
+        bid.void_reason = reason.strip()
+        bid.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        remaining = list(
+            Bid.objects.filter(auction=auction, voided_at__isnull=True)
+            .order_by("seq")
+            .values_list("bidder_id", "max_amount", "seq", "bidder_number")
+        )
+        numbers = {bidder: number for bidder, _, _, number in remaining}
+        state = engine.replay(
+            auction.terms(increments), [engine.ReplayBid(b, amount, seq) for b, amount, seq, _ in remaining]
+        )
+        auction.current_price = state.current_price
+        auction.leader_id = state.leader_id
+        auction.leader_max = state.leader_max
+        auction.leader_seq = state.leader_seq
+        auction.leader_number = numbers.get(state.leader_id, 0)
+        auction.runner_up_max = state.runner_up_max
+        auction.bid_count = state.bid_count
+        auction.reserve_met = engine.reserve_status(auction.terms(increments), state) is engine.ReserveStatus.MET
+        auction.version += 1  # last_seq stays: sequence numbers are never reused
+        auction.save(
+            update_fields=[
+                "current_price",
+                "leader",
+                "leader_max",
+                "leader_seq",
+                "leader_number",
+                "runner_up_max",
+                "bid_count",
+                "reserve_met",
+                "version",
+                "updated_at",
+            ]
+        )
+        event(
+            auction,
+            AuctionEvent.Kind.BID_VOIDED,
+            actor=actor,
+            from_status=auction.status,
+            bid_seq=bid.seq,
+            reason=bid.void_reason,
+        )
+        transaction.on_commit(
+            lambda: after_commit.bid_voided(auction, bidder_id=bid.bidder_id, seq=bid.seq, reason=bid.void_reason)
+        )
+    return auction

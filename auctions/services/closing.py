@@ -1,0 +1,189 @@
+"""Closing auctions exactly once, and the seller's decision when the reserve was not met.
+
+A close is one transaction: lock the due auction (SKIP LOCKED, so several workers share a burst
+without waiting on each other), claim it with a conditional UPDATE, write the event, update the
+vehicle. A worker killed mid-close rolls back; the auction is still due and the next run closes it.
+"""
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from auctions import engine
+from auctions.models import Auction, AuctionEvent
+from auctions.services import after_commit
+from auctions.services.clock import db_now
+from auctions.services.increments import increment_table
+from auctions.services.lifecycle import event, is_staff, lock_auction
+from auctions.state import money_str
+from core import metrics
+from core.errors import Conflict, NotAllowed
+
+logger = logging.getLogger(__name__)
+
+DECISION_WINDOW = timedelta(hours=24)
+OPEN_STATUSES = [Auction.Status.LIVE, Auction.Status.SCHEDULED]
+
+
+def _close_locked(auction: Auction, now: datetime) -> bool:
+    """Precondition: the caller holds this auction's lock inside a transaction."""
+    from vehicles.services import vehicle_mark_sold, vehicle_mark_unlisted
+
+    if auction.status not in OPEN_STATUSES or auction.ends_at > now:
+        return False
+    terms = auction.terms(increment_table())
+    outcome = engine.close_outcome(terms, auction.state())
+    changes: dict[str, Any] = {
+        "status": Auction.Status.ENDED,
+        "outcome": outcome.value,
+        "closed_at": now,
+        "reserve_met": engine.reserve_status(terms, auction.state()) is engine.ReserveStatus.MET,
+        "updated_at": now,
+    }
+    if outcome is engine.CloseOutcome.SOLD:
+        changes.update(winner_id=auction.leader_id, final_price=auction.current_price, sold_at=now)
+    elif outcome is engine.CloseOutcome.RESERVE_NOT_MET:
+        changes.update(decision_deadline=now + DECISION_WINDOW)
+    # The claim: only one closer can move this row out of an open status.
+    claimed = Auction.objects.filter(pk=auction.pk, status__in=OPEN_STATUSES, ends_at__lte=now).update(
+        version=F("version") + 1, **changes
+    )
+    if claimed != 1:
+        return False
+    from_status = auction.status
+    for name, value in changes.items():
+        setattr(auction, name, value)
+    auction.version += 1
+    event(
+        auction,
+        AuctionEvent.Kind.CLOSED,
+        from_status=from_status,
+        outcome=outcome.value,
+        price=money_str(auction.current_price),
+        bid_count=auction.bid_count,
+    )
+    if outcome is engine.CloseOutcome.SOLD:
+        vehicle_mark_sold(vehicle_id=auction.vehicle_id, message=f"Sold at auction {auction.pk}")
+    elif outcome is engine.CloseOutcome.UNSOLD:
+        vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message=f"Auction {auction.pk} ended without bids")
+    metrics.auctions_closed_total.labels(outcome=outcome.value).inc()
+    transaction.on_commit(lambda: after_commit.auction_closed(auction))
+    return True
+
+
+def auction_close(*, auction_id: int, now: datetime | None = None) -> bool:
+    """Close this auction if it is due (by the database clock, or `now` in tests). True if this call closed it."""
+    with transaction.atomic(durable=True):
+        auction = lock_auction(auction_id)
+        return _close_locked(auction, now or db_now())
+
+
+def auction_close_due(*, limit: int = 5000, time_budget: float = 50.0) -> int:
+    """Close every due auction, one short transaction each; safe with any number of concurrent callers."""
+    closed = 0
+    failed: set[int] = set()
+    deadline = time.monotonic() + time_budget
+    while closed < limit and time.monotonic() < deadline:
+        with transaction.atomic(durable=True):
+            now = db_now()
+            auction = (
+                Auction.objects.due_to_close(now)
+                .exclude(pk__in=failed)
+                .select_for_update(skip_locked=True)
+                .order_by("ends_at", "pk")
+                .first()
+            )
+            if auction is None:
+                break
+            try:
+                with transaction.atomic():
+                    closed += _close_locked(auction, now)
+            except Exception:  # noqa: BLE001 - one bad auction must not stop the others closing
+                logger.exception("closing auction failed", extra={"auction_id": auction.pk})
+                failed.add(auction.pk)
+    # SKIP LOCKED passes over an auction whose row a bid holds at that instant; on a hot lot that can be
+    # every instant. Whatever is still due now is closed waiting for the lock (a refused late bid holds it
+    # for a millisecond). A concurrent closer that got there first makes this a no-op.
+    now = db_now()
+    for auction_id in Auction.objects.due_to_close(now).exclude(pk__in=failed).values_list("pk", flat=True)[:limit]:
+        if time.monotonic() >= deadline:
+            break
+        try:
+            closed += auction_close(auction_id=auction_id)
+        except Exception:  # noqa: BLE001
+            logger.exception("closing auction failed", extra={"auction_id": auction_id})
+    return closed
+
+
+def auction_seller_decide(*, auction_id: int, actor: Any, accept: bool) -> Auction:
+    """Reserve not met: the seller accepts the high bid (sold) or declines (unsold) within 24 hours."""
+    from vehicles.services import vehicle_mark_sold, vehicle_mark_unlisted
+
+    with transaction.atomic(durable=True):
+        auction = lock_auction(auction_id)
+        if actor is None or not (is_staff(actor) or actor.pk == auction.seller_id):
+            raise NotAllowed("Only the seller can decide on the high bid.", code="not_seller")
+        if not auction.awaiting_decision:
+            raise Conflict("This auction is not waiting for your decision.", code="no_decision_pending")
+        now = db_now()
+        if auction.decision_deadline and now >= auction.decision_deadline:
+            raise Conflict("The 24 hours to decide have passed.", code="decision_expired")
+        auction.seller_decision = Auction.Decision.ACCEPTED if accept else Auction.Decision.DECLINED
+        if accept:
+            auction.outcome = Auction.Outcome.SOLD
+            auction.winner_id = auction.leader_id
+            auction.final_price = auction.current_price
+            auction.sold_at = now
+        else:
+            auction.outcome = Auction.Outcome.UNSOLD
+        auction.version += 1
+        auction.save(
+            update_fields=["seller_decision", "outcome", "winner", "final_price", "sold_at", "version", "updated_at"]
+        )
+        event(auction, AuctionEvent.Kind.SELLER_DECISION, actor=actor, from_status=Auction.Status.ENDED, accept=accept)
+        if accept:
+            vehicle_mark_sold(vehicle_id=auction.vehicle_id, actor=actor, message="Seller accepted the high bid")
+        else:
+            vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, actor=actor, message="Seller declined the high bid")
+        transaction.on_commit(lambda: after_commit.decision_made(auction))
+    return auction
+
+
+def auction_decision_expire(*, auction_id: int) -> bool:
+    """No decision within 24 hours: the auction ends unsold. Claimed with a conditional UPDATE."""
+    from vehicles.services import vehicle_mark_unlisted
+
+    with transaction.atomic(durable=True):
+        now = db_now()
+        claimed = Auction.objects.filter(
+            pk=auction_id,
+            status=Auction.Status.ENDED,
+            outcome=Auction.Outcome.RESERVE_NOT_MET,
+            decision_deadline__lte=now,
+        ).update(
+            outcome=Auction.Outcome.UNSOLD,
+            seller_decision=Auction.Decision.EXPIRED,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        if not claimed:
+            return False
+        auction = Auction.objects.get(pk=auction_id)
+        event(auction, AuctionEvent.Kind.SELLER_DECISION, from_status=Auction.Status.ENDED, expired=True)
+        vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message="No decision on the high bid within 24 hours")
+        transaction.on_commit(lambda: after_commit.decision_made(auction))
+    return True
+
+
+def auction_expire_decisions(*, limit: int = 500) -> int:
+    now = db_now()
+    ids = list(
+        Auction.objects.awaiting_seller_decision()
+        .filter(decision_deadline__lte=now)
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for auction_id in ids if auction_decision_expire(auction_id=auction_id))

@@ -1,0 +1,86 @@
+"""The public picture of an auction: what the page, the API and every broadcast show. Never the reserve amount."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from auctions import engine
+from auctions.models import Auction
+
+
+def money_str(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def winner_alias(auction: Auction) -> str | None:
+    if auction.winner_id is None:
+        return None
+    if auction.winner_id == auction.leader_id and auction.leader_number:
+        return f"Bidder {auction.leader_number}"
+    return "Buy-now buyer"
+
+
+def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[str, Any]:
+    """The auction as everyone may see it. `seq` is the bid sequence clients use to detect gaps."""
+    terms = auction.terms(increments)
+    state = auction.state()
+    reserve = engine.reserve_status(terms, state)
+    open_ = auction.is_open
+    buy_now = open_ and engine.buy_now_available(terms, state)
+    return {
+        "auction_id": auction.pk,
+        "vehicle_id": auction.vehicle_id,
+        "seq": auction.last_seq,
+        "version": auction.version,
+        "status": str(auction.status),
+        "outcome": str(auction.outcome),
+        "price": money_str(auction.display_price),
+        "current_price": money_str(auction.current_price),
+        "starting_price": money_str(auction.starting_price),
+        "minimum_next_bid": money_str(engine.minimum_next_bid(terms, state)) if open_ else None,
+        "bid_count": auction.bid_count,
+        "bidder_count": auction.bidder_count,
+        "leader_alias": f"Bidder {auction.leader_number}" if auction.leader_id and auction.leader_number else None,
+        "reserve_status": reserve.value,
+        "reserve_label": engine.RESERVE_LABELS[reserve],
+        "buy_now_available": buy_now,
+        "buy_now_price": money_str(auction.buy_now_price) if buy_now else None,
+        "starts_at": iso(auction.starts_at),
+        "ends_at": iso(auction.ends_at),
+        "extended_count": auction.extended_count,
+        "winner_alias": winner_alias(auction),
+        "final_price": money_str(auction.final_price),
+        "seller_decision": str(auction.seller_decision),
+        "decision_deadline": iso(auction.decision_deadline),
+    }
+
+
+def viewer_state(auction: Auction, user: Any, increments: engine.IncrementTable) -> dict[str, Any]:
+    """What only this viewer sees: leading / outbid / not bid, won / lost, and their own max."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"my_status": "anonymous", "my_max": None, "is_seller": False}
+    if auction.seller_id == user.pk:
+        return {"my_status": "seller", "my_max": None, "is_seller": True}
+    from auctions.models import Bid
+
+    my_max = (
+        Bid.objects.filter(auction=auction, bidder=user, voided_at__isnull=True)
+        .order_by("-seq")
+        .values_list("max_amount", flat=True)
+        .first()
+    )
+    if auction.status == Auction.Status.ENDED and auction.outcome == Auction.Outcome.SOLD:
+        status = "won" if auction.winner_id == user.pk else ("lost" if my_max is not None else "not_bid")
+    elif auction.status == Auction.Status.ENDED or auction.status == Auction.Status.CANCELLED:
+        status = "lost" if my_max is not None else "not_bid"
+        if auction.awaiting_decision and auction.leader_id == user.pk:
+            status = "high_bidder"
+    elif my_max is None:
+        status = "not_bid"
+    else:
+        status = "leading" if auction.leader_id == user.pk else "outbid"
+    return {"my_status": status, "my_max": money_str(my_max), "is_seller": False}

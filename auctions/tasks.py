@@ -1,0 +1,41 @@
+"""Beat-driven auction work: thin, idempotent, safe to run on several workers at once."""
+
+from typing import Any
+
+from celery import shared_task
+
+from auctions import services
+
+
+@shared_task(ignore_result=True)
+def close_due_auctions() -> int:
+    """Close every auction whose end has passed (including any that came due while nothing ran)."""
+    return services.auction_close_due()
+
+
+@shared_task(ignore_result=True)
+def start_due_auctions() -> int:
+    """Scheduled auctions whose start has passed go live (a bid would also start one)."""
+    return services.auction_start_due()
+
+
+@shared_task(ignore_result=True)
+def expire_seller_decisions() -> int:
+    """Reserve-not-met auctions whose 24 hours to decide have passed end unsold."""
+    return services.auction_expire_decisions()
+
+
+@shared_task(ignore_result=True)
+def notify_user(user_id: int, kind: str, context: dict[str, Any], auction_id: int) -> None:
+    """Outbid / won / lost / seller notices, sent after the auction change committed."""
+    from auctions.services.after_commit import notify_now
+
+    notify_now(user_id, kind, context, auction_id)
+
+
+@shared_task(ignore_result=True)
+def refresh_snapshot(auction_id: int) -> None:
+    """Copy an auction's latest visible state to its vehicle for inventory search (coalesced per auction)."""
+    from auctions.services.after_commit import snapshot_refresh
+
+    snapshot_refresh(auction_id)

@@ -1,0 +1,122 @@
+"""Pages: the vehicle-page panel (works without JavaScript), live auctions, my bids, seller auctions, how it works."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from auctions.models import Auction, Bid
+from auctions.services import auction_close
+
+pytestmark = pytest.mark.django_db
+
+
+def test_panel_on_the_vehicle_page_shows_price_reserve_badge_countdown_and_form(
+    client, auction_factory, bidder_factory
+):
+    auction = auction_factory(reserve_price=Decimal("9000"))
+    client.force_login(bidder_factory())
+    html = client.get(f"/vehicles/{auction.vehicle_id}/").content.decode()
+    assert "data-auction-room" in html
+    assert "Reserve not met" in html
+    assert "9,000" not in html
+    assert "$5,000.00" in html
+    assert "Your max bid" in html
+    assert 'role="timer"' in html
+    assert "you pay" in html  # the total at the minimum bid, without JavaScript
+
+
+def test_panel_tells_an_ineligible_user_what_is_missing(client, live_auction, user):
+    client.force_login(user)
+    html = client.get(f"/vehicles/{live_auction.vehicle_id}/").content.decode()
+    assert "Before you can bid" in html
+    assert "Your max bid" not in html
+
+
+def test_no_javascript_bid_form_places_a_bid_and_redirects_back_with_a_message(client, live_auction, bidder_factory):
+    client.force_login(bidder_factory())
+    back = f"/vehicles/{live_auction.vehicle_id}/"
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "6000", "next": back}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(back)
+    assert Bid.objects.count() == 1
+    assert "You are the high bidder" in response.content.decode()
+
+
+def test_no_javascript_bid_error_is_shown_and_nothing_is_stored(client, live_auction, bidder_factory):
+    client.force_login(bidder_factory())
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "12.345"}, follow=True)
+    assert "two decimal places" in response.content.decode()
+    assert not Bid.objects.exists()
+
+
+def test_a_max_above_three_times_the_price_needs_confirmation(client, live_auction, bidder_factory):
+    client.force_login(bidder_factory())
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "20000"}, follow=True)
+    assert "more than three times" in response.content.decode()
+    assert not Bid.objects.exists()
+    client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "20000", "confirm": "1"})
+    assert Bid.objects.count() == 1
+
+
+def test_live_auctions_page_lists_live_ones_ending_soonest_first(client, auction_factory):
+    later = auction_factory(ends_at=timezone.now() + timedelta(hours=3))
+    sooner = auction_factory(ends_at=timezone.now() + timedelta(minutes=20))
+    auction_factory(status=Auction.Status.ENDED)
+    html = client.get("/auctions/").content.decode()
+    assert html.index(f"/vehicles/{sooner.vehicle_id}/") < html.index(f"/vehicles/{later.vehicle_id}/")
+    assert "2 live" in html
+
+
+def test_live_auctions_page_has_a_helpful_empty_state(client, db):
+    assert "No auctions are live right now" in client.get("/auctions/").content.decode()
+
+
+def test_my_bids_groups_leading_outbid_won_and_lost(client, auction_factory, bidder_factory, place_bid):
+    me, rival = bidder_factory(), bidder_factory()
+    leading, outbid, won, lost = (auction_factory() for _ in range(4))
+    place_bid(leading, me, "6000")
+    place_bid(outbid, me, "5000")
+    place_bid(outbid, rival, "7000")
+    place_bid(won, me, "5000")
+    place_bid(lost, me, "5000")
+    place_bid(lost, rival, "6000")
+    for auction in (won, lost):
+        auction_close(auction_id=auction.pk, now=auction.ends_at)
+    client.force_login(me)
+    html = client.get("/account/bids/").content.decode()
+    for auction, group in ((leading, "leading"), (outbid, "outbid"), (won, "won"), (lost, "lost")):
+        assert f'data-auction-id="{auction.pk}" data-my-status="{group}"' in html
+
+
+def test_seller_sees_state_and_decides_on_reserve_not_met(client, auction_factory, bidder_factory, place_bid):
+    auction = auction_factory(reserve_price=Decimal("9000"))
+    place_bid(auction, bidder_factory(), "7000")
+    auction_close(auction_id=auction.pk, now=auction.ends_at)
+    client.force_login(auction.seller)
+    assert "your decision" in client.get("/sell/auctions/").content.decode()
+    client.post(f"/auctions/{auction.pk}/decision/", {"decision": "accept"})
+    assert Auction.objects.get().outcome == "sold"
+
+
+def test_schedule_form_shows_errors_next_to_fields_and_schedules(client, vehicle):
+    client.force_login(vehicle.seller)
+    url = f"/sell/vehicles/{vehicle.pk}/auction/new/"
+    ends = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {"starting_price": "5000", "reserve_price": "4000", "ends_at": ends})
+    assert "The reserve must be at least the starting price." in response.content.decode()
+    response = client.post(url, {"starting_price": "5000", "ends_at": ends})
+    assert response.status_code == 302
+    assert Auction.objects.get().status == "live"
+
+
+def test_how_bidding_works_explains_the_rules(client, db):
+    html = client.get("/how-bidding-works/").content.decode()
+    for phrase in ("maximum", "Reserve not met", "last two minutes", "Buy now", "$1,000", "$50"):
+        assert phrase in html
+
+
+def test_room_link_redirects_to_the_vehicle_page(client, live_auction):
+    response = client.get(f"/auctions/{live_auction.pk}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/vehicles/{live_auction.vehicle_id}/")

@@ -1,0 +1,187 @@
+"""Close-burst benchmark: 1,000 auctions ending within the same minute; time from each `ends_at` to closed.
+
+    .venv/bin/python -m tests.load.bench_close
+    from tests.load.bench_close import run; run()
+
+A real Celery worker (prefork, 2 processes) on the Redis broker runs `auctions.tasks.close_due_auctions`,
+sent every 2 seconds by a ticker standing in for celery-beat (same task, same cadence as BEAT_SCHEDULE).
+Half the auctions have a bid (sold), a quarter a bid under the reserve (seller decision), the rest none
+(unsold). `closed_at` is the database clock at the close, so the delay is measured by one clock.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from tests.load.bench_bidding import ROOT, bench_env, bench_users, percentile, run_child, setup_django
+
+AUCTIONS = int(os.environ.get("BENCH_CLOSE_AUCTIONS", "1000"))
+ISOLATION = "bench-close"
+MAKE = "BenchClose"
+
+
+def create_burst(seller, buyer) -> list[int]:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from auctions.models import Auction, Bid
+    from vehicles.models import Vehicle
+
+    now = timezone.now()
+    first_end = now + timedelta(seconds=20)
+    stamp = time.time_ns() % 10**8
+    vehicles = Vehicle.objects.bulk_create(
+        Vehicle(
+            seller=seller,
+            vin=f"BC{stamp:08d}{i:07d}"[:17],
+            year=2020,
+            make=MAKE,
+            model="Burst",
+            mileage=30000,
+            starting_price=Decimal("5000"),
+            status=Vehicle.Status.LISTED,
+        )
+        for i in range(AUCTIONS)
+    )
+    auctions = []
+    for index, vehicle in enumerate(vehicles):
+        ends_at = first_end + timedelta(seconds=random.uniform(0, 59))
+        kind = index % 4  # 0, 1: sold; 2: reserve not met; 3: no bids
+        with_bid = kind != 3
+        auctions.append(
+            Auction(
+                vehicle=vehicle,
+                seller=seller,
+                status=Auction.Status.LIVE,
+                starting_price=Decimal("5000"),
+                reserve_price=Decimal("9000") if kind == 2 else None,
+                starts_at=now - timedelta(hours=1),
+                ends_at=ends_at,
+                scheduled_ends_at=ends_at,
+                current_price=Decimal("5000") if with_bid else None,
+                leader=buyer if with_bid else None,
+                leader_max=Decimal("6000") if with_bid else None,
+                leader_seq=1 if with_bid else 0,
+                leader_number=1 if with_bid else 0,
+                bid_count=1 if with_bid else 0,
+                bidder_count=1 if with_bid else 0,
+                last_seq=1 if with_bid else 0,
+                version=2,
+            )
+        )
+    auctions = Auction.objects.bulk_create(auctions)
+    Bid.objects.bulk_create(
+        Bid(
+            auction=a,
+            seq=1,
+            bidder=buyer,
+            bidder_number=1,
+            max_amount=Decimal("6000"),
+            resulting_price=Decimal("5000"),
+            leading_after=True,
+            placed_at=now,
+        )
+        for a in auctions
+        if a.bid_count
+    )
+    return [a.pk for a in auctions]
+
+
+def cleanup() -> None:
+    from auctions.models import Auction, AuctionEvent, Bid
+    from vehicles.models import Vehicle, VehicleEvent
+
+    auctions = Auction.objects.filter(vehicle__make=MAKE)
+    AuctionEvent.objects.filter(auction__in=auctions).delete()
+    Bid.objects.filter(auction__in=auctions).delete()
+    vehicle_ids = list(auctions.values_list("vehicle_id", flat=True))
+    auctions.delete()
+    VehicleEvent.objects.filter(vehicle_id__in=vehicle_ids).delete()
+    Vehicle.objects.filter(make=MAKE).delete()
+
+
+def child() -> str:
+    setup_django()
+    from django.conf import settings
+
+    from auctions.models import Auction, AuctionEvent
+    from config.celery import app
+
+    cleanup()
+    seller, buyers = bench_users(1, "closebench")
+    ids = create_burst(seller, buyers[0])
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    app.control.purge()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--concurrency=2", "--pool=prefork",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=ERROR"],
+        cwd=ROOT,
+        env=bench_env(ISOLATION),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stop = threading.Event()
+
+    def ticker() -> None:  # celery-beat's job: send the task every 2 s
+        while not stop.is_set():
+            app.send_task("auctions.tasks.close_due_auctions", queue=queue)
+            stop.wait(2.0)
+
+    thread = threading.Thread(target=ticker, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 150
+    try:
+        while time.monotonic() < deadline:
+            open_left = Auction.objects.filter(pk__in=ids, status=Auction.Status.LIVE).count()
+            if open_left == 0:
+                break
+            time.sleep(1)
+    finally:
+        stop.set()
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    rows = list(Auction.objects.filter(pk__in=ids).values_list("ends_at", "closed_at", "outcome"))
+    delays = [(closed - ends).total_seconds() for ends, closed, _ in rows if closed is not None]
+    outcomes: dict[str, int] = {}
+    for _, _, outcome in rows:
+        outcomes[outcome or "open"] = outcomes.get(outcome or "open", 0) + 1
+    closes = AuctionEvent.objects.filter(auction_id__in=ids, kind=AuctionEvent.Kind.CLOSED).count()
+    within = sum(1 for d in delays if d <= 10)
+    cleanup()
+    lines = [
+        "## Close burst: 1,000 auctions ending in the same minute",
+        "",
+        f"{AUCTIONS:,} live auctions with `ends_at` spread over one minute; one Celery worker (prefork, 2 processes) "
+        "on the Redis broker; `close_due_auctions` sent every 2 s (celery-beat's cadence). Delay = `closed_at` − "
+        "`ends_at`, both by the database clock.",
+        "",
+        "| auctions | closed | closed once (events) | within 10 s | p50 s | p99 s | max s | outcomes |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {AUCTIONS:,} | {len(delays):,} | {closes:,} | {within:,} | {percentile(delays, 50):.2f} | "
+        f"{percentile(delays, 99):.2f} | {max(delays, default=float('nan')):.2f} | "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
+        + " |",
+        "",
+        "Target: every auction closed within 10 s of its end.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run() -> str:
+    return run_child("tests.load.bench_close", ISOLATION)
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        print("<<<SECTION>>>" + child())
+    else:
+        print(run())
