@@ -7,8 +7,8 @@ each socket forwards the text as is, so a bid costs one `json.dumps`, not one pe
 import asyncio
 import json
 import logging
-import time
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 

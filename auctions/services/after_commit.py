@@ -186,7 +186,7 @@ def snapshot_soon(auction: Auction) -> None:
 
     try:
         if cache.add(f"auctions:snapshot-pending:{auction.pk}", 1, timeout=30):
-            refresh_snapshot.apply_async(args=[auction.pk], countdown=1)
+            refresh_snapshot.apply_async(args=(auction.pk,), countdown=1)
     except Exception:  # noqa: BLE001 - without a broker or cache, write it now
         logger.exception("could not queue the snapshot refresh; writing it now")
         snapshot(auction)

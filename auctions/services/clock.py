@@ -7,10 +7,11 @@ from django.utils import timezone
 
 
 def db_now_sql() -> str:
-    """An SQL expression for the database's current UTC time with microseconds."""
+    """An SQL expression for the database's current UTC time with microseconds. Execute it with a params
+    list (possibly empty): the SQLite form escapes `%` for Django's parameter substitution."""
     if connection.vendor == "mysql":
         return "UTC_TIMESTAMP(6)"
-    return "STRFTIME('%Y-%m-%d %H:%M:%f', 'now')"
+    return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"
 
 
 def parse_db_time(value: object) -> datetime:
@@ -22,6 +23,6 @@ def parse_db_time(value: object) -> datetime:
 def db_now() -> datetime:
     """One round trip: the database's clock (UTC, aware)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {db_now_sql()}")  # noqa: S608 - a constant expression
+        cursor.execute(f"SELECT {db_now_sql()}", [])  # noqa: S608 - a constant expression
         row = cursor.fetchone()
     return parse_db_time(row[0])

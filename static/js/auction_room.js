@@ -45,6 +45,11 @@
     const left = this.endsAt - site.serverNow();
     el.textContent = open ? site.formatRemaining(left) : "Ended";
     el.classList.toggle("ending", open && left > 0 && left < 120000);
+    // Past the end but not closed yet: ask the server every few seconds (the close broadcast may not reach us).
+    if (open && left < -3000 && (!this.lastPoll || Date.now() - this.lastPoll > 5000)) {
+      this.lastPoll = Date.now();
+      this.refetch();
+    }
   };
 
   Room.prototype.notice = function (text, kind) {
@@ -183,7 +188,6 @@
         if (this.inSequence(msg)) {
           this.applyState(msg);
           this.prependHistory(msg);
-          this.refreshMyStatus(msg);
         }
         break;
       case "timer_extended":
@@ -213,16 +217,6 @@
         break;
       default:
         break;
-    }
-  };
-
-  Room.prototype.refreshMyStatus = function (msg) {
-    const el = this.field("my_status");
-    if (!el) return;
-    const mine = el.dataset.status;
-    if (mine === "leading" || mine === "outbid") {
-      // leader changes reach us as bid_update; a new price with us still leading keeps "leading"
-      return;
     }
   };
 

@@ -119,8 +119,22 @@ def child() -> str:
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     app.control.purge()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--concurrency=2", "--pool=prefork",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=ERROR"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency=2",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=ERROR",
+        ],
         cwd=ROOT,
         env=bench_env(ISOLATION),
         stdout=subprocess.DEVNULL,

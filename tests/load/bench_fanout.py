@@ -24,6 +24,7 @@ from tests.load.bench_bidding import (
     daphnes,
     make_auction,
     percentile,
+    purge_tasks,
     run_child,
     setup_django,
 )
@@ -139,6 +140,7 @@ def child() -> str:
                     for seq, arrivals in json.loads(line[7:]).items():
                         received.setdefault(int(seq), []).extend(arrivals)
 
+    purge_tasks()
     latencies = [arrival - sent[seq] for seq, arrivals in received.items() if seq in sent for arrival in arrivals]
     delivered = sum(len(arrivals) for seq, arrivals in received.items() if seq in sent)
     watching = joined_total
