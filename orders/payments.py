@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from accounts.authorize_net import WebhookEvent
 from accounts.models import CardOnFile
 from core import metrics
 from core.errors import Conflict, DomainError, NotFound
@@ -376,13 +377,12 @@ CAPTURE_EVENTS = {
 }
 
 
-def payment_apply_gateway_event(*, event_type: str, payload: dict[str, Any]) -> str:
+def payment_apply_gateway_event(*, event: WebhookEvent) -> str:
     """Reconcile our records with what the gateway reports. Idempotent: a payment already in the
     reported state is left alone. Returns a short description of what happened."""
-    transaction_id = str(payload.get("id") or "")
-    invoice_number = str(payload.get("invoiceNumber") or "")
-    amount = money(str(payload.get("authAmount") or "0"))
-    if event_type in CAPTURE_EVENTS or event_type == "net.authorize.payment.fraud.approved":
+    transaction_id, invoice_number = event.trans_id, event.invoice_number
+    amount = event.amount or Decimal("0.00")
+    if event.event_type in CAPTURE_EVENTS or event.event_type == "net.authorize.payment.fraud.approved":
         payment = (
             Payment.objects.filter(kind=Payment.Kind.CHARGE)
             .filter(
@@ -393,26 +393,22 @@ def payment_apply_gateway_event(*, event_type: str, payload: dict[str, Any]) -> 
         )
         if payment is None:
             return "ignored: no matching charge"
-        approved = str(payload.get("responseCode", "1")) == "1" or event_type.endswith("fraud.approved")
+        approved = event.response_code in ("", "1") or event.event_type.endswith("fraud.approved")
         result = GatewayResult(
             status="approved" if approved else "declined",
             transaction_id=transaction_id,
             reason="Reported by Authorize.Net",
         )
-        settled = _payment_settle(payment_id=payment.pk, result=result)
-        return f"charge {settled.status}"
-    if event_type == "net.authorize.payment.fraud.declined":
+        return f"charge {_payment_settle(payment_id=payment.pk, result=result).status}"
+    if event.event_type == "net.authorize.payment.fraud.declined":
         payment = Payment.objects.filter(kind=Payment.Kind.CHARGE, gateway_transaction_id=transaction_id).first()
         if payment is None:
             return "ignored: no matching charge"
-        settled = _payment_settle(
-            payment_id=payment.pk,
-            result=GatewayResult(status="declined", transaction_id=transaction_id, reason="Declined after review"),
-        )
-        return f"charge {settled.status}"
-    if event_type in {"net.authorize.payment.refund.created", "net.authorize.payment.void.created"}:
+        result = GatewayResult(status="declined", transaction_id=transaction_id, reason="Declined after review")
+        return f"charge {_payment_settle(payment_id=payment.pk, result=result).status}"
+    if event.event_type in {"net.authorize.payment.refund.created", "net.authorize.payment.void.created"}:
         return _record_external_reversal(
-            event_type=event_type, transaction_id=transaction_id, invoice_number=invoice_number, amount=amount
+            event_type=event.event_type, transaction_id=transaction_id, invoice_number=invoice_number, amount=amount
         )
     return "ignored: event type not handled"
 

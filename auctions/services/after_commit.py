@@ -223,7 +223,27 @@ def auction_closed(auction: Auction, *, change: str = "closed", previous_leader_
         },
     )
     snapshot(auction)
+    if auction.outcome == Auction.Outcome.SOLD:
+        _request_order(auction.pk)
     _notify_close(auction, selling_done=change != "seller_accepted")
+
+
+ORDER_TASK = "orders.tasks.create_order_for_auction"
+
+
+def _request_order(auction_id: int) -> None:
+    """Ask the orders app (a higher layer, known here only by task name) to create the order now.
+    If this fails, its beat task creates the order for every won auction without one within seconds."""
+    from celery import current_app
+
+    try:
+        task = current_app.tasks.get(ORDER_TASK)
+        if task is not None:
+            task.delay(auction_id)
+        else:
+            current_app.send_task(ORDER_TASK, args=(auction_id,))
+    except Exception:  # noqa: BLE001 - the beat task is the safety net
+        logger.exception("could not request the order for auction %s", auction_id)
 
 
 def _notify_close(auction: Auction, *, selling_done: bool = True) -> None:

@@ -191,12 +191,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 if CELERY_BROKER_URL == "filesystem://":
     _celery_dir = BASE_DIR / "var" / "celery"
-    for _sub in ("out", "processed", "results"):
+    for _sub in ("out", "processed", "results", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "out"),
         "data_folder_out": str(_celery_dir / "out"),
         "data_folder_processed": str(_celery_dir / "processed"),
+        "control_folder": str(_celery_dir / "control"),
     }
 
 # --- Email ------------------------------------------------------------------

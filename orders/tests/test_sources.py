@@ -54,3 +54,22 @@ def test_the_beat_task_creates_missing_orders_once(auction_factory, bidder_facto
 def test_an_auction_that_was_not_won_makes_no_order(auction_factory):
     auction = auction_factory()
     assert order_create_for_auction(auction_id=auction.pk) is None
+
+
+@pytest.mark.django_db
+def test_closing_sold_requests_the_order_at_once(
+    auction_factory, bidder_factory, place_bid, django_capture_on_commit_callbacks
+):
+    auction = auction_factory()
+    place_bid(auction, bidder_factory(), "5000")
+    with django_capture_on_commit_callbacks(execute=True):
+        auction_close(auction_id=auction.pk, now=auction.ends_at + timedelta(seconds=1))
+    assert Order.objects.filter(source_type=Order.Source.AUCTION, source_id=auction.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_buy_now_requests_the_order_at_once(auction_factory, bidder_factory, django_capture_on_commit_callbacks):
+    auction = auction_factory(buy_now_price=Decimal("15000.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        auction_buy_now(auction_id=auction.pk, buyer=bidder_factory())
+    assert Order.objects.filter(source_type=Order.Source.BUY_NOW, source_id=auction.pk).count() == 1
