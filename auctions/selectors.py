@@ -270,3 +270,18 @@ def dashboard_counts(user: Any) -> dict[str, int]:
         "selling_live": selling.open().count(),
         "awaiting_decision": selling.awaiting_seller_decision().count(),
     }
+
+
+# --- what the accounts app shows on profiles (settings.USER_*_PROVIDER / USER_PUBLIC_COUNTERS) ---------
+
+
+def profile_auctions(user: Any, viewer: Any) -> list[dict[str, Any]]:
+    return user_auctions(user.pk)
+
+
+def profile_bids(user: Any, viewer: Any) -> list[dict[str, Any]]:
+    return user_bids(user.pk)
+
+
+def public_counters(user: Any) -> dict[str, int]:
+    return {"auctions": Auction.objects.filter(seller=user).exclude(status=Auction.Status.CANCELLED).count()}

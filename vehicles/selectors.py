@@ -143,3 +143,8 @@ def vehicle_page_panels(request: HttpRequest, vehicle: Vehicle) -> list[SafeStri
         if html:
             panels.append(mark_safe(html))  # noqa: S308 - trusted panels from settings
     return panels
+
+
+def dashboard_counters(user: Any) -> dict[str, int]:
+    """For GET /api/users/dashboard (settings.USER_DASHBOARD_COUNTERS)."""
+    return {"watchlist": Favorite.objects.filter(user=user).count()}

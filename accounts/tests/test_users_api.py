@@ -89,7 +89,9 @@ def test_dashboard_counts_listings_from_vehicles_and_zero_elsewhere(auth_client,
     vehicle_factory(seller=seller, status="draft")
     vehicle_factory(seller=seller, status="archived")
     counts = auth_client(seller).get("/api/users/dashboard").json()["data"]["counts"]
-    assert counts == {"active_bids": 0, "leading": 0, "won": 0, "watchlist": 0, "open_orders": 0, "listings": 2}
+    expected = {"active_bids": 0, "leading": 0, "won": 0, "watchlist": 0, "open_orders": 0, "listings": 2}
+    assert {key: counts[key] for key in expected} == expected
+    assert all(isinstance(value, int) for value in counts.values())
 
 
 def _extra_counts(user):
@@ -153,3 +155,24 @@ def test_jwt_login_with_2fa_needs_the_code(api_client, user, totp_secret):
     )
     assert right.status_code == 200, right.content
     assert "access" in right.json()
+
+
+def test_dashboard_counts_come_from_every_app(
+    auth_client, user, vehicle_factory, live_auction, place_bid, make_eligible, order_factory
+):
+    from vehicles.services import favorite_add
+
+    make_eligible(user)
+    favorite_add(user=user, vehicle_id=vehicle_factory().pk)
+    place_bid(live_auction, user, "5000")
+    order_factory(buyer=user)
+    counts = auth_client(user).get("/api/users/dashboard").json()["data"]["counts"]
+    assert (counts["watchlist"], counts["active_bids"], counts["leading"], counts["open_orders"]) == (1, 1, 1, 1)
+
+
+def test_public_profile_lists_the_sellers_auctions(api_client, live_auction):
+    seller = live_auction.seller
+    profile = api_client.get(f"/api/users/{seller.pk}").json()["data"]
+    assert profile["counts"]["auctions"] == 1
+    page = api_client.get(f"/api/users/{seller.pk}/auctions").json()
+    assert page["count"] == 1

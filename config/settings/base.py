@@ -278,9 +278,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- Page composition ----------------------------------------------------------
 # The vehicle page (vehicles app) shows panels that higher apps render, without importing them:
 # each entry is a callable (request, vehicle) -> str of HTML, or "" when it has nothing to show.
-VEHICLE_PAGE_PANELS = env.list(
-    "VEHICLE_PAGE_PANELS", default=["auctions.panels.vehicle_panel", "offers.panels.vehicle_panel"]
-)
+VEHICLE_PAGE_PANELS = ["auctions.panels.vehicle_panel"]
 
 # --- Observability ----------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
@@ -330,9 +328,7 @@ VEHICLE_UPLOAD_TTL_SECONDS = 900
 # Private documents when files are local (`make run`); with S3 they live in the bucket, served by signed URL.
 VEHICLE_PRIVATE_MEDIA_ROOT = env.path("VEHICLE_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
 # Extra document readers: dotted callables (user, vehicle) -> bool; orders adds "the buyer after a sale".
-VEHICLE_DOCUMENT_ACCESS_CHECKS = env.list(
-    "VEHICLE_DOCUMENT_ACCESS_CHECKS", default=["orders.selectors.buyer_may_read_vehicle_documents"]
-)
+VEHICLE_DOCUMENT_ACCESS_CHECKS = ["orders.selectors.buyer_may_read_vehicle_documents"]
 VIN_DECODE_CACHE_DAYS = env.int("VIN_DECODE_CACHE_DAYS", default=90)
 
 # --- accounts -----------------------------------------------------------------
@@ -347,13 +343,16 @@ PERSONA_ENVIRONMENT_ID = env("PERSONA_ENVIRONMENT_ID", default="")
 IDENTITY_POLL_AFTER_MINUTES = env.int("IDENTITY_POLL_AFTER_MINUTES", default=10)
 # The user dashboard and public profile, composed without accounts importing higher apps: each entry
 # is a dotted callable (user) -> dict[str, int]; later entries add to or override earlier ones.
-USER_DASHBOARD_COUNTERS = env.list(
-    "USER_DASHBOARD_COUNTERS", default=["accounts.dashboard.listing_counters", "orders.selectors.dashboard_counters"]
-)
-USER_PUBLIC_COUNTERS = env.list("USER_PUBLIC_COUNTERS", default=["accounts.dashboard.public_listing_counters"])
+USER_DASHBOARD_COUNTERS = [
+    "accounts.dashboard.listing_counters",
+    "vehicles.selectors.dashboard_counters",
+    "auctions.selectors.dashboard_counts",
+    "orders.selectors.dashboard_counters",
+]
+USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.selectors.public_counters"]
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.
-USER_AUCTIONS_PROVIDER = env("USER_AUCTIONS_PROVIDER", default="")
-USER_BIDS_PROVIDER = env("USER_BIDS_PROVIDER", default="")
+USER_AUCTIONS_PROVIDER = "auctions.selectors.profile_auctions"
+USER_BIDS_PROVIDER = "auctions.selectors.profile_bids"
 
 # --- notifications --------------------------------------------------------------
 # The same kind about the same object (notify's object_key) within this window sends one email, with the
