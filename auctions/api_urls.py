@@ -9,6 +9,7 @@ from auctions.apis import auctions, bids
 
 
 def both(route: str, view: Callable[..., Any], name: str) -> list[URLPattern]:
+    """The documented path, and the same with a trailing slash (core.schema keeps it out of the OpenAPI schema)."""
     return [path(route, view, name=name), path(route + "/", view)]
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
@@ -14,7 +15,11 @@ from core.api import error_body
 from core.health import health_report
 
 
-@extend_schema(summary="Service health: database, cache, channel layer and broker", tags=["health"])
+@extend_schema(
+    summary="Service health: database, cache, channel layer and broker",
+    responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+    tags=["health"],
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])

@@ -72,6 +72,7 @@ class AuctionListApi(ListAPIView):
         parameters=LIST_PARAMETERS,
         responses=OpenApiTypes.OBJECT,
         summary="Auctions, ending soonest first",
+        operation_id="auctions_list",
         tags=AUCTION_TAGS,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -8,6 +8,8 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES["default"] = mysql_options(env.db("DATABASE_URL"))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# --- performance: a reused connection is checked once per request, so a dropped one is replaced, not an error
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = env("REDIS_URL")
 if not ALLOWED_HOSTS:
     raise RuntimeError("ALLOWED_HOSTS must name at least one host in production")
