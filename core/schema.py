@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
         """Serializers nested in a view (`AuctionListApi.Input`) are named after the view too
         (`AuctionListApiInput`); otherwise every `Input` would collapse into one component."""
         qualname = type(serializer).__qualname__
