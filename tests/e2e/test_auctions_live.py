@@ -5,27 +5,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from auctions.models import Auction
 from auctions.services import auction_close
+from tests.fixtures.browser import login_browser
 
 pytestmark = pytest.mark.e2e
 
 
 def logged_in_context(browser: Browser, live_url: str, user) -> BrowserContext:
     """A browser context carrying a Django session for `user` (no login form)."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
     context = browser.new_context(timezone_id="America/Chicago", locale="en-US")
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_url}])
+    login_browser(context, user, live_url)
     return context
 
 

@@ -5,13 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from playwright.sync_api import Page, Route, expect
 
 from notifications import services
+from tests.fixtures.browser import login_browser
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +50,7 @@ def notify(**kwargs) -> None:
 
 def log_in(page: Page, live_url: str, user) -> None:
     """Give the browser a session cookie for `user`, as the login form would."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_url}])
+    login_browser(page.context, user, live_url)
 
 
 def test_bell_count_updates_live_without_reload(page: Page, live_url: str, user_factory):

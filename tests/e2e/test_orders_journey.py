@@ -73,7 +73,7 @@ def test_buyer_wins_pays_and_staff_refunds_part(
 
     # the buyer finds the order
     page.goto(live + "/orders/")
-    page.get_by_role("link", name=order.number).click()
+    page.get_by_role("link", name=order.number, exact=True).click()
     expect(page.get_by_test_id("order-status")).to_have_text("Awaiting payment")
     expect(page.get_by_test_id("balance")).to_have_text(f"${order.total:,}")
 

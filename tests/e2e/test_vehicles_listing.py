@@ -13,15 +13,13 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from tests.fakes.http import run_fake_server
 from tests.fakes.openai import API_KEY, OpenAIHandler, OpenAIState
 from tests.fakes.vpic import VpicHandler, VpicState
+from tests.fixtures.browser import login_browser
 from tests.fixtures.core import UserFactory
 from tests.fixtures.live_server import free_port, start_daphne, wait_for_port
 from tests.fixtures.vehicles import VehicleFactory
@@ -71,12 +69,7 @@ def site(vehicles_server: str, transactional_db: None) -> str:
 
 def log_in(page: Page, base_url: str, user: User) -> None:
     page.context.clear_cookies()
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}])
+    login_browser(page.context, user, base_url)
 
 
 def photo_file(name: str, text: str, colours: tuple[tuple[int, int, int], tuple[int, int, int]]) -> dict:
