@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 pytest_plugins = [
@@ -19,18 +21,21 @@ pytest_plugins = [
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """Browser tests are marked e2e; Playwright's sync API holds an event loop, so they run in their own pass."""
-    import pytest
-
     for item in items:
         if "/tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
 
 
-import pytest  # noqa: E402
+DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback")
 
 
-@pytest.fixture
-def django_db_serialized_rollback() -> bool:
-    """Transactional tests flush the database when they end; restore the rows that data migrations
-    seed (fee tables, increment tiers, the Site) so later tests on the same worker still see them."""
-    return True
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table when they end, data-migration rows included: give each
+    database test the reference rows (fee tables, the Site) the product starts with."""
+    if request.node.get_closest_marker("django_db") is None and not any(f in request.fixturenames for f in DB_FIXTURES):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from core.reference_data import ensure_reference_data
+
+    ensure_reference_data()

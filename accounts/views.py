@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import persona, selectors, services
 from accounts.authorize_net import CardInput, OpaqueCard, uses_accept_js
+from accounts.dashboard import dashboard_counts
 from accounts.forms import CardForm, ProfileForm, SellerApplicationForm
 from accounts.models import CardOnFile, IdentityVerification, User
 from core.api import error_body
@@ -52,6 +53,7 @@ def account_hub(request: HttpRequest) -> HttpResponse:
         "card": CardOnFile.objects.filter(user=user).first(),
         "two_factor": selectors.has_two_factor(user),
         "emails": EmailAddress.objects.filter(user=user),
+        "counts": dashboard_counts(user),
     }
     return render(request, "accounts/hub.html", context)
 

@@ -6,33 +6,72 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 BIN=.venv/bin
 pids=()
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
+
+alive() { for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
+
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping..."
-  kill "${pids[@]}" 2>/dev/null
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null
+    # The worker finishes its running task first; give everyone 15 s, then stop what is left (a process
+    # interrupted while still starting up can miss the first signal).
+    for _ in $(seq 1 60); do alive || break; sleep 0.25; done
+    alive && kill -9 "${pids[@]}" 2>/dev/null
+  fi
   wait 2>/dev/null
-  exit 0
+  exit "${1:-0}"
 }
+
+if port_open; then
+  echo "run: something already listens on $HOST:$PORT (another 'make run'?). Stop it, or pick another port: PORT=8001 make run" >&2
+  exit 1
+fi
 trap stop INT TERM EXIT
 
+# Celery's start-up banners and its line per task (beat sends one every 2 s) would bury the emails and
+# errors printed here: the worker and beat log warnings and errors only. Running as root (containers)
+# makes Celery warn about it on every start; that warning is not about this project.
+export PYTHONWARNINGS="ignore:You're running the worker with superuser privileges"
 $BIN/daphne -b "$HOST" -p "$PORT" config.asgi:application & pids+=($!)
-$BIN/celery -A config worker --loglevel=WARNING --concurrency=2 & pids+=($!)
-$BIN/celery -A config beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
+LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
+LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 
-sleep 2
+# Print the address only once the site answers (daphne takes a few seconds to import the project).
+for _ in $(seq 1 120); do
+  port_open && break
+  kill -0 "${pids[0]}" 2>/dev/null || break
+  sleep 0.5
+done
+if ! port_open; then
+  echo "run: the web server did not start on $HOST:$PORT; its error is above." >&2
+  stop 1
+fi
+
+url_host=$HOST
+[ "$url_host" = "0.0.0.0" ] && url_host=127.0.0.1
 cat <<MSG
 
-  North Star Auto Auctions is running at http://$HOST:$PORT/
-  Staff console: http://$HOST:$PORT/admin/     API docs: http://$HOST:$PORT/api/docs/
+  North Star Auto Auctions is running at http://$url_host:$PORT/
+  Staff console: http://$url_host:$PORT/admin/     API docs: http://$url_host:$PORT/api/docs/
 
   Demo logins (password for all: demo-pass-123)
-    staff@demo.test    staff
-    seller@demo.test   approved seller
     buyer@demo.test    verified buyer, ready to bid
     buyer2@demo.test   verified buyer, ready to bid
+    seller@demo.test   approved seller
+    staff@demo.test    staff (admin console)
 
+  Test card: 4111 1111 1111 1111, any future expiry, any CVV.
   Emails are printed here. Press Ctrl-C to stop everything.
 
 MSG
+# Ctrl-C reaches every process at once; they exit with 0 or a signal status. Anything else is a crash.
 wait -n "${pids[@]}"
-stop
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -lt 128 ]; then
+  echo "run: a process stopped with status $status (see above); stopping the others." >&2
+  stop 1
+fi
+stop 0

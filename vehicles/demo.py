@@ -180,7 +180,7 @@ def seed(stdout: Any) -> list[Vehicle]:
         )  # fmt: skip
         for shot, label in enumerate(("front three-quarter", "interior")):
             colours = (top, bottom) if shot == 0 else ((45, 45, 50), (120, 110, 100))
-            text = f"{YEARS[year_code]} {make} {model} — {label}"
+            text = f"{YEARS[year_code]} {make} {model} · {label}"
             image = gradient_photo(text, size=(800, 600), top=colours[0], bottom=colours[1])
             attach_photo_bytes(vehicle=vehicle, data=image, original_name=f"{vin}_{shot + 1}.jpg")
         target = _demo_status(index)

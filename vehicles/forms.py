@@ -93,8 +93,8 @@ class SpecsForm(ServiceForm):
     drivetrain = _select("Drivetrain", Vehicle.Drivetrain.choices)
     fuel_type = _select("Fuel", Vehicle.FuelType.choices)
     mileage = _text("Mileage", required=True, inputmode="numeric", help_text="Odometer reading in miles.")
-    exterior_color = _text("Exterior colour")
-    interior_color = _text("Interior colour")
+    exterior_color = _text("Exterior color")
+    interior_color = _text("Interior color")
 
 
 class ConditionForm(ServiceForm):

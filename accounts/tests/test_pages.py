@@ -246,3 +246,21 @@ def test_identity_return_when_persona_is_down_promises_a_later_check(logged_in, 
     fake_persona.delay = 2.0
     response = logged_in.get(f"/account/identity/return/?inquiry-id={inquiry_id}", follow=True)
     assert "We will check again in a few minutes." in response.content.decode()
+
+
+def counts_for_hub_test(user):
+    """A dashboard counter for the test below (settings.USER_DASHBOARD_COUNTERS names dotted callables)."""
+    return {"active_bids": 4, "leading": 1, "outbid": 3, "open_orders": 2, "watchlist": 5}
+
+
+def test_hub_shows_the_users_open_orders_and_outbid_counts(logged_in, settings):
+    # given the apps above accounts report counts for this user
+    settings.USER_DASHBOARD_COUNTERS = ["accounts.tests.test_pages.counts_for_hub_test"]
+    # when the user opens the hub
+    page = logged_in.get("/account/").content.decode()
+    # then the buying links say what needs attention
+    assert "1 leading · 3 outbid" in page
+    assert "2 open" in page
+    assert "5 vehicles saved" in page
+    for href in ['href="/auctions/mine/"', 'href="/watchlist/"', 'href="/orders/"', 'href="/notifications/"']:
+        assert href in page

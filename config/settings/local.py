@@ -6,7 +6,7 @@ os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, env  # noqa: E402
+from .base import BASE_DIR, TEMPLATES, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 DATABASES = {
@@ -16,3 +16,10 @@ DATABASES = {
         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
+
+# Templates are read from disk on every request, so edits show without restarting daphne.
+TEMPLATES[0]["APP_DIRS"] = False
+TEMPLATES[0]["OPTIONS"]["loaders"] = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]

@@ -23,3 +23,12 @@
     return m + "m " + String(sec).padStart(2, "0") + "s";
   };
 })();
+
+// In the "My account" tabs (a scrolling row on phones), bring the current page's tab into view.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  const current = document.querySelector(".account-nav .active");
+  if (current && current.parentElement.scrollWidth > current.parentElement.clientWidth) {
+    current.parentElement.scrollLeft = current.offsetLeft - current.parentElement.offsetLeft - 16;
+  }
+});

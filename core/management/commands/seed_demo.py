@@ -4,7 +4,7 @@ import importlib
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 
@@ -31,5 +31,12 @@ class Command(BaseCommand):
                 if exc.name != f"{app}.demo":
                     raise
                 continue
-            module.seed(self.stdout)
+            try:
+                module.seed(self.stdout)
+            except Exception as exc:
+                # Each app's services own their transactions, so a failure can leave part of the demo.
+                raise CommandError(
+                    f"Loading the {app} demo data failed ({exc}). Start again from an empty database: "
+                    "delete var/db.sqlite3 and run `make run`."
+                ) from exc
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,65 @@
+"""The site's navigation in a real browser: the account menu lists each role's pages."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.fixtures.browser import login_browser
+
+pytestmark = pytest.mark.e2e
+
+BUYER_PAGES = {
+    "Account overview": "/account/",
+    "Get ready to bid": "/account/ready/",
+    "My bids": "/auctions/mine/",
+    "Watchlist": "/watchlist/",
+    "My orders": "/orders/",
+    "Notifications": "/notifications/",
+}
+SELLER_PAGES = {"Seller dashboard": "/sell/", "My auctions": "/sell/auctions/", "Sales": "/orders/sales/"}
+
+
+def open_account_menu(page: Page):
+    nav = page.get_by_role("navigation", name="Main navigation")
+    nav.get_by_role("link", name="My account").click()
+    menu = page.locator("[data-account-menu] .dropdown-menu")
+    expect(menu).to_be_visible()
+    return menu
+
+
+def test_account_menu_lists_a_buyers_pages_without_seller_or_staff_links(page: Page, live_url: str, user_factory):
+    # given a logged-in buyer
+    login_browser(page.context, user_factory(), live_url)
+    page.goto(live_url + "/")
+    # when they open the account menu
+    menu = open_account_menu(page)
+    # then every buyer page is one click away, and nothing for sellers or staff shows
+    for name, href in BUYER_PAGES.items():
+        expect(menu.get_by_role("link", name=name, exact=True)).to_have_attribute("href", href)
+    for name in [*SELLER_PAGES, "Staff console"]:
+        expect(menu.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    # and a link goes where it says
+    menu.get_by_role("link", name="Watchlist").click()
+    expect(page).to_have_url(live_url + "/watchlist/")
+
+
+def test_account_menu_adds_selling_pages_for_sellers_and_the_console_for_staff(page: Page, live_url: str, user_factory):
+    # given a user who is both an approved seller and staff
+    login_browser(page.context, user_factory(role="seller", is_staff=True), live_url)
+    page.goto(live_url + "/")
+    # when they open the account menu
+    menu = open_account_menu(page)
+    # then the seller pages and the staff console are there too
+    for name, href in {**SELLER_PAGES, "Staff console": "/admin/"}.items():
+        expect(menu.get_by_role("link", name=name, exact=True)).to_have_attribute("href", href)
+
+
+def test_account_menu_works_from_the_collapsed_menu_on_a_phone(page: Page, live_url: str, user_factory):
+    # given a logged-in buyer on a phone-sized screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    login_browser(page.context, user_factory(), live_url)
+    page.goto(live_url + "/")
+    # when they open the menu button, then the account menu
+    page.get_by_role("button", name="Toggle navigation").click()
+    menu = open_account_menu(page)
+    # then the account pages show
+    expect(menu.get_by_role("link", name="My orders")).to_be_visible()
