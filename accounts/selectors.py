@@ -11,11 +11,13 @@ CONTRACT (vehicles relies on it for listing):
     user_can_sell(user) -> bool                 selling_eligibility(user).ok
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import CardOnFile, IdentityVerification, SellerProfile
@@ -72,19 +74,50 @@ def usable_card(user: Any) -> CardOnFile | None:
 
 
 def bidding_eligibility(user: Any) -> Eligibility:
-    """May this user bid or make offers? Three small indexed queries; call once per request."""
+    """May this user bid or make offers? One indexed query (email, ID check and card read together);
+    suspension comes from the user row already loaded. Called once per bid, so it stays this cheap."""
     if user is None or not user.is_authenticated:
         return Eligibility([LOGIN])
+    email_ok, id_status, exp_year, exp_month = _eligibility_row(user.pk)
     missing: list[Requirement] = []
     if user.suspended_at is not None:
         missing.append(SUSPENDED)
-    if not has_verified_email(user):
+    if not email_ok:
         missing.append(EMAIL)
-    if identity_status(user) != IdentityVerification.Status.APPROVED:
+    if (id_status or IdentityVerification.Status.NOT_STARTED) != IdentityVerification.Status.APPROVED:
         missing.append(IDENTITY)
-    if usable_card(user) is None:
+    today = timezone.localdate()
+    if exp_year is None or (exp_year, exp_month) < (today.year, today.month):  # same rule as CardOnFile.is_expired
         missing.append(CARD)
     return Eligibility(missing)
+
+
+def _eligibility_row(user_id: Any) -> tuple[bool, str | None, int | None, int | None]:
+    """(verified email?, ID check status, card expiry year, card expiry month) in one round trip.
+    Plain SQL on the models' tables: the ORM spends longer composing four subqueries than MariaDB runs them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_eligibility_sql(connection.vendor), [user_id, True, user_id, user_id, user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return False, None, None, None
+    return bool(row[0]), row[1], row[2], row[3]
+
+
+@functools.cache
+def _eligibility_sql(vendor: str) -> str:
+    def col(model: Any, name: str) -> str:
+        return connection.ops.quote_name(model._meta.get_field(name).column)
+
+    def table(model: Any) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    email, identity, card = EmailAddress, IdentityVerification, CardOnFile
+    return (
+        f"SELECT EXISTS(SELECT 1 FROM {table(email)} WHERE {col(email, 'user')} = %s AND {col(email, 'verified')} = %s), "  # noqa: S608
+        f"(SELECT {col(identity, 'status')} FROM {table(identity)} WHERE {col(identity, 'user')} = %s), "
+        f"(SELECT {col(card, 'exp_year')} FROM {table(card)} WHERE {col(card, 'user')} = %s), "
+        f"(SELECT {col(card, 'exp_month')} FROM {table(card)} WHERE {col(card, 'user')} = %s)"
+    )
 
 
 def selling_eligibility(user: Any) -> Eligibility:

@@ -20,6 +20,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 logger = logging.getLogger(__name__)
 
 WATCHER_STALE_SECONDS = 120
+# The channel layer of auction rooms (settings: channels-redis's pub/sub layer, one PUBLISH per broadcast
+# fanned out by each process to its own sockets); the default layer where a project has no such alias.
+ROOM_LAYER = "auctions" if "auctions" in getattr(settings, "CHANNEL_LAYERS", {}) else "default"
 WATCHER_REFRESH_SECONDS = 45
 
 
@@ -45,7 +48,7 @@ def room_send_many(messages: list[tuple[str, dict[str, Any], dict[str, Any]]]) -
     """Send events in this order, without waiting: the change is committed, and a client that misses a
     message sees the gap in `seq` and refetches. `meta` rides along outside the text (e.g. `bid_id`, so
     the socket that placed a bid can skip its copy). Never raises."""
-    layer = get_channel_layer()
+    layer = get_channel_layer(ROOM_LAYER)
     if layer is None or not messages:
         return
     encoded = [(group, {"type": "room.event", "text": encode(payload), **meta}) for group, payload, meta in messages]

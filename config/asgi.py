@@ -1,11 +1,12 @@
 """HTTP and WebSocket entry point, served by daphne."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_asgi_app = get_asgi_application()
+get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHandler below
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -13,12 +14,21 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
+from core.middleware import PooledThreadsASGIHandler  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # performance: long-lived threads (kept DB connections), one thread hop per request
+        "http": PooledThreadsASGIHandler(),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(JwtQueryAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
+
+# performance: everything loaded so far lives as long as the process; freezing it keeps full garbage
+# collections from scanning it again. Those scans paused a daphne holding 500 sockets for 120-230 ms
+# (tests/load/bench_fanout.py); with fewer, cheaper full collections a broadcast is not held up by one.
+gc.collect()
+gc.freeze()
+gc.set_threshold(*(int(n) for n in os.environ.get("ASGI_GC_THRESHOLD", "50000,20,100").split(",")))

@@ -16,7 +16,6 @@ from django.http import Http404
 from rest_framework import exceptions, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
 
@@ -64,6 +63,9 @@ def _first_message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped into our error body; domain errors map to their own status."""
+    # imported here: rest_framework.views reads DEFAULT_THROTTLE_CLASSES (this module) when imported
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -153,9 +155,12 @@ class FastThrottleMixin:
     now: float
 
     def allow_request(self, request: Any, view: Any) -> bool:
+        return self.fast_allow_request(request, view)
+
+    def fast_allow_request(self, request: Any, view: Any) -> bool:
         redis_and_script = _throttle_redis()
         if redis_and_script is None:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return throttling.SimpleRateThrottle.allow_request(self, request, view)  # type: ignore[arg-type]
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
@@ -186,4 +191,11 @@ class UserRateThrottle(FastThrottleMixin, throttling.UserRateThrottle):
 
 
 class ScopedRateThrottle(FastThrottleMixin, throttling.ScopedRateThrottle):
-    pass
+    def allow_request(self, request: Any, view: Any) -> bool:
+        # DRF's ScopedRateThrottle.allow_request: the rate comes from the view's `throttle_scope`
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        return self.fast_allow_request(request, view)

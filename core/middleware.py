@@ -1,10 +1,18 @@
-"""Request id on every log line and response; JSON errors for Django's own 404/500 under /api/."""
+"""Request id on every log line and response; JSON errors for Django's own 404/500 under /api/;
+the ASGI handler daphne serves (long-lived threads, one hop per request)."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import structlog
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 from core.api import error_body
 from core.request_id import reset_request_id, set_request_id
@@ -58,3 +66,39 @@ class ApiErrorMiddleware:
             return None
         logger.exception("api.unhandled_exception", path=request.path)
         return JsonResponse(error_body("Internal server error. Please try again later."), status=500)
+
+
+class PooledThreadsASGIHandler(ASGIHandler):
+    """Django's ASGI handler with two changes, for speed (the page and API behave the same):
+
+    - Django runs each request's sync code on a new thread it starts and stops per request, so nothing
+      kept per thread survives a request: not the database connection (CONN_MAX_AGE has no effect), not
+      Celery's producer. Here a fixed set of `ASGI_SYNC_THREADS` long-lived threads take turns; a request
+      waits (in the event loop) for a free one.
+    - The middleware chain and the view run in that thread in one hop (the chain is loaded in sync mode),
+      instead of hopping between the event loop and the thread at every sync/async middleware boundary.
+    """
+
+    def __init__(self) -> None:
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        size = max(1, int(getattr(settings, "ASGI_SYNC_THREADS", 16)))
+        self._executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-sync") for _ in range(size)]
+        self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if self._free is None:
+            self._free = asyncio.Queue()
+            for executor in self._executors:
+                self._free.put_nowait(executor)
+        executor = await self._free.get()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            self._free.put_nowait(executor)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)

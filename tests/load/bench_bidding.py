@@ -7,13 +7,13 @@ while the auction lock is held.
     from tests.load.bench_bidding import run; run()       # same, for tests/load/run_all.py
 
 `run()` works in a child process on the dedicated bench database (`auction_bench` on the server of
-$DATABASE_URL), 127.0.0.1 only. Each bidder bids the minimum next bid it last saw plus 0-3 %, and
-learns the new minimum from every answer (accepted, or refused below the minimum), like a real bidding war.
+$DATABASE_URL), settings `config.settings.bench` (the test settings plus production's kept database
+connections), 127.0.0.1 only. The bidders run in a separate load-generator process (tests/load/loadgen.py);
+the method is written into the markdown this returns (see `METHOD`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -33,6 +33,8 @@ NS = [int(n) for n in os.environ.get("BENCH_BIDDERS", "10,50,200").split(",")]
 SECONDS = float(os.environ.get("BENCH_BID_SECONDS", "8"))
 RAW_SECONDS = float(os.environ.get("BENCH_RAW_SECONDS", "5"))
 DAPHNES = int(os.environ.get("BENCH_DAPHNES", "2"))
+OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "50"))  # bids/s offered in all by the open-loop rows (N=50)
+DAPHNE_PIDS: dict[int, int] = {}  # port -> pid of the daphnes started by `daphnes()`
 
 
 # --- shared by the auction benchmarks ---------------------------------------------------------------
@@ -45,7 +47,7 @@ def bench_env(isolation: str, **extra: str) -> dict[str, str]:
     url = urlunsplit((parts.scheme, parts.netloc, "/auction_bench", "", ""))
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
         "DATABASE_URL": url,
         "TEST_ISOLATION": isolation,
         "CHANNEL_LAYER_PREFIX": f"asgi-{isolation}",
@@ -102,7 +104,17 @@ def daphnes(count: int, isolation: str) -> Iterator[list[int]]:
     ports = [free_port() for _ in range(count)]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                *os.environ.get("BENCH_DAPHNE_ARGS", "").split(),
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=bench_env(isolation, DJANGO_ALLOW_ASYNC_UNSAFE="true"),
             stdout=subprocess.DEVNULL,
@@ -110,6 +122,7 @@ def daphnes(count: int, isolation: str) -> Iterator[list[int]]:
         )
         for port in ports
     ]
+    DAPHNE_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
     try:
         for port in ports:
             wait_for_port(port, timeout=60)
@@ -182,125 +195,6 @@ def bench_users(count: int, prefix: str) -> tuple[Any, list[Any]]:
         user, _ = User.objects.get_or_create(email=f"{prefix}-{index}@bench.test", defaults={"first_name": "Bench"})
         bidders.append(make_user_eligible(user))
     return seller, bidders
-
-
-# --- HTTP ---------------------------------------------------------------------------------------------
-
-
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
-    if "content-length" in headers:
-        return status, await reader.readexactly(int(headers["content-length"]))
-    body = b""
-    while True:  # chunked
-        size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-        if size == 0:
-            await reader.readuntil(b"\r\n")
-            return status, body
-        body += await reader.readexactly(size)
-        await reader.readexactly(2)
-
-
-class Tally:
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.accepted = 0
-        self.refused = 0
-        self.errors: dict[str, int] = {}
-
-    def error(self, key: str) -> None:
-        self.errors[key] = self.errors.get(key, 0) + 1
-
-
-def _next_amount(minimum: Decimal) -> Decimal:
-    """The minimum it last saw, plus 0-3 % (bidders in a war jump by more than one increment)."""
-    return (minimum * (1 + Decimal(random.randint(0, 300)) / 10000)).quantize(Decimal("0.01"))
-
-
-async def _http_bidder(port: int, token: str, auction_id: int, stop_at: float, tally: Tally) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    amount = _next_amount(Decimal("5000"))
-    try:
-        while time.perf_counter() < stop_at:
-            body = json.dumps({"amount": str(amount)}).encode()
-            request = (
-                f"POST /api/auctions/{auction_id}/bid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
-            started = time.perf_counter()
-            writer.write(request)
-            await writer.drain()
-            status, payload = await _read_response(reader)
-            tally.latencies.append(time.perf_counter() - started)
-            data = json.loads(payload)
-            if status == 201:
-                tally.accepted += 1
-                amount = _next_amount(Decimal(data["data"]["auction"]["minimum_next_bid"]))
-            elif status == 400 and "minimum_bid" in data.get("details", {}):
-                tally.refused += 1
-                amount = _next_amount(Decimal(data["details"]["minimum_bid"]))
-            elif status == 400 and "your_max" in data.get("details", {}):
-                tally.refused += 1
-                amount = Decimal(data["details"]["your_max"]) + 100
-            else:
-                tally.error(f"{status} {data.get('error', '')[:60]}")
-                amount += 100
-    finally:
-        writer.close()
-
-
-async def _ws_bidder(port: int, token: str, auction_id: int, stop_at: float, tally: Tally) -> None:
-    import websockets
-
-    url = f"ws://127.0.0.1:{port}/ws/auctions/{auction_id}/?token={token}"
-    async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=60) as ws:
-        # Bidders leave the broadcast group: this measures bidding; fan-out is bench_fanout's job.
-        await ws.send(json.dumps({"type": "leave_auction"}))
-        while json.loads(await ws.recv())["type"] != "auction_left":
-            pass
-        amount = _next_amount(Decimal("5000"))
-        counter = 0
-        while time.perf_counter() < stop_at:
-            counter += 1
-            started = time.perf_counter()
-            await ws.send(json.dumps({"type": "bid_placed", "amount": str(amount), "request_id": counter}))
-            while True:
-                reply = json.loads(await ws.recv())
-                if reply.get("type") == "bid_update" and reply.get("request_id") == counter:
-                    break
-            tally.latencies.append(time.perf_counter() - started)
-            if reply["status"] == "accepted":
-                tally.accepted += 1
-                amount = _next_amount(Decimal(reply["minimum_next_bid"]))
-            elif reply.get("code") == "below_minimum":
-                tally.refused += 1
-                amount = _next_amount(Decimal(reply["details"]["minimum_bid"]))
-            elif reply.get("code") == "not_above_own_max":
-                tally.refused += 1
-                amount = Decimal(reply["details"]["your_max"]) + 100
-            else:
-                tally.error(str(reply.get("code")))
-                amount += 100
-
-
-def run_clients(kind: str, ports: list[int], tokens: list[str], auction_id: int) -> tuple[Tally, float]:
-    tally = Tally()
-    client = _http_bidder if kind == "http" else _ws_bidder
-
-    async def main() -> float:
-        stop_at = time.perf_counter() + SECONDS
-        started = time.perf_counter()
-        await asyncio.gather(
-            *(client(ports[i % len(ports)], token, auction_id, stop_at, tally) for i, token in enumerate(tokens))
-        )
-        return time.perf_counter() - started
-
-    elapsed = asyncio.run(main())
-    return tally, elapsed
 
 
 # --- raw SQL ------------------------------------------------------------------------------------------
@@ -415,51 +309,215 @@ def verify(auction_id: int) -> str:
     return "ok" if replayed == auction.state() and gapless else "MISMATCH"
 
 
+# --- load, CPU accounting ----------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def service_pids() -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for name in ("mariadbd", "mysqld", "redis-server"):
+        out = subprocess.run(["pidof", name], capture_output=True, text=True).stdout.split()
+        found.setdefault("redis" if name == "redis-server" else "mariadb", []).extend(int(p) for p in out)
+    return found
+
+
+class Row:
+    """One measured line: counts, latencies and who used the CPU."""
+
+    def __init__(self, label: str, mode: str, n: int, load: str, result: dict[str, Any], cpu: dict[str, float]) -> None:
+        self.label, self.mode, self.n, self.load = label, mode, n, load
+        self.latencies: list[float] = result["latencies"]
+        self.processed = result["accepted"] + result["refused"]
+        self.accepted = result["accepted"]
+        self.elapsed = result["elapsed"]
+        self.errors: dict[str, int] = result.get("errors", {})
+        self.cpu = cpu
+
+    def markdown(self, raw_rate: float) -> str:
+        rate = self.processed / self.elapsed
+        accepted = self.accepted / self.elapsed
+        share = self.accepted / self.processed if self.processed else 0
+        per = max(1, len(self.latencies))
+        cpu = " / ".join(f"{self.cpu.get(k, 0) / per * 1000:.2f}" for k in ("server", "mariadb", "client"))
+        cores = sum(self.cpu.values()) / self.elapsed
+        errors = ", ".join(f"{k}: {v}" for k, v in self.errors.items()) or "none"
+        return (
+            f"| {self.label} | {self.mode} | {self.n} | {self.load} | {rate:,.0f} | {accepted:,.0f} | {share:.0%} | "
+            f"{percentile(self.latencies, 50) * 1000:.1f} | {percentile(self.latencies, 99) * 1000:.1f} | "
+            f"{rate / raw_rate:.1%} | {accepted / raw_rate:.1%} | {cpu} | {cores:.2f} | {errors} |"
+        )
+
+
+def measured(label: str, mode: str, n: int, load: str, command: list[str], server_pids: list[int]) -> Row:
+    """Run a load process; account the CPU of the servers, MariaDB and the load process itself."""
+    services = service_pids()
+    before = {pid: cpu_seconds(pid) for pid in server_pids + services["mariadb"]}
+    result = subprocess.run(command, cwd=ROOT, env=bench_env("bench-bidding"), capture_output=True, text=True)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"load process failed: {result.stdout[-2000:]} {result.stderr[-3000:]}")
+    data = json.loads(line[7:])
+    cpu = {
+        "server": sum(cpu_seconds(p) - before[p] for p in server_pids),
+        "mariadb": sum(cpu_seconds(p) - before[p] for p in services["mariadb"]),
+        "client": data["cpu_seconds"],
+    }
+    return Row(label, mode, n, load, data, cpu)
+
+
+def run_load(kind: str, mode: str, ports: list[int], tokens: list[str], auction_id: int, rate: float | None) -> Row:
+    spec = {
+        "kind": kind,
+        "mode": mode,
+        "ports": ports,
+        "tokens": tokens,
+        "auction_id": auction_id,
+        "seconds": SECONDS,
+        "rate": rate,
+    }
+    command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
+    label = "HTTP" if kind == "http" else "WebSocket"
+    load = "closed loop" if rate is None else f"open, {rate:.0f}/s"
+    return measured(label, mode, len(tokens), load, command, [DAPHNE_PIDS[p] for p in ports])
+
+
+def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
+    """`bid_place` in a tight loop, no HTTP or socket (child of `run_service`): the service's own ceiling."""
+    setup_django()
+    from accounts.models import User
+    from auctions.services import BidRejected, bid_place
+
+    user = User.objects.get(pk=user_id)
+    minimum, latencies, accepted, refused = Decimal("5000"), [], 0, 0
+    cpu_started, started = time.process_time(), time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        begun = time.perf_counter()
+        try:
+            result = bid_place(auction_id=auction_id, bidder=user, max_amount=minimum + 200)
+            accepted += 1
+            minimum = Decimal(result.state["minimum_next_bid"])
+        except BidRejected as exc:
+            refused += 1
+            minimum = Decimal(exc.details.get("minimum_bid") or exc.details.get("your_max") or minimum + 200)
+        latencies.append(time.perf_counter() - begun)
+    elapsed = time.perf_counter() - started
+    payload = {"latencies": latencies, "accepted": accepted, "refused": refused, "elapsed": elapsed}
+    print("RESULT " + json.dumps({**payload, "cpu_seconds": time.process_time() - cpu_started}), flush=True)
+
+
+def run_service(auction_id: int, users: list[Any]) -> Row:
+    """Two processes (as many as daphnes) calling `bid_place` directly; merged into one row."""
+    command = [sys.executable, "-m", "tests.load.bench_bidding", "--service", str(auction_id)]
+    services = service_pids()
+    before = {pid: cpu_seconds(pid) for pid in services["mariadb"]}
+    processes = [
+        subprocess.Popen(
+            [*command, str(user.pk), str(SECONDS)],
+            cwd=ROOT,
+            env=bench_env("bench-bidding"),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for user in users
+    ]
+    merged: dict[str, Any] = {"latencies": [], "accepted": 0, "refused": 0, "elapsed": 0.0, "cpu_seconds": 0.0}
+    for process in processes:
+        out, _ = process.communicate(timeout=SECONDS + 120)
+        data = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[7:])
+        merged["latencies"] += data["latencies"]
+        for key in ("accepted", "refused", "cpu_seconds"):
+            merged[key] += data[key]
+        merged["elapsed"] = max(merged["elapsed"], data["elapsed"])
+    cpu = {"server": merged["cpu_seconds"], "mariadb": sum(cpu_seconds(p) - before[p] for p in services["mariadb"])}
+    return Row("`bid_place` only", "rising", len(users), "closed loop", merged, cpu)
+
+
+METHOD = """\
+**Method.** One auction per row; {daphnes} daphne processes on 127.0.0.1 serve HTTP and WebSocket (the machine
+has {cores} cores, shared with MariaDB, Redis, the load generator and other work: the load average is given
+below). The bidders run in a separate load-generator process (`tests/load/loadgen.py`: asyncio, raw HTTP/1.1
+with keep-alive, one connection or socket per bidder; Bearer JWT); its own CPU is the last "CPU ms" figure,
+so it is visible that it does not limit the results. Each row runs {seconds:.0f} s.
+
+- **processed/s** counts every bid the server decided under the auction lock (accepted or refused because
+  the price had moved): that is the like-for-like comparison with the raw SQL row, whose transactions all
+  "succeed". **accepted/s** counts the bids the engine accepted.
+- **war**: each bidder bids the minimum next bid it last saw plus 0-3 %, as people in a bidding war do;
+  with N bidders racing, most bids arrive after the price moved and are refused (the realistic case, and the
+  reason accepted/s falls as N grows). **rising**: every bid is a fresh higher max (a ladder two increments
+  apart), so most are accepted: the rate of accepted bids the stack can sustain.
+- **closed loop**: every bidder sends its next bid as soon as it has the answer, so the server is saturated
+  and latency is queueing: by Little's law mean latency ≈ N / throughput, whatever the code does.
+  **open, r/s**: the N bidders send at random (Poisson) times, r bids/s in all, a hot lot where each of the
+  50 bidders bids about once a second; latency counts from when a bid was due.
+- **`bid_place` only**: two processes call the service in a loop with no HTTP or socket in front (the
+  ceiling of the Python + database work per bid with the same concurrency as two daphnes).
+- **raw SQL**: lock the auction row, insert a bid, update the row, commit, from N connections in threads
+  (C client, no Python work per bid beyond the calls): the database's limit for this transaction.
+- **CPU ms/bid**: CPU time per answered bid used by the servers (daphnes, or the `bid_place` processes) /
+  MariaDB / the load generator; **cores** = all three together per second of the run.
+"""
+
+
 def child() -> str:
     setup_django()
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     seller, bidders = bench_users(max(NS), "bidbench")
     tokens = [str(RefreshToken.for_user(user).access_token) for user in bidders]
     held, held_sql = statements_under_lock(seller, bidders)
-    rows = []
+    raw_rows: dict[int, tuple[float, str]] = {}
+    rows: list[tuple[int, Row]] = []
     checks = []
     with daphnes(DAPHNES, "bench-bidding") as ports:
         for n in NS:
             raw_count, raw_elapsed, raw_lat = run_raw(n)
             raw_rate = raw_count / raw_elapsed
-            rows.append(
-                f"| raw SQL | {n} | {raw_rate:,.0f} | {raw_rate:,.0f} | "
-                f"{percentile(raw_lat, 50) * 1000:.1f} | {percentile(raw_lat, 99) * 1000:.1f} | 100% | 100% | — |"
+            raw_rows[n] = (
+                raw_rate,
+                f"| raw SQL | — | {n} | closed loop | {raw_rate:,.0f} | {raw_rate:,.0f} | 100% | "
+                f"{percentile(raw_lat, 50) * 1000:.1f} | {percentile(raw_lat, 99) * 1000:.1f} | 100% | 100% | — | — | — |",
             )
-            for kind in ("http", "ws"):
+            runs: list[tuple[str, str, float | None]] = [("http", "war", None), ("ws", "war", None)]
+            if n == 50:
+                runs += [("http", "rising", None), ("ws", "rising", None)]
+                runs += [("http", "war", OPEN_RATE), ("ws", "war", OPEN_RATE)]
+            for kind, mode, rate in runs:
                 auction = make_auction(seller, f"{kind}{n}")
-                tally, elapsed = run_clients(kind, ports, tokens[:n], auction.pk)
-                rate = tally.accepted / elapsed
-                attempts = len(tally.latencies) / elapsed
-                errors = ", ".join(f"{k}: {v}" for k, v in tally.errors.items()) or "none"
-                rows.append(
-                    f"| {'HTTP' if kind == 'http' else 'WebSocket'} | {n} | {attempts:,.0f} | {rate:,.0f} | "
-                    f"{percentile(tally.latencies, 50) * 1000:.1f} | {percentile(tally.latencies, 99) * 1000:.1f} | "
-                    f"{attempts / raw_rate:.1%} | {rate / raw_rate:.1%} | {errors} |"
-                )
-                checks.append(f"{kind} N={n}: {verify(auction.pk)}")
+                rows.append((n, run_load(kind, mode, ports, tokens[:n], auction.pk, rate)))
+                checks.append(f"{kind} {mode} N={n}: {verify(auction.pk)}")
+        auction = make_auction(seller, "svc")
+        rows.append((2, run_service(auction.pk, bidders[:DAPHNES])))
+        checks.append(f"bid_place only: {verify(auction.pk)}")
     purge_tasks()
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    table = []
+    for n in NS:
+        table.append(raw_rows[n][1])
+        table += [row.markdown(raw_rows[n][0]) for m, row in rows if m == n]
+    service_row = next(row for m, row in rows if m == 2)
+    table.append(service_row.markdown(raw_rows[NS[0]][0]))
     lines = [
         "## Hot auction: bidding throughput and latency",
         "",
-        f"One auction, N concurrent bidders for {SECONDS:.0f} s each, {DAPHNES} daphne processes on 127.0.0.1 "
-        f"(clients spread over them), MariaDB with `innodb_flush_log_at_trx_commit=1`. "
-        '"Requests/s" counts every answered bid; "accepted/s" those the engine accepted (the rest were '
-        "below the minimum by the time they got the lock). The raw row runs the same transaction (lock the "
-        f"auction row, insert a bid, update the auction, commit) in plain SQL from N connections for {RAW_SECONDS:.0f} s; "
-        'the two "vs raw" columns divide requests/s (every bid decided under the lock) and accepted/s by that '
-        "row's rate. WebSocket bidders left the room's broadcast group "
-        "(fan-out is measured below).",
+        METHOD.format(daphnes=DAPHNES, cores=os.cpu_count(), seconds=SECONDS),
+        f"Load average before / after the run: {' '.join(load_before)} / {' '.join(load_after)}.",
         "",
-        "| transport | N | requests/s | accepted/s | p50 ms | p99 ms | requests vs raw | accepted vs raw | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
-        *rows,
+        "| transport | mode | N | load | processed/s | accepted/s | accepted | p50 ms | p99 ms | processed vs raw "
+        "| accepted vs raw | CPU ms/bid server / MariaDB / client | cores | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *table,
+        "",
+        f"The `bid_place` only row is compared with the raw row at N = {NS[0]}.",
         "",
         f"Statements issued while the auction lock is held (one bid, with an Idempotency-Key): **{held}** (target ≤ 6).",
         "",
@@ -475,7 +533,10 @@ def run() -> str:
 
 
 if __name__ == "__main__":
-    if "--child" in sys.argv:
+    if "--service" in sys.argv:
+        at = sys.argv.index("--service")
+        service_worker(int(sys.argv[at + 1]), int(sys.argv[at + 2]), float(sys.argv[at + 3]))
+    elif "--child" in sys.argv:
         section = child()
         print("<<<SECTION>>>" + section)
     else:
