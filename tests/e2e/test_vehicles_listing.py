@@ -96,7 +96,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     expect(page.get_by_label("Model")).to_have_value("Accord")
     expect(page.get_by_label("Year")).to_have_value("2003")
     page.get_by_label("Mileage").fill("123456")
-    page.get_by_label("Exterior colour").fill("Graphite")
+    page.get_by_label("Exterior color").fill("Graphite")
     page.get_by_role("button", name="Save and continue").click()
 
     # --- photos: two uploads, then the second dragged to the front ----------------------------------------
