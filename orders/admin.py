@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.errors import DomainError
-from orders.models import Order, OrderEvent, Payment
+from orders.models import ORDER_AMOUNT_FIELDS, Order, OrderEvent, Payment
 from orders.payments import order_refund, refundable_amount
 from orders.services import order_cancel
 
@@ -107,17 +107,7 @@ class OrderAdmin(admin.ModelAdmin):
         "seller",
         "vehicle",
         "buyer_state",
-        "vehicle_price",
-        "buyer_fee",
-        "documentation_fee",
-        "title_fee",
-        "sales_tax_rate",
-        "sales_tax",
-        "transport_fee",
-        "late_fee",
-        "total",
-        "amount_paid",
-        "amount_refunded",
+        *ORDER_AMOUNT_FIELDS,
         "sold_at",
         "due_at",
         "paid_at",

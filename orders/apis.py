@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, ok
 from orders.invoices import invoice_for
-from orders.models import Order, Payment
+from orders.models import ORDER_AMOUNT_FIELDS, Order, Payment
 from orders.payments import order_pay
 from orders.selectors import order_payments, order_timeline, order_visible_to
 
@@ -50,17 +50,7 @@ class OrderOutput(serializers.ModelSerializer):
             "role",
             "vehicle",
             "buyer_state",
-            "vehicle_price",
-            "buyer_fee",
-            "documentation_fee",
-            "title_fee",
-            "sales_tax_rate",
-            "sales_tax",
-            "transport_fee",
-            "late_fee",
-            "total",
-            "amount_paid",
-            "amount_refunded",
+            *ORDER_AMOUNT_FIELDS,
             "balance",
             "sold_at",
             "due_at",

@@ -102,6 +102,22 @@ class Order(models.Model):
         return self.status == self.Status.PENDING_PAYMENT and self.balance > 0
 
 
+# The order's money, in invoice order: shown read-only by the admin and the API alike.
+ORDER_AMOUNT_FIELDS = (
+    "vehicle_price",
+    "buyer_fee",
+    "documentation_fee",
+    "title_fee",
+    "sales_tax_rate",
+    "sales_tax",
+    "transport_fee",
+    "late_fee",
+    "total",
+    "amount_paid",
+    "amount_refunded",
+)
+
+
 class OrderEvent(models.Model):
     """Append-only timeline of an order: status changes, payments, refunds, fees, notes."""
 
