@@ -28,6 +28,8 @@
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
+    // With JavaScript a dialog asks for confirmation only when needed (submitBid); the checkbox is the no-JS way.
+    root.querySelectorAll("[data-nojs-confirm]").forEach(function (el) { el.hidden = true; });
     site.learnServerTime(root.dataset.serverTime, performance.timing ? performance.timing.requestStart : null);
     this.tick();
     this.timer = setInterval(this.tick.bind(this), 250);
