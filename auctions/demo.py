@@ -60,3 +60,11 @@ def _demo_bids(auction: Any, buyers: list[Any], start: Decimal) -> None:
             services.bid_place(auction_id=auction.pk, bidder=buyers[round_ % len(buyers)], max_amount=amount)
         except DomainError:
             return
+
+
+def needs_refresh() -> bool:
+    """The demo's auctions have all ended (make run was started again a day later): relist."""
+    from auctions.models import Auction
+
+    seller = User.objects.filter(email=SELLER_EMAIL).first()
+    return seller is not None and not Auction.objects.filter(seller=seller).open().exists()

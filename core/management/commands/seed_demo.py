@@ -21,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.filter(email=MARKER_EMAIL).exists() and not options["force"]:
             self.stdout.write("Demo data already loaded.")
+            self._relist_ended_auctions()
             return
         for app in DEMO_APPS:
             if app not in settings.INSTALLED_APPS:
@@ -40,3 +41,13 @@ class Command(BaseCommand):
                     "delete var/db.sqlite3 and run `make run`."
                 ) from exc
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+    def _relist_ended_auctions(self) -> None:
+        """On a later `make run`, when every demo auction has ended, put the unsold vehicles back on the block."""
+        if "auctions" not in settings.INSTALLED_APPS:
+            return
+        from auctions import demo
+
+        if demo.needs_refresh():
+            self.stdout.write("The demo auctions had all ended; relisting the unsold vehicles:")
+            demo.seed(self.stdout)
