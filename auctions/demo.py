@@ -62,9 +62,12 @@ def _demo_bids(auction: Any, buyers: list[Any], start: Decimal) -> None:
             return
 
 
-def needs_refresh() -> bool:
-    """The demo's auctions have all ended (make run was started again a day later): relist."""
+def refresh(stdout: Any) -> list[Any]:
+    """On a later `make run`, once every demo auction has ended, put the unsold vehicles back on the block."""
     from auctions.models import Auction
 
     seller = User.objects.filter(email=SELLER_EMAIL).first()
-    return seller is not None and not Auction.objects.filter(seller=seller).open().exists()
+    if seller is None or Auction.objects.filter(seller=seller).open().exists():
+        return []
+    stdout.write("The demo auctions had all ended; relisting the unsold vehicles:")
+    return seed(stdout)
