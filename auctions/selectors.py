@@ -103,10 +103,16 @@ def auction_card(auction: Auction, increments: Any = None) -> dict[str, Any]:
     }
 
 
-def auction_detail(auction_id: int, *, user: Any = None) -> dict[str, Any]:
-    auction = Auction.objects.select_related("vehicle").filter(pk=auction_id).first()
+def auction_get(auction_id: int, *, queryset: QuerySet[Auction] | None = None) -> Auction:
+    """The auction, or the API's 404 (`auction_not_found`)."""
+    auction = (queryset if queryset is not None else Auction.objects.all()).filter(pk=auction_id).first()
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
+    return auction
+
+
+def auction_detail(auction_id: int, *, user: Any = None) -> dict[str, Any]:
+    auction = auction_get(auction_id, queryset=Auction.objects.select_related("vehicle"))
     increments = increment_table()
     from auctions.realtime import watcher_count
 

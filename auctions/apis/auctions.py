@@ -176,9 +176,7 @@ class AuctionDetailApi(APIView):
         tags=AUCTION_TAGS,
     )
     def put(self, request: Request, auction_id: int) -> Response:
-        current = Auction.objects.filter(pk=auction_id).first()
-        if current is None:
-            raise NotFound("Auction not found.", code="auction_not_found")
+        current = selectors.auction_get(auction_id)
         data = self.UpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         terms = _terms(dict(data.validated_data), current=current)
@@ -288,9 +286,7 @@ class PricePreviewApi(APIView):
     def get(self, request: Request, auction_id: int) -> Response:
         from core.pricing import purchase_breakdown
 
-        auction = Auction.objects.filter(pk=auction_id).first()
-        if auction is None:
-            raise NotFound("Auction not found.", code="auction_not_found")
+        auction = selectors.auction_get(auction_id)
         amount = services.parse_bid_amount(request.query_params.get("max"))
         user = request.user
         buyer_state = getattr(user, "state", "") if user.is_authenticated else ""
@@ -315,8 +311,7 @@ class AuctionCommentsApi(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Comments and questions, oldest first", tags=AUCTION_TAGS)
     def get(self, request: Request, auction_id: int) -> Response:
-        if not Auction.objects.filter(pk=auction_id).exists():
-            raise NotFound("Auction not found.", code="auction_not_found")
+        selectors.auction_get(auction_id)
         return ok([comment_payload(c) for c in selectors.visible_comments(auction_id)])
 
     @extend_schema(
@@ -354,10 +349,7 @@ class FavoriteAuctionApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def _vehicle_id(self, auction_id: int) -> int:
-        vehicle_id = Auction.objects.filter(pk=auction_id).values_list("vehicle_id", flat=True).first()
-        if vehicle_id is None:
-            raise NotFound("Auction not found.", code="auction_not_found")
-        return int(vehicle_id)
+        return selectors.auction_get(auction_id, queryset=Auction.objects.only("pk", "vehicle_id")).vehicle_id
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Is this auction on my watchlist?", tags=["favorites"])
     def get(self, request: Request, auction_id: int) -> Response:

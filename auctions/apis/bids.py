@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from auctions import selectors, services
 from auctions.apis.common import BID_TAGS, client_ip, user_agent
-from auctions.models import Auction, IdempotencyKey
+from auctions.models import IdempotencyKey
 from core.api import Pagination, ok
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -129,9 +129,7 @@ class AuctionBidsApi(APIView):
         tags=BID_TAGS,
     )
     def get(self, request: Request, auction_id: int) -> Response:
-        auction = Auction.objects.filter(pk=auction_id).first()
-        if auction is None:
-            raise NotFound("Auction not found.", code="auction_not_found")
+        auction = selectors.auction_get(auction_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.bid_history(auction), request, view=self)
         assert page is not None
