@@ -31,11 +31,21 @@ def upload_locally(ticket, data: bytes, filename: str = "photo.jpg"):
     return client.post(ticket.url, form)
 
 
+def jpeg_ticket(vehicle, *, size: int, actor=None):
+    """An upload ticket for a JPEG photo of `vehicle`, asked for by its seller unless `actor` is given."""
+    return services.upload_prepare(
+        actor=actor or vehicle.seller,
+        vehicle_id=vehicle.pk,
+        kind="photo",
+        filename="car.jpg",
+        content_type="image/jpeg",
+        size=size,
+    )
+
+
 def add_photo(vehicle, data: bytes, *, actor=None):
     actor = actor or vehicle.seller
-    ticket = services.upload_prepare(
-        actor=actor, vehicle_id=vehicle.pk, kind="photo", filename="car.jpg", content_type="image/jpeg", size=len(data)
-    )
+    ticket = jpeg_ticket(vehicle, size=len(data), actor=actor)
     assert upload_locally(ticket, data).status_code == 204
     return services.photo_attach(actor=actor, vehicle_id=vehicle.pk, upload_token=ticket.token)
 
@@ -58,14 +68,7 @@ def test_png_and_webp_are_accepted(draft, photo_bytes):
 
 def test_a_non_image_disguised_as_jpeg_is_rejected_and_removed(draft, settings, tmp_path):
     data = b"MZ this is an executable, not a photo" * 100
-    ticket = services.upload_prepare(
-        actor=draft.seller,
-        vehicle_id=draft.pk,
-        kind="photo",
-        filename="x.jpg",
-        content_type="image/jpeg",
-        size=len(data),
-    )
+    ticket = jpeg_ticket(draft, size=len(data))
     assert upload_locally(ticket, data).status_code == 204
     with pytest.raises(UploadRejected, match="not a photo"):
         services.photo_attach(actor=draft.seller, vehicle_id=draft.pk, upload_token=ticket.token)
@@ -76,10 +79,7 @@ def test_a_non_image_disguised_as_jpeg_is_rejected_and_removed(draft, settings, 
 def test_a_gif_is_rejected(draft):
     buffer = io.BytesIO()
     Image.new("RGB", (800, 600), "red").save(buffer, "GIF")
-    ticket = services.upload_prepare(
-        actor=draft.seller, vehicle_id=draft.pk, kind="photo", filename="x.jpg", content_type="image/jpeg",
-        size=len(buffer.getvalue()),
-    )  # fmt: skip
+    ticket = jpeg_ticket(draft, size=len(buffer.getvalue()))
     upload_locally(ticket, buffer.getvalue())
     with pytest.raises(UploadRejected, match="GIF"):
         services.photo_attach(actor=draft.seller, vehicle_id=draft.pk, upload_token=ticket.token)
@@ -99,19 +99,14 @@ def test_an_unsupported_type_gets_no_ticket(draft):
 
 def test_an_oversize_file_gets_no_ticket(draft, settings):
     with pytest.raises(UploadRejected, match="larger than"):
-        services.upload_prepare(
-            actor=draft.seller, vehicle_id=draft.pk, kind="photo", filename="big.jpg", content_type="image/jpeg",
-            size=settings.VEHICLE_PHOTO_MAX_BYTES + 1,
-        )  # fmt: skip
+        jpeg_ticket(draft, size=settings.VEHICLE_PHOTO_MAX_BYTES + 1)
 
 
 def test_the_local_endpoint_refuses_a_file_bigger_than_its_policy(draft, settings, photo_bytes):
     settings.VEHICLE_PHOTO_MAX_BYTES = 20_000
     data = photo_bytes("big", size=(1600, 1200))
     assert len(data) > 20_000
-    ticket = services.upload_prepare(
-        actor=draft.seller, vehicle_id=draft.pk, kind="photo", filename="a.jpg", content_type="image/jpeg", size=10_000
-    )
+    ticket = jpeg_ticket(draft, size=10_000)
     assert upload_locally(ticket, data).status_code == 413
     with pytest.raises(UploadRejected, match="did not arrive"):
         services.photo_attach(actor=draft.seller, vehicle_id=draft.pk, upload_token=ticket.token)
@@ -119,14 +114,7 @@ def test_the_local_endpoint_refuses_a_file_bigger_than_its_policy(draft, setting
 
 def test_an_oversize_object_in_storage_is_rejected_at_verification(draft, settings, photo_bytes):
     data = photo_bytes("big", size=(1600, 1200))
-    ticket = services.upload_prepare(
-        actor=draft.seller,
-        vehicle_id=draft.pk,
-        kind="photo",
-        filename="a.jpg",
-        content_type="image/jpeg",
-        size=len(data),
-    )
+    ticket = jpeg_ticket(draft, size=len(data))
     upload_locally(ticket, data)
     settings.VEHICLE_PHOTO_MAX_BYTES = len(data) - 1  # the limit shrank after the upload
     with pytest.raises(UploadRejected, match="larger than"):
@@ -134,9 +122,7 @@ def test_an_oversize_object_in_storage_is_rejected_at_verification(draft, settin
 
 
 def test_the_local_endpoint_refuses_a_forged_policy(draft):
-    ticket = services.upload_prepare(
-        actor=draft.seller, vehicle_id=draft.pk, kind="photo", filename="a.jpg", content_type="image/jpeg", size=100
-    )
+    ticket = jpeg_ticket(draft, size=100)
     ticket.fields["key"] = "vehicles/1/photos/evil.jpg"
     assert upload_locally(ticket, b"x" * 100).status_code == 403
     ticket.fields["policy"] = ticket.fields["policy"][:-2] + "xx"
@@ -146,14 +132,7 @@ def test_the_local_endpoint_refuses_a_forged_policy(draft):
 def test_another_sellers_upload_token_is_refused(draft, seller_factory, photo_bytes):
     other = VehicleFactory(status=Vehicle.Status.DRAFT, seller=seller_factory())
     data = photo_bytes("mine")
-    ticket = services.upload_prepare(
-        actor=draft.seller,
-        vehicle_id=draft.pk,
-        kind="photo",
-        filename="a.jpg",
-        content_type="image/jpeg",
-        size=len(data),
-    )
+    ticket = jpeg_ticket(draft, size=len(data))
     upload_locally(ticket, data)
     with pytest.raises(services.media.NotAllowed):
         services.photo_attach(actor=other.seller, vehicle_id=other.pk, upload_token=ticket.token)
@@ -161,14 +140,7 @@ def test_another_sellers_upload_token_is_refused(draft, seller_factory, photo_by
 
 def test_another_seller_cannot_get_an_upload_ticket(draft, seller_factory):
     with pytest.raises(services.media.NotAllowed):
-        services.upload_prepare(
-            actor=seller_factory(),
-            vehicle_id=draft.pk,
-            kind="photo",
-            filename="a.jpg",
-            content_type="image/jpeg",
-            size=9,
-        )
+        jpeg_ticket(draft, size=9, actor=seller_factory())
 
 
 def test_reorder_moves_the_primary_photo(draft, photo_bytes):
@@ -267,14 +239,7 @@ def test_public_document_is_listed_for_visitors(draft, client):
 
 def test_s3_presigned_post_upload_and_verification(s3_storage, draft, photo_bytes):
     data = photo_bytes("s3 photo")
-    ticket = services.upload_prepare(
-        actor=draft.seller,
-        vehicle_id=draft.pk,
-        kind="photo",
-        filename="s3.jpg",
-        content_type="image/jpeg",
-        size=len(data),
-    )
+    ticket = jpeg_ticket(draft, size=len(data))
     assert ticket.url.startswith(s3_storage.endpoint)
     assert {"key", "policy", "Content-Type"} <= set(ticket.fields)
     response = requests.post(ticket.url, data=ticket.fields, files={"file": ("s3.jpg", data, "image/jpeg")}, timeout=10)
@@ -289,14 +254,7 @@ def test_s3_presigned_post_upload_and_verification(s3_storage, draft, photo_byte
 
 def test_s3_upload_that_is_not_an_image_is_rejected_and_deleted(s3_storage, draft):
     data = b"not an image at all" * 50
-    ticket = services.upload_prepare(
-        actor=draft.seller,
-        vehicle_id=draft.pk,
-        kind="photo",
-        filename="x.jpg",
-        content_type="image/jpeg",
-        size=len(data),
-    )
+    ticket = jpeg_ticket(draft, size=len(data))
     requests.post(ticket.url, data=ticket.fields, files={"file": ("x.jpg", data, "image/jpeg")}, timeout=10)
     with pytest.raises(UploadRejected):
         services.photo_attach(actor=draft.seller, vehicle_id=draft.pk, upload_token=ticket.token)
