@@ -126,7 +126,7 @@ def order_cancel(*, order_id: int, actor: Any, reason: str, suspend_buyer: bool 
             raise Conflict("Refund what was paid before cancelling.")
         order.cancelled_at = timezone.now()
         order_transition(order=order, to_status=Order.Status.CANCELLED, actor=actor, message=reason)
-        if suspend_buyer:
+        if suspend_buyer and not order.buyer.is_suspended:
             from accounts.services import user_suspend
 
             user_suspend(user_id=order.buyer_id, actor=actor, reason=f"Order {order.number} not paid: {reason}")

@@ -264,11 +264,7 @@ def _request_order(auction_id: int) -> None:
     from celery import current_app
 
     try:
-        task = current_app.tasks.get(ORDER_TASK)
-        if task is not None:
-            task.delay(auction_id)
-        else:
-            current_app.send_task(ORDER_TASK, args=(auction_id,))
+        current_app.tasks[ORDER_TASK].delay(auction_id)  # registered in every process (core.apps)
     except Exception:  # noqa: BLE001 - the beat task is the safety net
         logger.exception("could not request the order for auction %s", auction_id)
 

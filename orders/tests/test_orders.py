@@ -164,3 +164,17 @@ def test_dashboard_counts_open_orders(order_factory, auth_client):
     counts = auth_client(order.buyer).get("/api/users/dashboard").json()
     counts = counts.get("data", counts).get("counts", counts)
     assert counts["open_orders"] == 1
+
+
+@pytest.mark.django_db
+def test_cancel_and_suspend_suspends_the_buyer_once(order_factory, staff_user):
+    first = order_factory()
+    second = order_factory(buyer=first.buyer)
+    order_cancel(order_id=first.pk, actor=staff_user, reason="Never paid", suspend_buyer=True)
+    first.buyer.refresh_from_db()
+    assert first.buyer.is_suspended
+    assert "Never paid" in first.buyer.suspension_reason
+    # a second unpaid order of the same, already suspended buyer can be cancelled the same way
+    order_cancel(order_id=second.pk, actor=staff_user, reason="Never paid either", suspend_buyer=True)
+    second.refresh_from_db()
+    assert second.status == Order.Status.CANCELLED
