@@ -1,3 +1,6 @@
+from importlib import import_module
+from itertools import chain
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
@@ -9,17 +12,16 @@ admin.site.site_header = "North Star Auto Auctions — staff console"
 admin.site.site_title = "North Star staff"
 admin.site.index_title = "Operations"
 
+API_APPS = ("accounts", "notifications", "vehicles", "auctions", "offers", "orders", "fulfillment")
+
+# One flat list under /api/: the apps' API routes share no namespace, and a flat list resolves a path by
+# trying patterns, while nested include("")s each raise and catch Resolver404 and copy the list of
+# patterns tried (a tenth of a bid request's CPU before this).
 api_patterns: list[URLPattern | URLResolver] = [
     path("health", core_views.health, name="api-health"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("accounts.api_urls")),
-    path("", include("notifications.api_urls")),
-    path("", include("vehicles.api_urls")),
-    path("", include("auctions.api_urls")),
-    path("", include("offers.api_urls")),
-    path("", include("orders.api_urls")),
-    path("", include("fulfillment.api_urls")),
+    *chain.from_iterable(import_module(f"{app}.api_urls").urlpatterns for app in API_APPS),
 ]
 
 urlpatterns = [

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 
@@ -23,3 +24,9 @@ def drop_trailing_slash_twins(endpoints: list[tuple[Any, ...]], **kwargs: Any) -
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and (endpoint[0].rstrip("/"), endpoint[2]) in paths)
     ]
+
+
+class FastJWTScheme(SimpleJWTScheme):
+    """core.auth.FastJWTAuthentication is simplejwt's Bearer scheme (the same `jwtAuth` in the schema)."""
+
+    target_class = "core.auth.FastJWTAuthentication"

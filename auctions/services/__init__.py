@@ -4,7 +4,14 @@
 outside the transaction (broadcasts, notifications, the inventory snapshot) is in after_commit.py.
 """
 
-from auctions.services.bidding import BidRejected, BidResult, bid_place, check_eligible, parse_bid_amount
+from auctions.services.bidding import (
+    BidRejected,
+    BidResult,
+    bid_place,
+    bid_place_many,
+    check_eligible,
+    parse_bid_amount,
+)
 from auctions.services.changes import auction_buy_now, auction_lower_reserve, bid_void
 from auctions.services.closing import (
     auction_close,
@@ -40,6 +47,7 @@ __all__ = [
     "auction_start_due",
     "auction_update",
     "bid_place",
+    "bid_place_many",
     "bid_void",
     "check_eligible",
     "comment_hide",

@@ -16,7 +16,7 @@ from auctions.services.increments import increment_table
 from auctions.state import iso, money_str, public_state
 
 if TYPE_CHECKING:
-    from auctions.services.bidding import BidResult
+    from auctions.services.results import BidResult
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,34 @@ def broadcast_state(auction: Auction, event_type: str, **extra: Any) -> None:
     room_send(room_group(auction.pk), payload)
 
 
-def bid_accepted(result: "BidResult") -> None:
-    auction = result.auction
+def bids_accepted(results: list["BidResult"]) -> None:
+    """A committed batch of accepted bids (one, unless bids arrived together): the room hears each in seq
+    order in one hand-off to the channel layer; outbid bidders are told; the inventory snapshot follows."""
     now = _server_time()
+    sends: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    outbid: list[BidResult] = []
+    for result in results:
+        sends += _bid_sends(result, now)
+        if _lost_lead(result):
+            outbid.append(result)
+    room_send_many(sends)
+    for result in outbid:
+        _notify(
+            result.previous_leader_id,
+            "outbid",
+            _context(result.auction, your_max=money_str(result.previous_leader_max)),
+            result.auction.pk,
+        )
+    if results:
+        snapshot_soon(results[-1].auction)
+
+
+def _lost_lead(result: "BidResult") -> bool:
+    return result.previous_leader_id not in (None, result.auction.leader_id, result.bid.bidder_id)
+
+
+def _bid_sends(result: "BidResult", now: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    auction = result.auction
     group = room_group(auction.pk)
     sends: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         (
@@ -154,8 +179,7 @@ def bid_accepted(result: "BidResult") -> None:
         "bid_id": result.bid.pk,
     }
     sends.append((user_room_group(auction.pk, result.bid.bidder_id), update, {"bid_id": result.bid.pk}))
-    lost_lead = result.previous_leader_id not in (None, auction.leader_id, result.bid.bidder_id)
-    if lost_lead:
+    if _lost_lead(result):
         assert result.previous_leader_id is not None
         outbid = {
             **update,
@@ -167,15 +191,7 @@ def bid_accepted(result: "BidResult") -> None:
         }
         del outbid["bid_id"]
         sends.append((user_room_group(auction.pk, result.previous_leader_id), outbid, {}))
-    room_send_many(sends)
-    if lost_lead:
-        _notify(
-            result.previous_leader_id,
-            "outbid",
-            _context(auction, your_max=money_str(result.previous_leader_max)),
-            auction.pk,
-        )
-    snapshot_soon(auction)
+    return sends
 
 
 # Per process: when this process last queued a snapshot refresh for an auction (monotonic seconds).
@@ -208,12 +224,14 @@ def snapshot_soon(auction: Auction) -> None:
     if now - _snapshot_queued_at.get(auction.pk, -1e9) < SNAPSHOT_QUIET_SECONDS:
         return
     try:
-        if cache.add(f"auctions:snapshot-pending:{auction.pk}", 1, timeout=30):
+        queued = cache.add(f"auctions:snapshot-pending:{auction.pk}", 1, timeout=30)
+        if queued:
             refresh_snapshot.apply_async(args=(auction.pk,), countdown=SNAPSHOT_COUNTDOWN_SECONDS)
-            if not refresh_snapshot.app.conf.task_always_eager:  # eager: it already ran, nothing is pending
-                if len(_snapshot_queued_at) > 10_000:
-                    _snapshot_queued_at.clear()
-                _snapshot_queued_at[auction.pk] = now
+        # Queued now or already pending (by any process): this process rides along for a moment.
+        if not (queued and refresh_snapshot.app.conf.task_always_eager):  # eager: it ran, nothing is pending
+            if len(_snapshot_queued_at) > 10_000:
+                _snapshot_queued_at.clear()
+            _snapshot_queued_at[auction.pk] = now
     except Exception:  # noqa: BLE001 - without a broker or cache, write it now
         logger.exception("could not queue the snapshot refresh; writing it now")
         snapshot(auction)

@@ -282,3 +282,43 @@ def test_socket_and_http_bids_interleave_with_gapless_sequence(live_auction, bid
 
     run(scenario)
     assert list(Bid.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 11))
+
+
+def test_bids_sent_at_once_from_many_sockets_are_each_answered_and_the_state_replays(live_auction, bidder_factory):
+    """Live rooms decide simultaneous bids together (live_bids → one transaction per batch): every socket still
+    gets the answer to its own bid, refusals carry the minimum, and the stored bids replay to the stored state."""
+    from auctions import engine
+    from auctions.services.increments import increment_table
+
+    bidders = [bidder_factory() for _ in range(8)]
+
+    async def scenario():
+        rooms = [(await open_room(live_auction, user))[0] for user in bidders]
+        for index, room in enumerate(rooms):  # all sent before any answer is read
+            await room.send_json_to({"type": "bid_placed", "amount": str(6000 + 250 * index), "request_id": index})
+        replies = []
+        for index, room in enumerate(rooms):
+            reply = await next_of(room, "bid_update", timeout=10)
+            while reply.get("request_id") != index:
+                reply = await next_of(room, "bid_update", timeout=10)
+            replies.append(reply)
+        for room in rooms:
+            await room.disconnect()
+        return replies
+
+    replies = async_to_sync(scenario)()
+    assert all(r["status"] in ("accepted", "rejected") for r in replies)
+    assert all(
+        r["code"] == "below_minimum" and r["details"]["minimum_bid"] for r in replies if r["status"] == "rejected"
+    )
+    accepted = [r for r in replies if r["status"] == "accepted"]
+    assert accepted
+    assert sorted(r["seq"] for r in accepted) == list(range(1, len(accepted) + 1))
+    auction = Auction.objects.get(pk=live_auction.pk)
+    bids = list(Bid.objects.filter(auction=auction).order_by("seq"))
+    assert len(bids) == len(accepted)
+    replayed = engine.replay(
+        auction.terms(increment_table()), [engine.ReplayBid(b.bidder_id, b.max_amount, b.seq) for b in bids]
+    )
+    assert replayed == auction.state()
+    assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching

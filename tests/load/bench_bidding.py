@@ -97,8 +97,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphnes(count: int, isolation: str) -> Iterator[list[int]]:
-    """`count` daphne processes serving the bench database; yields their ports."""
+def daphnes(count: int, isolation: str, app: str = "config.asgi:application") -> Iterator[list[int]]:
+    """`count` daphne processes serving `app` (the site, on the bench database); yields their ports."""
     from tests.fixtures.live_server import wait_for_port
 
     ports = [free_port() for _ in range(count)]
@@ -113,7 +113,7 @@ def daphnes(count: int, isolation: str) -> Iterator[list[int]]:
                 "-p",
                 str(port),
                 *os.environ.get("BENCH_DAPHNE_ARGS", "").split(),
-                "config.asgi:application",
+                app,
             ],
             cwd=ROOT,
             env=bench_env(isolation, DJANGO_ALLOW_ASYNC_UNSAFE="true"),
@@ -373,7 +373,9 @@ def measured(label: str, mode: str, n: int, load: str, command: list[str], serve
     return Row(label, mode, n, load, data, cpu)
 
 
-def run_load(kind: str, mode: str, ports: list[int], tokens: list[str], auction_id: int, rate: float | None) -> Row:
+def run_load(
+    kind: str, mode: str, ports: list[int], tokens: list[str], auction_id: int, rate: float | None, label: str = ""
+) -> Row:
     spec = {
         "kind": kind,
         "mode": mode,
@@ -384,7 +386,7 @@ def run_load(kind: str, mode: str, ports: list[int], tokens: list[str], auction_
         "rate": rate,
     }
     command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
-    label = "HTTP" if kind == "http" else "WebSocket"
+    label = label or ("HTTP" if kind == "http" else "WebSocket")
     load = "closed loop" if rate is None else f"open, {rate:.0f}/s"
     return measured(label, mode, len(tokens), load, command, [DAPHNE_PIDS[p] for p in ports])
 
@@ -461,7 +463,13 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
 - **`bid_place` only**: two processes call the service in a loop with no HTTP or socket in front (the
   ceiling of the Python + database work per bid with the same concurrency as two daphnes).
 - **raw SQL**: lock the auction row, insert a bid, update the row, commit, from N connections in threads
-  (C client, no Python work per bid beyond the calls): the database's limit for this transaction.
+  (C client, no Python work per bid beyond the calls): the database's limit for this transaction, one bid
+  per commit. The site decides the bids that arrive together in one process in one transaction (group
+  commit, `auctions/services/combiner.py`), so under contention it can process more bids per second than
+  the raw loop: the raw loop pays one log flush per bid, the site one per batch.
+- **daphne alone**: the same two daphnes and the same load, with a do-nothing ASGI app
+  (`tests/load/floor_asgi.py`: no Django, no database) answering every bid as accepted: what the server itself
+  costs per request here, the ceiling for any code behind it. Its "vs raw" is the best any row could show.
 - **CPU ms/bid**: CPU time per answered bid used by the servers (daphnes, or the `bid_place` processes) /
   MariaDB / the load generator; **cores** = all three together per second of the run.
 """
@@ -498,6 +506,11 @@ def child() -> str:
         auction = make_auction(seller, "svc")
         rows.append((2, run_service(auction.pk, bidders[:DAPHNES])))
         checks.append(f"bid_place only: {verify(auction.pk)}")
+    if 50 in NS:  # the server's own ceiling: the same daphnes and load with a do-nothing app behind them
+        with daphnes(DAPHNES, "bench-bidding", app="tests.load.floor_asgi:application") as ports:
+            for kind in ("http", "ws"):
+                label = "daphne alone, " + ("HTTP" if kind == "http" else "WebSocket")
+                rows.append((50, run_load(kind, "war", ports, tokens[:50], 0, None, label=label)))
     purge_tasks()
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     table = []

@@ -1,0 +1,71 @@
+"""What placing a bid answers: the result of an accepted bid, or why it was refused."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from auctions import engine
+from auctions.models import Auction, Bid
+from auctions.state import money_str
+from core.errors import DomainError
+
+
+class BidRejected(DomainError):
+    """The engine or a rule refused the bid; `code` says which, `details` carries the minimum."""
+
+    status_code = 400
+
+
+@dataclass
+class BidResult:
+    bid: Bid
+    auction: Auction
+    leading: bool
+    previous_leader_id: int | None
+    previous_leader_max: Decimal | None
+    extended: bool
+    started: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        return "leading" if self.leading else "outbid"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's response body for this bid (also stored for Idempotency-Key replays)."""
+        return {
+            "bid": {
+                "id": self.bid.pk,
+                "auction_id": self.auction.pk,
+                "seq": self.bid.seq,
+                "max_amount": money_str(self.bid.max_amount),
+                "resulting_price": money_str(self.bid.resulting_price),
+                "placed_at": self.bid.placed_at.isoformat(),
+                "bidder_alias": self.bid.alias,
+            },
+            "result": self.outcome,
+            "leading": self.leading,
+            "extended": self.extended,
+            "auction": self.state,
+        }
+
+    @property
+    def message(self) -> str:
+        if self.leading:
+            return f"Bid accepted. You are the high bidder at ${self.auction.display_price:,.2f}."
+        return f"Bid accepted, but another bidder's max is higher: the price is now ${self.auction.display_price:,.2f}."
+
+
+def rejection(outcome: engine.BidOutcome) -> BidRejected:
+    minimum = outcome.minimum
+    if outcome.rejection is engine.Rejection.NOT_ABOVE_OWN_MAX:
+        return BidRejected(
+            f"You are already the high bidder with a max of ${minimum:,.2f}; a new max must be higher.",
+            code="not_above_own_max",
+            details={"your_max": money_str(minimum)},
+        )
+    return BidRejected(
+        f"Your max must be at least the minimum next bid, ${minimum:,.2f}.",
+        code="below_minimum",
+        details={"minimum_bid": money_str(minimum)},
+    )
