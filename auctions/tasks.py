@@ -34,6 +34,14 @@ def notify_user(user_id: int, kind: str, context: dict[str, Any], auction_id: in
 
 
 @shared_task(ignore_result=True)
+def send_queued_notifications() -> int:
+    """Outbid notices queued by the bid path (services/notify_queue.py), sent together; also on beat."""
+    from auctions.services.notify_queue import send_queued
+
+    return send_queued()
+
+
+@shared_task(ignore_result=True)
 def refresh_snapshot(auction_id: int) -> None:
     """Copy an auction's latest visible state to its vehicle for inventory search (coalesced per auction)."""
     from auctions.services.after_commit import snapshot_refresh

@@ -12,14 +12,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # performance: long-lived threads (kept DB connections), one thread hop per request
-        "http": PooledThreadsASGIHandler(),
+        # performance: bid POSTs from API clients take the bid lane (auctions/apis/fast_lane.py); the rest
+        # goes to Django on long-lived threads (kept DB connections), one thread hop per request
+        "http": BidLane(PooledThreadsASGIHandler()),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(JwtQueryAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),

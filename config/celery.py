@@ -30,6 +30,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auctions-start-due": {"task": "auctions.tasks.start_due_auctions", "schedule": 5.0},
     # auctions: reserve-not-met auctions end unsold when the seller's 24 hours pass; a minute is precise enough.
     "auctions-expire-seller-decisions": {"task": "auctions.tasks.expire_seller_decisions", "schedule": 60.0},
+    # auctions: outbid notices queued in Redis by the bid path are sent by a task the first notice of a burst
+    # queues; this entry only covers a lost task message.
+    "auctions-send-queued-notifications": {"task": "auctions.tasks.send_queued_notifications", "schedule": 30.0},
     # orders: a won auction gets its order within seconds even if the closing worker died after
     # the close (the claim is the unique constraint per source, so overlapping runs are harmless).
     "orders-create-for-won-auctions": {"task": "orders.tasks.create_orders_for_won_auctions", "schedule": 15.0},

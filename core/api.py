@@ -138,10 +138,57 @@ def _throttle_redis() -> tuple[Any, Any] | None:
 
 
 def _throttle_key(key: str) -> str:
+    return redis_key(f"throttle:{key}")
+
+
+def shared_redis() -> Any | None:
+    """This process's Redis client for small shared counters and queues (throttles, the auctions' notification
+    queue), or None where the project runs without Redis (`make run`)."""
+    found = _throttle_redis()
+    return found[0] if found else None
+
+
+def redis_key(name: str) -> str:
+    """`name` under the cache's key prefix, so test workers and benchmarks keep apart."""
     from django.conf import settings
 
     prefix = settings.CACHES.get("default", {}).get("KEY_PREFIX", "")
-    return f"{prefix}:throttle:{key}" if prefix else f"throttle:{key}"
+    return f"{prefix}:{name}" if prefix else name
+
+
+def throttle_many(checks: list[tuple[type[throttling.SimpleRateThrottle], str, Any]]) -> list[bool] | None:
+    """Throttles checked for several requests in one Redis round trip (a pipeline of the same script): each
+    check is (throttle class, scope, ident) — `(UserRateThrottle, "user", user_id)`, `(ScopedRateThrottle,
+    "bids", user_id)` — with the class's rates and the same keys, so both paths count together.
+    Returns whether each request may go ahead, or None when there is no Redis (callers use the DRF path)."""
+    redis_and_script = _throttle_redis()
+    if redis_and_script is None:
+        return None
+    client, script = redis_and_script
+    now_ms = int(time.time() * 1000)
+    pipe = client.pipeline(transaction=False)
+    limited: list[int] = []
+    for index, (throttle, scope, ident) in enumerate(checks):
+        rate = throttle.THROTTLE_RATES.get(scope)
+        if rate is None:
+            continue
+        limit, duration = throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        if limit is None or duration is None:
+            continue
+        key = _throttle_key(throttling.SimpleRateThrottle.cache_format % {"scope": scope, "ident": ident})
+        script(keys=[key], args=[now_ms, duration * 1000, limit, f"{now_ms}-{uuid.uuid4().hex[:12]}"], client=pipe)
+        limited.append(index)
+    allowed = [True] * len(checks)
+    if not limited:
+        return allowed
+    try:
+        replies = pipe.execute()
+    except Exception:  # noqa: BLE001 - Redis down: let the requests through, as the throttle classes do
+        logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
+        return allowed
+    for index, (ok_, _count, _oldest) in zip(limited, replies, strict=True):
+        allowed[index] = bool(int(ok_))
+    return allowed
 
 
 class FastThrottleMixin:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from auctions.models import Auction
 from auctions.realtime import room_group, room_send, room_send_many, user_room_group
+from auctions.services import notify_queue
 from auctions.services.increments import increment_table
 from auctions.state import iso, money_str, public_state
 
@@ -121,13 +122,19 @@ def bids_accepted(results: list["BidResult"]) -> None:
         if _lost_lead(result):
             outbid.append(result)
     room_send_many(sends)
-    for result in outbid:
-        _notify(
+    notices = [
+        (
             result.previous_leader_id,
             "outbid",
             _context(result.auction, your_max=money_str(result.previous_leader_max)),
             result.auction.pk,
         )
+        for result in outbid
+        if result.previous_leader_id is not None
+    ]
+    if notices and not notify_queue.push(notices):
+        for notice in notices:
+            _notify(*notice)
     if results:
         snapshot_soon(results[-1].auction)
 

@@ -1,0 +1,51 @@
+"""Async callers' work for the same auction, gathered into batches: while one batch is being decided (in a
+worker thread), what arrives in this event loop waits together and goes as the next batch, in one hop to
+the database thread instead of one hop (and one transaction) each. Arrival order is kept.
+
+Used by live rooms (live_bids.py) and the HTTP bid lane (apis/fast_lane.py); their batches run on the
+loop's worker threads, so a room's batch and an HTTP batch for the same auction can meet in the
+combiner (services/combiner.py) and share a transaction too."""
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+
+class _LoopState:
+    def __init__(self) -> None:
+        self.pending: dict[int, list[tuple[Any, asyncio.Future[Any]]]] = {}
+        self.draining: dict[int, asyncio.Task[None]] = {}
+
+
+class Gatherer:
+    def __init__(self, run: Callable[[int, list[Any]], list[Any]]) -> None:
+        """`run(auction_id, items)` returns one outcome per item (a result or an exception, never raising)."""
+        self._run = database_sync_to_async(run, thread_sensitive=False)
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+
+    async def submit(self, auction_id: int, item: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            state = self._states[loop] = _LoopState()
+        future: asyncio.Future[Any] = loop.create_future()
+        state.pending.setdefault(auction_id, []).append((item, future))
+        if auction_id not in state.draining:
+            state.draining[auction_id] = asyncio.ensure_future(self._drain(state, auction_id))
+        return await future
+
+    async def _drain(self, state: _LoopState, auction_id: int) -> None:
+        try:
+            while batch := state.pending.pop(auction_id, None):
+                try:
+                    outcomes = await self._run(auction_id, [item for item, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - each waiting caller reports it
+                    outcomes = [exc] * len(batch)
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if not future.done():  # the caller may have gone
+                        future.set_result(outcome)
+        finally:
+            state.draining.pop(auction_id, None)

@@ -1,0 +1,201 @@
+"""The HTTP bid lane answers exactly as the DRF view does (status, headers, body), request by request, and hands
+everything unusual to Django."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from auctions.apis.fast_lane import BidLane
+from auctions.models import Bid
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LANE: BidLane = application.application_mapping["http"]
+DYNAMIC_HEADERS = {b"content-length", b"x-request-id"}
+VARYING = {"id", "auction_id", "vehicle_id", "placed_at", "starts_at", "ends_at", "server_time"}
+
+
+class Spy:
+    """Stands in for Django behind the lane and counts what was handed to it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.calls = app, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def django_spy(monkeypatch):
+    spy = Spy(LANE.django)
+    monkeypatch.setattr(LANE, "django", spy)
+    return spy
+
+
+def call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
+    async def run() -> tuple[int, dict, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()), *headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        communicator = ApplicationCommunicator(app, scope)
+        await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
+        start = await communicator.receive_output(timeout=20)
+        content = b""
+        while True:
+            message = await communicator.receive_output(timeout=20)
+            content += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        return start["status"], dict(start["headers"]), content
+
+    return async_to_sync(run)()
+
+
+def bearer(user) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"authorization", f"Bearer {AccessToken.for_user(user)}".encode()),
+        (b"content-type", b"application/json"),
+    ]
+
+
+def normalized(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("…" if k in VARYING and v is not None else normalized(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    return value
+
+
+def assert_same(lane_answer: tuple[int, dict, bytes], django_answer: tuple[int, dict, bytes]) -> None:
+    import json
+
+    (status_a, headers_a, body_a), (status_b, headers_b, body_b) = lane_answer, django_answer
+    assert status_a == status_b, (body_a, body_b)
+    strip = lambda headers: {k.lower(): v for k, v in headers.items() if k.lower() not in DYNAMIC_HEADERS}  # noqa: E731
+    assert strip(headers_a) == strip(headers_b)
+    assert {k.lower() for k in headers_a} >= DYNAMIC_HEADERS
+    assert normalized(json.loads(body_a)) == normalized(json.loads(body_b))
+
+
+def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
+    auction_factory, bidder_factory, user_factory, django_spy
+):
+    """Twin auctions, the same bids: one through the lane, one through Django (the lane's own fallback)."""
+    lane_auction, django_auction = auction_factory(), auction_factory()
+    ended = [auction_factory(ends_at=timezone.now() - timedelta(seconds=1)) for _ in range(2)]
+    first, second, not_ready = bidder_factory(), bidder_factory(), user_factory()
+    cases = [
+        (first, "bid", b'{"amount": "6000"}'),  # 201 leading
+        (second, "auto-bid", b'{"max_amount": 5500}'),  # 201 outbid by first's max
+        (second, "bid", b'{"amount": "5100"}'),  # 400 below the minimum
+        (second, "bid", b'{"amount": "abc"}'),  # 400 invalid amount
+        (second, "bid", b'{"amount": "-5"}'),  # 400 not positive
+        (second, "bid", b'{"amount": "7000.001"}'),  # 400 three decimals
+        (first, "bid", b'{"amount": "6000"}'),  # 400 not above own max
+        (not_ready, "bid", b'{"amount": "9000"}'),  # 403 not eligible, with what is missing
+        (None, "bid", b'{"amount": "9000"}'),  # 403 own vehicle (the seller)
+        (second, "bid", b'{"amount": "8000"}'),  # 201 takes the lead
+    ]
+    for user, endpoint, body in cases:
+        lane_user = user or lane_auction.seller
+        django_user = user or django_auction.seller
+        lane_answer = call(LANE, f"/api/auctions/{lane_auction.pk}/{endpoint}", body, bearer(lane_user))
+        django_answer = call(LANE.django, f"/api/auctions/{django_auction.pk}/{endpoint}", body, bearer(django_user))
+        assert_same(lane_answer, django_answer)
+    for path in (f"/api/auctions/{ended[0].pk}/bid", "/api/auctions/99999999/bid"):  # 409 ended, 404 missing
+        other = path if "99999999" in path else f"/api/auctions/{ended[1].pk}/bid"
+        assert_same(
+            call(LANE, path, b'{"amount": "9000"}', bearer(first)),
+            call(LANE.django, other, b'{"amount": "9000"}', bearer(first)),
+        )
+
+    lane_calls = len(cases) + 2
+    assert django_spy.calls == lane_calls  # only the twin requests went to Django: the lane answered its own
+    assert list(Bid.objects.filter(auction=lane_auction).values_list("max_amount", flat=True).order_by("seq")) == [
+        Decimal("6000"),
+        Decimal("5500"),
+        Decimal("8000"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no token", "bad token", "inactive user", "cors origin", "idempotency key", "malformed json", "form body"],
+)
+def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_factory, django_spy, case):
+    buyer = bidder_factory()
+    headers = bearer(buyer)
+    body = b'{"amount": "6000"}'
+    if case == "no token":
+        headers = [(b"content-type", b"application/json")]
+    elif case == "bad token":
+        headers = [(b"authorization", b"Bearer not.a.token"), (b"content-type", b"application/json")]
+    elif case == "inactive user":
+        buyer.is_active = False
+        buyer.save(update_fields=["is_active"])
+    elif case == "cors origin":
+        headers = [*headers, (b"origin", b"https://elsewhere.example")]
+    elif case == "idempotency key":
+        headers = [*headers, (b"idempotency-key", b"k-123456")]
+    elif case == "malformed json":
+        body = b'{"amount": '
+    elif case == "form body":
+        headers = [headers[0], (b"content-type", b"application/x-www-form-urlencoded")]
+        body = b"amount=6000"
+    path = f"/api/auctions/{live_auction.pk}/bid"
+    status, _headers, content = call(LANE, path, body, headers)
+    assert django_spy.calls == 1
+    expected = {
+        "no token": 401,
+        "bad token": 401,
+        "inactive user": 401,
+        "cors origin": 201,
+        "idempotency key": 201,
+        "malformed json": 400,
+        "form body": 201,
+    }[case]
+    assert status == expected, content
+    assert Bid.objects.filter(auction=live_auction).count() == (1 if expected == 201 else 0)
+
+
+def test_a_throttled_bidder_gets_django_s_429(live_auction, bidder_factory, django_spy, monkeypatch):
+    from core.api import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "bids": "2/min"})
+    buyer = bidder_factory()
+    path = f"/api/auctions/{live_auction.pk}/bid"
+    answers = [call(LANE, path, f'{{"amount": "{6000 + 1000 * i}"}}'.encode(), bearer(buyer)) for i in range(3)]
+    assert [status for status, _, _ in answers] == [201, 201, 429]
+    assert b"retry-after" in {k.lower() for k in answers[2][1]}
+    assert django_spy.calls == 1  # only the throttled one
+    assert Bid.objects.filter(auction=live_auction).count() == 2
+
+
+def test_without_redis_every_bid_goes_through_django(live_auction, bidder_factory, django_spy, monkeypatch):
+    """`make run` has no Redis for the throttles: the lane steps aside and the DRF view (with its cache-based
+    throttles) answers."""
+    monkeypatch.setattr("core.api._throttle_redis", lambda: None)  # what shared_redis() and the throttles read
+    status, _, content = call(
+        LANE, f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bearer(bidder_factory())
+    )
+    assert status == 201, content
+    assert django_spy.calls == 1
+    assert Bid.objects.filter(auction=live_auction).count() == 1
