@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from core.errors import DomainError
+from core.paginator import CachedCountPaginator
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,12 @@ def ok(data: Any = None, *, message: str | None = None, status_code: int = statu
     if message:
         body = {"message": message, "data": data}
     return Response(body, status=status_code)
+
+
+class CachedCountPagination(Pagination):
+    """For public lists over many rows (the inventory): large counts cached briefly (core/paginator.py)."""
+
+    django_paginator_class = CachedCountPaginator
 
 
 def error_body(message: str, details: Any = None) -> dict[str, Any]:

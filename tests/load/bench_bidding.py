@@ -374,7 +374,14 @@ def measured(label: str, mode: str, n: int, load: str, command: list[str], serve
 
 
 def run_load(
-    kind: str, mode: str, ports: list[int], tokens: list[str], auction_id: int, rate: float | None, label: str = ""
+    kind: str,
+    mode: str,
+    ports: list[int],
+    tokens: list[str],
+    auction_id: int,
+    rate: float | None,
+    label: str = "",
+    idempotency_keys: bool = False,
 ) -> Row:
     spec = {
         "kind": kind,
@@ -384,6 +391,7 @@ def run_load(
         "auction_id": auction_id,
         "seconds": SECONDS,
         "rate": rate,
+        "idempotency_keys": idempotency_keys,
     }
     command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
     label = label or ("HTTP" if kind == "http" else "WebSocket")
@@ -467,6 +475,10 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
   per commit. The site decides the bids that arrive together in one process in one transaction (group
   commit, `auctions/services/combiner.py`), so under contention it can process more bids per second than
   the raw loop: the raw loop pays one log flush per bid, the site one per batch.
+- **HTTP** rows are API clients (Bearer JWT, JSON), answered by the bid lane (`auctions/apis/fast_lane.py`:
+  no middleware chain or DRF, bids batched per event loop); **HTTP via Django + DRF** sends the same bids with
+  a fresh `Idempotency-Key` each, which the lane hands to the full Django stack (the path every other API
+  request takes), so the two are compared in one run.
 - **daphne alone**: the same two daphnes and the same load, with a do-nothing ASGI app
   (`tests/load/floor_asgi.py`: no Django, no database) answering every bid as accepted: what the server itself
   costs per request here, the ceiling for any code behind it. Its "vs raw" is the best any row could show.
@@ -503,6 +515,11 @@ def child() -> str:
                 auction = make_auction(seller, f"{kind}{n}")
                 rows.append((n, run_load(kind, mode, ports, tokens[:n], auction.pk, rate)))
                 checks.append(f"{kind} {mode} N={n}: {verify(auction.pk)}")
+            if n == 50:  # the same HTTP bids through the whole Django stack (an Idempotency-Key sends them there)
+                auction = make_auction(seller, "django50")
+                label = "HTTP via Django + DRF"
+                rows.append((n, run_load("http", "war", ports, tokens[:n], auction.pk, None, label, True)))
+                checks.append(f"http via Django N={n}: {verify(auction.pk)}")
         auction = make_auction(seller, "svc")
         rows.append((2, run_service(auction.pk, bidders[:DAPHNES])))
         checks.append(f"bid_place only: {verify(auction.pk)}")

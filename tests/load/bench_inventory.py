@@ -123,19 +123,21 @@ def markdown(data: dict[str, Any]) -> str:
         "(view + ORM + MariaDB; no HTTP hop). Page size 24. Command: "
         "`.venv/bin/python -m tests.load.bench_inventory` (database `auction_bench`, created and filled on first run).",
         "",
-        "| query | results | API p50 ms | API p95 ms | page p50 ms | page p95 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| query | results | API first ms (count not cached) | API p50 ms | API p95 ms | page p50 ms | page p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in data["combos"]:
         lines.append(
-            f"| {row['name']} (`{row['query'] or '—'}`) | {row['count']:,} | {row['api_p50']:.1f} | "
+            f"| {row['name']} (`{row['query'] or '—'}`) | {row['count']:,} | {row['api_first']:.1f} | {row['api_p50']:.1f} | "
             f"{row['api_p95']:.1f} | {row['page_p50']:.1f} | {row['page_p95']:.1f} |"
         )
     api_p95 = max(row["api_p95"] for row in data["combos"])
     queries = data["queries"]
     lines += [
         "",
-        f"Worst API p95: **{api_p95:.1f} ms** (target ≤ 50 ms).",
+        f"Worst API p95: **{api_p95:.1f} ms** (target ≤ 50 ms). Counts of 1,000 matches or more are cached for "
+        "30 s per query (`core/paginator.py`): the timed requests reuse the count; the first request of each "
+        f"row counted the matches itself (worst {max(row['api_first'] for row in data['combos']):.1f} ms).",
         "",
         f"SQL queries per request: API {queries['api_small']} at page_size=12 and {queries['api_large']} at "
         f"page_size=96; inventory page {queries['page_small']} at 24 and {queries['page_large']} at 96 "
@@ -329,7 +331,10 @@ def child_main() -> dict[str, Any]:
     for name, query in COMBOS:
         api_url = "/api/vehicles?" + query
         page_url = "/vehicles/?" + query
+        cache.clear()  # the first request counts the matches (core/paginator.py caches large counts 30 s)
+        started = time.perf_counter()
         first = client.get(api_url)
+        api_first = (time.perf_counter() - started) * 1000
         if first.status_code == 404:  # e.g. a deep page on a small BENCH_VEHICLES run
             continue
         count = first.json()["count"]
@@ -340,6 +345,7 @@ def child_main() -> dict[str, Any]:
                 "name": name,
                 "query": query,
                 "count": count,
+                "api_first": api_first,
                 "api_p50": api_p50,
                 "api_p95": api_p95,
                 "page_p50": page_p50,

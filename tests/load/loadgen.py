@@ -3,7 +3,7 @@
     python -m tests.load.loadgen '<json spec>'     # prints one line: RESULT <json>
 
 spec: {"kind": "http" | "ws", "mode": "war" | "rising", "ports": [...], "tokens": [...], "auction_id": int,
-       "seconds": float, "rate": float | null}
+       "seconds": float, "rate": float | null, "idempotency_keys": bool (HTTP: a fresh key on every bid)}
 
 - HTTP: one keep-alive connection per bidder, raw asyncio sockets (`POST /api/auctions/<id>/bid`, a Bearer token).
   WebSocket: one socket per bidder (`bid_placed`), after leaving the room's broadcast group.
@@ -26,6 +26,7 @@ import json
 import random
 import sys
 import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -155,11 +156,12 @@ async def http_bidder(spec: dict[str, Any], index: int, start: Start, tally: Tal
             if due >= stop_at:
                 break
             body = json.dumps({"amount": str(amounts.next())}).encode()
+            key = f"Idempotency-Key: {uuid.uuid4().hex}\r\n" if spec.get("idempotency_keys") else ""
             writer.write(
                 (
                     f"POST /api/auctions/{spec['auction_id']}/bid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     f"Authorization: Bearer {spec['tokens'][index]}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n"
+                    f"{key}Content-Length: {len(body)}\r\n\r\n"
                 ).encode()
                 + body
             )

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ok
+from core.api import CachedCountPagination, Pagination, ok
 from core.errors import NotAllowed
 from vehicles import services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
@@ -74,6 +74,14 @@ class VehicleListApi(ListAPIView):
     serializer_class = VehicleCardOutput
     filter_backends = [DjangoFilterBackend]
     filterset_class = VehicleFilter
+
+    @property
+    def paginator(self) -> Any:
+        """The public inventory's large counts are cached briefly; a seller's own list is always exact."""
+        if not hasattr(self, "_paginator"):
+            mine = self.request.query_params.get("mine") in ("1", "true", "yes")
+            self._paginator = Pagination() if mine else CachedCountPagination()
+        return self._paginator
 
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]

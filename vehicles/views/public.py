@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
+from core.paginator import CachedCountPaginator
 from vehicles.filters import SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
 from vehicles.selectors import (
@@ -104,7 +105,7 @@ def _active_filters(params: Any) -> list[dict[str, str]]:
 def inventory(request: HttpRequest) -> HttpResponse:
     filterset = VehicleFilter(request.GET or None, queryset=Vehicle.objects.in_inventory())
     size = int(request.GET["page_size"]) if request.GET.get("page_size") in PAGE_SIZES else PAGE_SIZE
-    paginator = Paginator(filterset.qs, size)
+    paginator = CachedCountPaginator(filterset.qs, size)  # large counts cached briefly (core/paginator.py)
     page = paginator.get_page(request.GET.get("page"))
     vehicles = list(page.object_list)
     without_page = request.GET.copy()
