@@ -164,6 +164,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     page.get_by_role("link", name="2003 Honda Accord EX-V6").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("2003 Honda Accord EX-V6")
     expect(page.locator("[data-gallery-main]")).to_have_attribute("alt", re.compile("photo 1 of 2"))
+    page.wait_for_load_state("load")  # the gallery's script has run (keys pressed before it are lost)
     gallery = page.locator("[data-gallery]")
     gallery.focus()
     page.keyboard.press("ArrowRight")
