@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from accounts.selectors import Eligibility, bidding_eligibility, bidding_eligibility_many
 from auctions.models import Auction
 from auctions.services.bid_batch import BidRequest, Outcome, place_batch
@@ -89,6 +91,7 @@ def _bid_place(
     now: datetime | None,
     idempotency_key: str | None,
 ) -> BidResult:
+    _refuse_inside_a_transaction()
     amount = parse_bid_amount(max_amount)
     check_eligible(bidder)
     request = BidRequest(bidder, amount, ip, user_agent, idempotency_key)
@@ -101,9 +104,18 @@ def _bid_place(
     return outcome
 
 
+def _refuse_inside_a_transaction() -> None:
+    """A bid commits on its own (possibly in another thread's transaction, see combiner.py): the caller's
+    transaction could not undo it, so calling from inside one is a bug — as `atomic(durable=True)` says."""
+    blocks = connection.atomic_blocks
+    if blocks and not getattr(blocks[-1], "_from_testcase", False):  # pytest-django's own atomic is fine
+        raise RuntimeError("Bids commit on their own: place them outside any transaction.")
+
+
 def bid_place_many(auction_id: int, bids: list[tuple[Any, Any, str | None, str]]) -> list[Outcome]:
     """Several bids (bidder, amount as sent, ip, user agent) on one auction, e.g. a live room's burst: the
     same checks and rules as `bid_place`, eligibility read in one query, one outcome (result or error) each."""
+    _refuse_inside_a_transaction()
     started_at = time.perf_counter()
     outcomes: list[Outcome | None] = [None] * len(bids)
     eligibility = bidding_eligibility_many([bidder for bidder, _, _, _ in bids])

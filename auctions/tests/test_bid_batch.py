@@ -221,3 +221,18 @@ def test_batches_are_capped():
         thread.join(5)
     assert sum(sizes) == 7
     assert max(sizes) <= 3
+
+
+@pytest.mark.django_db
+def test_bidding_inside_a_transaction_is_refused(auction_factory, bidder_factory):
+    """A bid may be committed by another thread's batch: the caller's transaction could not undo it."""
+    from django.db import transaction
+
+    from auctions.services import bid_place
+
+    auction, buyer = auction_factory(), bidder_factory()
+    with transaction.atomic(), pytest.raises(RuntimeError, match="outside any transaction"):
+        bid_place(auction_id=auction.pk, bidder=buyer, max_amount=D("6000"))
+    with transaction.atomic(), pytest.raises(RuntimeError, match="outside any transaction"):
+        bid_place_many(auction.pk, [(buyer, "6000", None, "")])
+    assert not Bid.objects.filter(auction=auction).exists()
