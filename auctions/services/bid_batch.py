@@ -215,37 +215,21 @@ class _Batch:
             auction.ends_at = new_end
             auction.extended_count += 1
 
+        def event(kind: str, **fields: Any) -> None:
+            self.events.append(AuctionEvent(auction_id=auction.pk, kind=kind, seq=bid.seq, created_at=now, **fields))
+
         if started:
-            self.events.append(
-                AuctionEvent(
-                    auction_id=auction.pk,
-                    kind=AuctionEvent.Kind.STARTED,
-                    from_status=from_status,
-                    to_status=Auction.Status.LIVE,
-                    seq=bid.seq,
-                    created_at=now,
-                )
-            )
-        self.events.append(
-            AuctionEvent(
-                auction_id=auction.pk,
-                kind=AuctionEvent.Kind.BID_ACCEPTED,
-                actor_id=bidder_id,
-                seq=bid.seq,
-                created_at=now,
-                data={"price": money_str(state.current_price), "leader_changed": outcome.leader_changed},
-            )
+            event(AuctionEvent.Kind.STARTED, from_status=from_status, to_status=Auction.Status.LIVE)
+        event(
+            AuctionEvent.Kind.BID_ACCEPTED,
+            actor_id=bidder_id,
+            data={"price": money_str(state.current_price), "leader_changed": outcome.leader_changed},
         )
         if extended:
-            self.events.append(
-                AuctionEvent(
-                    auction_id=auction.pk,
-                    kind=AuctionEvent.Kind.EXTENDED,
-                    actor_id=bidder_id,
-                    seq=bid.seq,
-                    created_at=now,
-                    data={"from": old_end.isoformat(), "to": new_end.isoformat(), "count": auction.extended_count},
-                )
+            event(
+                AuctionEvent.Kind.EXTENDED,
+                actor_id=bidder_id,
+                data={"from": old_end.isoformat(), "to": new_end.isoformat(), "count": auction.extended_count},
             )
         result = BidResult(
             bid=bid,
