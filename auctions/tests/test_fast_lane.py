@@ -199,3 +199,53 @@ def test_without_redis_every_bid_goes_through_django(live_auction, bidder_factor
     assert status == 201, content
     assert django_spy.calls == 1
     assert Bid.objects.filter(auction=live_auction).count() == 1
+
+
+def test_bids_arriving_together_are_batched_and_every_answer_matches_what_was_stored(
+    live_auction, bidder_factory, django_spy
+):
+    """Twenty lane requests at once from one event loop: they are decided in batches, each gets its own
+    answer, the accepted ones are exactly the stored bids, and the stored bids replay to the stored state."""
+    import asyncio
+    import json
+
+    from auctions import engine
+    from auctions.models import Auction
+    from auctions.services.increments import increment_table
+
+    bidders = [bidder_factory() for _ in range(20)]
+    path = f"/api/auctions/{live_auction.pk}/bid"
+
+    async def one(index: int) -> tuple[int, dict]:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1"), *bearer(bidders[index])],
+            "client": ("127.0.0.1", 40000 + index),
+        }
+        communicator = ApplicationCommunicator(LANE, scope)
+        body = json.dumps({"amount": str(6000 + 100 * index)}).encode()
+        await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
+        start = await communicator.receive_output(timeout=30)
+        content = await communicator.receive_output(timeout=30)
+        return start["status"], json.loads(content["body"])
+
+    async def all_at_once() -> list[tuple[int, dict]]:
+        return await asyncio.gather(*(one(i) for i in range(20)))
+
+    answers = async_to_sync(all_at_once)()
+    assert django_spy.calls == 0
+    assert {status for status, _ in answers} <= {201, 400}
+    accepted = sorted(body["data"]["bid"]["seq"] for status, body in answers if status == 201)
+    assert all(body["details"].get("minimum_bid") for status, body in answers if status == 400)
+    bids = list(Bid.objects.filter(auction=live_auction).order_by("seq"))
+    assert [b.seq for b in bids] == accepted == list(range(1, len(accepted) + 1))
+    auction = Auction.objects.get(pk=live_auction.pk)
+    replayed = engine.replay(
+        auction.terms(increment_table()), [engine.ReplayBid(b.bidder_id, b.max_amount, b.seq) for b in bids]
+    )
+    assert replayed == auction.state()
+    assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
