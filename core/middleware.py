@@ -2,7 +2,6 @@
 the ASGI handler daphne serves (long-lived threads, one hop per request)."""
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,7 +14,7 @@ from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 from core.api import error_body
-from core.request_id import reset_request_id, set_request_id
+from core.request_id import accept_or_new, reset_request_id, set_request_id
 
 logger = structlog.get_logger(__name__)
 
@@ -27,8 +26,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.META.get(self.header, "")
-        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
+        request_id = accept_or_new(request.META.get(self.header, ""))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -18,8 +18,12 @@ MessageData = serializers.DictField(help_text='{"message": ..., "data": {...}}')
 
 
 def client_ip(request: Request) -> str | None:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")) or None
+    return first_client_ip(request.META.get("HTTP_X_FORWARDED_FOR", ""), request.META.get("REMOTE_ADDR"))
+
+
+def first_client_ip(forwarded: str, remote: str | None) -> str | None:
+    """The bidder's address: the first X-Forwarded-For entry, else the connection's (recorded on each bid)."""
+    return (forwarded.split(",")[0].strip() if forwarded else remote) or None
 
 
 def user_agent(request: Request) -> str:

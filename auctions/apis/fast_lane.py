@@ -18,7 +18,6 @@ where HTTPS is required, or no Redis (`make run`).
 import json
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,17 +27,19 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import split_domain_port, validate_host
 
+from auctions.apis.bids import amount_sent
+from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
 from auctions.services import bid_place_many
 from auctions.services.results import BidResult
 from core.api import error_body, shared_redis
 from core.errors import DomainError
+from core.request_id import accept_or_new
 
 logger = logging.getLogger(__name__)
 
 PATH = re.compile(r"^/api/auctions/(\d+)/(?:bid|auto-bid)/?$")
 MAX_BODY = 16 * 1024
-AMOUNT_FIELDS = ("amount", "max_amount", "max")  # as auctions.apis.bids._raw_amount reads them
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
@@ -60,11 +61,12 @@ class _Bid:
 
 def _decide(auction_id: int, bids: list[_Bid]) -> list[Any]:
     """In a worker thread, for a batch: load the users, check the throttles, place the bids."""
+    from rest_framework_simplejwt.exceptions import AuthenticationFailed
     from rest_framework_simplejwt.settings import api_settings
-    from rest_framework_simplejwt.utils import get_md5_hash_password
 
     from accounts.models import User
     from core.api import ScopedRateThrottle, UserRateThrottle, throttle_many
+    from core.auth import check_user
 
     field = api_settings.USER_ID_FIELD
     wanted = {str(b.user_id) for b in bids}  # the claim may be a string or a number
@@ -72,13 +74,10 @@ def _decide(auction_id: int, bids: list[_Bid]) -> list[Any]:
     outcomes: list[Any] = [DELEGATE] * len(bids)
     usable: list[int] = []
     for index, bid in enumerate(bids):
-        user = users.get(str(bid.user_id))
-        if user is None or (api_settings.CHECK_USER_IS_ACTIVE and not user.is_active):
-            continue  # Django answers 401 as simplejwt does
-        if api_settings.CHECK_REVOKE_TOKEN and bid.token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
-            user.password
-        ):
-            continue
+        try:
+            check_user(users.get(str(bid.user_id)), bid.token)
+        except AuthenticationFailed:
+            continue  # Django answers the 401 as simplejwt does
         usable.append(index)
     if not usable:
         return outcomes
@@ -170,25 +169,19 @@ def _amount(body: bytes) -> tuple[bool, Any]:
         data = json.loads(body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
         return False, None
-    if not isinstance(data, dict):
-        return False, None
-    for name in AMOUNT_FIELDS:
-        if name in data:
-            value = data[name]
-            return True, value[0] if isinstance(value, list) and value else value
-    return False, None
+    return amount_sent(data if isinstance(data, dict) else None)
 
 
 def _token(raw: str) -> Any:
-    from rest_framework_simplejwt.exceptions import TokenError
-    from rest_framework_simplejwt.settings import api_settings
+    """The validated access token, as the API's authentication class validates it, or None."""
+    from rest_framework_simplejwt.exceptions import InvalidToken
 
-    for token_class in api_settings.AUTH_TOKEN_CLASSES:
-        try:
-            return token_class(raw)
-        except TokenError:
-            continue
-    return None
+    from core.auth import FastJWTAuthentication
+
+    try:
+        return FastJWTAuthentication().get_validated_token(raw.encode())
+    except InvalidToken:
+        return None
 
 
 def response_headers(secure: bool) -> list[tuple[bytes, bytes]]:
@@ -252,11 +245,10 @@ class BidLane:
         if token is not None:
             from rest_framework_simplejwt.settings import api_settings
 
-            forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
             client = scope.get("client") or [None]
-            ip = forwarded.split(",")[0].strip() if forwarded else client[0]
+            ip = first_client_ip(headers.get(b"x-forwarded-for", b"").decode("latin-1"), client[0])
             agent = headers.get(b"user-agent", b"").decode("latin-1", errors="replace")[:300]
-            bid = _Bid(token.get(api_settings.USER_ID_CLAIM), token, amount, ip or None, agent)
+            bid = _Bid(token.get(api_settings.USER_ID_CLAIM), token, amount, ip, agent)
             outcome = await _lane.submit(int(match.group(1)), bid)
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)
@@ -266,8 +258,7 @@ class BidLane:
 
     @staticmethod
     async def _send(send: Any, status: int, payload: dict[str, Any], headers: dict[bytes, bytes], secure: bool) -> None:
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
+        request_id = accept_or_new(headers.get(b"x-request-id", b"").decode("latin-1"))
         content = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
         out = [
             *response_headers(secure),

@@ -12,7 +12,6 @@ batch (below the minimum, own vehicle, suspended, ended) stores nothing and does
 Broadcasts and notifications run after commit, in seq order.
 """
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +27,7 @@ from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, rejection
 from auctions.state import money_str, public_state
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.sql import row_by_sql
 
 Outcome = BidResult | Exception
 
@@ -92,7 +92,8 @@ def run_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | No
 def _lock_and_read(auction_id: int, bidder_ids: list[int]) -> tuple[Auction, datetime, dict[int, int], set[int]]:
     """Lock the auction row; then (after the lock is granted) read the database clock and, for each bidder,
     their alias number in this auction (if they bid before) and whether they are suspended: two statements."""
-    auction = next(iter(Auction.objects.raw(auction_lock_sql(connection.vendor), [auction_id])), None)
+    lock_sql = row_by_sql(Auction, for_update=True, vendor=connection.vendor)
+    auction = next(iter(Auction.objects.raw(lock_sql, [auction_id])), None)
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
     from accounts.models import User
@@ -117,17 +118,6 @@ def _lock_and_read(auction_id: int, bidder_ids: list[int]) -> tuple[Auction, dat
         if suspended_at is not None:
             suspended.add(bidder_id)
     return auction, parse_db_time(row[0]), numbers, suspended
-
-
-@functools.cache
-def auction_lock_sql(vendor: str) -> str:
-    """`select_for_update().get(pk=…)` as plain SQL, composed once per process (the ORM spent longer building
-    the query on every bid than the database spends running it). Same statement, same row lock."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in Auction._meta.concrete_fields)
-    pk = quote(str(Auction._meta.pk.column))  # type: ignore[union-attr]
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite (`make run`) has none
-    return f"SELECT {columns} FROM {quote(Auction._meta.db_table)} WHERE {pk} = %s{lock}"  # noqa: S608
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
