@@ -114,10 +114,12 @@ def _headers(scope: dict[str, Any]) -> dict[bytes, bytes] | None:
 
 
 def _secure(scope: dict[str, Any], headers: dict[bytes, bytes]) -> bool:
+    """As Django's `request.is_secure()`: the trusted proxy's header when it is present, else the scheme."""
     proxy = settings.SECURE_PROXY_SSL_HEADER
     if proxy:
-        name = proxy[0].removeprefix("HTTP_").lower().replace("_", "-").encode()
-        return headers.get(name, b"").decode("latin-1").split(",")[0].strip() == proxy[1]
+        value = headers.get(proxy[0].removeprefix("HTTP_").lower().replace("_", "-").encode())
+        if value is not None:
+            return value.decode("latin-1").split(",")[0].strip() == proxy[1]
     return scope.get("scheme") == "https"
 
 

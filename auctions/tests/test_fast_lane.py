@@ -249,3 +249,21 @@ def test_bids_arriving_together_are_batched_and_every_answer_matches_what_was_st
     )
     assert replayed == auction.state()
     assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
+
+
+@pytest.mark.parametrize(
+    ("proxy_header", "scheme", "forwarded", "secure"),
+    [
+        (None, "https", None, True),
+        (None, "http", b"https", False),  # no trusted proxy: the header means nothing
+        (("HTTP_X_FORWARDED_PROTO", "https"), "http", b"https", True),
+        (("HTTP_X_FORWARDED_PROTO", "https"), "http", b"http", False),
+        (("HTTP_X_FORWARDED_PROTO", "https"), "https", None, True),  # header absent: the scheme, as Django
+    ],
+)
+def test_https_is_judged_as_django_judges_it(settings, proxy_header, scheme, forwarded, secure):
+    from auctions.apis.fast_lane import _secure
+
+    settings.SECURE_PROXY_SSL_HEADER = proxy_header
+    headers = {b"x-forwarded-proto": forwarded} if forwarded else {}
+    assert _secure({"scheme": scheme}, headers) is secure
