@@ -116,22 +116,13 @@ def bids_accepted(results: list["BidResult"]) -> None:
     order in one hand-off to the channel layer; outbid bidders are told; the inventory snapshot follows."""
     now = _server_time()
     sends: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    outbid: list[BidResult] = []
+    notices: list[tuple[int, str, dict[str, Any], int]] = []
     for result in results:
         sends += _bid_sends(result, now)
-        if _lost_lead(result):
-            outbid.append(result)
+        if _lost_lead(result) and result.previous_leader_id is not None:
+            context = _context(result.auction, your_max=money_str(result.previous_leader_max))
+            notices.append((result.previous_leader_id, "outbid", context, result.auction.pk))
     room_send_many(sends)
-    notices = [
-        (
-            result.previous_leader_id,
-            "outbid",
-            _context(result.auction, your_max=money_str(result.previous_leader_max)),
-            result.auction.pk,
-        )
-        for result in outbid
-        if result.previous_leader_id is not None
-    ]
     if notices and not notify_queue.push(notices):
         for notice in notices:
             _notify(*notice)
