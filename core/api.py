@@ -148,6 +148,13 @@ def _throttle_key(key: str) -> str:
     return redis_key(f"throttle:{key}")
 
 
+def _check_window(script: Any, key: str, now_ms: int, limit: int, duration: int, client: Any = None) -> Any:
+    """One sliding-window check of the throttle script (on `client`, a pipeline, when given): the reply is
+    (allowed, count, oldest ms) — or, on a pipeline, comes with its execute()."""
+    member = f"{now_ms}-{uuid.uuid4().hex[:12]}"
+    return script(keys=[_throttle_key(key)], args=[now_ms, duration * 1000, limit, member], client=client)
+
+
 def shared_redis() -> Any | None:
     """This process's Redis client for small shared counters and queues (throttles, the auctions' notification
     queue), or None where the project runs without Redis (`make run`)."""
@@ -182,8 +189,8 @@ def throttle_many(checks: list[tuple[type[throttling.SimpleRateThrottle], str, A
         limit, duration = throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
         if limit is None or duration is None:
             continue
-        key = _throttle_key(throttling.SimpleRateThrottle.cache_format % {"scope": scope, "ident": ident})
-        script(keys=[key], args=[now_ms, duration * 1000, limit, f"{now_ms}-{uuid.uuid4().hex[:12]}"], client=pipe)
+        key = throttling.SimpleRateThrottle.cache_format % {"scope": scope, "ident": ident}
+        _check_window(script, key, now_ms, limit, duration, client=pipe)
         limited.append(index)
     allowed = [True] * len(checks)
     if not limited:
@@ -224,10 +231,7 @@ class FastThrottleMixin:
         now_ms = int(self.now * 1000)
         _client, script = redis_and_script
         try:
-            allowed, count, oldest = script(
-                keys=[_throttle_key(self.key)],
-                args=[now_ms, self.duration * 1000, self.num_requests, f"{now_ms}-{uuid.uuid4().hex[:12]}"],
-            )
+            allowed, count, oldest = _check_window(script, self.key, now_ms, self.num_requests, self.duration)
         except Exception:  # noqa: BLE001 - Redis down: let the request through, say so in the log
             logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
             return True
