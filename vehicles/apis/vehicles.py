@@ -79,15 +79,18 @@ class VehicleListApi(ListAPIView):
     def paginator(self) -> Any:
         """The public inventory's large counts are cached briefly; a seller's own list is always exact."""
         if not hasattr(self, "_paginator"):
-            mine = self.request.query_params.get("mine") in ("1", "true", "yes")
-            self._paginator = Pagination() if mine else CachedCountPagination()
+            self._paginator = Pagination() if self.mine else CachedCountPagination()
         return self._paginator
+
+    @property
+    def mine(self) -> bool:
+        return self.request.query_params.get("mine") in ("1", "true", "yes")
 
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
 
     def get_queryset(self) -> QuerySet[Vehicle]:
-        if self.request.query_params.get("mine") in ("1", "true", "yes"):
+        if self.mine:
             if not self.request.user.is_authenticated:
                 raise NotAllowed("Log in to see your vehicles.")
             return Vehicle.objects.owned_by(self.request.user)  # type: ignore[arg-type]
