@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, ok
-from orders.invoices import invoice_for
+from orders.invoices import invoice_download
 from orders.models import ORDER_AMOUNT_FIELDS, Order, Payment
 from orders.payments import order_pay
 from orders.selectors import order_payments, order_timeline, order_visible_to
@@ -160,10 +160,4 @@ class OrderInvoiceApi(APIView):
     @extend_schema(summary="The invoice PDF", responses={(200, "application/pdf"): bytes}, tags=["orders"])
     def get(self, request: Request, order_id: int) -> FileResponse:
         order = order_visible_to(order_id=order_id, user=request.user)
-        invoice = invoice_for(order_id=order.pk)
-        return FileResponse(
-            invoice.file.open("rb"),
-            content_type="application/pdf",
-            as_attachment=True,
-            filename=f"invoice-{order.number}.pdf",
-        )
+        return invoice_download(order)

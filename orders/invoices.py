@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -79,3 +80,14 @@ def invoice_for(*, order_id: int) -> Invoice:
     except IntegrityError:  # another request rendered the same version first
         return Invoice.objects.get(order=order, fingerprint=fingerprint)
     return invoice
+
+
+def invoice_download(order: Order) -> FileResponse:
+    """The order's invoice PDF as a download (the buyer's page and the API answer the same)."""
+    invoice = invoice_for(order_id=order.pk)
+    return FileResponse(
+        invoice.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"invoice-{order.number}.pdf",
+    )

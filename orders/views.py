@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from orders.invoices import invoice_for
+from orders.invoices import invoice_download
 from orders.models import Payment
 from orders.payments import card_on_file, order_pay
 from orders.selectors import order_payments, order_timeline, order_visible_to, orders_for_buyer, orders_for_seller
@@ -74,10 +74,4 @@ def order_pay_view(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 def order_invoice(request: HttpRequest, order_id: int) -> FileResponse:
     order = _visible_or_404(order_id, request.user)
-    invoice = invoice_for(order_id=order.pk)
-    return FileResponse(
-        invoice.file.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"invoice-{order.number}.pdf",
-    )
+    return invoice_download(order)
