@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from accounts import services
 from accounts.forms import IdentityOverrideForm, ReasonForm
 from accounts.models import AccountEvent, CardOnFile, IdentityVerification, SellerProfile, User
+from core.admin import HistoryStackedInline, HistoryTabularInline
 from core.errors import DomainError
 
 
@@ -66,11 +67,9 @@ def reason_action(
     return admin.action(description=description)(action)
 
 
-class SellerProfileInline(admin.StackedInline):
+class SellerProfileInline(HistoryStackedInline):
     model = SellerProfile
     fk_name = "user"
-    extra = 0
-    can_delete = False
     readonly_fields = fields = (
         "business_name",
         "dealer_license_number",
@@ -82,15 +81,10 @@ class SellerProfileInline(admin.StackedInline):
         "decided_by",
     )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class IdentityInline(admin.TabularInline):
+class IdentityInline(HistoryTabularInline):
     model = IdentityVerification
     fk_name = "user"
-    extra = 0
-    can_delete = False
     readonly_fields = fields = (
         "status",
         "vendor_status",
@@ -101,14 +95,9 @@ class IdentityInline(admin.TabularInline):
         "override_reason",
     )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class CardInline(admin.TabularInline):
+class CardInline(HistoryTabularInline):
     model = CardOnFile
-    extra = 0
-    can_delete = False
     readonly_fields = fields = (
         "brand",
         "last4",
@@ -118,9 +107,6 @@ class CardInline(admin.TabularInline):
         "customer_profile_id",
         "payment_profile_id",
     )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from auctions import services
 from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
 from auctions.services.increments import increment_table_clear_cache
+from core.admin import HistoryTabularInline
 from core.errors import DomainError
 
 
@@ -18,10 +19,8 @@ class ReasonActionForm(ActionForm):
     reason = forms.CharField(required=False, label="Reason", widget=forms.TextInput(attrs={"size": 40}))
 
 
-class BidInline(admin.TabularInline):
+class BidInline(HistoryTabularInline):
     model = Bid
-    extra = 0
-    can_delete = False
     fields = (
         "seq",
         "bidder",
@@ -36,9 +35,6 @@ class BidInline(admin.TabularInline):
     raw_id_fields = ("bidder",)
     ordering = ("-seq",)
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Auction)

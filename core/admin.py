@@ -1,6 +1,27 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.models import FeeSchedule, StateFee, WebhookDelivery
+
+
+class _HistoryInline:
+    """Rows staff read beside their parent (bids, payments, events, checks) but never add or delete here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HistoryTabularInline(_HistoryInline, admin.TabularInline):  # type: ignore[type-arg]
+    pass
+
+
+class HistoryStackedInline(_HistoryInline, admin.StackedInline):  # type: ignore[type-arg]
+    pass
 
 
 @admin.register(FeeSchedule)

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin import HistoryTabularInline
 from core.errors import DomainError
 from orders.models import ORDER_AMOUNT_FIELDS, Order, OrderEvent, Payment
 from orders.payments import order_refund, refundable_amount
@@ -34,11 +35,9 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(HistoryTabularInline):
     model = Payment
     fk_name = "order"
-    extra = 0
-    can_delete = False
     fields = (
         "created_at",
         "kind",
@@ -52,20 +51,12 @@ class PaymentInline(admin.TabularInline):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(HistoryTabularInline):
     model = OrderEvent
-    extra = 0
-    can_delete = False
     fields = ("created_at", "kind", "from_status", "to_status", "message", "actor")
     readonly_fields = fields
     verbose_name_plural = "timeline"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RefundForm(forms.Form):

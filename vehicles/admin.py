@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from core.admin import HistoryTabularInline
 from core.errors import DomainError
 from vehicles import services
 from vehicles.forms import RejectForm
@@ -16,13 +17,7 @@ from vehicles.models import Favorite, Vehicle, VehicleDocument, VehicleEvent, Ve
 from vehicles.validation import EDITABLE_FIELDS
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+class ReadOnlyInline(HistoryTabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
