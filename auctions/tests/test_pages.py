@@ -120,3 +120,12 @@ def test_room_link_redirects_to_the_vehicle_page(client, live_auction):
     response = client.get(f"/auctions/{live_auction.pk}/")
     assert response.status_code == 302
     assert response["Location"].startswith(f"/vehicles/{live_auction.vehicle_id}/")
+
+
+def test_staff_see_an_auctions_bids_read_only_in_the_admin(client, live_auction, bidder_factory, place_bid, staff_user):
+    place_bid(live_auction, bidder_factory(), "6000")
+    client.force_login(staff_user)
+    page = client.get(f"/admin/auctions/auction/{live_auction.pk}/change/").content.decode()
+    assert "6000.00" in page
+    assert 'name="bids-TOTAL_FORMS" value="1"' in page
+    assert 'name="bids-MAX_NUM_FORMS" value="0"' in page  # history rows are never added here
