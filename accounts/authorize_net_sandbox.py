@@ -58,6 +58,21 @@ def _new_id() -> str:
     return str(secrets.randbelow(9 * 10**9) + 10**9)
 
 
+def _declined(
+    card: CardInput | OpaqueCard, brand: str, reason: str, customer_profile_id: str = ""
+) -> PaymentProfileResult:
+    return PaymentProfileResult(
+        ProfileOutcome.DECLINED,
+        customer_profile_id=customer_profile_id,
+        last4=card.last4,
+        brand=brand,
+        reason_code=reason,
+        reason_text=REASONS[reason],
+        message_code="E00027",
+        message_text=REASONS[reason],
+    )
+
+
 class SandboxGateway:
     def _check_card(self, card: CardInput | OpaqueCard, bill_to: BillTo) -> tuple[str, str, str]:
         """(reason code, number or "", brand); reason "1" means the $0 authorization passed."""
@@ -93,43 +108,22 @@ class SandboxGateway:
     ) -> PaymentProfileResult:
         reason, _, brand = self._check_card(card, bill_to)
         if reason != "1":
-            return PaymentProfileResult(
-                ProfileOutcome.DECLINED,
-                last4=card.last4,
-                brand=brand,
-                reason_code=reason,
-                reason_text=REASONS[reason],
-                message_code="E00027",
-                message_text=REASONS[reason],
-            )
+            return _declined(card, brand, reason)
         customer_profile_id = _new_id()
         cache.set(_key("customer", customer_profile_id), {"merchant_customer_id": merchant_customer_id}, TTL)
-        return PaymentProfileResult(
-            ProfileOutcome.CREATED,
-            customer_profile_id=customer_profile_id,
-            payment_profile_id=self._store_profile(customer_profile_id, card, bill_to, brand),
-            brand=brand,
-            last4=card.last4,
-            reason_code="1",
-            reason_text=REASONS["1"],
-            message_code="I00001",
-        )
+        return self._created(customer_profile_id, card, bill_to, brand)
 
     def add_payment_profile(
         self, *, customer_profile_id: str, card: CardInput | OpaqueCard, bill_to: BillTo
     ) -> PaymentProfileResult:
         reason, _, brand = self._check_card(card, bill_to)
         if reason != "1":
-            return PaymentProfileResult(
-                ProfileOutcome.DECLINED,
-                customer_profile_id=customer_profile_id,
-                last4=card.last4,
-                brand=brand,
-                reason_code=reason,
-                reason_text=REASONS[reason],
-                message_code="E00027",
-                message_text=REASONS[reason],
-            )
+            return _declined(card, brand, reason, customer_profile_id=customer_profile_id)
+        return self._created(customer_profile_id, card, bill_to, brand)
+
+    def _created(
+        self, customer_profile_id: str, card: CardInput | OpaqueCard, bill_to: BillTo, brand: str
+    ) -> PaymentProfileResult:
         return PaymentProfileResult(
             ProfileOutcome.CREATED,
             customer_profile_id=customer_profile_id,
