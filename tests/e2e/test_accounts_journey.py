@@ -8,7 +8,6 @@ The daphne child uses accounts/tests/e2e_settings.py: emails are written to file
 """
 
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import SellerProfile, User
 from tests.fixtures.core import DEFAULT_PASSWORD, UserFactory
-from tests.fixtures.live_server import free_port, start_daphne, wait_for_port
+from tests.fixtures.live_server import running_daphne
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "journey-pass-2026!"
@@ -33,21 +32,9 @@ def accounts_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFact
     """A daphne process whose emails land in files (and whose vendors are the local sandboxes)."""
     mail_dir = tmp_path_factory.mktemp("accounts-mail")
     log_path = tmp_path_factory.mktemp("accounts-daphne") / "daphne.log"
-    port = free_port()
-    process = start_daphne(
-        port, log_path, DJANGO_SETTINGS_MODULE="accounts.tests.e2e_settings", EMAIL_FILE_PATH=str(mail_dir)
-    )
-    try:
-        wait_for_port(port)
-    except RuntimeError:
-        process.kill()
-        raise RuntimeError(f"daphne failed to start:\n{log_path.read_text()}") from None
-    yield f"http://127.0.0.1:{port}", mail_dir
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    settings_module = "accounts.tests.e2e_settings"
+    with running_daphne(log_path, DJANGO_SETTINGS_MODULE=settings_module, EMAIL_FILE_PATH=str(mail_dir)) as url:
+        yield url, mail_dir
 
 
 @pytest.fixture

@@ -19,31 +19,21 @@ from orders.models import Order
 from orders.sources import order_create_for_auction
 from tests.fakes.authorize_net import LOGIN_ID, SIGNATURE_KEY, TRANSACTION_KEY, FakeAuthorizeNetState
 from tests.fixtures.browser import login_browser
-from tests.fixtures.live_server import free_port, start_daphne, wait_for_port
+from tests.fixtures.live_server import running_daphne
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def payments_server(fake_authorize_net: FakeAuthorizeNetState, transactional_db: None, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path / "daphne.log"
-    process = start_daphne(
-        port,
-        log_path,
+    with running_daphne(
+        tmp_path / "daphne.log",
         AUTHORIZE_NET_LOGIN_ID=LOGIN_ID,
         AUTHORIZE_NET_TRANSACTION_KEY=TRANSACTION_KEY,
         AUTHORIZE_NET_SIGNATURE_KEY=SIGNATURE_KEY,
         AUTHORIZE_NET_API_URL=fake_authorize_net.url,
-    )
-    try:
-        wait_for_port(port)
-    except RuntimeError:
-        process.kill()
-        raise RuntimeError(f"daphne failed to start:\n{log_path.read_text()}") from None
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    ) as url:
+        yield url
 
 
 def pdf_text(path: str) -> str:

@@ -5,7 +5,6 @@ Runs its own daphne (DEBUG on, so WhiteNoise serves static files from the finder
 served) with the NHTSA vPIC and OpenAI clients pointed at local fakes."""
 
 import re
-import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
 from decimal import Decimal
@@ -21,7 +20,7 @@ from tests.fakes.openai import API_KEY, OpenAIHandler, OpenAIState
 from tests.fakes.vpic import VpicHandler, VpicState
 from tests.fixtures.browser import login_browser
 from tests.fixtures.core import UserFactory
-from tests.fixtures.live_server import free_port, start_daphne, wait_for_port
+from tests.fixtures.live_server import running_daphne
 from tests.fixtures.vehicles import VehicleFactory
 from vehicles.images import gradient_photo
 from vehicles.models import Vehicle, VehiclePhoto
@@ -36,9 +35,7 @@ def vehicles_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFact
     with ExitStack() as stack:
         vpic_url = stack.enter_context(run_fake_server(VpicHandler, state=VpicState()))
         openai_url = stack.enter_context(run_fake_server(OpenAIHandler, state=OpenAIState()))
-        port = free_port()
-        process = start_daphne(
-            port,
+        daphne = running_daphne(
             folder / "daphne.log",
             DEBUG="true",
             VPIC_ENABLED="true",
@@ -49,17 +46,7 @@ def vehicles_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFact
             MEDIA_ROOT=str(folder / "media"),
             VEHICLE_PRIVATE_MEDIA_ROOT=str(folder / "private"),
         )
-        try:
-            wait_for_port(port)
-        except RuntimeError:
-            process.kill()
-            raise RuntimeError((folder / "daphne.log").read_text()) from None
-        yield f"http://127.0.0.1:{port}"
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        yield stack.enter_context(daphne)
 
 
 @pytest.fixture
