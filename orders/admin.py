@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from core.admin import HistoryTabularInline
 from core.errors import DomainError
-from orders.models import ORDER_AMOUNT_FIELDS, Order, OrderEvent, Payment
+from orders.models import ORDER_AMOUNT_FIELDS, ORDER_PAYMENT_FIELDS, ORDER_PRICE_FIELDS, Order, OrderEvent, Payment
 from orders.payments import order_refund, refundable_amount
 from orders.services import order_cancel
 
@@ -112,24 +112,8 @@ class OrderAdmin(admin.ModelAdmin):
             None,
             {"fields": ["number", "status", "staff_actions", "source_type", "source_id", "buyer", "seller", "vehicle"]},
         ),
-        (
-            "Price",
-            {
-                "fields": [
-                    "buyer_state",
-                    "vehicle_price",
-                    "buyer_fee",
-                    "documentation_fee",
-                    "title_fee",
-                    "sales_tax_rate",
-                    "sales_tax",
-                    "transport_fee",
-                    "late_fee",
-                    "total",
-                ]
-            },
-        ),
-        ("Money", {"fields": ["amount_paid", "amount_refunded"]}),
+        ("Price", {"fields": ["buyer_state", *ORDER_PRICE_FIELDS]}),
+        ("Money", {"fields": list(ORDER_PAYMENT_FIELDS)}),
         (
             "Dates",
             {"fields": ["sold_at", "due_at", "paid_at", "late_fee_applied_at", "flagged_overdue_at", "cancelled_at"]},

@@ -103,7 +103,7 @@ class Order(models.Model):
 
 
 # The order's money, in invoice order: shown read-only by the admin and the API alike.
-ORDER_AMOUNT_FIELDS = (
+ORDER_PRICE_FIELDS = (
     "vehicle_price",
     "buyer_fee",
     "documentation_fee",
@@ -113,9 +113,9 @@ ORDER_AMOUNT_FIELDS = (
     "transport_fee",
     "late_fee",
     "total",
-    "amount_paid",
-    "amount_refunded",
 )
+ORDER_PAYMENT_FIELDS = ("amount_paid", "amount_refunded")
+ORDER_AMOUNT_FIELDS = ORDER_PRICE_FIELDS + ORDER_PAYMENT_FIELDS
 
 
 class OrderEvent(models.Model):
