@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from accounts import services
 from accounts.forms import IdentityOverrideForm, ReasonForm
 from accounts.models import AccountEvent, CardOnFile, IdentityVerification, SellerProfile, User
-from core.admin import HistoryStackedInline, HistoryTabularInline
+from core.admin import HistoryStackedInline, HistoryTabularInline, LogAdmin
 from core.errors import DomainError
 
 
@@ -245,17 +245,8 @@ class CardOnFileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(admin.ModelAdmin):
+class AccountEventAdmin(LogAdmin):
     list_display = ["created_at", "user", "kind", "from_status", "to_status", "actor", "reason"]
     list_filter = ["kind"]
     list_select_related = ["user", "actor"]
     search_fields = ["user__email", "reason"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from auctions import services
 from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
 from auctions.services.increments import increment_table_clear_cache
-from core.admin import HistoryTabularInline
+from core.admin import HistoryTabularInline, LogAdmin
 from core.errors import DomainError
 
 
@@ -130,21 +130,12 @@ class IncrementTierAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuctionEvent)
-class AuctionEventAdmin(admin.ModelAdmin):
+class AuctionEventAdmin(LogAdmin):
     list_display = ("created_at", "auction", "kind", "from_status", "to_status", "actor", "seq")
     list_filter = ("kind",)
     search_fields = ("=auction__id",)
     list_select_related = ("auction", "actor")
     raw_id_fields = ("auction", "actor")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AuctionComment)

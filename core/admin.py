@@ -24,6 +24,19 @@ class HistoryStackedInline(_HistoryInline, admin.StackedInline):  # type: ignore
     pass
 
 
+class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """An append-only event log: staff read and search it; nobody adds, edits or deletes a row."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(FeeSchedule)
 class FeeScheduleAdmin(admin.ModelAdmin):
     list_display = [

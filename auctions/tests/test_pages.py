@@ -129,3 +129,10 @@ def test_staff_see_an_auctions_bids_read_only_in_the_admin(client, live_auction,
     assert "6000.00" in page
     assert 'name="bids-TOTAL_FORMS" value="1"' in page
     assert 'name="bids-MAX_NUM_FORMS" value="0"' in page  # history rows are never added here
+
+
+def test_the_auction_event_log_is_read_only_for_staff(client, live_auction, bidder_factory, place_bid, staff_user):
+    place_bid(live_auction, bidder_factory(), "6000")
+    client.force_login(staff_user)
+    assert "bid_accepted" in client.get("/admin/auctions/auctionevent/").content.decode()
+    assert client.get("/admin/auctions/auctionevent/add/").status_code == 403
