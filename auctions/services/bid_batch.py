@@ -24,7 +24,7 @@ from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
 from auctions.services import after_commit
 from auctions.services.clock import db_now_sql, parse_db_time
 from auctions.services.increments import increment_table
-from auctions.services.results import BidRejected, BidResult, rejection
+from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.sql import row_by_sql
@@ -54,7 +54,7 @@ def place_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | 
     try:
         return run_batch(auction_id, requests, now=now)
     except DomainError as exc:  # the auction is missing: the same answer for everyone
-        return [exc] * len(requests)
+        return [detached(exc)] * len(requests)
     except Exception as exc:
         if len(requests) == 1:
             return [exc]
@@ -78,7 +78,7 @@ def run_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | No
             try:
                 outcomes[index] = batch.apply(request, suspended=request.bidder.pk in suspended)
             except DomainError as exc:
-                outcomes[index] = exc
+                outcomes[index] = detached(exc)
                 continue
             if request.idempotency_key:
                 keys_seen.add(key)

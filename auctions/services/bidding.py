@@ -19,7 +19,7 @@ from accounts.selectors import Eligibility, bidding_eligibility, bidding_eligibi
 from auctions.models import Auction
 from auctions.services.bid_batch import BidRequest, Outcome, place_batch
 from auctions.services.combiner import Combiner
-from auctions.services.results import BidRejected, BidResult
+from auctions.services.results import BidRejected, BidResult, detached
 from core import metrics
 from core.errors import DomainError, NotAllowed
 from core.money import MoneyError, parse_amount
@@ -100,7 +100,10 @@ def _bid_place(
     else:
         (outcome,) = _combiner.submit(auction_id, [request])
     if isinstance(outcome, Exception):
-        raise outcome
+        try:
+            raise outcome
+        finally:
+            del outcome  # the raised traceback holds this frame: no cycle back to the exception
     return outcome
 
 
@@ -125,7 +128,7 @@ def bid_place_many(auction_id: int, bids: list[tuple[Any, Any, str | None, str]]
             amount = parse_bid_amount(raw)
             _raise_unless_eligible(eligibility[bidder.pk])
         except DomainError as exc:
-            outcomes[index] = exc
+            outcomes[index] = detached(exc)
             continue
         requests.append((index, BidRequest(bidder, amount, ip, agent)))
     if requests:

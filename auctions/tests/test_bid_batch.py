@@ -1,6 +1,8 @@
 """Bids decided together (group commit): the same answers as one at a time, six statements per batch,
 per-bid errors that disturb nothing, and the combiner that forms batches from concurrent callers."""
 
+import contextlib
+import gc
 import threading
 import time
 from decimal import Decimal
@@ -11,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from auctions import engine
 from auctions.models import Auction, Bid, IdempotencyKey
-from auctions.services import bid_place_many
+from auctions.services import bid_place, bid_place_many
 from auctions.services.bid_batch import BidRequest, IdempotencyKeyInFlight, place_batch
 from auctions.services.combiner import Combiner
 from auctions.services.increments import increment_table
-from auctions.services.results import BidResult
+from auctions.services.results import BidRejected, BidResult
 from core.errors import DomainError
 
 D = Decimal
@@ -65,6 +67,28 @@ def test_a_batch_answers_each_bid_as_if_placed_alone_in_order(auction_factory, b
     stored = list(Bid.objects.filter(auction=auction).order_by("seq").values_list("pk", "bidder_number"))
     assert [pk for pk, _ in stored] == [first.bid.pk, second.bid.pk, fourth.bid.pk]  # ids came back
     assert [number for _, number in stored] == [1, 2, 2]  # two keeps one alias within the batch
+
+
+@pytest.mark.django_db
+def test_refused_bids_leave_no_reference_cycles(auction_factory, bidder_factory):
+    """Most bids on a hot lot are refused; each refusal used to be a cycle (exception -> traceback -> frame ->
+    outcome list -> exception) that kept the thread's whole stack for the garbage collector, whose pauses
+    were most of the p99 (docs/BENCHMARKS.md)."""
+    leader, *others = [bidder_factory() for _ in range(5)]
+    auction = auction_factory()
+    place_batch(auction.pk, [BidRequest(leader, D("6000"))])
+    gc.collect()
+    gc.disable()
+    try:
+        outcomes = place_batch(auction.pk, [BidRequest(bidder, D("5000")) for bidder in others])
+        assert [getattr(outcome, "code", None) for outcome in outcomes] == ["below_minimum"] * 4
+        del outcomes
+        assert gc.collect() == 0
+        with contextlib.suppress(BidRejected):
+            bid_place(auction_id=auction.pk, bidder=others[0], max_amount=D("5000"))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 @pytest.mark.django_db
