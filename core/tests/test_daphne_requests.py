@@ -1,0 +1,48 @@
+"""daphne's requests skip Twisted's form parsing (core/daphne_requests.py): the body reaches Django as sent."""
+
+from typing import Any
+
+import pytest
+from daphne.http_protocol import WebRequest
+from twisted.web import http
+from twisted.web.test.requesthelper import DummyChannel
+
+from core.daphne_requests import stop_form_parsing
+
+
+class _Server:
+    def protocol_connected(self, request: Any) -> None:
+        self.request = request
+
+
+def _posted(body: bytes, content_type: bytes) -> WebRequest:
+    channel = DummyChannel()
+    channel.factory = type("Factory", (), {"server": _Server()})()
+    request = WebRequest(channel)
+    request.process = lambda: None  # daphne would hand it to the application here
+    request.requestHeaders.setRawHeaders(b"content-type", [content_type])
+    request.requestHeaders.setRawHeaders(b"content-length", [str(len(body)).encode()])
+    request.gotLength(len(body))
+    request.handleContentChunk(body)
+    request.requestReceived(b"POST", b"/login/", b"HTTP/1.1")
+    return request
+
+
+def test_posted_bodies_are_not_parsed_by_twisted(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[bytes] = []
+    monkeypatch.setattr(http, "_parseContentType", lambda line: parsed.append(line) or b"")
+    assert stop_form_parsing()
+    assert stop_form_parsing()  # applying it twice wraps once
+
+    form = _posted(b"email=a%40b.test&password=x", b"application/x-www-form-urlencoded")
+
+    assert parsed == []
+    assert form.args == {}
+    assert form.content.read() == b"email=a%40b.test&password=x"  # daphne sends this body on, untouched
+
+
+def test_without_the_switch_twisted_would_parse_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: Twisted's default does parse the body."""
+    monkeypatch.setattr(WebRequest, "__init__", getattr(WebRequest.__init__, "__wrapped__", WebRequest.__init__))
+    form = _posted(b"email=a%40b.test", b"application/x-www-form-urlencoded")
+    assert form.args == {b"email": [b"a@b.test"]}
