@@ -1,8 +1,11 @@
 """API authentication by Bearer JWT (core.auth.FastJWTAuthentication): the user read by a pre-composed query,
 with simplejwt's rules kept — unknown, inactive and unparseable tokens get a 401 in our error shape."""
 
+import time
+
 import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +36,39 @@ def test_tokens_of_unusable_users_or_garbage_are_refused(user_factory, case):
     response = _client(token).get("/api/users/profile")
     assert response.status_code == 401
     assert response.json()["error"]
+
+
+def test_a_validated_token_is_remembered_until_it_expires(user_factory, monkeypatch):
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    from core import auth
+
+    user = user_factory()
+    token = AccessToken.for_user(user)
+    token["exp"] = int(time.time()) + 1  # a short-lived token, to see it expire
+    raw = str(token).encode()
+    decoded = []
+    decode = TokenBackend.decode
+    monkeypatch.setattr(TokenBackend, "decode", lambda self, *a, **kw: decoded.append(1) or decode(self, *a, **kw))
+    backend = auth.FastJWTAuthentication()
+
+    assert backend.get_validated_token(raw)["user_id"] == str(user.pk)
+    assert backend.get_validated_token(raw)["user_id"] == str(user.pk)
+    assert len(decoded) == 1  # the second request did not check the signature again
+
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.05)  # past its expiry: validated again, and refused
+    with pytest.raises(InvalidToken):
+        backend.get_validated_token(raw)
+    assert len(decoded) == 2
+
+
+def test_a_forged_token_is_never_remembered(user_factory):
+    from core import auth
+
+    user = user_factory()
+    header, payload, _ = str(AccessToken.for_user(user)).split(".")
+    forged = f"{header}.{payload}.{'A' * 43}".encode()
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            auth.FastJWTAuthentication().get_validated_token(forged)
+    assert forged not in auth._validated
