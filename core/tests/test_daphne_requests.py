@@ -1,4 +1,5 @@
-"""daphne's requests skip Twisted's form parsing (core/daphne_requests.py): the body reaches Django as sent."""
+"""daphne's requests skip Twisted's form parsing and its access-log copy (core/daphne_requests.py): the body
+reaches Django as sent."""
 
 from typing import Any
 
@@ -7,7 +8,7 @@ from daphne.http_protocol import WebRequest
 from twisted.web import http
 from twisted.web.test.requesthelper import DummyChannel
 
-from core.daphne_requests import stop_form_parsing
+from core.daphne_requests import drop_twisted_access_log, stop_form_parsing
 
 
 class _Server:
@@ -46,3 +47,21 @@ def test_without_the_switch_twisted_would_parse_them(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(WebRequest, "__init__", getattr(WebRequest.__init__, "__wrapped__", WebRequest.__init__))
     form = _posted(b"email=a%40b.test", b"application/x-www-form-urlencoded")
     assert form.args == {b"email": [b"a@b.test"]}
+
+
+def test_twisted_formats_no_access_log_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daphne.http_protocol import HTTPFactory
+
+    formatted: list[Any] = []
+    if "log" in vars(HTTPFactory):  # dropped already (config.asgi was imported): Twisted's own, for this test
+        monkeypatch.delattr(HTTPFactory, "log")
+    factory = HTTPFactory(server=None)
+    factory._logFormatter = lambda when, request: formatted.append(request) or "line"
+    factory.startFactory()
+    request = _posted(b"{}", b"application/json")
+    factory.log(request)
+    assert formatted == [request]  # Twisted's default: one formatted line per request
+
+    drop_twisted_access_log()
+    factory.log(request)
+    assert formatted == [request]
