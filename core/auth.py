@@ -22,7 +22,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from core.sql import row_by_sql
+from core.sql import row_by_sql, row_instance
 
 
 def check_user(user: Any, validated_token: Token) -> None:
@@ -65,6 +65,6 @@ class FastJWTAuthentication(JWTAuthentication):
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
         model = get_user_model()
         sql = row_by_sql(model, api_settings.USER_ID_FIELD, vendor=connection.vendor)
-        user = next(iter(model.objects.raw(sql, [user_id])), None)
+        user = row_instance(model, sql, [user_id])
         check_user(user, validated_token)
         return user

@@ -27,9 +27,28 @@ from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
-from core.sql import row_by_sql
+from core.sql import insert_rows, row_by_sql, row_instance, update_row
 
 Outcome = BidResult | Exception
+
+# What a batch changes on the auction row (written once per batch, in _Batch.write).
+AUCTION_STATE_FIELDS = (
+    "status",
+    "current_price",
+    "leader_id",
+    "leader_max",
+    "leader_seq",
+    "leader_number",
+    "runner_up_max",
+    "bid_count",
+    "bidder_count",
+    "last_seq",
+    "version",
+    "reserve_met",
+    "ends_at",
+    "extended_count",
+    "updated_at",
+)
 
 
 @dataclass(eq=False)
@@ -93,7 +112,7 @@ def _lock_and_read(auction_id: int, bidder_ids: list[int]) -> tuple[Auction, dat
     """Lock the auction row; then (after the lock is granted) read the database clock and, for each bidder,
     their alias number in this auction (if they bid before) and whether they are suspended: two statements."""
     lock_sql = row_by_sql(Auction, for_update=True, vendor=connection.vendor)
-    auction = next(iter(Auction.objects.raw(lock_sql, [auction_id])), None)
+    auction = row_instance(Auction, lock_sql, [auction_id])
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
     from accounts.models import User
@@ -240,46 +259,28 @@ class _Batch:
     def write(self) -> None:
         """The batch's writes: bids, the auction row, events, Idempotency-Keys (four statements at most)."""
         auction = self.auction
-        if len(self.bids) == 1:
-            self.bids[0].save(force_insert=True)
-        else:
-            Bid.objects.bulk_create(self.bids)
-            if self.bids[0].pk is None:  # MySQL before RETURNING: read the ids back, still under the lock
-                ids = dict(
-                    Bid.objects.filter(auction_id=auction.pk, seq__gte=self.bids[0].seq).values_list("seq", "pk")
-                )
-                for bid in self.bids:
-                    bid.pk = ids[bid.seq]
-        Auction.objects.filter(pk=auction.pk).update(
-            status=auction.status,
-            current_price=auction.current_price,
-            leader_id=auction.leader_id,
-            leader_max=auction.leader_max,
-            leader_seq=auction.leader_seq,
-            leader_number=auction.leader_number,
-            runner_up_max=auction.runner_up_max,
-            bid_count=auction.bid_count,
-            bidder_count=auction.bidder_count,
-            last_seq=auction.last_seq,
-            version=auction.version,
-            reserve_met=auction.reserve_met,
-            ends_at=auction.ends_at,
-            extended_count=auction.extended_count,
-            updated_at=self.now,
-        )
-        AuctionEvent.objects.bulk_create(self.events)
+        insert_rows(self.bids)
+        if self.bids[0].pk is None:  # MySQL before RETURNING: read the ids back, still under the lock
+            ids = dict(Bid.objects.filter(auction_id=auction.pk, seq__gte=self.bids[0].seq).values_list("seq", "pk"))
+            for bid in self.bids:
+                bid.pk = ids[bid.seq]
+        auction.updated_at = self.now
+        update_row(auction, AUCTION_STATE_FIELDS)
+        insert_rows(self.events)
         if self.keys:
-            IdempotencyKey.objects.bulk_create(
-                IdempotencyKey(
-                    user_id=result.bid.bidder_id,
-                    key=key,
-                    fingerprint=IdempotencyKey.fingerprint_for(
-                        auction_id=auction.pk, amount=result.bid.max_amount, kind="bid"
-                    ),
-                    response_status=201,
-                    response_body={"message": result.message, "data": result.as_dict()},
-                )
-                for result, key in self.keys
+            insert_rows(
+                [
+                    IdempotencyKey(
+                        user_id=result.bid.bidder_id,
+                        key=key,
+                        fingerprint=IdempotencyKey.fingerprint_for(
+                            auction_id=auction.pk, amount=result.bid.max_amount, kind="bid"
+                        ),
+                        response_status=201,
+                        response_body={"message": result.message, "data": result.as_dict()},
+                    )
+                    for result, key in self.keys
+                ]
             )
 
 
