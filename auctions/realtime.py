@@ -17,6 +17,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from core.group_send import group_send_many
+
 logger = logging.getLogger(__name__)
 
 WATCHER_STALE_SECONDS = 120
@@ -54,8 +56,7 @@ def room_send_many(messages: list[tuple[str, dict[str, Any], dict[str, Any]]]) -
     encoded = [(group, {"type": "room.event", "text": encode(payload), **meta}) for group, payload, meta in messages]
 
     async def send_all() -> None:
-        for group, message in encoded:
-            await layer.group_send(group, message)
+        await group_send_many(layer, encoded)
 
     try:
         if isinstance(layer, InMemoryChannelLayer):  # `make run`: its queues belong to the server's own loop

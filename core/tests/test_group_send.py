@@ -1,0 +1,74 @@
+"""core.group_send.group_send_many: several group sends, in order, one pipeline per run of one Redis shard."""
+
+import asyncio
+import os
+import uuid
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from redis.asyncio.client import Pipeline, Redis
+
+from core.group_send import group_send_many
+
+
+async def _received(layer: Any, channel: str, count: int) -> list[str]:
+    return [(await asyncio.wait_for(layer.receive(channel), 5))["text"] for _ in range(count)]
+
+
+def _messages() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("room", {"type": "room.event", "text": "new_bid 1"}),
+        ("bidder", {"type": "room.event", "text": "bid_update 1"}),
+        ("room", {"type": "room.event", "text": "new_bid 2"}),
+        ("leader", {"type": "room.event", "text": "outbid 2"}),
+    ]
+
+
+async def _deliver(layer: Any) -> dict[str, list[str]]:
+    sockets = {name: await layer.new_channel() for name in ("room", "bidder", "leader")}
+    for group, channel in sockets.items():
+        await layer.group_add(group, channel)
+    await group_send_many(layer, _messages())
+    return {
+        "room": await _received(layer, sockets["room"], 2),
+        "bidder": await _received(layer, sockets["bidder"], 1),
+        "leader": await _received(layer, sockets["leader"], 1),
+    }
+
+
+EXPECTED = {"room": ["new_bid 1", "new_bid 2"], "bidder": ["bid_update 1"], "leader": ["outbid 2"]}
+
+
+def test_redis_pubsub_sends_every_message_in_order_in_one_pipeline(monkeypatch):
+    calls = {"publish": 0, "pipelines": 0, "piped": 0}
+    execute_command, execute = Redis.execute_command, Pipeline.execute
+
+    async def counted_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["publish"] += args[0] == "PUBLISH"
+        return await execute_command(self, *args, **kwargs)
+
+    async def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["pipelines"] += 1
+        calls["piped"] += len(self.command_stack)
+        return await execute(self, *args, **kwargs)
+
+    layer = RedisPubSubChannelLayer(
+        hosts=[os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")], prefix=f"test-{uuid.uuid4().hex}"
+    )
+
+    async def run() -> dict[str, list[str]]:
+        try:
+            await layer.group_add("warm", await layer.new_channel())  # connect before counting
+            monkeypatch.setattr(Redis, "execute_command", counted_command)
+            monkeypatch.setattr(Pipeline, "execute", counted_execute)
+            return await _deliver(layer)
+        finally:
+            await layer.flush()
+
+    assert asyncio.run(run()) == EXPECTED
+    assert calls == {"publish": 0, "pipelines": 1, "piped": 4}
+
+
+def test_other_layers_get_one_group_send_each():
+    assert asyncio.run(_deliver(InMemoryChannelLayer())) == EXPECTED
