@@ -138,7 +138,17 @@ def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
 
 @pytest.mark.parametrize(
     "case",
-    ["no token", "bad token", "inactive user", "cors origin", "idempotency key", "malformed json", "form body"],
+    [
+        "no token",
+        "bad token",
+        "inactive user",
+        "unknown user",
+        "user id not a number",
+        "cors origin",
+        "idempotency key",
+        "malformed json",
+        "form body",
+    ],
 )
 def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_factory, django_spy, case):
     buyer = bidder_factory()
@@ -151,6 +161,10 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
     elif case == "inactive user":
         buyer.is_active = False
         buyer.save(update_fields=["is_active"])
+    elif case in ("unknown user", "user id not a number"):
+        token = AccessToken.for_user(buyer)
+        token["user_id"] = "999999999" if case == "unknown user" else "abc"  # validly signed, no such user
+        headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
     elif case == "cors origin":
         headers = [*headers, (b"origin", b"https://elsewhere.example")]
     elif case == "idempotency key":
@@ -167,6 +181,8 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
         "no token": 401,
         "bad token": 401,
         "inactive user": 401,
+        "unknown user": 401,
+        "user id not a number": 401,
         "cors origin": 201,
         "idempotency key": 201,
         "malformed json": 400,
