@@ -14,12 +14,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.daphne_requests import drop_twisted_access_log, stop_form_parsing  # noqa: E402
+from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
 
 stop_form_parsing()  # Django parses request bodies; Twisted need not parse them first
 drop_twisted_access_log()  # daphne keeps its own
+reap_finished_connections()  # not in a once-a-second sweep
 
 application = ProtocolTypeRouter(
     {

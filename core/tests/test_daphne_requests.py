@@ -65,3 +65,45 @@ def test_twisted_formats_no_access_log_line(monkeypatch: pytest.MonkeyPatch) -> 
     drop_twisted_access_log()
     factory.log(request)
     assert formatted == [request]
+
+
+def test_finished_connections_leave_daphnes_table_at_once() -> None:
+    """Closed and finished (in either order): gone at once. Still open, or an application that raised (the
+    once-a-second sweep logs it): kept for the sweep."""
+    import asyncio
+
+    from daphne.server import Server
+
+    from core.daphne_requests import reap_finished_connections
+
+    reap_finished_connections()
+    server = Server.__new__(Server)  # only its connection table is used here
+    server.connections = {}
+
+    async def run() -> dict[str, bool]:
+        finish_late = asyncio.Event()
+
+        async def quick(scope: Any, receive: Any, send: Any) -> None:
+            return None
+
+        async def slow(scope: Any, receive: Any, send: Any) -> None:
+            await finish_late.wait()
+
+        async def failing(scope: Any, receive: Any, send: Any) -> None:
+            raise RuntimeError("boom")
+
+        protocols = {"done": quick, "closed first": slow, "failed": failing, "open": quick}
+        for name, application in protocols.items():
+            server.application = application
+            server.protocol_connected(name)
+            server.create_application(name, {"type": "http"})
+        await asyncio.sleep(0.01)  # the quick applications finish
+        for name in ("done", "closed first", "failed"):
+            server.protocol_disconnected(name)
+        closed_first_waiting = "closed first" in server.connections
+        finish_late.set()
+        await asyncio.sleep(0.01)
+        return {name: name in server.connections for name in protocols} | {"waited": closed_first_waiting}
+
+    kept = asyncio.run(run())
+    assert kept == {"done": False, "closed first": False, "failed": True, "open": True, "waited": True}

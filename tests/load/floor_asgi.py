@@ -1,9 +1,16 @@
 """A do-nothing ASGI app that answers the load generator like the bid endpoint and the live room do (no Django,
 no database): served by the same daphne, it measures what the server alone costs per request on this machine,
-the ceiling for any code behind it (the "daphne alone" rows of the hot-auction benchmark)."""
+the ceiling for any code behind it (the "daphne alone" rows of the hot-auction benchmark). daphne is set up
+as config/asgi.py sets it up for the site (core/daphne_requests.py), so both run on the same server."""
 
 import json
 from typing import Any
+
+from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing
+
+stop_form_parsing()
+drop_twisted_access_log()
+reap_finished_connections()
 
 ANSWER = {"data": {"auction": {"minimum_next_bid": "5100.00"}}}
 
