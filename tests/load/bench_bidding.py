@@ -36,6 +36,7 @@ RAW_SECONDS = float(os.environ.get("BENCH_RAW_SECONDS", "5"))
 DAPHNES = int(os.environ.get("BENCH_DAPHNES", "2"))
 OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "50"))  # bids/s offered in all by the open-loop rows (N=50)
 DAPHNE_PIDS: dict[int, int] = {}  # port -> pid of the daphnes started by `daphnes()`
+BENCH_MAKE = "Bench"  # the make of the vehicles `make_auction` lists (cleaned up by `delete_auctions`)
 
 
 # --- shared by the auction benchmarks ---------------------------------------------------------------
@@ -167,7 +168,7 @@ def make_auction(seller: Any, label: str, *, minutes: int = 60) -> Any:
         seller=seller,
         vin=vin,
         year=2019,
-        make="Bench",
+        make=BENCH_MAKE,
         model="Hot Lot",
         mileage=42000,
         starting_price=Decimal("5000"),
@@ -184,6 +185,28 @@ def make_auction(seller: Any, label: str, *, minutes: int = 60) -> Any:
         scheduled_ends_at=now + timedelta(minutes=minutes),
         version=1,
     )
+
+
+def delete_auctions(make: str) -> None:
+    """Delete the bench auctions on vehicles of this make, with their bids, events, orders and vehicles. A
+    bench auction left behind ends later and is closed by whatever runs then: its losers' notifications
+    (thousands, on a hot lot) once queued ahead of bench_close's own closes and delayed them by 20-30 s."""
+    from django.apps import apps
+
+    from auctions.models import Auction, AuctionEvent, Bid
+    from vehicles.models import Vehicle, VehicleEvent
+
+    auctions = Auction.objects.filter(vehicle__make=make)
+    AuctionEvent.objects.filter(auction__in=auctions).delete()
+    Bid.objects.filter(auction__in=auctions).delete()
+    vehicle_ids = list(auctions.values_list("vehicle_id", flat=True))
+    if apps.is_installed("orders"):  # closes create the orders of sold auctions (a higher app)
+        orders = apps.get_model("orders", "Order").objects.filter(vehicle__make=make)
+        apps.get_model("orders", "Payment").objects.filter(order__in=orders).delete()
+        orders.delete()
+    auctions.delete()
+    VehicleEvent.objects.filter(vehicle_id__in=vehicle_ids).delete()
+    Vehicle.objects.filter(make=make).delete()
 
 
 def bench_users(count: int, prefix: str) -> tuple[Any, list[Any]]:
@@ -499,6 +522,8 @@ def child() -> str:
     setup_django()
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    delete_auctions(BENCH_MAKE)  # an earlier run's, whatever stopped it
+
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     seller, bidders = bench_users(max(NS), "bidbench")
     tokens = [str(RefreshToken.for_user(user).access_token) for user in bidders]
@@ -537,6 +562,7 @@ def child() -> str:
                 label = "daphne alone, " + ("HTTP" if kind == "http" else "WebSocket")
                 rows.append((50, run_load(kind, "war", ports, tokens[:50], 0, None, label=label)))
     purge_tasks()
+    delete_auctions(BENCH_MAKE)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     table = []
     for n in NS:
