@@ -511,8 +511,9 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
   a fresh `Idempotency-Key` each, which the lane hands to the full Django stack (the path every other API
   request takes), so the two are compared in one run.
 - **daphne alone**: the same two daphnes and the same load, with a do-nothing ASGI app
-  (`tests/load/floor_asgi.py`: no Django, no database) answering every bid as accepted: what the server itself
-  costs per request here, the ceiling for any code behind it. Its "vs raw" is the best any row could show.
+  (`tests/load/floor_asgi.py`: no Django, no database, daphne set up as for the site by
+  `core/daphne_requests.py`) answering every bid as accepted: what the server itself costs per request here,
+  the ceiling for any code behind it. Its "vs raw" is the best any row could show.
 - **CPU ms/bid**: CPU time per answered bid used by the servers (daphnes, or the `bid_place` processes) /
   MariaDB / the load generator; **cores** = all three together per second of the run.
 """
