@@ -73,6 +73,8 @@ def reap_finished_connections() -> None:
 
     @functools.wraps(disconnected)
     def protocol_disconnected(self: Any, protocol: Any) -> None:
+        if protocol not in self.connections:  # told twice (a rejected socket, say), reaped in between
+            return
         disconnected(self, protocol)
         _reap(self, protocol)
 
