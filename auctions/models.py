@@ -159,6 +159,17 @@ class Auction(models.Model):
             last_seq=self.last_seq,
         )
 
+    def set_state(self, state: engine.AuctionState, terms: engine.Terms) -> None:
+        """The engine's state onto this row, with whether the reserve is met: the inverse of `state()`,
+        except `last_seq`, which only the bid that takes a number moves (a void never gives one back)."""
+        self.current_price = state.current_price
+        self.leader_id = state.leader_id
+        self.leader_max = state.leader_max
+        self.leader_seq = state.leader_seq
+        self.runner_up_max = state.runner_up_max
+        self.bid_count = state.bid_count
+        self.reserve_met = engine.reserve_status(terms, state) is engine.ReserveStatus.MET
+
     # --- guards -----------------------------------------------------------------------
     def accepts_bids(self, now: datetime) -> bool:
         return self.status in (self.Status.LIVE, self.Status.SCHEDULED) and self.starts_at <= now < self.ends_at

@@ -210,15 +210,9 @@ class _Batch:
         if leading and previous_leader_id != bidder_id:
             auction.leader_number = number
         auction.status = Auction.Status.LIVE
-        auction.current_price = state.current_price
-        auction.leader_id = state.leader_id
-        auction.leader_max = state.leader_max
-        auction.leader_seq = state.leader_seq
-        auction.runner_up_max = state.runner_up_max
-        auction.bid_count = state.bid_count
+        auction.set_state(state, self.terms)
         auction.last_seq = state.last_seq
         auction.version += 1
-        auction.reserve_met = engine.reserve_status(self.terms, state) is engine.ReserveStatus.MET
         old_end = auction.ends_at
         if extended:
             auction.ends_at = new_end

@@ -92,9 +92,8 @@ def auction_lower_reserve(*, auction_id: int, actor: Any, reserve_price: Decimal
             raise DomainError("The reserve cannot be below the starting price.", code="reserve_below_start")
         old = auction.reserve_price
         auction.reserve_price = new_reserve
-        state = engine.apply_reserve_change(auction.terms(increments), auction.state())
-        auction.current_price = state.current_price
-        auction.reserve_met = engine.reserve_status(auction.terms(increments), state) is engine.ReserveStatus.MET
+        terms = auction.terms(increments)
+        auction.set_state(engine.apply_reserve_change(terms, auction.state()), terms)  # only the price moves
         auction.version += 1
         auction.save(update_fields=["reserve_price", "current_price", "reserve_met", "version", "updated_at"])
         event(
@@ -139,14 +138,8 @@ def bid_void(*, bid_id: int, actor: Any, reason: str) -> Auction:
         state = engine.replay(
             auction.terms(increments), [engine.ReplayBid(b, amount, seq) for b, amount, seq, _ in remaining]
         )
-        auction.current_price = state.current_price
-        auction.leader_id = state.leader_id
-        auction.leader_max = state.leader_max
-        auction.leader_seq = state.leader_seq
+        auction.set_state(state, auction.terms(increments))
         auction.leader_number = numbers.get(state.leader_id, 0)
-        auction.runner_up_max = state.runner_up_max
-        auction.bid_count = state.bid_count
-        auction.reserve_met = engine.reserve_status(auction.terms(increments), state) is engine.ReserveStatus.MET
         auction.version += 1  # last_seq stays: sequence numbers are never reused
         auction.save(
             update_fields=[
