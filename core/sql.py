@@ -8,15 +8,20 @@ from typing import Any
 from django.db import connection
 
 
+def _select_where(model: Any, field: str) -> str:
+    """SELECT every concrete column of `model` FROM its table WHERE <field's column> (the comparison follows)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in model._meta.concrete_fields)
+    target = model._meta.pk if field == "pk" else model._meta.get_field(field)
+    return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {quote(str(target.column))}"  # noqa: S608
+
+
 @functools.cache
 def row_by_sql(model: Any, field: str = "pk", *, for_update: bool = False, vendor: str = "") -> str:
     """`model.objects.get(<field>=%s)` (with `select_for_update()` when asked) as plain SQL: every concrete
     column, for `row_instance(model, sql, [value])`. `vendor` keys the cache (call with connection.vendor)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in model._meta.concrete_fields)
-    target = model._meta.pk if field == "pk" else model._meta.get_field(field)
     lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""  # not SQLite
-    return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {quote(str(target.column))} = %s{lock}"  # noqa: S608
+    return f"{_select_where(model, field)} = %s{lock}"
 
 
 @functools.cache
@@ -45,7 +50,7 @@ def row_instance(model: Any, sql: str, params: list[Any]) -> Any:
 @functools.cache
 def rows_in_sql(model: Any, field: str, count: int, vendor: str) -> str:
     """`model.objects.filter(<field>__in=<count values>)` as plain SQL, every concrete column, for `instances`."""
-    return row_by_sql(model, field, vendor=vendor).removesuffix(" = %s") + f" IN ({', '.join(['%s'] * count)})"
+    return f"{_select_where(model, field)} IN ({', '.join(['%s'] * count)})"
 
 
 def instances(model: Any, sql: str, params: list[Any]) -> list[Any]:
