@@ -3,6 +3,9 @@
 CONTRACT (auctions and offers rely on it; keep the signature):
     bidding_eligibility(user) -> Eligibility
     bidding_eligibility_many(users) -> {user id: Eligibility}   (logged-in users, one query)
+    eligibility_columns(vendor) -> (sql, params_for)     SQL columns reading one user's eligibility inside
+                                                          another statement (auctions: under the lock)
+    eligibility_from_columns(values) -> Eligibility      those columns' values (ELIGIBILITY_COLUMNS), read
 `Eligibility.ok` is True when the user may bid or make offers; otherwise `missing` lists each
 Requirement (code, label, url) still to do, in the order the user should do them. Codes:
 "login", "email", "identity", "card", "suspended".
@@ -75,63 +78,75 @@ def usable_card(user: Any) -> CardOnFile | None:
 
 
 def bidding_eligibility(user: Any) -> Eligibility:
-    """May this user bid or make offers? One indexed query (email, ID check and card read together);
-    suspension comes from the user row already loaded. Called once per bid, so it stays this cheap."""
+    """May this user bid or make offers? One query of indexed lookups (suspension, email, ID check and card
+    read together)."""
     if user is None or not user.is_authenticated:
         return Eligibility([LOGIN])
     return bidding_eligibility_many([user])[user.pk]
 
 
 def bidding_eligibility_many(users: list[Any]) -> dict[Any, Eligibility]:
-    """`bidding_eligibility` for several logged-in users in one query (a batch of live bids), by user id."""
+    """`bidding_eligibility` for several logged-in users in one query, by user id (suspension as read now)."""
     ids = list(dict.fromkeys(user.pk for user in users))
-    rows = {row[0]: row[1:] for row in _eligibility_rows(ids)}
-    today = timezone.localdate()
-    found: dict[Any, Eligibility] = {}
-    for user in users:
-        email_ok, id_status, exp_year, exp_month = rows.get(user.pk, (False, None, None, None))
-        missing: list[Requirement] = []
-        if user.suspended_at is not None:
-            missing.append(SUSPENDED)
-        if not email_ok:
-            missing.append(EMAIL)
-        if (id_status or IdentityVerification.Status.NOT_STARTED) != IdentityVerification.Status.APPROVED:
-            missing.append(IDENTITY)
-        if exp_year is None or (exp_year, exp_month) < (today.year, today.month):  # as CardOnFile.is_expired
-            missing.append(CARD)
-        found[user.pk] = Eligibility(missing)
-    return found
-
-
-def _eligibility_rows(user_ids: list[Any]) -> list[tuple[Any, ...]]:
-    """(user id, verified email?, ID check status, card expiry year, card expiry month) per user, one round trip.
-    Plain SQL on the models' tables: the ORM spends longer composing four subqueries than MariaDB runs them."""
-    if not user_ids:
-        return []
+    if not ids:
+        return {}
+    sql, params_for = eligibility_columns(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(_eligibility_sql(connection.vendor, len(user_ids)), [True, *user_ids])
-        return [(row[0], bool(row[1]), row[2], row[3], row[4]) for row in cursor.fetchall()]
+        cursor.execute("SELECT " + ", ".join([sql] * len(ids)), [p for pk in ids for p in params_for(pk)])
+        row = cursor.fetchone()
+    return {
+        pk: eligibility_from_columns(row[ELIGIBILITY_COLUMNS * i : ELIGIBILITY_COLUMNS * (i + 1)])
+        for i, pk in enumerate(ids)
+    }
+
+
+ELIGIBILITY_COLUMNS = 4  # how many columns `eligibility_columns` reads per user
+
+
+def eligibility_from_columns(values: tuple[Any, ...] | list[Any]) -> Eligibility:
+    """The values of `eligibility_columns` for one user (suspended at, verified email, ID check status, card
+    expiry as year * 100 + month), as an Eligibility."""
+    suspended_at, email_ok, id_status, card_expiry = values
+    missing: list[Requirement] = []
+    if suspended_at is not None:
+        missing.append(SUSPENDED)
+    if not email_ok:
+        missing.append(EMAIL)
+    if (id_status or IdentityVerification.Status.NOT_STARTED) != IdentityVerification.Status.APPROVED:
+        missing.append(IDENTITY)
+    today = timezone.localdate()
+    if card_expiry is None or int(card_expiry) < today.year * 100 + today.month:  # as CardOnFile.is_expired
+        missing.append(CARD)
+    return Eligibility(missing)
+
+
+def eligibility_columns(vendor: str) -> tuple[str, Any]:
+    """Four SQL columns reading one user's eligibility, for a SELECT list of another statement (the bid
+    batch reads them under the auction lock, with the clock): `(sql, params_for)`, where `params_for(user_id)`
+    is the list of parameters for one copy of `sql`. Read them back with `eligibility_from_columns`."""
+    return _eligibility_columns(vendor), _eligibility_params
+
+
+def _eligibility_params(user_id: Any) -> list[Any]:
+    return [user_id, user_id, True, user_id, user_id]
 
 
 @functools.cache
-def _eligibility_sql(vendor: str, count: int) -> str:
+def _eligibility_columns(vendor: str) -> str:
     def col(model: Any, name: str) -> str:
         return connection.ops.quote_name(model._meta.get_field(name).column)
 
     def table(model: Any) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    user = connection.ops.quote_name(User._meta.db_table)
-    user_id = f"{user}.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
-    email, identity, card = EmailAddress, IdentityVerification, CardOnFile
-    placeholders = ", ".join(["%s"] * count)
+    user, email, identity, card = User, EmailAddress, IdentityVerification, CardOnFile
+    user_pk = connection.ops.quote_name(str(User._meta.pk.column))  # type: ignore[union-attr]
     return (
-        f"SELECT {user_id}, "  # noqa: S608 - names from models, values parameterised
-        f"EXISTS(SELECT 1 FROM {table(email)} WHERE {col(email, 'user')} = {user_id} AND {col(email, 'verified')} = %s), "
-        f"(SELECT {col(identity, 'status')} FROM {table(identity)} WHERE {col(identity, 'user')} = {user_id}), "
-        f"(SELECT {col(card, 'exp_year')} FROM {table(card)} WHERE {col(card, 'user')} = {user_id}), "
-        f"(SELECT {col(card, 'exp_month')} FROM {table(card)} WHERE {col(card, 'user')} = {user_id}) "
-        f"FROM {user} WHERE {user_id} IN ({placeholders})"
+        f"(SELECT {col(user, 'suspended_at')} FROM {table(user)} WHERE {user_pk} = %s), "  # noqa: S608 - names from models
+        f"EXISTS(SELECT 1 FROM {table(email)} WHERE {col(email, 'user')} = %s AND {col(email, 'verified')} = %s), "
+        f"(SELECT {col(identity, 'status')} FROM {table(identity)} WHERE {col(identity, 'user')} = %s), "
+        f"(SELECT {col(card, 'exp_year')} * 100 + {col(card, 'exp_month')} FROM {table(card)} "
+        f"WHERE {col(card, 'user')} = %s)"
     )
 
 

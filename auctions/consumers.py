@@ -19,8 +19,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from auctions import live_bids, realtime
+from auctions import realtime
 from auctions.models import Auction
+from auctions.services import bid_place_async
 from core.errors import DomainError
 
 TYPING_EVERY_SECONDS = 2.0
@@ -171,7 +172,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         client = self.scope.get("client") or [None]
         headers = dict(self.scope.get("headers") or [])
         agent = headers.get(b"user-agent", b"").decode(errors="replace")
-        result = await live_bids.place(self.auction_id, self.user, amount, client[0], agent)
+        result = await bid_place_async(self.auction_id, self.user, amount, client[0], agent)
         if isinstance(result, DomainError):
             await self.send_json(
                 {**reply, "status": "rejected", "code": result.code, "error": result.message, "details": result.details}
@@ -218,7 +219,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         database connections (with 1,000 watchers that hop, serialised on one thread, was most of a
         broadcast's delay; on a hot lot it was a tenth of a bid's cost). Room broadcasts only forward text
         encoded once; everything that touches the database goes through `database_sync_to_async` (or
-        live_bids, which uses it), which closes stale connections itself."""
+        `bid_place_async`, which uses it), which closes stale connections itself."""
         kind = message.get("type")
         if kind in self.FORWARD_ONLY:
             handler = self.room_event if kind == "room.event" else self.room_typing

@@ -1,10 +1,9 @@
-"""Async callers' work for the same auction, gathered into batches: while one batch is being decided (in a
+"""Async callers' work for the same auction, gathered into batches: while one batch is being worked on (in a
 worker thread), what arrives in this event loop waits together and goes as the next batch, in one hop to
-the database thread instead of one hop (and one transaction) each. Arrival order is kept.
+a worker thread instead of one hop each. Arrival order is kept.
 
-Used by live rooms (live_bids.py) and the HTTP bid lane (apis/fast_lane.py); their batches run on the
-loop's worker threads, so a room's batch and an HTTP batch for the same auction can meet in the
-combiner (services/combiner.py) and share a transaction too."""
+Used by the HTTP bid lane (apis/fast_lane.py) to load the bidders and count their throttles for the
+requests that arrived together; their bids then go to the combiner (services/combiner.py) one by one."""
 
 import asyncio
 import weakref

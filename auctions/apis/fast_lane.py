@@ -5,7 +5,7 @@ On a hot lot the web stack, not the bid, was the cost: a bid spent ~6 ms of CPU 
 per-request thread hop and two throttle round trips, against ~1 ms for the same bid over a live room. Here
 the same rules run with the same results: the JWT is checked by simplejwt, the user is loaded (and must
 be active), the `user` and `bids` throttles count in the same Redis keys (one pipelined round trip per
-batch), the amount is read exactly as the DRF view reads it, and the bid goes through `bid_place_many`
+batch), the amount is read exactly as the DRF view reads it, and the bid goes through `bid_place_async`
 → the combiner → one transaction per batch. The response body, status and headers are the DRF view's
 (auctions/tests/test_fast_lane.py compares the two paths request by request).
 
@@ -31,7 +31,7 @@ from django.http.request import split_domain_port, validate_host
 from auctions.apis.bids import amount_sent
 from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
-from auctions.services import bid_place_many
+from auctions.services import bid_place_async
 from auctions.services.results import BidResult
 from core.api import error_body, shared_redis
 from core.errors import DomainError
@@ -60,8 +60,9 @@ class _Bid:
     agent: str
 
 
-def _decide(auction_id: int, bids: list[_Bid]) -> list[Any]:
-    """In a worker thread, for a batch: load the users, check the throttles, place the bids."""
+def _admit(auction_id: int, bids: list[_Bid]) -> list[Any]:
+    """In a worker thread, for the requests that arrived together: load the users and check the throttles.
+    Per request, the user who may bid now, or DELEGATE (Django answers)."""
     from rest_framework_simplejwt.exceptions import AuthenticationFailed
     from rest_framework_simplejwt.settings import api_settings
 
@@ -74,7 +75,7 @@ def _decide(auction_id: int, bids: list[_Bid]) -> list[Any]:
     wanted = _user_ids(User._meta.get_field(field), {str(b.user_id) for b in bids})  # claims may be strings
     found = instances(User, rows_in_sql(User, field, len(wanted), connection.vendor), wanted) if wanted else []
     users = {str(getattr(u, field)): u for u in found}
-    outcomes: list[Any] = [DELEGATE] * len(bids)
+    admitted: list[Any] = [DELEGATE] * len(bids)
     usable: list[int] = []
     for index, bid in enumerate(bids):
         try:
@@ -83,24 +84,19 @@ def _decide(auction_id: int, bids: list[_Bid]) -> list[Any]:
             continue  # Django answers the 401 as simplejwt does
         usable.append(index)
     if not usable:
-        return outcomes
+        return admitted
     checks = []
     for index in usable:
         user_pk = users[str(bids[index].user_id)].pk
         checks += [(UserRateThrottle, "user", user_pk), (ScopedRateThrottle, "bids", user_pk)]
     allowed = throttle_many(checks)
     if allowed is None:
-        return outcomes
+        return admitted
     # A throttled request is handed to Django, which refuses it with the 429 and its Retry-After.
-    going = [index for k, index in enumerate(usable) if allowed[2 * k] and allowed[2 * k + 1]]
-    if going:
-        placed = bid_place_many(
-            auction_id,
-            [(users[str(bids[i].user_id)], bids[i].amount, bids[i].ip, bids[i].agent) for i in going],
-        )
-        for index, outcome in zip(going, placed, strict=True):
-            outcomes[index] = outcome
-    return outcomes
+    for k, index in enumerate(usable):
+        if allowed[2 * k] and allowed[2 * k + 1]:
+            admitted[index] = users[str(bids[index].user_id)]
+    return admitted
 
 
 def _user_ids(field: Any, claims: set[str]) -> list[Any]:
@@ -115,7 +111,7 @@ def _user_ids(field: Any, claims: set[str]) -> list[Any]:
     return values
 
 
-_lane = Gatherer(_decide)
+_lane = Gatherer(_admit)
 
 
 def _headers(scope: dict[str, Any]) -> dict[bytes, bytes] | None:
@@ -266,7 +262,10 @@ class BidLane:
             ip = first_client_ip(headers.get(b"x-forwarded-for", b"").decode("latin-1"), client[0])
             agent = headers.get(b"user-agent", b"").decode("latin-1", errors="replace")[:300]
             bid = _Bid(token.get(api_settings.USER_ID_CLAIM), token, amount, ip, agent)
-            outcome = await _lane.submit(int(match.group(1)), bid)
+            auction_id = int(match.group(1))
+            user = await _lane.submit(auction_id, bid)
+            if user is not DELEGATE:
+                outcome = await bid_place_async(auction_id, user, bid.amount, bid.ip, bid.agent)
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)
             return

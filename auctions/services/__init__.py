@@ -8,7 +8,7 @@ from auctions.services.bidding import (
     BidRejected,
     BidResult,
     bid_place,
-    bid_place_many,
+    bid_place_async,
     check_eligible,
     parse_bid_amount,
 )
@@ -47,7 +47,7 @@ __all__ = [
     "auction_start_due",
     "auction_update",
     "bid_place",
-    "bid_place_many",
+    "bid_place_async",
     "bid_void",
     "check_eligible",
     "comment_hide",

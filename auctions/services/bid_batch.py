@@ -12,6 +12,7 @@ batch (below the minimum, own vehicle, suspended, ended) stores nothing and does
 Broadcasts and notifications run after commit, in seq order.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from accounts.selectors import ELIGIBILITY_COLUMNS, Eligibility, eligibility_columns, eligibility_from_columns
 from auctions import engine
 from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
 from auctions.services import after_commit
@@ -67,25 +69,49 @@ class IdempotencyKeyInFlight(IntegrityError):
     the stored response once the batch has committed, as it does for a key committed earlier)."""
 
 
-def place_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | None = None) -> list[Outcome]:
-    """Decide `requests` in order; one result or exception per request. If the transaction itself fails
-    (a database error, not a refused bid), each request is retried alone, so one cannot fail the others."""
+def place_batch(
+    auction_id: int,
+    requests: list[BidRequest],
+    *,
+    now: datetime | None = None,
+    more: Callable[[], list[BidRequest]] | None = None,
+) -> list[Outcome]:
+    """Decide `requests` in order; one result or exception per request. `more`, when given, is called once,
+    as soon as the auction row is locked, for further requests decided in the same transaction after
+    `requests` (the combiner's batch); the outcomes cover both. If the transaction itself fails (a database
+    error, not a refused bid), each request is retried alone, so one cannot fail the others."""
+    intake = _Intake(requests, more)
     try:
-        return run_batch(auction_id, requests, now=now)
+        return run_batch(auction_id, intake, now=now)
     except DomainError as exc:  # the auction is missing: the same answer for everyone
-        return [detached(exc)] * len(requests)
+        return [detached(exc)] * len(intake.all())
     except Exception as exc:
-        if len(requests) == 1:
+        if len(intake.all()) == 1:
             return [exc]
-        return [place_batch(auction_id, [request], now=now)[0] for request in requests]
+        return [place_batch(auction_id, [request], now=now)[0] for request in intake.all()]
 
 
-def run_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | None = None) -> list[Outcome]:
+class _Intake:
+    """The requests of one transaction: those given, then (once) those `more` adds."""
+
+    def __init__(self, requests: list[BidRequest], more: Callable[[], list[BidRequest]] | None) -> None:
+        self.requests, self._more = list(requests), more
+
+    def all(self) -> list[BidRequest]:
+        if self._more is not None:
+            more, self._more = self._more, None
+            self.requests += more()
+        return self.requests
+
+
+def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) -> list[Outcome]:
     increments = increment_table()
-    outcomes: list[Outcome | None] = [None] * len(requests)
     with transaction.atomic(durable=True):
+        auction = _lock(auction_id)
+        requests = intake.all()
+        outcomes: list[Outcome | None] = [None] * len(requests)
         bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
-        auction, db_time, numbers, suspended = _lock_and_read(auction_id, bidder_ids)
+        db_time, numbers, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
         now = now or db_time
         batch = _Batch(auction, now, increments, numbers)
         keys_seen: set[tuple[int, str]] = set()
@@ -95,7 +121,8 @@ def run_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | No
                 outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
                 continue
             try:
-                outcomes[index] = batch.apply(request, suspended=request.bidder.pk in suspended)
+                refuse_unless_eligible(eligibility[request.bidder.pk])
+                outcomes[index] = batch.apply(request)
             except DomainError as exc:
                 outcomes[index] = detached(exc)
                 continue
@@ -108,35 +135,44 @@ def run_batch(auction_id: int, requests: list[BidRequest], *, now: datetime | No
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _lock_and_read(auction_id: int, bidder_ids: list[int]) -> tuple[Auction, datetime, dict[int, int], set[int]]:
-    """Lock the auction row; then (after the lock is granted) read the database clock and, for each bidder,
-    their alias number in this auction (if they bid before) and whether they are suspended: two statements."""
-    lock_sql = row_by_sql(Auction, for_update=True, vendor=connection.vendor)
-    auction = row_instance(Auction, lock_sql, [auction_id])
+def refuse_unless_eligible(eligibility: Eligibility) -> None:
+    """Rule 6 and "Eligibility": a clear 403 listing what the bidder still has to do."""
+    if eligibility.ok:
+        return
+    missing = [{"code": r.code, "label": r.label, "url": r.url} for r in eligibility.missing]
+    code = "suspended" if "suspended" in eligibility.codes else "not_eligible"
+    raise NotAllowed(eligibility.message, code=code, details={"missing": missing})
+
+
+def _lock(auction_id: int) -> Auction:
+    auction = row_instance(Auction, row_by_sql(Auction, for_update=True, vendor=connection.vendor), [auction_id])
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
-    from accounts.models import User
+    return auction
 
-    bid_table, user_table = Bid._meta.db_table, User._meta.db_table
-    per_bidder = (
-        f"(SELECT bidder_number FROM {bid_table} WHERE auction_id = %s AND bidder_id = %s LIMIT 1), "  # noqa: S608
-        f"(SELECT suspended_at FROM {user_table} WHERE id = %s)"  # table names from models, values parameterised
-    )
+
+def _read_clock_and_bidders(
+    auction_id: int, bidder_ids: list[int]
+) -> tuple[datetime, dict[int, int], dict[int, Eligibility]]:
+    """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
+    number in this auction (if they bid before) and their eligibility to bid (accounts' columns)."""
+    columns, params_for = eligibility_columns(connection.vendor)
+    number = f"(SELECT bidder_number FROM {Bid._meta.db_table} WHERE auction_id = %s AND bidder_id = %s LIMIT 1)"  # noqa: S608 - table name from the model
     params: list[Any] = []
     for bidder_id in bidder_ids:
-        params += [auction_id, bidder_id, bidder_id]
+        params += [auction_id, bidder_id, *params_for(bidder_id)]
     with connection.cursor() as cursor:
-        cursor.execute(", ".join([f"SELECT {db_now_sql()}", *[per_bidder] * len(bidder_ids)]), params)
+        cursor.execute(", ".join([f"SELECT {db_now_sql()}", *[f"{number}, {columns}"] * len(bidder_ids)]), params)
         row = cursor.fetchone()
     numbers: dict[int, int] = {}
-    suspended: set[int] = set()
+    eligibility: dict[int, Eligibility] = {}
+    width = 1 + ELIGIBILITY_COLUMNS
     for position, bidder_id in enumerate(bidder_ids):
-        number, suspended_at = row[1 + 2 * position], row[2 + 2 * position]
-        if number:
-            numbers[bidder_id] = int(number)
-        if suspended_at is not None:
-            suspended.add(bidder_id)
-    return auction, parse_db_time(row[0]), numbers, suspended
+        values = row[1 + width * position : 1 + width * (position + 1)]
+        if values[0]:
+            numbers[bidder_id] = int(values[0])
+        eligibility[bidder_id] = eligibility_from_columns(values[1:])
+    return parse_db_time(row[0]), numbers, eligibility
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
@@ -167,10 +203,8 @@ class _Batch:
         self.keys: list[tuple[BidResult, str]] = []
         self.ends_at_before = auction.ends_at
 
-    def apply(self, request: BidRequest, *, suspended: bool) -> BidResult:
+    def apply(self, request: BidRequest) -> BidResult:
         auction, now, bidder_id = self.auction, self.now, request.bidder.pk
-        if suspended:
-            raise NotAllowed("Your account is suspended; contact support.", code="suspended")
         if auction.seller_id == bidder_id:
             raise NotAllowed("You cannot bid on your own vehicle.", code="own_vehicle")
         _refuse_unless_open(auction, now)
@@ -278,4 +312,4 @@ class _Batch:
             )
 
 
-__all__ = ["BidRejected", "BidRequest", "IdempotencyKeyInFlight", "Outcome", "place_batch"]
+__all__ = ["BidRejected", "BidRequest", "IdempotencyKeyInFlight", "Outcome", "place_batch", "refuse_unless_eligible"]

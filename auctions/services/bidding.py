@@ -1,11 +1,12 @@
 """Placing a bid: the hot path. One short transaction around the auction row's lock.
 
-Before the lock, in the caller's thread: the amount is parsed and the bidder's eligibility read. Then the
-bid joins this process's other bids on the same auction (combiner.py) and is decided in one transaction
-with them (bid_batch.py): at most six statements under the lock per transaction, whatever the number of
-bids in it (the locking SELECT, one SELECT for the database clock, alias numbers and suspension, INSERT
-bids, UPDATE auction, INSERT events, INSERT Idempotency-Keys when the API passed one). Broadcasts and
-notifications run after commit.
+Before the lock, in the caller: the amount is parsed. Then the bid joins this process's other bids on the
+same auction (combiner.py) and is decided in one transaction with them (bid_batch.py): at most six
+statements under the lock per transaction, whatever the number of bids in it (the locking SELECT, one
+SELECT for the database clock and each bidder's alias number and eligibility, INSERT bids, UPDATE auction,
+INSERT events, INSERT Idempotency-Keys when the API passed one). Broadcasts and notifications run after
+commit. `bid_place` is for threads (views, tasks, commands); `bid_place_async` for the event loop (live
+rooms and the HTTP bid lane), which waits for its batch without a thread of its own.
 """
 
 import time
@@ -15,16 +16,22 @@ from typing import Any
 
 from django.db import connection
 
-from accounts.selectors import Eligibility, bidding_eligibility, bidding_eligibility_many
+from accounts.selectors import bidding_eligibility
 from auctions.models import Auction
-from auctions.services.bid_batch import BidRequest, Outcome, place_batch
+from auctions.services.bid_batch import BidRequest, Outcome, place_batch, refuse_unless_eligible
 from auctions.services.combiner import Combiner
 from auctions.services.results import BidRejected, BidResult, detached
 from core import metrics
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError
 from core.money import MoneyError, parse_amount
 
-_combiner = Combiner(place_batch)
+
+def _place_taken(auction_id: int, take: Any) -> list[Outcome]:
+    """The combiner's batch: every request is taken once the row lock is held."""
+    return place_batch(auction_id, [], more=take)
+
+
+_combiner = Combiner(_place_taken)
 
 
 def parse_bid_amount(raw: object) -> Decimal:
@@ -38,16 +45,9 @@ def parse_bid_amount(raw: object) -> Decimal:
 
 
 def check_eligible(user: Any) -> None:
-    """Rule 6 and "Eligibility": read before the lock; the lock re-checks suspension cheaply."""
-    _raise_unless_eligible(bidding_eligibility(user))
-
-
-def _raise_unless_eligible(eligibility: Eligibility) -> None:
-    if eligibility.ok:
-        return
-    missing = [{"code": r.code, "label": r.label, "url": r.url} for r in eligibility.missing]
-    code = "suspended" if "suspended" in eligibility.codes else "not_eligible"
-    raise NotAllowed(eligibility.message, code=code, details={"missing": missing})
+    """Rule 6 and "Eligibility", for changes outside the bid batch (buy now); a bid's batch reads the same
+    columns under the lock."""
+    refuse_unless_eligible(bidding_eligibility(user))
 
 
 def bid_place(
@@ -93,7 +93,6 @@ def _bid_place(
 ) -> BidResult:
     _refuse_inside_a_transaction()
     amount = parse_bid_amount(max_amount)
-    check_eligible(bidder)
     request = BidRequest(bidder, amount, ip, user_agent, idempotency_key)
     if now is not None:  # a test's clock: decided alone
         (outcome,) = place_batch(auction_id, [request], now=now)
@@ -115,33 +114,24 @@ def _refuse_inside_a_transaction() -> None:
         raise RuntimeError("Bids commit on their own: place them outside any transaction.")
 
 
-def bid_place_many(auction_id: int, bids: list[tuple[Any, Any, str | None, str]]) -> list[Outcome]:
-    """Several bids (bidder, amount as sent, ip, user agent) on one auction, e.g. a live room's burst: the
-    same checks and rules as `bid_place`, eligibility read in one query, one outcome (result or error) each."""
-    _refuse_inside_a_transaction()
+async def bid_place_async(auction_id: int, bidder: Any, amount: Any, ip: str | None, user_agent: str) -> Outcome:
+    """`bid_place` for the event loop (a live room's bid, the HTTP bid lane), with the amount as sent: the
+    same checks and rules; the outcome (a BidResult, or the exception — a DomainError when refused) is
+    returned, not raised."""
     started_at = time.perf_counter()
-    outcomes: list[Outcome | None] = [None] * len(bids)
-    eligibility = bidding_eligibility_many([bidder for bidder, _, _, _ in bids])
-    requests: list[tuple[int, BidRequest]] = []
-    for index, (bidder, raw, ip, agent) in enumerate(bids):
-        try:
-            amount = parse_bid_amount(raw)
-            _raise_unless_eligible(eligibility[bidder.pk])
-        except DomainError as exc:
-            outcomes[index] = detached(exc)
-            continue
-        requests.append((index, BidRequest(bidder, amount, ip, agent)))
-    if requests:
-        decided = _combiner.submit(auction_id, [request for _, request in requests])
-        for (index, _), decision in zip(requests, decided, strict=True):
-            outcomes[index] = decision
-    for counted in outcomes:
-        if isinstance(counted, DomainError):
-            metrics.bids_total.labels(outcome=counted.code).inc()
-        elif isinstance(counted, BidResult):
-            metrics.bids_total.labels(outcome="accepted").inc()
+    outcome: Outcome
+    try:
+        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent)
+    except DomainError as exc:
+        outcome = detached(exc)
+    else:
+        (outcome,) = await _combiner.submit_async(auction_id, [request])
+    if isinstance(outcome, DomainError):
+        metrics.bids_total.labels(outcome=outcome.code).inc()
+    elif isinstance(outcome, BidResult):
+        metrics.bids_total.labels(outcome="accepted").inc()
     metrics.bid_seconds.observe(time.perf_counter() - started_at)
-    return [outcome for outcome in outcomes if outcome is not None]
+    return outcome
 
 
 def soft_close_deadline(auction: Auction) -> datetime:

@@ -1,6 +1,8 @@
 """Bids decided together (group commit): the same answers as one at a time, six statements per batch,
-per-bid errors that disturb nothing, and the combiner that forms batches from concurrent callers."""
+per-bid errors that disturb nothing, and the combiner that forms batches from concurrent callers (threads
+and coroutines), taking them once the leader holds the lock."""
 
+import asyncio
 import contextlib
 import gc
 import threading
@@ -10,15 +12,17 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from auctions import engine
 from auctions.models import Auction, Bid, IdempotencyKey
-from auctions.services import bid_place, bid_place_many
+from auctions.services import bid_place, bid_place_async
 from auctions.services.bid_batch import BidRequest, IdempotencyKeyInFlight, place_batch
 from auctions.services.combiner import Combiner
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult
 from core.errors import DomainError
+from tests.fixtures.accounts import make_user_eligible
 
 D = Decimal
 
@@ -34,6 +38,7 @@ def _replayed(auction: Auction) -> engine.AuctionState:
 def test_a_batch_answers_each_bid_as_if_placed_alone_in_order(auction_factory, bidder_factory):
     one, two, three = bidder_factory(), bidder_factory(), bidder_factory()
     auction = auction_factory()
+    make_user_eligible(auction.seller)  # so that bidding on their own vehicle is what refuses them
     requests = [
         BidRequest(one, D("6000")),
         BidRequest(two, D("5500")),  # below one's max: accepted, one stays leader at 5600
@@ -142,11 +147,11 @@ def test_a_failing_batch_retries_each_bid_alone(auction_factory, bidder_factory,
     real = bid_batch.run_batch
     calls: list[int] = []
 
-    def flaky(auction_id, requests, *, now=None):
-        calls.append(len(requests))
-        if len(requests) > 1:
+    def flaky(auction_id, intake, *, now=None):
+        calls.append(len(intake.all()))
+        if len(intake.all()) > 1:
             raise RuntimeError("deadlock found when trying to get lock")
-        return real(auction_id, requests, now=now)
+        return real(auction_id, intake, now=now)
 
     monkeypatch.setattr(bid_batch, "run_batch", flaky)
     auction = auction_factory()
@@ -158,60 +163,165 @@ def test_a_failing_batch_retries_each_bid_alone(auction_factory, bidder_factory,
 
 
 @pytest.mark.django_db
-def test_bid_place_many_checks_each_bid_before_the_lock(auction_factory, bidder_factory, user_factory):
+def test_eligibility_is_read_under_the_lock_for_each_bidder(auction_factory, bidder_factory, user_factory):
+    """The clock statement reads each bidder's eligibility (accounts' columns): an ineligible bidder is refused
+    with what is missing, the others in the batch are decided, and still six statements at most."""
+    from accounts.models import CardOnFile
+
     auction = auction_factory()
-    eligible, not_verified = bidder_factory(), user_factory()
-    outcomes = bid_place_many(
-        auction.pk,
-        [(eligible, "6000", "10.0.0.1", "ua"), (not_verified, "7000", None, ""), (eligible, "12.345", None, "")],
-    )
+    eligible, not_verified, suspended, expired = bidder_factory(), user_factory(), bidder_factory(), bidder_factory()
+    suspended.suspended_at = timezone.now()
+    suspended.save()
+    CardOnFile.objects.filter(user=expired).update(exp_year=2020)
+    requests = [BidRequest(user, D(6000 + 100 * i)) for i, user in enumerate([not_verified, suspended, expired])]
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = place_batch(auction.pk, [BidRequest(eligible, D("6000"), "10.0.0.1", "ua"), *requests])
+    assert isinstance(outcomes[0], BidResult)
+    codes = [(o.code, [m["code"] for m in o.details["missing"]]) for o in outcomes[1:] if isinstance(o, DomainError)]
+    assert codes == [
+        ("not_eligible", ["email", "identity", "card"]),
+        ("suspended", ["suspended"]),
+        ("not_eligible", ["card"]),
+    ]
+    assert list(Bid.objects.filter(auction=auction).values_list("bidder_id", "ip_address")) == [
+        (eligible.pk, "10.0.0.1")
+    ]
+    sql = [q["sql"].upper() for q in ctx.captured_queries]
+    lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    assert len([s for s in sql[lock_at:] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]) <= 6
+
+
+@pytest.mark.django_db
+def test_more_requests_are_taken_once_the_row_is_locked_and_decided_after_the_given_ones(
+    auction_factory, bidder_factory
+):
+    auction = auction_factory()
+    one, two = bidder_factory(), bidder_factory()
+    seen_when_taken: list[list[str]] = []
+
+    def more():
+        seen_when_taken.append([q["sql"].upper() for q in connection.queries])
+        return [BidRequest(two, D("7000"))]
+
+    with CaptureQueriesContext(connection):
+        outcomes = place_batch(auction.pk, [BidRequest(one, D("6000"))], more=more)
+    assert len(seen_when_taken) == 1
+    assert "FOR UPDATE" in seen_when_taken[0][-1]  # the lock is the last statement before the intake
+    assert [o.bid.bidder_id for o in outcomes if isinstance(o, BidResult)] == [one.pk, two.pk]
+
+
+@pytest.mark.django_db
+def test_requests_taken_by_a_batch_for_a_missing_auction_all_get_the_404(bidder_factory):
+    outcomes = place_batch(999_999, [BidRequest(bidder_factory(), D("6000"))], more=lambda: [BidRequest(None, D(1))])
+    assert [getattr(o, "code", None) for o in outcomes] == ["auction_not_found"] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bids_from_the_event_loop_are_checked_and_decided_together(auction_factory, bidder_factory, user_factory):
+    auction = auction_factory()
+    eligible, other, not_verified = bidder_factory(), bidder_factory(), user_factory()
+
+    async def scenario():
+        return await asyncio.gather(
+            bid_place_async(auction.pk, eligible, "6000", "10.0.0.1", "ua"),
+            bid_place_async(auction.pk, not_verified, "7000", None, ""),
+            bid_place_async(auction.pk, eligible, "12.345", None, ""),
+            bid_place_async(auction.pk, other, "6500", None, ""),
+        )
+
+    outcomes = asyncio.run(scenario())
     assert isinstance(outcomes[0], BidResult)
     assert isinstance(outcomes[1], DomainError)
     assert outcomes[1].code == "not_eligible"
     assert isinstance(outcomes[2], DomainError)
     assert outcomes[2].code == "invalid_amount"
-    assert list(Bid.objects.filter(auction=auction).values_list("bidder_id", "ip_address")) == [
-        (eligible.pk, "10.0.0.1")
+    assert isinstance(outcomes[3], BidResult)
+    assert list(Bid.objects.filter(auction=auction).order_by("seq").values_list("bidder_id", "ip_address")) == [
+        (eligible.pk, "10.0.0.1"),
+        (other.pk, None),
     ]
+    auction.refresh_from_db()
+    assert auction.state() == _replayed(auction)
 
 
 # --- the combiner (no database: a recording `run`) ---------------------------------------------------
 
 
-def test_concurrent_callers_share_batches_and_each_gets_its_own_answer():
-    batches: list[list[int]] = []
-    gate = threading.Event()
+def _recording(batches: list[list[object]], before_take=None, after_take=None):
+    """A `run` that records each batch; `before_take` stands for the wait for the row lock."""
 
-    def run(auction_id, requests):
-        if not batches:
-            gate.wait(5)  # hold the first batch so the others queue behind it
+    def run(auction_id, take):
+        if before_take:
+            before_take(len(batches))
+        requests = take()
         batches.append([r.amount for r in requests])
+        if after_take:
+            after_take(len(batches) - 1)
         return [r.amount * 10 for r in requests]
 
-    combiner = Combiner(run)  # type: ignore[arg-type]
-    answers: dict[int, object] = {}
+    return run
 
-    def call(i: int) -> None:
-        answers[i] = combiner.submit(1, [BidRequest(None, i)])[0]  # type: ignore[arg-type]
 
-    first = threading.Thread(target=call, args=(0,))
-    first.start()
-    time.sleep(0.2)
-    others = [threading.Thread(target=call, args=(i,)) for i in range(1, 9)]
-    for thread in others:
+def _submit_in_threads(combiner, amounts, answers, pause=0.0):
+    threads = []
+    for amount in amounts:
+        thread = threading.Thread(
+            target=lambda a=amount: answers.__setitem__(a, combiner.submit(1, [BidRequest(None, a)])[0])
+        )
         thread.start()
+        threads.append(thread)
+        time.sleep(pause)
+    return threads
+
+
+def test_bids_arriving_while_the_leader_waits_for_the_lock_join_its_batch():
+    batches: list[list[object]] = []
+    lock_granted = threading.Event()
+    combiner = Combiner(_recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)))  # type: ignore[arg-type]
+    answers: dict[int, object] = {}
+    first = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)  # the first leads and waits "for the lock"
+    others = _submit_in_threads(combiner, range(1, 9), answers)
     time.sleep(0.3)
-    gate.set()
-    for thread in [first, *others]:
+    lock_granted.set()
+    for thread in first + others:
         thread.join(5)
     assert answers == {i: i * 10 for i in range(9)}
-    assert batches[0] == [0]
-    assert sorted(sum(batches[1:], [])) == list(range(1, 9))
-    assert len(batches) == 2  # the eight that waited went together
+    assert len(batches) == 1
+    assert batches[0][0] == 0
+    assert sorted(batches[0]) == list(range(9))
+
+
+def test_the_next_batch_waits_for_the_lock_while_the_last_one_is_decided():
+    """Once a leader has taken its batch, the next bid leads at once (one batch deciding, one at the lock):
+    here the second batch runs to the end while the first is still held up after taking."""
+    batches: list[list[object]] = []
+    first_may_finish = threading.Event()
+    second_done = threading.Event()
+
+    def after_take(index):
+        if index == 0:
+            first_may_finish.wait(5)
+        else:
+            second_done.set()
+
+    combiner = Combiner(_recording(batches, after_take=after_take))  # type: ignore[arg-type]
+    answers: dict[int, object] = {}
+    first = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)
+    second = _submit_in_threads(combiner, [1], answers)
+    assert second_done.wait(5)
+    assert answers == {1: 10}  # answered while the first batch is still deciding
+    first_may_finish.set()
+    for thread in first + second:
+        thread.join(5)
+    assert answers == {0: 0, 1: 10}
+    assert batches == [[0], [1]]
 
 
 def test_a_failed_batch_reaches_every_caller_in_it_and_the_next_batch_still_runs():
-    def run(auction_id, requests):
+    def run(auction_id, take):
+        requests = take()
         if any(r.amount == 13 for r in requests):
             raise RuntimeError("boom")
         return list(requests)
@@ -223,28 +333,62 @@ def test_a_failed_batch_reaches_every_caller_in_it_and_the_next_batch_still_runs
     assert ok[0].amount == 1  # type: ignore[union-attr]
 
 
-def test_batches_are_capped():
-    sizes: list[int] = []
-    gate = threading.Event()
+def test_a_batch_that_fails_before_taking_still_answers_its_callers():
+    """The transaction failed before the lock (the database is gone): the batch is taken anyway and
+    every caller in it gets the error, so nobody waits for ever and the queue moves on."""
 
-    def run(auction_id, requests):
-        if not sizes:
-            gate.wait(5)
-        sizes.append(len(requests))
-        return list(requests)
+    def run(auction_id, take):
+        raise ConnectionError("server has gone away")
 
-    combiner = Combiner(run, max_batch=3)  # type: ignore[arg-type]
-    threads = [threading.Thread(target=combiner.submit, args=(1, [BidRequest(None, D(i))])) for i in range(7)]
-    threads[0].start()
+    combiner = Combiner(run)  # type: ignore[arg-type]
+    outcomes = combiner.submit(1, [BidRequest(None, 1), BidRequest(None, 2)])  # type: ignore[arg-type]
+    assert [type(o) for o in outcomes] == [ConnectionError, ConnectionError]
+    assert combiner.submit(1, [BidRequest(None, 3)])[0].__class__ is ConnectionError  # type: ignore[arg-type]
+
+
+def test_batches_are_capped_and_the_first_left_over_leads_the_next():
+    batches: list[list[object]] = []
+    lock_granted = threading.Event()
+    combiner = Combiner(  # type: ignore[arg-type]
+        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=3
+    )
+    answers: dict[int, object] = {}
+    threads = _submit_in_threads(combiner, [0], answers)
     time.sleep(0.2)
-    for thread in threads[1:]:
-        thread.start()
-    time.sleep(0.3)
-    gate.set()
+    threads += _submit_in_threads(combiner, range(1, 7), answers, pause=0.02)
+    time.sleep(0.2)
+    lock_granted.set()
     for thread in threads:
         thread.join(5)
-    assert sum(sizes) == 7
-    assert max(sizes) <= 3
+    assert answers == {i: i * 10 for i in range(7)}
+    assert [len(batch) for batch in batches] == [3, 3, 1]
+    assert sum(batches, []) == list(range(7))  # arrival order kept across batches
+
+
+def test_coroutines_and_threads_share_batches():
+    batches: list[list[object]] = []
+    lock_granted = threading.Event()
+    combiner = Combiner(_recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)))  # type: ignore[arg-type]
+    answers: dict[int, object] = {}
+    first = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)
+
+    async def from_the_loop():
+        async def one(amount):
+            answers[amount] = (await combiner.submit_async(1, [BidRequest(None, amount)]))[0]  # type: ignore[arg-type]
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(1, 6)]
+        await asyncio.sleep(0.2)
+        lock_granted.set()
+        await asyncio.gather(*tasks)
+        await asyncio.gather(*(one(i) for i in range(6, 9)))  # with no leader waiting: one leads in a thread
+
+    asyncio.run(from_the_loop())
+    for thread in first:
+        thread.join(5)
+    assert answers == {i: i * 10 for i in range(9)}
+    assert batches[0] == list(range(6))
+    assert sorted(sum(batches[1:], [])) == [6, 7, 8]
 
 
 @pytest.mark.django_db
@@ -257,6 +401,4 @@ def test_bidding_inside_a_transaction_is_refused(auction_factory, bidder_factory
     auction, buyer = auction_factory(), bidder_factory()
     with transaction.atomic(), pytest.raises(RuntimeError, match="outside any transaction"):
         bid_place(auction_id=auction.pk, bidder=buyer, max_amount=D("6000"))
-    with transaction.atomic(), pytest.raises(RuntimeError, match="outside any transaction"):
-        bid_place_many(auction.pk, [(buyer, "6000", None, "")])
     assert not Bid.objects.filter(auction=auction).exists()
