@@ -17,6 +17,7 @@ worker thread); both kinds meet in the same batches.
 """
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,8 +32,10 @@ Run = Callable[[int, Callable[[], list[BidRequest]]], list[Outcome]]
 
 
 class _Ticket:
-    """One caller's requests. A thread caller waits on `ready`; a coroutine on `future`, set in its loop.
-    Woken when its outcomes are set, or (outcomes still None) when it leads the next batch."""
+    """One caller's requests. A thread caller waits on `ready`: woken when its outcomes are set, or (outcomes
+    still None) when it leads the next batch. A coroutine waits on `future`, set in its loop when its outcomes
+    are; a batch it is to lead runs as a task of that loop, not as part of the caller, so a caller that goes
+    away (a cancelled request) never leaves the auction's queue without a leader."""
 
     def __init__(self, requests: list[BidRequest], loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.requests = requests
@@ -49,6 +52,7 @@ class Combiner:
         self._lock = threading.Lock()
         self._waiting: dict[int, list[_Ticket]] = {}
         self._leader_waiting: set[int] = set()  # auctions whose leader has not taken its batch yet
+        self._leading_tasks: set[asyncio.Task[None]] = set()  # referenced until done (asyncio keeps weak ones)
 
     def submit(self, auction_id: int, requests: list[BidRequest]) -> list[Outcome]:
         """Decide `requests` (in order, possibly with other callers' bids); one outcome per request."""
@@ -61,17 +65,23 @@ class Combiner:
         return ticket.outcomes
 
     async def submit_async(self, auction_id: int, requests: list[BidRequest]) -> list[Outcome]:
-        """`submit` for a coroutine: waits without a thread, and leads (when it must) in a worker thread."""
-        from channels.db import database_sync_to_async
-
-        ticket = _Ticket(requests, asyncio.get_running_loop())
-        if not self._enqueue(auction_id, ticket):
-            assert ticket.future is not None
-            await ticket.future
-        if ticket.outcomes is None:
-            await database_sync_to_async(self.lead, thread_sensitive=False)(auction_id)
+        """`submit` for a coroutine: waits without a thread; a batch it leads runs in a worker thread."""
+        loop = asyncio.get_running_loop()
+        ticket = _Ticket(requests, loop)
+        if self._enqueue(auction_id, ticket):
+            self._lead_in_loop(auction_id)
+        assert ticket.future is not None
+        await ticket.future
         assert ticket.outcomes is not None
         return ticket.outcomes
+
+    def _lead_in_loop(self, auction_id: int) -> None:
+        """Lead one batch from the running event loop, in a worker thread, as a task of its own."""
+        from channels.db import database_sync_to_async
+
+        task = asyncio.ensure_future(database_sync_to_async(self.lead, thread_sensitive=False)(auction_id))
+        self._leading_tasks.add(task)
+        task.add_done_callback(self._leading_tasks.discard)
 
     def _enqueue(self, auction_id: int, ticket: _Ticket) -> bool:
         """Queue the ticket; True when its caller must lead (no leader is waiting to take a batch)."""
@@ -97,8 +107,27 @@ class Combiner:
                 self._waiting.pop(auction_id, None)
                 self._leader_waiting.discard(auction_id)
         if following is not None:
-            _wake([following])  # its outcomes are still None: it leads the next batch
+            self._hand_lead(auction_id, following)
         return taken
+
+    def _hand_lead(self, auction_id: int, ticket: _Ticket) -> None:
+        """The ticket's caller leads the next batch: its thread, or a task in its event loop; if that loop has
+        closed (the caller is gone), a thread of its own, so the queue never stops."""
+        if ticket.loop is None:
+            ticket.ready.set()  # outcomes still None: the caller's thread leads
+            return
+        try:
+            ticket.loop.call_soon_threadsafe(self._lead_in_loop, auction_id)
+        except RuntimeError:  # "Event loop is closed"
+            threading.Thread(target=self._lead_alone, args=(auction_id,), daemon=True).start()
+
+    def _lead_alone(self, auction_id: int) -> None:
+        from django.db import connections
+
+        try:
+            self.lead(auction_id)
+        finally:
+            connections.close_all()  # this thread's own connection
 
     def lead(self, auction_id: int) -> None:
         """Run one batch: take the waiting bids once the lock is held, decide them, wake their callers."""
@@ -131,8 +160,8 @@ class Combiner:
 
 
 def _wake(tickets: list[_Ticket]) -> None:
-    """Wake callers: threads at once; coroutines with one call into each event loop, not one per ticket
-    (each such call writes to the loop's wake-up pipe)."""
+    """Hand callers their outcomes: threads at once; coroutines with one call into each event loop, not one
+    per ticket (each such call writes to the loop's wake-up pipe)."""
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for ticket in tickets:
         if ticket.loop is None:
@@ -141,7 +170,8 @@ def _wake(tickets: list[_Ticket]) -> None:
             assert ticket.future is not None
             by_loop.setdefault(ticket.loop, []).append(ticket.future)
     for loop, futures in by_loop.items():
-        loop.call_soon_threadsafe(_resolve, futures)
+        with contextlib.suppress(RuntimeError):  # its loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, futures)
 
 
 def _resolve(futures: list["asyncio.Future[None]"]) -> None:

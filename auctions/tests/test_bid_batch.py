@@ -248,7 +248,8 @@ def test_bids_from_the_event_loop_are_checked_and_decided_together(auction_facto
 
 
 def _recording(batches: list[list[object]], before_take=None, after_take=None):
-    """A `run` that records each batch; `before_take` stands for the wait for the row lock."""
+    """A `run` that records each batch; `before_take` stands for the wait for the row lock. (Batches led by
+    different threads may be recorded in either order: compare them sorted.)"""
 
     def run(auction_id, take):
         if before_take:
@@ -361,8 +362,7 @@ def test_batches_are_capped_and_the_first_left_over_leads_the_next():
     for thread in threads:
         thread.join(5)
     assert answers == {i: i * 10 for i in range(7)}
-    assert [len(batch) for batch in batches] == [3, 3, 1]
-    assert sum(batches, []) == list(range(7))  # arrival order kept across batches
+    assert sorted(batches) == [[0, 1, 2], [3, 4, 5], [6]]  # arrival order kept across batches
 
 
 def test_coroutines_and_threads_share_batches():
@@ -389,6 +389,56 @@ def test_coroutines_and_threads_share_batches():
     assert answers == {i: i * 10 for i in range(9)}
     assert batches[0] == list(range(6))
     assert sorted(sum(batches[1:], [])) == [6, 7, 8]
+
+
+def test_a_cancelled_caller_does_not_leave_the_queue_without_a_leader():
+    """A coroutine whose request went away (cancelled) while it waited, and whose turn it was to lead the
+    next batch: the batch is still led (its bid decided, in order) and the callers after it are answered."""
+    batches: list[list[object]] = []
+    lock_granted = threading.Event()
+    combiner = Combiner(  # type: ignore[arg-type]
+        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=1
+    )
+    answers: dict[int, object] = {}
+    first = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)
+
+    async def scenario():
+        gone = asyncio.ensure_future(combiner.submit_async(1, [BidRequest(None, 1)]))  # type: ignore[arg-type]
+        staying = asyncio.ensure_future(combiner.submit_async(1, [BidRequest(None, 2)]))  # type: ignore[arg-type]
+        await asyncio.sleep(0.1)
+        gone.cancel()
+        lock_granted.set()
+        return await asyncio.wait_for(staying, 5)
+
+    assert asyncio.run(scenario())[0] == 20
+    for thread in first:
+        thread.join(5)
+    assert sorted(batches) == [[0], [1], [2]]
+
+
+def test_a_caller_whose_event_loop_has_closed_still_has_its_batch_led():
+    batches: list[list[object]] = []
+    lock_granted = threading.Event()
+    combiner = Combiner(  # type: ignore[arg-type]
+        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=1
+    )
+    answers: dict[int, object] = {}
+    threads = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)
+
+    async def goes_away():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(combiner.submit_async(1, [BidRequest(None, 1)]), 0.05)  # type: ignore[arg-type]
+
+    asyncio.run(goes_away())  # its loop is closed from here on
+    threads += _submit_in_threads(combiner, [2], answers)
+    time.sleep(0.1)
+    lock_granted.set()
+    for thread in threads:
+        thread.join(5)
+    assert answers == {0: 0, 2: 20}
+    assert sorted(batches) == [[0], [1], [2]]
 
 
 @pytest.mark.django_db
