@@ -3,8 +3,9 @@
 CONTRACT (auctions and offers rely on it; keep the signature):
     bidding_eligibility(user) -> Eligibility
     bidding_eligibility_many(users) -> {user id: Eligibility}   (logged-in users, one query)
-    eligibility_columns(vendor) -> (sql, params_for)     SQL columns reading one user's eligibility inside
-                                                          another statement (auctions: under the lock)
+    eligibility_sql(user_alias) -> (columns, joins, params)   SQL reading the eligibility of the rows of the
+                                                          user table `user_alias` inside another SELECT
+                                                          (auctions: with the clock, under the lock)
     eligibility_from_columns(values) -> Eligibility      those columns' values (ELIGIBILITY_COLUMNS), read
 `Eligibility.ok` is True when the user may bid or make offers; otherwise `missing` lists each
 Requirement (code, label, url) still to do, in the order the user should do them. Codes:
@@ -17,6 +18,7 @@ CONTRACT (vehicles relies on it for listing):
 
 import functools
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -90,22 +92,27 @@ def bidding_eligibility_many(users: list[Any]) -> dict[Any, Eligibility]:
     ids = list(dict.fromkeys(user.pk for user in users))
     if not ids:
         return {}
-    sql, params_for = eligibility_columns(connection.vendor)
+    columns, joins, params = eligibility_sql("u")
+    user_pk = connection.ops.quote_name(str(User._meta.pk.column))  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT u.{user_pk}, {columns} FROM {connection.ops.quote_name(User._meta.db_table)} u {joins} "  # noqa: S608 - names from models
+        f"WHERE u.{user_pk} IN ({placeholders})"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join([sql] * len(ids)), [p for pk in ids for p in params_for(pk)])
-        row = cursor.fetchone()
-    return {
-        pk: eligibility_from_columns(row[ELIGIBILITY_COLUMNS * i : ELIGIBILITY_COLUMNS * (i + 1)])
-        for i, pk in enumerate(ids)
-    }
+        cursor.execute(sql, [*params, *ids])
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    missing_user, today = (None, False, None, None), timezone.localdate()
+    return {pk: eligibility_from_columns(rows.get(pk, missing_user), today) for pk in ids}
 
 
-ELIGIBILITY_COLUMNS = 4  # how many columns `eligibility_columns` reads per user
+ELIGIBILITY_COLUMNS = 4  # how many columns `eligibility_sql` reads per user
 
 
-def eligibility_from_columns(values: tuple[Any, ...] | list[Any]) -> Eligibility:
-    """The values of `eligibility_columns` for one user (suspended at, verified email, ID check status, card
-    expiry as year * 100 + month), as an Eligibility."""
+def eligibility_from_columns(values: tuple[Any, ...] | list[Any], today: date | None = None) -> Eligibility:
+    """The values of `eligibility_sql`'s columns for one user (suspended at, verified email, ID check status,
+    card expiry as year * 100 + month), as an Eligibility. `today` (the site's date) may be passed when
+    reading many."""
     suspended_at, email_ok, id_status, card_expiry = values
     missing: list[Requirement] = []
     if suspended_at is not None:
@@ -114,40 +121,45 @@ def eligibility_from_columns(values: tuple[Any, ...] | list[Any]) -> Eligibility
         missing.append(EMAIL)
     if (id_status or IdentityVerification.Status.NOT_STARTED) != IdentityVerification.Status.APPROVED:
         missing.append(IDENTITY)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if card_expiry is None or int(card_expiry) < today.year * 100 + today.month:  # as CardOnFile.is_expired
         missing.append(CARD)
     return Eligibility(missing)
 
 
-def eligibility_columns(vendor: str) -> tuple[str, Any]:
-    """Four SQL columns reading one user's eligibility, for a SELECT list of another statement (the bid
-    batch reads them under the auction lock, with the clock): `(sql, params_for)`, where `params_for(user_id)`
-    is the list of parameters for one copy of `sql`. Read them back with `eligibility_from_columns`."""
-    return _eligibility_columns(vendor), _eligibility_params
-
-
-def _eligibility_params(user_id: Any) -> list[Any]:
-    return [user_id, user_id, True, user_id, user_id]
+def eligibility_sql(user_alias: str) -> tuple[str, str, list[Any]]:
+    """SQL that reads eligibility for the rows of the user table, aliased `user_alias`, in another SELECT:
+    `(columns, joins, params)` — ELIGIBILITY_COLUMNS columns for its SELECT list, LEFT JOINs (one-to-one
+    tables) for its FROM clause right after the user table, and the parameters of the columns, which come
+    before any of the statement's own. Read the columns back with `eligibility_from_columns`. Set-based, so
+    the statement's text does not grow with the number of users (per-user subqueries made MariaDB spend
+    ~40 µs each parsing and planning them: 3 ms for 25 bidders, under the auction lock)."""
+    columns, joins = _eligibility_sql(connection.vendor, user_alias)
+    return columns, joins, [True]
 
 
 @functools.cache
-def _eligibility_columns(vendor: str) -> str:
+def _eligibility_sql(vendor: str, user_alias: str) -> tuple[str, str]:
     def col(model: Any, name: str) -> str:
         return connection.ops.quote_name(model._meta.get_field(name).column)
 
     def table(model: Any) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    user, email, identity, card = User, EmailAddress, IdentityVerification, CardOnFile
-    user_pk = connection.ops.quote_name(str(User._meta.pk.column))  # type: ignore[union-attr]
-    return (
-        f"(SELECT {col(user, 'suspended_at')} FROM {table(user)} WHERE {user_pk} = %s), "  # noqa: S608 - names from models
-        f"EXISTS(SELECT 1 FROM {table(email)} WHERE {col(email, 'user')} = %s AND {col(email, 'verified')} = %s), "
-        f"(SELECT {col(identity, 'status')} FROM {table(identity)} WHERE {col(identity, 'user')} = %s), "
-        f"(SELECT {col(card, 'exp_year')} * 100 + {col(card, 'exp_month')} FROM {table(card)} "
-        f"WHERE {col(card, 'user')} = %s)"
+    email, identity, card = EmailAddress, IdentityVerification, CardOnFile
+    user_pk = f"{user_alias}.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
+    columns = (
+        f"{user_alias}.{col(User, 'suspended_at')}, "  # noqa: S608 - names from models
+        f"EXISTS(SELECT 1 FROM {table(email)} elig_email "
+        f"WHERE elig_email.{col(email, 'user')} = {user_pk} AND elig_email.{col(email, 'verified')} = %s), "
+        f"elig_identity.{col(identity, 'status')}, "
+        f"elig_card.{col(card, 'exp_year')} * 100 + elig_card.{col(card, 'exp_month')}"
     )
+    joins = (
+        f"LEFT JOIN {table(identity)} elig_identity ON elig_identity.{col(identity, 'user')} = {user_pk} "
+        f"LEFT JOIN {table(card)} elig_card ON elig_card.{col(card, 'user')} = {user_pk}"
+    )
+    return columns, joins
 
 
 def selling_eligibility(user: Any) -> Eligibility:

@@ -12,6 +12,7 @@ batch (below the minimum, own vehicle, suspended, ended) stores nothing and does
 Broadcasts and notifications run after commit, in seq order.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from accounts.selectors import ELIGIBILITY_COLUMNS, Eligibility, eligibility_columns, eligibility_from_columns
+from accounts.selectors import ELIGIBILITY_COLUMNS, Eligibility, eligibility_from_columns, eligibility_sql
 from auctions import engine
 from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
 from auctions.services import after_commit
@@ -155,24 +157,43 @@ def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int]
 ) -> tuple[datetime, dict[int, int], dict[int, Eligibility]]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
-    number in this auction (if they bid before) and their eligibility to bid (accounts' columns)."""
-    columns, params_for = eligibility_columns(connection.vendor)
-    number = f"(SELECT bidder_number FROM {Bid._meta.db_table} WHERE auction_id = %s AND bidder_id = %s LIMIT 1)"  # noqa: S608 - table name from the model
-    params: list[Any] = []
-    for bidder_id in bidder_ids:
-        params += [auction_id, bidder_id, *params_for(bidder_id)]
+    number in this auction (if they bid before) and their eligibility to bid (accounts' SQL)."""
+    sql = _clock_and_bidders_sql(connection.vendor, len(bidder_ids))
+    _, _, eligibility_params = eligibility_sql("u")
     with connection.cursor() as cursor:
-        cursor.execute(", ".join([f"SELECT {db_now_sql()}", *[f"{number}, {columns}"] * len(bidder_ids)]), params)
-        row = cursor.fetchone()
+        cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids])
+        rows = cursor.fetchall()
     numbers: dict[int, int] = {}
     eligibility: dict[int, Eligibility] = {}
-    width = 1 + ELIGIBILITY_COLUMNS
-    for position, bidder_id in enumerate(bidder_ids):
-        values = row[1 + width * position : 1 + width * (position + 1)]
-        if values[0]:
-            numbers[bidder_id] = int(values[0])
-        eligibility[bidder_id] = eligibility_from_columns(values[1:])
-    return parse_db_time(row[0]), numbers, eligibility
+    today = timezone.localdate()
+    for row in rows:
+        bidder_id, number = row[1], row[2]
+        if bidder_id is None:
+            continue
+        if number:
+            numbers[bidder_id] = int(number)
+        eligibility[bidder_id] = eligibility_from_columns(row[3 : 3 + ELIGIBILITY_COLUMNS], today)
+    for bidder_id in bidder_ids:  # a bidder whose account is gone
+        eligibility.setdefault(bidder_id, eligibility_from_columns((None, False, None, None), today))
+    return parse_db_time(rows[0][0]), numbers, eligibility
+
+
+@functools.cache
+def _clock_and_bidders_sql(vendor: str, count: int) -> str:
+    """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
+    bidder's id, alias number here, eligibility columns. Parameters: auction id, eligibility's, bidder ids."""
+    from accounts.models import User
+
+    columns, joins, _ = eligibility_sql("u")
+    user_table = connection.ops.quote_name(User._meta.db_table)
+    user_pk = f"u.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
+    bids = connection.ops.quote_name(Bid._meta.db_table)
+    placeholders = ", ".join(["%s"] * count)
+    return (
+        f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
+        f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
+        f"{columns} FROM (SELECT 1 AS one) clock LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
+    )
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
