@@ -491,7 +491,7 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
 - **processed/s** counts every bid the server decided under the auction lock (accepted or refused because
   the price had moved): that is the like-for-like comparison with the raw SQL row, whose transactions all
   "succeed". **accepted/s** counts the bids the engine accepted.
-- **war**: each bidder bids the minimum next bid it last saw plus 0-3 %, as people in a bidding war do;
+- **war**: each bidder bids the minimum next bid it last saw plus 0-1.5 increments, as people in a bidding war do;
   with N bidders racing, most bids arrive after the price moved and are refused (the realistic case, and the
   reason accepted/s falls as N grows). **rising**: every bid is a fresh higher max (a ladder two increments
   apart), so most are accepted: the rate of accepted bids the stack can sustain.

@@ -7,8 +7,10 @@ spec: {"kind": "http" | "ws", "mode": "war" | "rising", "ports": [...], "tokens"
 
 - HTTP: one keep-alive connection per bidder, raw asyncio sockets (`POST /api/auctions/<id>/bid`, a Bearer token).
   WebSocket: one socket per bidder (`bid_placed`), after leaving the room's broadcast group.
-- mode "war": each bidder bids the minimum next bid it last saw plus 0-3 %, and learns the new minimum from
-  every answer, so most bids arrive after someone else raised the price and are refused (below the minimum).
+- mode "war": each bidder bids the minimum next bid it last saw plus 0-1.5 increments (the cents included),
+  and learns the new minimum from every answer, so most bids arrive after someone else raised the price and
+  are refused (below the minimum). (It was "plus 0-3 %" until a fast run's thousands of accepted bids
+  compounded the price past the largest amount the site takes: such bids were refused as invalid.)
   mode "rising": every bid is a fresh, higher max (a ladder shared by all bidders, two increments apart), so
   most bids are accepted.
 - rate null: closed loop, every bidder sends its next bid as soon as the last one is answered (saturation).
@@ -68,7 +70,8 @@ class Amounts:
         if self.mode == "rising":
             Amounts.ladder += 2 * increment(Amounts.ladder)
             return Amounts.ladder
-        return (self.seen_minimum * (1 + Decimal(random.randint(0, 300)) / 10000)).quantize(Decimal("0.01"))
+        extra = increment(self.seen_minimum) * Decimal(random.randint(0, 15000)) / 10000
+        return (self.seen_minimum + extra).quantize(Decimal("0.01"))
 
     def learn(self, minimum: str | None) -> None:
         if minimum:
