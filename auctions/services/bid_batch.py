@@ -111,6 +111,8 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
     with transaction.atomic(durable=True):
         auction = _lock(auction_id)
         requests = intake.all()
+        if not requests:  # nothing was waiting after all
+            return []
         outcomes: list[Outcome | None] = [None] * len(requests)
         bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
         db_time, numbers, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)

@@ -211,6 +211,16 @@ def test_more_requests_are_taken_once_the_row_is_locked_and_decided_after_the_gi
 
 
 @pytest.mark.django_db
+def test_a_batch_that_finds_nothing_to_take_decides_nothing(auction_factory):
+    auction = auction_factory()
+    with CaptureQueriesContext(connection) as ctx:
+        assert place_batch(auction.pk, [], more=list) == []
+    sql = [q["sql"].upper() for q in ctx.captured_queries]
+    lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    assert [s for s in sql[lock_at + 1 :] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))] == []
+
+
+@pytest.mark.django_db
 def test_requests_taken_by_a_batch_for_a_missing_auction_all_get_the_404(bidder_factory):
     outcomes = place_batch(999_999, [BidRequest(bidder_factory(), D("6000"))], more=lambda: [BidRequest(None, D(1))])
     assert [getattr(o, "code", None) for o in outcomes] == ["auction_not_found"] * 2
