@@ -7,7 +7,9 @@ import contextlib
 import gc
 import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -257,7 +259,7 @@ def test_bids_from_the_event_loop_are_checked_and_decided_together(auction_facto
 # --- the combiner (no database: a recording `run`) ---------------------------------------------------
 
 
-def _recording(batches: list[list[object]], before_take=None, after_take=None):
+def _recording(batches: list[list[Any]], before_take=None, after_take=None):
     """A `run` that records each batch; `before_take` stands for the wait for the row lock. (Batches led by
     different threads may be recorded in either order: compare them sorted.)"""
 
@@ -285,18 +287,41 @@ def _submit_in_threads(combiner, amounts, answers, pause=0.0):
     return threads
 
 
-def test_bids_arriving_while_the_leader_waits_for_the_lock_join_its_batch():
-    batches: list[list[object]] = []
+@dataclass
+class _HeldAtTheLock:
+    """A combiner whose first batch (caller 0, in a thread) leads and waits "for the lock" until `grant()`."""
+
+    combiner: Combiner
+    batches: list[list[Any]]
+    answers: dict[int, object]
+    threads: list[threading.Thread]
+    lock_granted: threading.Event
+
+    def grant(self) -> None:
+        self.lock_granted.set()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(5)
+
+
+def _held_at_the_lock(**options) -> _HeldAtTheLock:
+    batches: list[list[Any]] = []
     lock_granted = threading.Event()
-    combiner = Combiner(_recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)))  # type: ignore[arg-type]
+    combiner = Combiner(_recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), **options)  # type: ignore[arg-type]
     answers: dict[int, object] = {}
-    first = _submit_in_threads(combiner, [0], answers)
-    time.sleep(0.2)  # the first leads and waits "for the lock"
-    others = _submit_in_threads(combiner, range(1, 9), answers)
+    threads = _submit_in_threads(combiner, [0], answers)
+    time.sleep(0.2)  # caller 0 leads and waits "for the lock"
+    return _HeldAtTheLock(combiner, batches, answers, threads, lock_granted)
+
+
+def test_bids_arriving_while_the_leader_waits_for_the_lock_join_its_batch():
+    held = _held_at_the_lock()
+    batches, answers = held.batches, held.answers
+    held.threads += _submit_in_threads(held.combiner, range(1, 9), answers)
     time.sleep(0.3)
-    lock_granted.set()
-    for thread in first + others:
-        thread.join(5)
+    held.grant()
+    held.join()
     assert answers == {i: i * 10 for i in range(9)}
     assert len(batches) == 1
     assert batches[0][0] == 0
@@ -306,7 +331,7 @@ def test_bids_arriving_while_the_leader_waits_for_the_lock_join_its_batch():
 def test_the_next_batch_waits_for_the_lock_while_the_last_one_is_decided():
     """Once a leader has taken its batch, the next bid leads at once (one batch deciding, one at the lock):
     here the second batch runs to the end while the first is still held up after taking."""
-    batches: list[list[object]] = []
+    batches: list[list[Any]] = []
     first_may_finish = threading.Event()
     second_done = threading.Event()
 
@@ -358,30 +383,18 @@ def test_a_batch_that_fails_before_taking_still_answers_its_callers():
 
 
 def test_batches_are_capped_and_the_first_left_over_leads_the_next():
-    batches: list[list[object]] = []
-    lock_granted = threading.Event()
-    combiner = Combiner(  # type: ignore[arg-type]
-        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=3
-    )
-    answers: dict[int, object] = {}
-    threads = _submit_in_threads(combiner, [0], answers)
+    held = _held_at_the_lock(max_batch=3)
+    held.threads += _submit_in_threads(held.combiner, range(1, 7), held.answers, pause=0.02)
     time.sleep(0.2)
-    threads += _submit_in_threads(combiner, range(1, 7), answers, pause=0.02)
-    time.sleep(0.2)
-    lock_granted.set()
-    for thread in threads:
-        thread.join(5)
-    assert answers == {i: i * 10 for i in range(7)}
-    assert sorted(batches) == [[0, 1, 2], [3, 4, 5], [6]]  # arrival order kept across batches
+    held.grant()
+    held.join()
+    assert held.answers == {i: i * 10 for i in range(7)}
+    assert sorted(held.batches) == [[0, 1, 2], [3, 4, 5], [6]]  # arrival order kept across batches
 
 
 def test_coroutines_and_threads_share_batches():
-    batches: list[list[object]] = []
-    lock_granted = threading.Event()
-    combiner = Combiner(_recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)))  # type: ignore[arg-type]
-    answers: dict[int, object] = {}
-    first = _submit_in_threads(combiner, [0], answers)
-    time.sleep(0.2)
+    held = _held_at_the_lock()
+    combiner, batches, answers = held.combiner, held.batches, held.answers
 
     async def from_the_loop():
         async def one(amount):
@@ -389,13 +402,12 @@ def test_coroutines_and_threads_share_batches():
 
         tasks = [asyncio.ensure_future(one(i)) for i in range(1, 6)]
         await asyncio.sleep(0.2)
-        lock_granted.set()
+        held.grant()
         await asyncio.gather(*tasks)
         await asyncio.gather(*(one(i) for i in range(6, 9)))  # with no leader waiting: one leads in a thread
 
     asyncio.run(from_the_loop())
-    for thread in first:
-        thread.join(5)
+    held.join()
     assert answers == {i: i * 10 for i in range(9)}
     assert batches[0] == list(range(6))
     assert sorted(sum(batches[1:], [])) == [6, 7, 8]
@@ -404,51 +416,37 @@ def test_coroutines_and_threads_share_batches():
 def test_a_cancelled_caller_does_not_leave_the_queue_without_a_leader():
     """A coroutine whose request went away (cancelled) while it waited, and whose turn it was to lead the
     next batch: the batch is still led (its bid decided, in order) and the callers after it are answered."""
-    batches: list[list[object]] = []
-    lock_granted = threading.Event()
-    combiner = Combiner(  # type: ignore[arg-type]
-        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=1
-    )
-    answers: dict[int, object] = {}
-    first = _submit_in_threads(combiner, [0], answers)
-    time.sleep(0.2)
+    held = _held_at_the_lock(max_batch=1)
+    combiner = held.combiner
 
     async def scenario():
         gone = asyncio.ensure_future(combiner.submit_async(1, [BidRequest(None, 1)]))  # type: ignore[arg-type]
         staying = asyncio.ensure_future(combiner.submit_async(1, [BidRequest(None, 2)]))  # type: ignore[arg-type]
         await asyncio.sleep(0.1)
         gone.cancel()
-        lock_granted.set()
+        held.grant()
         return await asyncio.wait_for(staying, 5)
 
     assert asyncio.run(scenario())[0] == 20
-    for thread in first:
-        thread.join(5)
-    assert sorted(batches) == [[0], [1], [2]]
+    held.join()
+    assert sorted(held.batches) == [[0], [1], [2]]
 
 
 def test_a_caller_whose_event_loop_has_closed_still_has_its_batch_led():
-    batches: list[list[object]] = []
-    lock_granted = threading.Event()
-    combiner = Combiner(  # type: ignore[arg-type]
-        _recording(batches, before_take=lambda n: n == 0 and lock_granted.wait(5)), max_batch=1
-    )
-    answers: dict[int, object] = {}
-    threads = _submit_in_threads(combiner, [0], answers)
-    time.sleep(0.2)
+    held = _held_at_the_lock(max_batch=1)
+    combiner = held.combiner
 
     async def goes_away():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(combiner.submit_async(1, [BidRequest(None, 1)]), 0.05)  # type: ignore[arg-type]
 
     asyncio.run(goes_away())  # its loop is closed from here on
-    threads += _submit_in_threads(combiner, [2], answers)
+    held.threads += _submit_in_threads(combiner, [2], held.answers)
     time.sleep(0.1)
-    lock_granted.set()
-    for thread in threads:
-        thread.join(5)
-    assert answers == {0: 0, 2: 20}
-    assert sorted(batches) == [[0], [1], [2]]
+    held.grant()
+    held.join()
+    assert held.answers == {0: 0, 2: 20}
+    assert sorted(held.batches) == [[0], [1], [2]]
 
 
 @pytest.mark.django_db
