@@ -10,6 +10,7 @@ Anyone may watch; bidding needs an eligible, logged-in user.
 
 import asyncio
 import json
+import logging
 import time
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,8 @@ from auctions import realtime
 from auctions.models import Auction
 from auctions.services import bid_place_async
 from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 TYPING_EVERY_SECONDS = 2.0
 
@@ -178,8 +181,18 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 {**reply, "status": "rejected", "code": result.code, "error": result.message, "details": result.details}
             )
             return
-        if isinstance(result, Exception):
-            raise result
+        if isinstance(result, Exception):  # not a refusal: the database failed (it is logged where it happened)
+            logger.error("bid failed in a live room", exc_info=result)
+            await self.send_json(
+                {
+                    **reply,
+                    "status": "rejected",
+                    "code": "unavailable",
+                    "error": "Your bid could not be placed just now. Please try again.",
+                    "details": {},
+                }
+            )
+            return
         self.placed_bid_ids.add(result.bid.pk)
         await self.send_json(
             {

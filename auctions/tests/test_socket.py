@@ -118,6 +118,34 @@ def test_bad_bids_over_the_socket_are_rejected_and_nothing_is_stored(live_auctio
     assert not Bid.objects.exists()
 
 
+def test_a_bid_the_database_could_not_take_gets_a_clear_error_and_the_socket_stays_open(
+    live_auction, bidder_factory, monkeypatch
+):
+    """MariaDB gone mid-bid: the bidder is told to try again (not a dropped connection), and the room goes on."""
+    from django.db import OperationalError
+
+    from auctions.services import bid_batch
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    monkeypatch.setattr(bid_batch, "run_batch", database_gone)
+    buyer = bidder_factory()
+
+    async def scenario():
+        room, _, _ = await open_room(live_auction, buyer)
+        await room.send_json_to({"type": "bid_placed", "amount": "6000", "request_id": 7})
+        reply = await next_of(room, "bid_update")
+        assert (reply["status"], reply["code"], reply["request_id"]) == ("rejected", "unavailable", 7)
+        assert "try again" in reply["error"]
+        await room.send_json_to({"type": "ping", "sent": 1})
+        assert (await next_of(room, "pong"))["type"] == "pong"
+        await room.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.exists()
+
+
 def test_socket_refuses_own_vehicle_ended_ineligible_suspended_and_anonymous(
     auction_factory, live_auction, bidder_factory, user_factory, make_eligible
 ):
