@@ -135,7 +135,8 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
         if batch.results:
             batch.write()
             results = list(batch.results)
-            transaction.on_commit(lambda: after_commit.bids_accepted(results))
+            # robust: were it to raise, the batch (committed) would look failed and be retried bid by bid
+            transaction.on_commit(lambda: after_commit.bids_accepted(results), robust=True)
     return [outcome for outcome in outcomes if outcome is not None]
 
 

@@ -164,6 +164,26 @@ def test_a_failing_batch_retries_each_bid_alone(auction_factory, bidder_factory,
     assert all(isinstance(o, BidResult) for o in outcomes)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_work_that_fails_never_makes_a_committed_batch_look_failed(
+    auction_factory, bidder_factory, monkeypatch
+):
+    """The broadcasts never raise, but if they did, the committed bids must not be reported failed (or, in a
+    batch, retried one by one and stored twice)."""
+    from auctions.services import after_commit
+
+    def broken(results):
+        raise RuntimeError("broadcast failed")
+
+    monkeypatch.setattr(after_commit, "bids_accepted", broken)
+    auction = auction_factory()
+    outcomes = place_batch(
+        auction.pk, [BidRequest(bidder_factory(), D("6000")), BidRequest(bidder_factory(), D("7000"))]
+    )
+    assert all(isinstance(o, BidResult) for o in outcomes), outcomes
+    assert Bid.objects.filter(auction=auction).count() == 2
+
+
 @pytest.mark.django_db
 def test_eligibility_is_read_under_the_lock_for_each_bidder(auction_factory, bidder_factory, user_factory):
     """The clock statement reads each bidder's eligibility (accounts' columns): an ineligible bidder is refused
