@@ -327,12 +327,15 @@ def statements_under_lock(seller: Any, bidders: list[Any]) -> tuple[int, list[st
 
 
 def verify(auction_id: int) -> str:
+    from django.db import transaction
+
     from auctions import engine
     from auctions.models import Auction, Bid
     from auctions.services.increments import increment_table
 
-    auction = Auction.objects.get(pk=auction_id)
-    bids = list(Bid.objects.filter(auction=auction).order_by("seq"))
+    with transaction.atomic():  # the row lock: a bid still in flight when the load stopped lands before or after
+        auction = Auction.objects.select_for_update().get(pk=auction_id)
+        bids = list(Bid.objects.filter(auction=auction).order_by("seq"))
     replayed = engine.replay(
         auction.terms(increment_table()), [engine.ReplayBid(b.bidder_id, b.max_amount, b.seq) for b in bids]
     )
