@@ -11,6 +11,7 @@ def heartbeat() -> str:
     return stamp
 
 
-@shared_task
+@shared_task(ignore_result=False)
 def ping() -> str:
+    """A worker's answer, waited for (tests/test_infrastructure.py): the one task that keeps its result."""
     return "pong"

@@ -6,6 +6,7 @@ and a client that misses a broadcast sees the gap in `seq` and refetches.
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -124,10 +125,32 @@ def bids_accepted(results: list["BidResult"]) -> None:
             notices.append((result.previous_leader_id, "outbid", context, result.auction.pk))
     room_send_many(sends)
     if notices and not notify_queue.push(notices):
-        for notice in notices:
-            _notify(*notice)
+        _notify_from_a_thread(notices)
     if results:
         snapshot_soon(results[-1].auction)
+
+
+_fallback_sender: ThreadPoolExecutor | None = None
+
+
+def _notify_from_a_thread(notices: list[tuple[int, str, dict[str, Any], int]]) -> None:
+    """Notices the Redis queue did not take (no Redis, or Redis down) are sent from a thread of this process,
+    in order: the batch that made them is not held up by the fallback (with Redis down, Celery's broker, the
+    same Redis, is down too, and each send would first wait for it to fail)."""
+    global _fallback_sender
+    if _fallback_sender is None:
+        _fallback_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auction-notices")
+    _fallback_sender.submit(_send_each, notices)
+
+
+def _send_each(notices: list[tuple[int, str, dict[str, Any], int]]) -> None:
+    from django.db import connections
+
+    try:
+        for notice in notices:
+            _notify(*notice)
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def _lost_lead(result: "BidResult") -> bool:

@@ -60,3 +60,45 @@ def test_the_beat_schedule_covers_a_lost_send():
 
     entries = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "auctions.tasks.send_queued_notifications" in entries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_queue_down_outbid_notices_are_sent_from_another_thread(auction_factory, bidder_factory, monkeypatch):
+    """Redis down: the queue refuses the notice, and Celery's broker (the same Redis) would make each send
+    wait for it to fail. The bid's thread hands the notices on and goes on; another thread sends them."""
+    import threading
+    from decimal import Decimal
+
+    from auctions.services import after_commit, bid_place
+
+    sent = threading.Event()
+    senders: list[tuple[str, int, str]] = []
+
+    def notify(user_id, kind, context, auction_id):
+        senders.append((threading.current_thread().name, user_id, kind))
+        sent.set()
+
+    monkeypatch.setattr(notify_queue, "push", lambda notices: False)
+    monkeypatch.setattr(after_commit, "_notify", notify)
+    auction, first, second = auction_factory(), bidder_factory(), bidder_factory()
+    bid_place(auction_id=auction.pk, bidder=first, max_amount=Decimal("6000"))
+    bid_place(auction_id=auction.pk, bidder=second, max_amount=Decimal("7000"))  # outbids the first
+    assert sent.wait(5)
+    assert len(senders) == 1
+    thread_name, user_id, kind = senders[0]
+    assert (user_id, kind) == (first.pk, "outbid")
+    assert thread_name.startswith("auction-notices")
+    assert thread_name != threading.current_thread().name
+
+
+def test_no_task_send_waits_on_the_result_backend():
+    """Tasks keep no results (but the worker ping that a test waits for): a task that kept one made each send
+    subscribe to its result on Redis, and with Redis down that send retried for ~20 s inside the caller (the
+    outbid e-mail's, inside a bid's after-commit work: bidding fell to 1 bid/s)."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    keeping = sorted(
+        name for name, task in app.tasks.items() if not name.startswith("celery.") and not task.ignore_result
+    )
+    assert keeping == ["core.tasks.ping"]

@@ -184,6 +184,10 @@ CELERY_RESULT_BACKEND = env(
     "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{BASE_DIR / 'var' / 'celery' / 'results'}"
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Tasks are fire-and-forget: nobody waits for a result (`core.tasks.ping` keeps its own, for the health
+# check's worker test). A stored result also made every send subscribe to it on the result backend, which,
+# with Redis down, retried for ~20 s inside the sender (a bid's after-commit notification, say).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
