@@ -99,8 +99,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphnes(count: int, isolation: str, app: str = "config.asgi:application") -> Iterator[list[int]]:
-    """`count` daphne processes serving `app` (the site, on the bench database); yields their ports."""
+def daphnes(
+    count: int, isolation: str, app: str = "config.asgi:application", env: dict[str, str] | None = None
+) -> Iterator[list[int]]:
+    """`count` daphne processes serving `app` (the site, on the bench database, with `env` on top of the
+    bench's environment); yields their ports."""
     from tests.fixtures.live_server import wait_for_port
 
     ports = [free_port() for _ in range(count)]
@@ -118,7 +121,7 @@ def daphnes(count: int, isolation: str, app: str = "config.asgi:application") ->
                 app,
             ],
             cwd=ROOT,
-            env=bench_env(isolation, DJANGO_ALLOW_ASYNC_UNSAFE="true"),
+            env=bench_env(isolation, DJANGO_ALLOW_ASYNC_UNSAFE="true", **(env or {})),
             stdout=subprocess.DEVNULL,
             stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab"),  # noqa: SIM115
         )
@@ -517,6 +520,10 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
   (`tests/load/floor_asgi.py`: no Django, no database, daphne set up as for the site by
   `core/daphne_requests.py`) answering every bid as accepted: what the server itself costs per request here,
   the ceiling for any code behind it. Its "vs raw" is the best any row could show.
+- **HTTP, Redis down**: the same two daphnes started with Redis (channel layer, cache, throttles, Celery
+  broker) pointing at a port where nothing listens: throttles let requests through, as DRF's do, broadcasts
+  are lost (clients refetch on the `seq` gap), notices the queue refused are sent from another thread. Live
+  rooms need the channel layer, so there is no WebSocket row.
 - **CPU ms/bid**: CPU time per answered bid used by the servers (daphnes, or the `bid_place` processes) /
   MariaDB / the load generator; **cores** = all three together per second of the run.
 """
@@ -565,6 +572,13 @@ def child() -> str:
             for kind in ("http", "ws"):
                 label = "daphne alone, " + ("HTTP" if kind == "http" else "WebSocket")
                 rows.append((50, run_load(kind, "war", ports, tokens[:50], 0, None, label=label)))
+    if 10 in NS:  # a fault: Redis (channel layer, cache, throttles, broker) down; HTTP bids must go on
+        dead = "redis://127.0.0.1:1/0"  # nothing listens there
+        gone = {"REDIS_URL": dead, "CELERY_BROKER_URL": dead, "CELERY_RESULT_BACKEND": dead}
+        with daphnes(DAPHNES, "bench-bidding", env=gone) as ports:
+            auction = make_auction(seller, "noredis")
+            rows.append((10, run_load("http", "war", ports, tokens[:10], auction.pk, None, label="HTTP, Redis down")))
+            checks.append(f"http Redis down N=10: {verify(auction.pk)}")
     purge_tasks()
     delete_auctions(BENCH_MAKE)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
