@@ -264,7 +264,9 @@ class BidLane:
             bid = _Bid(token.get(api_settings.USER_ID_CLAIM), token, amount, ip, agent)
             auction_id = int(match.group(1))
             user = await _lane.submit(auction_id, bid)
-            if user is not DELEGATE:
+            if isinstance(user, Exception):  # the database or Redis failed while admitting: a 500, as in DRF
+                outcome = user
+            elif user is not DELEGATE:
                 outcome = await bid_place_async(auction_id, user, bid.amount, bid.ip, bid.agent)
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)

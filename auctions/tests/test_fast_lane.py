@@ -283,3 +283,30 @@ def test_https_is_judged_as_django_judges_it(settings, proxy_header, scheme, for
     settings.SECURE_PROXY_SSL_HEADER = proxy_header
     headers = {b"x-forwarded-proto": forwarded} if forwarded else {}
     assert _secure({"scheme": scheme}, headers) is secure
+
+
+def test_a_database_failure_while_admitting_is_a_json_500_not_a_bid(live_auction, bidder_factory, monkeypatch):
+    """MariaDB gone while the lane loads the bidders: the request is answered with the API's JSON 500, as an
+    unexpected error in the DRF view is, and no bid is attempted."""
+    from django.db import OperationalError
+
+    from auctions.apis import fast_lane
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    placed: list[Any] = []
+
+    async def place(*args, **kwargs):
+        placed.append(args)
+        raise AssertionError("no bid without an admitted bidder")
+
+    monkeypatch.setattr("core.sql.rows_in_sql", database_gone)
+    monkeypatch.setattr(fast_lane, "bid_place_async", place)
+    status, headers, content = call(
+        LANE, f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bearer(bidder_factory())
+    )
+    assert status == 500
+    assert headers[b"content-type"] == b"application/json"
+    assert b'"error"' in content
+    assert placed == []
