@@ -58,6 +58,18 @@ def error_body(message: str, details: Any = None) -> dict[str, Any]:
     return {"error": message, "details": details if details is not None else {}}
 
 
+# A database that does not answer (MariaDB restarting, connections refused) is a passing outage, not a bug:
+# API clients get a 503 with Retry-After, from the DRF views and the HTTP bid lane alike.
+DATABASE_DOWN_MESSAGE = "The service is briefly unavailable. Please try again in a few seconds."
+DATABASE_DOWN_RETRY_AFTER = "5"
+
+
+def database_down(exc: BaseException) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 def _first_message(detail: Any) -> str:
     if isinstance(detail, list) and detail:
         return _first_message(detail[0])
@@ -75,6 +87,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.details), status=exc.status_code)
+    if database_down(exc):
+        logger.error("database unavailable", exc_info=exc)
+        return Response(
+            error_body(DATABASE_DOWN_MESSAGE), status=503, headers={"Retry-After": DATABASE_DOWN_RETRY_AFTER}
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

@@ -33,7 +33,7 @@ from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
 from auctions.services import bid_place_async
 from auctions.services.results import BidResult
-from core.api import error_body, shared_redis
+from core.api import DATABASE_DOWN_MESSAGE, DATABASE_DOWN_RETRY_AFTER, database_down, error_body, shared_redis
 from core.errors import DomainError
 from core.request_id import accept_or_new
 
@@ -227,6 +227,9 @@ def _answer(outcome: Any) -> tuple[int, dict[str, Any]]:
         return 201, {"message": outcome.message, "data": outcome.as_dict()}
     if isinstance(outcome, DomainError):
         return outcome.status_code, error_body(outcome.message, outcome.details)
+    if isinstance(outcome, BaseException) and database_down(outcome):
+        logger.error("database unavailable", exc_info=outcome)
+        return 503, error_body(DATABASE_DOWN_MESSAGE)
     logger.error("bid failed in the HTTP lane", exc_info=outcome if isinstance(outcome, BaseException) else None)
     return 500, error_body("Internal server error. Please try again later.")
 
@@ -283,5 +286,7 @@ class BidLane:
             (b"content-length", str(len(content)).encode()),
             (b"x-request-id", request_id.encode()),
         ]
+        if status == 503:
+            out.append((b"retry-after", DATABASE_DOWN_RETRY_AFTER.encode()))
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": content})

@@ -1,6 +1,7 @@
 """The HTTP bid lane answers exactly as the DRF view does (status, headers, body), request by request, and hands
 everything unusual to Django."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from auctions.apis.fast_lane import BidLane
 from auctions.models import Bid
 from config.asgi import application
+from core.api import DATABASE_DOWN_MESSAGE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LANE: BidLane = application.application_mapping["http"]
@@ -285,9 +287,11 @@ def test_https_is_judged_as_django_judges_it(settings, proxy_header, scheme, for
     assert _secure({"scheme": scheme}, headers) is secure
 
 
-def test_a_database_failure_while_admitting_is_a_json_500_not_a_bid(live_auction, bidder_factory, monkeypatch):
-    """MariaDB gone while the lane loads the bidders: the request is answered with the API's JSON 500, as an
-    unexpected error in the DRF view is, and no bid is attempted."""
+def test_the_database_down_is_a_503_with_retry_after_from_the_lane_and_from_django(
+    live_auction, bidder_factory, django_spy, monkeypatch
+):
+    """MariaDB gone: the lane (failing while it admits the bidder) and the DRF view (failing in the bid) both
+    answer 503 with Retry-After and the same body, and the lane attempts no bid."""
     from django.db import OperationalError
 
     from auctions.apis import fast_lane
@@ -303,10 +307,13 @@ def test_a_database_failure_while_admitting_is_a_json_500_not_a_bid(live_auction
 
     monkeypatch.setattr("core.sql.rows_in_sql", database_gone)
     monkeypatch.setattr(fast_lane, "bid_place_async", place)
-    status, headers, content = call(
-        LANE, f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bearer(bidder_factory())
-    )
-    assert status == 500
-    assert headers[b"content-type"] == b"application/json"
-    assert b'"error"' in content
+    monkeypatch.setattr("auctions.services.bid_place", database_gone)
+    path, body, buyer = f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bidder_factory()
+    lane = call(LANE, path, body, bearer(buyer))
+    through_django = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-503")])
+    assert django_spy.calls == 1  # the second went through Django
     assert placed == []
+    for status, headers, content in (lane, through_django):
+        assert status == 503
+        assert {name.lower(): value for name, value in headers.items()}[b"retry-after"] == b"5"
+        assert json.loads(content) == {"error": DATABASE_DOWN_MESSAGE, "details": {}}
