@@ -71,6 +71,14 @@ class IdempotencyKeyInFlight(IntegrityError):
     the stored response once the batch has committed, as it does for a key committed earlier)."""
 
 
+class BidUnconfirmed(DomainError):
+    """The batch's COMMIT failed (a lost connection, say): its bids may or may not be stored. Not retried, as
+    a retry could store them twice; each bidder is told to look at the auction before bidding again."""
+
+    status_code = 503
+    code = "bid_unconfirmed"
+
+
 def place_batch(
     auction_id: int,
     requests: list[BidRequest],
@@ -80,12 +88,13 @@ def place_batch(
 ) -> list[Outcome]:
     """Decide `requests` in order; one result or exception per request. `more`, when given, is called once,
     as soon as the auction row is locked, for further requests decided in the same transaction after
-    `requests` (the combiner's batch); the outcomes cover both. If the transaction itself fails (a database
-    error, not a refused bid), each request is retried alone, so one cannot fail the others."""
+    `requests` (the combiner's batch); the outcomes cover both. If the transaction fails before its commit (a
+    database error, not a refused bid), each request is retried alone, so one cannot fail the others; if the
+    commit itself fails, every request gets BidUnconfirmed."""
     intake = _Intake(requests, more)
     try:
         return run_batch(auction_id, intake, now=now)
-    except DomainError as exc:  # the auction is missing: the same answer for everyone
+    except DomainError as exc:  # the auction is missing, or the commit failed: the same answer for everyone
         return [detached(exc)] * len(intake.all())
     except Exception as exc:
         if len(intake.all()) == 1:
@@ -108,35 +117,47 @@ class _Intake:
 
 def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) -> list[Outcome]:
     increments = increment_table()
-    with transaction.atomic(durable=True):
-        auction = _lock(auction_id)
-        requests = intake.all()
-        if not requests:  # nothing was waiting after all
-            return []
-        outcomes: list[Outcome | None] = [None] * len(requests)
-        bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
-        db_time, numbers, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
-        now = now or db_time
-        batch = _Batch(auction, now, increments, numbers)
-        keys_seen: set[tuple[int, str]] = set()
-        for index, request in enumerate(requests):
-            key = (request.bidder.pk, request.idempotency_key or "")
-            if request.idempotency_key and key in keys_seen:
-                outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
-                continue
-            try:
-                refuse_unless_eligible(eligibility[request.bidder.pk])
-                outcomes[index] = batch.apply(request)
-            except DomainError as exc:
-                outcomes[index] = detached(exc)
-                continue
-            if request.idempotency_key:
-                keys_seen.add(key)
-        if batch.results:
-            batch.write()
-            results = list(batch.results)
-            # robust: were it to raise, the batch (committed) would look failed and be retried bid by bid
-            transaction.on_commit(lambda: after_commit.bids_accepted(results), robust=True)
+    decided = False
+    try:
+        with transaction.atomic(durable=True):
+            auction = _lock(auction_id)
+            requests = intake.all()
+            if not requests:  # nothing was waiting after all
+                return []
+            outcomes: list[Outcome | None] = [None] * len(requests)
+            bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
+            db_time, numbers, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
+            now = now or db_time
+            batch = _Batch(auction, now, increments, numbers)
+            keys_seen: set[tuple[int, str]] = set()
+            for index, request in enumerate(requests):
+                key = (request.bidder.pk, request.idempotency_key or "")
+                if request.idempotency_key and key in keys_seen:
+                    outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
+                    continue
+                try:
+                    refuse_unless_eligible(eligibility[request.bidder.pk])
+                    outcomes[index] = batch.apply(request)
+                except DomainError as exc:
+                    outcomes[index] = detached(exc)
+                    continue
+                if request.idempotency_key:
+                    keys_seen.add(key)
+            if batch.results:
+                batch.write()
+                results = list(batch.results)
+                # robust: were it to raise, the batch (committed) would look failed and be retried bid by bid
+                transaction.on_commit(lambda: after_commit.bids_accepted(results), robust=True)
+            decided = True  # what fails from here on is the COMMIT
+    except DomainError:
+        raise
+    except Exception as exc:
+        if decided:  # the COMMIT failed: the bids may be stored
+            raise BidUnconfirmed(
+                "Your bid could not be confirmed. Look at the auction before you bid again.",
+                code="bid_unconfirmed",
+            ) from exc
+        raise
     return [outcome for outcome in outcomes if outcome is not None]
 
 
@@ -336,4 +357,12 @@ class _Batch:
             )
 
 
-__all__ = ["BidRejected", "BidRequest", "IdempotencyKeyInFlight", "Outcome", "place_batch", "refuse_unless_eligible"]
+__all__ = [
+    "BidRejected",
+    "BidRequest",
+    "BidUnconfirmed",
+    "IdempotencyKeyInFlight",
+    "Outcome",
+    "place_batch",
+    "refuse_unless_eligible",
+]

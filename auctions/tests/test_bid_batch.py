@@ -184,6 +184,29 @@ def test_after_commit_work_that_fails_never_makes_a_committed_batch_look_failed(
     assert Bid.objects.filter(auction=auction).count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_fails_is_not_retried_and_the_bidders_are_told_to_look(
+    auction_factory, bidder_factory, monkeypatch
+):
+    """The connection dropped after the server committed (the answer to COMMIT was lost): the bids are stored,
+    and retrying them one by one, as for a failure before the commit, would store them twice."""
+    from django.db import OperationalError
+
+    real_commit = connection.commit
+
+    def commit_then_lose_the_answer():
+        real_commit()
+        raise OperationalError(2013, "Lost connection to MySQL server during query")
+
+    auction, one, two = auction_factory(), bidder_factory(), bidder_factory()
+    monkeypatch.setattr(connection, "commit", commit_then_lose_the_answer)
+    outcomes = place_batch(auction.pk, [BidRequest(one, D("6000")), BidRequest(two, D("7000"))])
+    assert [getattr(o, "code", None) for o in outcomes] == ["bid_unconfirmed"] * 2
+    assert all(o.status_code == 503 for o in outcomes if isinstance(o, DomainError))
+    monkeypatch.undo()
+    assert Bid.objects.filter(auction=auction).count() == 2  # stored once, not again
+
+
 @pytest.mark.django_db
 def test_eligibility_is_read_under_the_lock_for_each_bidder(auction_factory, bidder_factory, user_factory):
     """The clock statement reads each bidder's eligibility (accounts' columns): an ineligible bidder is refused
