@@ -313,7 +313,7 @@ def test_socket_and_http_bids_interleave_with_gapless_sequence(live_auction, bid
 
 
 def test_bids_sent_at_once_from_many_sockets_are_each_answered_and_the_state_replays(live_auction, bidder_factory):
-    """Live rooms decide simultaneous bids together (live_bids → one transaction per batch): every socket still
+    """Live rooms decide simultaneous bids together (the combiner → one transaction per batch): every socket still
     gets the answer to its own bid, refusals carry the minimum, and the stored bids replay to the stored state."""
     from auctions import engine
     from auctions.services.increments import increment_table
