@@ -64,10 +64,14 @@ DATABASE_DOWN_MESSAGE = "The service is briefly unavailable. Please try again in
 DATABASE_DOWN_RETRY_AFTER = "5"
 
 
-def database_down(exc: BaseException) -> bool:
+def database_down_answer(exc: BaseException) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """For a database that does not answer: the 503's body and headers (logged here); None for other errors."""
     from django.db import InterfaceError, OperationalError
 
-    return isinstance(exc, OperationalError | InterfaceError)
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    logger.error("database unavailable", exc_info=exc)
+    return error_body(DATABASE_DOWN_MESSAGE), {"Retry-After": DATABASE_DOWN_RETRY_AFTER}
 
 
 def _first_message(detail: Any) -> str:
@@ -87,11 +91,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.details), status=exc.status_code)
-    if database_down(exc):
-        logger.error("database unavailable", exc_info=exc)
-        return Response(
-            error_body(DATABASE_DOWN_MESSAGE), status=503, headers={"Retry-After": DATABASE_DOWN_RETRY_AFTER}
-        )
+    if (down := database_down_answer(exc)) is not None:
+        body, headers = down
+        return Response(body, status=503, headers=headers)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

@@ -33,7 +33,7 @@ from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
 from auctions.services import bid_place_async
 from auctions.services.results import BidResult
-from core.api import DATABASE_DOWN_MESSAGE, DATABASE_DOWN_RETRY_AFTER, database_down, error_body, shared_redis
+from core.api import database_down_answer, error_body, shared_redis
 from core.errors import DomainError
 from core.request_id import accept_or_new
 
@@ -222,16 +222,16 @@ def response_headers(secure: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def _answer(outcome: Any) -> tuple[int, dict[str, Any]]:
+def _answer(outcome: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, body and extra headers, as the DRF view and the API's exception handler answer."""
     if isinstance(outcome, BidResult):
-        return 201, {"message": outcome.message, "data": outcome.as_dict()}
+        return 201, {"message": outcome.message, "data": outcome.as_dict()}, {}
     if isinstance(outcome, DomainError):
-        return outcome.status_code, error_body(outcome.message, outcome.details)
-    if isinstance(outcome, BaseException) and database_down(outcome):
-        logger.error("database unavailable", exc_info=outcome)
-        return 503, error_body(DATABASE_DOWN_MESSAGE)
+        return outcome.status_code, error_body(outcome.message, outcome.details), {}
+    if isinstance(outcome, BaseException) and (down := database_down_answer(outcome)) is not None:
+        return 503, *down
     logger.error("bid failed in the HTTP lane", exc_info=outcome if isinstance(outcome, BaseException) else None)
-    return 500, error_body("Internal server error. Please try again later.")
+    return 500, error_body("Internal server error. Please try again later."), {}
 
 
 class BidLane:
@@ -267,18 +267,25 @@ class BidLane:
             bid = _Bid(token.get(api_settings.USER_ID_CLAIM), token, amount, ip, agent)
             auction_id = int(match.group(1))
             user = await _lane.submit(auction_id, bid)
-            if isinstance(user, Exception):  # the database or Redis failed while admitting: a 500, as in DRF
+            if isinstance(user, Exception):  # the database or Redis failed while admitting: answered as in DRF
                 outcome = user
             elif user is not DELEGATE:
                 outcome = await bid_place_async(auction_id, user, bid.amount, bid.ip, bid.agent)
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)
             return
-        status, payload = _answer(outcome)
-        await self._send(send, status, payload, headers, secure)
+        status, payload, extra = _answer(outcome)
+        await self._send(send, status, payload, headers, secure, extra)
 
     @staticmethod
-    async def _send(send: Any, status: int, payload: dict[str, Any], headers: dict[bytes, bytes], secure: bool) -> None:
+    async def _send(
+        send: Any,
+        status: int,
+        payload: dict[str, Any],
+        headers: dict[bytes, bytes],
+        secure: bool,
+        extra: dict[str, str],
+    ) -> None:
         request_id = accept_or_new(headers.get(b"x-request-id", b"").decode("latin-1"))
         content = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
         out = [
@@ -286,7 +293,6 @@ class BidLane:
             (b"content-length", str(len(content)).encode()),
             (b"x-request-id", request_id.encode()),
         ]
-        if status == 503:
-            out.append((b"retry-after", DATABASE_DOWN_RETRY_AFTER.encode()))
+        out += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": content})

@@ -317,3 +317,21 @@ def test_the_database_down_is_a_503_with_retry_after_from_the_lane_and_from_djan
         assert status == 503
         assert {name.lower(): value for name, value in headers.items()}[b"retry-after"] == b"5"
         assert json.loads(content) == {"error": DATABASE_DOWN_MESSAGE, "details": {}}
+
+
+def test_an_unconfirmed_bid_is_answered_as_the_drf_view_does(live_auction, bidder_factory, django_spy, monkeypatch):
+    """A 503 that is not the database being down (the commit's answer was lost) carries no Retry-After,
+    from either path."""
+    from auctions.services import bid_batch
+
+    def commit_lost(*args, **kwargs):
+        raise bid_batch.BidUnconfirmed("Your bid could not be confirmed. Look at the auction before you bid again.")
+
+    monkeypatch.setattr(bid_batch, "run_batch", commit_lost)
+    path, body, buyer = f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bidder_factory()
+    lane = call(LANE, path, body, bearer(buyer))
+    through_django = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-unconfirmed")])
+    assert django_spy.calls == 1
+    assert lane[0] == 503
+    assert b"retry-after" not in {name.lower() for name in lane[1]}
+    assert_same(lane, through_django)
