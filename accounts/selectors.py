@@ -6,7 +6,8 @@ CONTRACT (auctions and offers rely on it; keep the signature):
     eligibility_sql(user_alias) -> (columns, joins, params)   SQL reading the eligibility of the rows of the
                                                           user table `user_alias` inside another SELECT
                                                           (auctions: with the clock, under the lock)
-    eligibility_from_columns(values) -> Eligibility      those columns' values (ELIGIBILITY_COLUMNS), read
+    eligibility_from_columns(values) -> Eligibility      those columns' values (ELIGIBILITY_COLUMNS), read;
+                                                          NO_ACCOUNT stands for a user id with no account
 `Eligibility.ok` is True when the user may bid or make offers; otherwise `missing` lists each
 Requirement (code, label, url) still to do, in the order the user should do them. Codes:
 "login", "email", "identity", "card", "suspended".
@@ -102,11 +103,12 @@ def bidding_eligibility_many(users: list[Any]) -> dict[Any, Eligibility]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *ids])
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
-    missing_user, today = (None, False, None, None), timezone.localdate()
-    return {pk: eligibility_from_columns(rows.get(pk, missing_user), today) for pk in ids}
+    today = timezone.localdate()
+    return {pk: eligibility_from_columns(rows.get(pk, NO_ACCOUNT), today) for pk in ids}
 
 
 ELIGIBILITY_COLUMNS = 4  # how many columns `eligibility_sql` reads per user
+NO_ACCOUNT = (None, False, None, None)  # those columns for a user id that has no account
 
 
 def eligibility_from_columns(values: tuple[Any, ...] | list[Any], today: date | None = None) -> Eligibility:

@@ -181,7 +181,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 {**reply, "status": "rejected", "code": result.code, "error": result.message, "details": result.details}
             )
             return
-        if isinstance(result, Exception):  # not a refusal: the database failed (it is logged where it happened)
+        if isinstance(result, Exception):  # not a refusal: the database failed
             logger.error("bid failed in a live room", exc_info=result)
             await self.send_json(
                 {

@@ -22,7 +22,13 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.selectors import ELIGIBILITY_COLUMNS, Eligibility, eligibility_from_columns, eligibility_sql
+from accounts.selectors import (
+    ELIGIBILITY_COLUMNS,
+    NO_ACCOUNT,
+    Eligibility,
+    eligibility_from_columns,
+    eligibility_sql,
+)
 from auctions import engine
 from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
 from auctions.services import after_commit
@@ -153,10 +159,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
         raise
     except Exception as exc:
         if decided:  # the COMMIT failed: the bids may be stored
-            raise BidUnconfirmed(
-                "Your bid could not be confirmed. Look at the auction before you bid again.",
-                code="bid_unconfirmed",
-            ) from exc
+            raise BidUnconfirmed("Your bid could not be confirmed. Look at the auction before you bid again.") from exc
         raise
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -182,8 +185,7 @@ def _read_clock_and_bidders(
 ) -> tuple[datetime, dict[int, int], dict[int, Eligibility]]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before) and their eligibility to bid (accounts' SQL)."""
-    sql = _clock_and_bidders_sql(connection.vendor, len(bidder_ids))
-    _, _, eligibility_params = eligibility_sql("u")
+    sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids))
     with connection.cursor() as cursor:
         cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids])
         rows = cursor.fetchall()
@@ -198,26 +200,28 @@ def _read_clock_and_bidders(
             numbers[bidder_id] = int(number)
         eligibility[bidder_id] = eligibility_from_columns(row[3 : 3 + ELIGIBILITY_COLUMNS], today)
     for bidder_id in bidder_ids:  # a bidder whose account is gone
-        eligibility.setdefault(bidder_id, eligibility_from_columns((None, False, None, None), today))
+        eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
     return parse_db_time(rows[0][0]), numbers, eligibility
 
 
 @functools.cache
-def _clock_and_bidders_sql(vendor: str, count: int) -> str:
+def _clock_and_bidders_sql(vendor: str, count: int) -> tuple[str, tuple[Any, ...]]:
     """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
-    bidder's id, alias number here, eligibility columns. Parameters: auction id, eligibility's, bidder ids."""
+    bidder's id, alias number here, eligibility columns; and eligibility's parameters. Parameters in all:
+    the auction id, eligibility's, the bidder ids."""
     from accounts.models import User
 
-    columns, joins, _ = eligibility_sql("u")
+    columns, joins, eligibility_params = eligibility_sql("u")
     user_table = connection.ops.quote_name(User._meta.db_table)
     user_pk = f"u.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
     bids = connection.ops.quote_name(Bid._meta.db_table)
     placeholders = ", ".join(["%s"] * count)
-    return (
+    sql = (
         f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
         f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
         f"{columns} FROM (SELECT 1 AS one) clock LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
     )
+    return sql, tuple(eligibility_params)
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
