@@ -1,16 +1,14 @@
-"""Async callers' work for the same auction, gathered into batches: while one batch is being worked on (in a
-worker thread), what arrives in this event loop waits together and goes as the next batch, in one hop to
-a worker thread instead of one hop each. Arrival order is kept.
+"""Async callers' work for the same auction, gathered into batches: while one batch is being worked on,
+what arrives in this event loop waits together and goes as the next batch, in one call instead of one
+each. Arrival order is kept.
 
-Used by the HTTP bid lane (apis/fast_lane.py) to load the bidders and count their throttles for the
-requests that arrived together; their bids then go to the combiner (services/combiner.py) one by one."""
+Used by the HTTP bid lane (apis/fast_lane.py) to count the throttles of the requests that arrived together
+in one Redis round trip; their bids then go to the combiner (services/combiner.py) one by one."""
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-from channels.db import database_sync_to_async
 
 
 class _LoopState:
@@ -20,9 +18,10 @@ class _LoopState:
 
 
 class Gatherer:
-    def __init__(self, run: Callable[[int, list[Any]], list[Any]]) -> None:
-        """`run(auction_id, items)` returns one outcome per item (a result or an exception, never raising)."""
-        self._run = database_sync_to_async(run, thread_sensitive=False)
+    def __init__(self, run: Callable[[int, list[Any]], Awaitable[list[Any]]]) -> None:
+        """`await run(auction_id, items)` returns one outcome per item; if it raises, every item's outcome is
+        the exception."""
+        self._run = run
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
 
     async def submit(self, auction_id: int, item: Any) -> Any:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from core.group_send import group_send_many
+from core.shared_redis import shared_redis, shared_redis_async
 
 logger = logging.getLogger(__name__)
 
@@ -115,29 +116,12 @@ def flush(timeout: float = 5.0) -> None:
 # Without Redis (`make run`), a per-process dict does the same job.
 
 _local_watchers: dict[int, dict[str, float]] = {}
-_async_clients: dict[int, Any] = {}
-_sync_client: Any = None
 
 
 def _key(auction_id: int) -> str:
     config: Any = dict(settings.CHANNEL_LAYERS["default"]).get("CONFIG", {})
     prefix = config.get("prefix", "asgi")
     return f"{prefix}:auction-watchers:{auction_id}"
-
-
-def _async_redis() -> Any:
-    import asyncio
-
-    import redis.asyncio as aioredis
-
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(id(loop))
-    if client is None:
-        # a blocking pool: a burst of joins waits for a connection instead of failing (redis-py's default is 100)
-        pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=64, timeout=20)
-        client = aioredis.Redis(connection_pool=pool, socket_timeout=5)
-        _async_clients[id(loop)] = client
-    return client
 
 
 async def watcher_touch(auction_id: int, channel_name: str) -> int:
@@ -152,11 +136,11 @@ async def watcher_touch(auction_id: int, channel_name: str) -> int:
 
 async def _watcher_touch(auction_id: int, channel_name: str) -> int:
     now = time.time()
-    if not settings.REDIS_URL:
+    client = shared_redis_async()
+    if client is None:
         room = _local_watchers.setdefault(auction_id, {})
         room[channel_name] = now
         return _local_count(auction_id, now)
-    client = _async_redis()
     key = _key(auction_id)
     async with client.pipeline(transaction=False) as pipe:
         pipe.zadd(key, {channel_name: now})
@@ -176,10 +160,10 @@ async def watcher_leave(auction_id: int, channel_name: str) -> int:
 
 
 async def _watcher_leave(auction_id: int, channel_name: str) -> int:
-    if not settings.REDIS_URL:
+    client = shared_redis_async()
+    if client is None:
         _local_watchers.get(auction_id, {}).pop(channel_name, None)
         return _local_count(auction_id, time.time())
-    client = _async_redis()
     key = _key(auction_id)
     async with client.pipeline(transaction=False) as pipe:
         pipe.zrem(key, channel_name)
@@ -190,10 +174,11 @@ async def _watcher_leave(auction_id: int, channel_name: str) -> int:
 
 async def watcher_throttle(auction_id: int, seconds: float = 2.0) -> bool:
     """True at most once per `seconds` per room: watcher-count broadcasts are coalesced."""
-    if not settings.REDIS_URL:
+    client = shared_redis_async()
+    if client is None:
         return True
     try:
-        return bool(await _async_redis().set(_key(auction_id) + ":tick", "1", nx=True, px=int(seconds * 1000)))
+        return bool(await client.set(_key(auction_id) + ":tick", "1", nx=True, px=int(seconds * 1000)))
     except Exception:  # noqa: BLE001
         return False
 
@@ -209,14 +194,12 @@ def _local_count(auction_id: int, now: float) -> int:
 def watcher_count(auction_id: int) -> int:
     """The room's watcher count, for pages and the API (sync)."""
     now = time.time()
-    if not settings.REDIS_URL:
+    client = shared_redis()
+    if client is None:
         return _local_count(auction_id, now)
     import redis
 
-    global _sync_client
     try:
-        if _sync_client is None:
-            _sync_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        return int(_sync_client.zcount(_key(auction_id), now - WATCHER_STALE_SECONDS, "+inf"))
+        return int(client.zcount(_key(auction_id), now - WATCHER_STALE_SECONDS, "+inf"))
     except redis.RedisError:
         return 0

@@ -47,20 +47,6 @@ def row_instance(model: Any, sql: str, params: list[Any]) -> Any:
     return None if row is None else _instance(model, row)
 
 
-@functools.cache
-def rows_in_sql(model: Any, field: str, count: int, vendor: str) -> str:
-    """`model.objects.filter(<field>__in=<count values>)` as plain SQL, every concrete column, for `instances`."""
-    return f"{_select_where(model, field)} IN ({', '.join(['%s'] * count)})"
-
-
-def instances(model: Any, sql: str, params: list[Any]) -> list[Any]:
-    """Every row `sql` (from `rows_in_sql`) finds, as model instances (as `row_instance` builds one)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [_instance(model, row) for row in rows]
-
-
 def _instance(model: Any, row: tuple[Any, ...]) -> Any:
     names, converters = _row_reader(model, connection.vendor)
     values = list(row)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -63,13 +63,28 @@ AUCTION_STATE_FIELDS = (
 
 @dataclass(eq=False)
 class BidRequest:
-    """A bid that passed the checks made before the lock (amount parsed, bidder eligible)."""
+    """A bid whose amount was parsed before the lock. `bidder` is the user (anything with its `pk`); `token`,
+    when given (the HTTP bid lane), is the request's validated access token: the API's authentication rules
+    for its user (core.auth.check_user) are then checked under the lock, from the row the batch reads."""
 
     bidder: Any
     amount: Decimal
     ip: str | None = None
     user_agent: str = ""
     idempotency_key: str | None = None
+    token: Any = None
+
+
+class TokenUserRefused(Exception):
+    """The token's user may not use the API (no such user, inactive, password changed): an authentication
+    failure, answered by the API's authentication (401) rather than by the bid rules. Nothing is stored."""
+
+
+class _Account(NamedTuple):
+    """What authentication reads of a user (core.auth.check_user)."""
+
+    is_active: bool
+    password: str
 
 
 class IdempotencyKeyInFlight(IntegrityError):
@@ -132,7 +147,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 return []
             outcomes: list[Outcome | None] = [None] * len(requests)
             bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
-            db_time, numbers, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
+            db_time, numbers, accounts, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
             now = now or db_time
             batch = _Batch(auction, now, increments, numbers)
             keys_seen: set[tuple[int, str]] = set()
@@ -140,6 +155,9 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 key = (request.bidder.pk, request.idempotency_key or "")
                 if request.idempotency_key and key in keys_seen:
                     outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
+                    continue
+                if request.token is not None and not _authenticated(accounts.get(request.bidder.pk), request.token):
+                    outcomes[index] = TokenUserRefused()
                     continue
                 try:
                     refuse_unless_eligible(eligibility[request.bidder.pk])
@@ -173,6 +191,18 @@ def refuse_unless_eligible(eligibility: Eligibility) -> None:
     raise NotAllowed(eligibility.message, code=code, details={"missing": missing})
 
 
+def _authenticated(account: _Account | None, token: Any) -> bool:
+    from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+    from core.auth import check_user
+
+    try:
+        check_user(account, token)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
 def _lock(auction_id: int) -> Auction:
     auction = row_instance(Auction, row_by_sql(Auction, for_update=True, vendor=connection.vendor), [auction_id])
     if auction is None:
@@ -182,14 +212,16 @@ def _lock(auction_id: int) -> Auction:
 
 def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int]
-) -> tuple[datetime, dict[int, int], dict[int, Eligibility]]:
+) -> tuple[datetime, dict[int, int], dict[int, _Account], dict[int, Eligibility]]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
-    number in this auction (if they bid before) and their eligibility to bid (accounts' SQL)."""
+    number in this auction (if they bid before), what authentication reads of the account, and their
+    eligibility to bid (accounts' SQL)."""
     sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids))
     with connection.cursor() as cursor:
         cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids])
         rows = cursor.fetchall()
     numbers: dict[int, int] = {}
+    accounts: dict[int, _Account] = {}
     eligibility: dict[int, Eligibility] = {}
     today = timezone.localdate()
     for row in rows:
@@ -198,28 +230,33 @@ def _read_clock_and_bidders(
             continue
         if number:
             numbers[bidder_id] = int(number)
-        eligibility[bidder_id] = eligibility_from_columns(row[3 : 3 + ELIGIBILITY_COLUMNS], today)
+        accounts[bidder_id] = _Account(bool(row[3]), row[4])
+        eligibility[bidder_id] = eligibility_from_columns(row[5 : 5 + ELIGIBILITY_COLUMNS], today)
     for bidder_id in bidder_ids:  # a bidder whose account is gone
         eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
-    return parse_db_time(rows[0][0]), numbers, eligibility
+    return parse_db_time(rows[0][0]), numbers, accounts, eligibility
 
 
 @functools.cache
 def _clock_and_bidders_sql(vendor: str, count: int) -> tuple[str, tuple[Any, ...]]:
     """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
-    bidder's id, alias number here, eligibility columns; and eligibility's parameters. Parameters in all:
-    the auction id, eligibility's, the bidder ids."""
+    bidder's id, alias number here, `is_active` and `password`, eligibility columns; and eligibility's
+    parameters. Parameters in all: the auction id, eligibility's, the bidder ids."""
     from accounts.models import User
 
     columns, joins, eligibility_params = eligibility_sql("u")
     user_table = connection.ops.quote_name(User._meta.db_table)
     user_pk = f"u.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
+    account = ", ".join(
+        f"u.{connection.ops.quote_name(str(User._meta.get_field(name).column))}"  # type: ignore[union-attr]
+        for name in _Account._fields
+    )
     bids = connection.ops.quote_name(Bid._meta.db_table)
     placeholders = ", ".join(["%s"] * count)
     sql = (
         f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
         f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
-        f"{columns} FROM (SELECT 1 AS one) clock LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
+        f"{account}, {columns} FROM (SELECT 1 AS one) clock LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
     )
     return sql, tuple(eligibility_params)
 
@@ -367,6 +404,7 @@ __all__ = [
     "BidUnconfirmed",
     "IdempotencyKeyInFlight",
     "Outcome",
+    "TokenUserRefused",
     "place_batch",
     "refuse_unless_eligible",
 ]

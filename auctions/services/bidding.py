@@ -114,14 +114,17 @@ def _refuse_inside_a_transaction() -> None:
         raise RuntimeError("Bids commit on their own: place them outside any transaction.")
 
 
-async def bid_place_async(auction_id: int, bidder: Any, amount: Any, ip: str | None, user_agent: str) -> Outcome:
+async def bid_place_async(
+    auction_id: int, bidder: Any, amount: Any, ip: str | None, user_agent: str, token: Any = None
+) -> Outcome:
     """`bid_place` for the event loop (a live room's bid, the HTTP bid lane), with the amount as sent: the
     same checks and rules; the outcome (a BidResult, or the exception — a DomainError when refused) is
-    returned, not raised."""
+    returned, not raised. With a validated access `token` (the lane), the API's rules for its user are
+    checked under the lock too: TokenUserRefused when they fail."""
     started_at = time.perf_counter()
     outcome: Outcome
     try:
-        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent)
+        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, token=token)
     except DomainError as exc:
         outcome = detached(exc)
     else:

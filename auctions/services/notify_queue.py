@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from core.api import redis_key, shared_redis
+from core.shared_redis import redis_key, shared_redis
 
 logger = logging.getLogger(__name__)
 

@@ -237,6 +237,43 @@ def test_eligibility_is_read_under_the_lock_for_each_bidder(auction_factory, bid
 
 
 @pytest.mark.django_db
+def test_a_token_s_user_is_authenticated_under_the_lock(auction_factory, bidder_factory, monkeypatch):
+    """The HTTP bid lane passes the validated token: the batch applies simplejwt's rules to the account row it
+    reads anyway (no statement more), refusing a gone, inactive or (with CHECK_REVOKE_TOKEN) re-passworded
+    user as an authentication failure that stores nothing; the others in the batch are decided."""
+    from rest_framework_simplejwt import tokens
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from auctions.services.bid_batch import TokenUserRefused
+    from core import auth
+
+    for module in {auth, tokens}:  # simplejwt's settings as those modules hold them
+        monkeypatch.setattr(module.api_settings, "CHECK_REVOKE_TOKEN", True)
+    auction = auction_factory()
+    fine, inactive, repassworded, gone = bidder_factory(), bidder_factory(), bidder_factory(), bidder_factory()
+    issued = {user.pk: AccessToken.for_user(user) for user in (fine, inactive, repassworded, gone)}
+    inactive.is_active = False
+    inactive.save()
+    repassworded.set_password("a-new-long-passphrase-1")  # the token carries a hash of the old one
+    repassworded.save()
+    gone_pk = gone.pk
+    gone.delete()
+    requests = [
+        BidRequest(fine, D("6000"), token=issued[fine.pk]),
+        *(BidRequest(user, D("7000"), token=issued[user.pk]) for user in (inactive, repassworded)),
+        BidRequest(type("Bidder", (), {"pk": gone_pk})(), D("8000"), token=issued[gone_pk]),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = place_batch(auction.pk, requests)
+    assert isinstance(outcomes[0], BidResult)
+    assert [type(o) for o in outcomes[1:]] == [TokenUserRefused] * 3
+    assert list(Bid.objects.filter(auction=auction).values_list("bidder_id", flat=True)) == [fine.pk]
+    sql = [q["sql"].upper() for q in ctx.captured_queries]
+    lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    assert len([s for s in sql[lock_at:] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]) <= 6
+
+
+@pytest.mark.django_db
 def test_more_requests_are_taken_once_the_row_is_locked_and_decided_after_the_given_ones(
     auction_factory, bidder_factory
 ):

@@ -195,7 +195,7 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
 
 
 def test_a_throttled_bidder_gets_django_s_429(live_auction, bidder_factory, django_spy, monkeypatch):
-    from core.api import ScopedRateThrottle
+    from core.throttles import ScopedRateThrottle
 
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "bids": "2/min"})
     buyer = bidder_factory()
@@ -210,7 +210,7 @@ def test_a_throttled_bidder_gets_django_s_429(live_auction, bidder_factory, djan
 def test_without_redis_every_bid_goes_through_django(live_auction, bidder_factory, django_spy, monkeypatch):
     """`make run` has no Redis for the throttles: the lane steps aside and the DRF view (with its cache-based
     throttles) answers."""
-    monkeypatch.setattr("core.api._throttle_redis", lambda: None)  # what shared_redis() and the throttles read
+    monkeypatch.setattr("core.shared_redis._url", lambda: None)  # what the shared clients and throttles read
     status, _, content = call(
         LANE, f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bearer(bidder_factory())
     )
@@ -290,33 +290,25 @@ def test_https_is_judged_as_django_judges_it(settings, proxy_header, scheme, for
 def test_the_database_down_is_a_503_with_retry_after_from_the_lane_and_from_django(
     live_auction, bidder_factory, django_spy, monkeypatch
 ):
-    """MariaDB gone: the lane (failing while it admits the bidder) and the DRF view (failing in the bid) both
-    answer 503 with Retry-After and the same body, and the lane attempts no bid."""
+    """MariaDB gone when the bid is to lock its auction: the lane and the DRF view both answer 503 with
+    Retry-After and the same body, and nothing is stored."""
     from django.db import OperationalError
 
-    from auctions.apis import fast_lane
+    from auctions.services import bid_batch
 
     def database_gone(*args, **kwargs):
         raise OperationalError(2006, "MySQL server has gone away")
 
-    placed: list[Any] = []
-
-    async def place(*args, **kwargs):
-        placed.append(args)
-        raise AssertionError("no bid without an admitted bidder")
-
-    monkeypatch.setattr("core.sql.rows_in_sql", database_gone)
-    monkeypatch.setattr(fast_lane, "bid_place_async", place)
-    monkeypatch.setattr("auctions.services.bid_place", database_gone)
+    monkeypatch.setattr(bid_batch, "_lock", database_gone)
     path, body, buyer = f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bidder_factory()
     lane = call(LANE, path, body, bearer(buyer))
     through_django = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-503")])
     assert django_spy.calls == 1  # the second went through Django
-    assert placed == []
     for status, headers, content in (lane, through_django):
         assert status == 503
         assert {name.lower(): value for name, value in headers.items()}[b"retry-after"] == b"5"
         assert json.loads(content) == {"error": DATABASE_DOWN_MESSAGE, "details": {}}
+    assert not Bid.objects.filter(auction=live_auction).exists()
 
 
 def test_an_unconfirmed_bid_is_answered_as_the_drf_view_does(live_auction, bidder_factory, django_spy, monkeypatch):

@@ -8,7 +8,7 @@ from auctions.services import notify_queue
 @pytest.fixture
 def queue(monkeypatch):
     """An empty queue; task sends recorded instead of run, and notices recorded instead of sent."""
-    from core.api import shared_redis
+    from core.shared_redis import shared_redis
 
     client = shared_redis()
     assert client is not None
@@ -50,7 +50,7 @@ def test_more_than_one_take_is_drained_in_order(queue, monkeypatch):
 
 
 def test_without_redis_the_caller_is_told_to_send_directly(monkeypatch):
-    monkeypatch.setattr("core.api._throttle_redis", lambda: None)
+    monkeypatch.setattr("core.shared_redis._url", lambda: None)
     assert notify_queue.push([(1, "outbid", {}, 1)]) is False
     assert notify_queue.send_queued() == 0
 

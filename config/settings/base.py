@@ -376,11 +376,11 @@ NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("EMAIL_HTTP_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
 
 # --- performance ------------------------------------------------------------------
-# DRF's throttles, same rates and rules, in one Redis round trip each on a per-process client (core.api).
+# DRF's throttles, same rates and rules, in one Redis round trip each on a per-process client (core.throttles).
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "core.api.AnonRateThrottle",
-    "core.api.UserRateThrottle",
-    "core.api.ScopedRateThrottle",
+    "core.throttles.AnonRateThrottle",
+    "core.throttles.UserRateThrottle",
+    "core.throttles.ScopedRateThrottle",
 ]
 # Sync work of HTTP requests runs on this many long-lived threads per daphne process (core.middleware.
 # PooledThreadsASGIHandler), so each thread keeps its database connection for CONN_MAX_AGE seconds.

@@ -91,19 +91,3 @@ def test_row_instance_builds_what_the_orm_builds(auction_factory, which):
     assert [type(getattr(ours, f)) for f in fields] == [type(getattr(orm, f)) for f in fields]  # bool, not 0/1
     assert (ours._state.adding, ours._state.db) == (False, orm._state.db)
     assert row_instance(model, row_by_sql(model, vendor=connection.vendor), [10**9]) is None
-
-
-def test_instances_finds_what_filter_in_finds(user_factory):
-    from accounts.models import User
-    from core.sql import instances, rows_in_sql
-
-    users = [user_factory() for _ in range(3)]
-    wanted = [users[0].pk, users[2].pk, 10**9]
-
-    ours = instances(User, rows_in_sql(User, "id", len(wanted), connection.vendor), wanted)
-
-    orm = {u.pk: u for u in User.objects.filter(pk__in=wanted)}
-    assert sorted(u.pk for u in ours) == sorted(orm) == sorted([users[0].pk, users[2].pk])
-    fields = [f.attname for f in User._meta.concrete_fields]
-    for user in ours:
-        assert [getattr(user, f) for f in fields] == [getattr(orm[user.pk], f) for f in fields]
