@@ -2,7 +2,7 @@
 
 DRF's throttles keep a list per key in the Django cache: a GET and a SET per throttle, and under ASGI every
 request builds a new cache client and Redis connection. These keep DRF's rules in a Lua script (a sliding log
-in a sorted set) run by EVALSHA on the shared client (core/shared_redis.py). Without Redis (`make run`) they
+in a sorted set per key, several keys per run) run by EVALSHA on the shared client (core/shared_redis.py). Without Redis (`make run`) they
 are DRF's own. If Redis fails they let the request through (a throttle protects the site; it must not take
 the API down with it). `throttle_many_async` checks several requests' throttles in one round trip from the
 event loop (the HTTP bid lane, auctions/apis/fast_lane.py), counting in the same keys.
@@ -20,79 +20,79 @@ from core.shared_redis import redis_key, shared_redis, shared_redis_async
 
 logger = logging.getLogger(__name__)
 
-SLIDING_WINDOW = """
+SLIDING_WINDOWS = """
 local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-if count >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, count, oldest[2] or tostring(now)}
+local replies = {}
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[3 * i - 1])
+  local limit = tonumber(ARGV[3 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    replies[i] = {0, count, oldest[2] or tostring(now)}
+  else
+    redis.call('ZADD', key, now, ARGV[3 * i + 1])
+    redis.call('PEXPIRE', key, window)
+    replies[i] = {1, count + 1, tostring(now)}
+  end
 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window)
-return {1, count + 1, tostring(now)}
+return replies
 """
-SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
-
-# One check: (DRF cache key, script arguments). The reply is (allowed, count, oldest ms).
-Window = tuple[str, list[Any]]
+SLIDING_WINDOWS_SHA = hashlib.sha1(SLIDING_WINDOWS.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
 
 
-def _window(key: str, now_ms: int, limit: int, duration: int) -> Window:
-    """A check of `key`; the member only has to be unique within the key's window (random bits from Python's
-    generator, reseeded in every forked process: no system call per check)."""
-    return redis_key(f"throttle:{key}"), [now_ms, duration * 1000, limit, f"{now_ms}-{random.getrandbits(64):016x}"]
+class Windows:
+    """Throttle checks sent together: one run of the script, whatever their number. Each check is a key (DRF's
+    cache key) with its limit and duration; its reply is (allowed, count, oldest ms). Checks of the same key
+    count one after the other (each has its own member in the key's sorted set)."""
+
+    def __init__(self, now_ms: int) -> None:
+        self.keys: list[str] = []
+        self.args: list[Any] = [now_ms]
+
+    def add(self, key: str, limit: int, duration: int) -> None:
+        # the member only has to be unique within the key's window: random bits from Python's generator
+        # (reseeded in every forked process), no system call per check
+        self.keys.append(redis_key(f"throttle:{key}"))
+        self.args += [duration * 1000, limit, f"{self.args[0]}-{random.getrandbits(64):016x}"]
+
+    def command(self) -> list[Any]:
+        return ["EVALSHA", SLIDING_WINDOWS_SHA, len(self.keys), *self.keys, *self.args]
 
 
-def _queue(pipe: Any, windows: list[Window]) -> None:
-    for key, args in windows:
-        pipe.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
-
-
-def check_windows(client: Any, windows: list[Window]) -> list[Any]:
-    """The checks in one round trip: a pipeline of EVALSHA, the script loaded only when Redis answers NOSCRIPT
-    (a restarted or flushed Redis: no check ran, so all are sent again). redis-py's registered scripts would
-    ask SCRIPT EXISTS before every pipeline: a second round trip each time."""
+def check_windows(client: Any, windows: Windows) -> list[Any]:
+    """One round trip (the script loaded first only when Redis answers NOSCRIPT: a restarted or flushed
+    Redis, where no check ran). redis-py's registered scripts would ask SCRIPT EXISTS before every pipeline."""
     from redis.exceptions import NoScriptError
 
     try:
-        pipe = client.pipeline(transaction=False)
-        _queue(pipe, windows)
-        return list(pipe.execute())
+        return list(client.execute_command(*windows.command()))
     except NoScriptError:
-        client.script_load(SLIDING_WINDOW)
-    pipe = client.pipeline(transaction=False)
-    _queue(pipe, windows)
-    return list(pipe.execute())
+        client.script_load(SLIDING_WINDOWS)
+    return list(client.execute_command(*windows.command()))
 
 
-async def check_windows_async(client: Any, windows: list[Window]) -> list[Any]:
+async def check_windows_async(client: Any, windows: Windows) -> list[Any]:
     """`check_windows` on a redis.asyncio client."""
     from redis.exceptions import NoScriptError
 
     try:
-        async with client.pipeline(transaction=False) as pipe:
-            _queue(pipe, windows)
-            return list(await pipe.execute())
+        return list(await client.execute_command(*windows.command()))
     except NoScriptError:
-        await client.script_load(SLIDING_WINDOW)
-    async with client.pipeline(transaction=False) as pipe:
-        _queue(pipe, windows)
-        return list(await pipe.execute())
+        await client.script_load(SLIDING_WINDOWS)
+    return list(await client.execute_command(*windows.command()))
 
 
 async def throttle_many_async(checks: list[tuple[type[throttling.SimpleRateThrottle], str, Any]]) -> list[bool] | None:
-    """Throttles checked for several requests in one Redis round trip, from the event loop: each check is
+    """Throttles checked for several requests in one Redis round trip (one run of the script), from the event loop: each check is
     (throttle class, scope, ident) — `(UserRateThrottle, "user", user_id)`, `(ScopedRateThrottle, "bids",
     user_id)` — with the class's rates and the same keys, so both paths count together. Returns whether each
     request may go ahead, or None when there is no Redis (callers use the DRF path)."""
     client = shared_redis_async()
     if client is None:
         return None
-    now_ms = int(time.time() * 1000)
-    windows: list[Window] = []
+    windows = Windows(int(time.time() * 1000))
     limited: list[int] = []
     for index, (throttle, scope, ident) in enumerate(checks):
         rate = throttle.THROTTLE_RATES.get(scope)
@@ -102,7 +102,7 @@ async def throttle_many_async(checks: list[tuple[type[throttling.SimpleRateThrot
         if limit is None or duration is None:
             continue
         key = throttling.SimpleRateThrottle.cache_format % {"scope": scope, "ident": ident}
-        windows.append(_window(key, now_ms, limit, duration))
+        windows.add(key, limit, duration)
         limited.append(index)
     allowed = [True] * len(checks)
     if not limited:
@@ -140,9 +140,10 @@ class FastThrottleMixin:
         if self.key is None:
             return True
         self.now = time.time()
-        window = _window(self.key, int(self.now * 1000), self.num_requests, self.duration)
+        windows = Windows(int(self.now * 1000))
+        windows.add(self.key, self.num_requests, self.duration)
         try:
-            ((allowed, count, oldest),) = check_windows(client, [window])
+            ((allowed, count, oldest),) = check_windows(client, windows)
         except Exception:  # noqa: BLE001 - Redis down: let the request through, say so in the log
             logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
             return True
