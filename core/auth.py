@@ -27,8 +27,9 @@ from core.sql import row_by_sql, row_instance
 
 def check_user(user: Any, validated_token: Token) -> None:
     """simplejwt's rules for the token's user: it exists, is active, and (when CHECK_REVOKE_TOKEN is on) the
-    password has not changed since the token was issued. Raises AuthenticationFailed. Shared with the HTTP
-    bid lane, which loads a batch's users at once."""
+    password has not changed since the token was issued. Raises AuthenticationFailed. Shared with the bid
+    batch, which checks the HTTP bid lane's users under the auction lock (`user` needs only `is_active` and
+    `password`)."""
     if user is None:
         raise AuthenticationFailed(_("User not found"), code="user_not_found")
     if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
