@@ -5,7 +5,7 @@ answering them)."""
 import functools
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def _select_where(model: Any, field: str) -> str:
@@ -74,22 +74,23 @@ def insert_rows(objs: list[Any]) -> None:
     otherwise the pks stay None, as with bulk_create."""
     if not objs:
         return
-    returns_rows = connection.features.can_return_rows_from_bulk_insert
+    db = connections[DEFAULT_DB_ALIAS]  # `connection` itself is a proxy: a lookup on every use by every field
+    returns_rows = db.features.can_return_rows_from_bulk_insert
     model: Any = type(objs[0])
-    head, row, fields, returning = _insert_parts(model, connection.vendor, returns_rows)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
+    head, row, fields, returning = _insert_parts(model, db.vendor, returns_rows)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
+    with db.cursor() as cursor:
         cursor.execute(head + ", ".join([row] * len(objs)) + returning, params)
         if returning:
             ids = cursor.fetchall()
         elif len(objs) == 1:
-            ids = [(connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column),)]
+            ids = [(db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column),)]
         else:
             ids = [(None,)] * len(objs)
     for obj, (pk,) in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
 
 
 @functools.cache
@@ -104,9 +105,10 @@ def _update_parts(model: Any, field_names: tuple[str, ...], vendor: str) -> tupl
 def update_row(instance: Any, field_names: tuple[str, ...]) -> int:
     """`Model.objects.filter(pk=instance.pk).update(<name>=instance.<name>, ...)` as one UPDATE composed once
     per process (values prepared by their fields; no `auto_now`, as with update()). Returns the row count."""
+    db = connections[DEFAULT_DB_ALIAS]
     model: Any = type(instance)
-    sql, fields = _update_parts(model, field_names, connection.vendor)
-    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
+    sql, fields = _update_parts(model, field_names, db.vendor)
+    params = [f.get_db_prep_save(getattr(instance, f.attname), db) for f in fields]
+    with db.cursor() as cursor:
         cursor.execute(sql, [*params, instance.pk])
         return int(cursor.rowcount)
