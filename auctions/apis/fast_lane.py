@@ -100,10 +100,11 @@ def _bidder(token: Any) -> _Bidder | None:
 
     key = User._meta.pk
     assert key is not None
-    if api_settings.USER_ID_FIELD not in (key.name, key.attname):
+    claim = token.get(api_settings.USER_ID_CLAIM)
+    if claim is None or api_settings.USER_ID_FIELD not in (key.name, key.attname):
         return None
     try:
-        return _Bidder(key.get_prep_value(token.get(api_settings.USER_ID_CLAIM)))
+        return _Bidder(key.get_prep_value(claim))
     except (TypeError, ValueError):
         return None
 

@@ -146,6 +146,7 @@ def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
         "inactive user",
         "unknown user",
         "user id not a number",
+        "no user id",
         "cors origin",
         "idempotency key",
         "malformed json",
@@ -163,9 +164,12 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
     elif case == "inactive user":
         buyer.is_active = False
         buyer.save(update_fields=["is_active"])
-    elif case in ("unknown user", "user id not a number"):
+    elif case in ("unknown user", "user id not a number", "no user id"):
         token = AccessToken.for_user(buyer)
-        token["user_id"] = "999999999" if case == "unknown user" else "abc"  # validly signed, no such user
+        if case == "no user id":
+            del token["user_id"]
+        else:
+            token["user_id"] = "999999999" if case == "unknown user" else "abc"  # validly signed, no such user
         headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
     elif case == "cors origin":
         headers = [*headers, (b"origin", b"https://elsewhere.example")]
@@ -185,6 +189,7 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
         "inactive user": 401,
         "unknown user": 401,
         "user id not a number": 401,
+        "no user id": 401,
         "cors origin": 201,
         "idempotency key": 201,
         "malformed json": 400,
