@@ -3,9 +3,12 @@ watcher counts): one per process for threads, one per event loop for coroutines 
 connections belong to the loop that opened them). None where the project runs without Redis (`make run`)."""
 
 import asyncio
+import functools
 import threading
 import weakref
 from typing import Any
+
+from django.core.signals import setting_changed
 
 _client: Any = None
 _client_lock = threading.Lock()
@@ -13,12 +16,25 @@ _loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = wea
 TIMEOUT_SECONDS = 2  # connect and read: a hung Redis must not hold a request for long
 
 
+@functools.cache
 def _url() -> str | None:
+    """Redis's URL when the project runs with Redis (read once: every bid asks)."""
     from django.conf import settings
 
     url = getattr(settings, "REDIS_URL", "")
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
     return url if url and "redis" in backend.lower() else None
+
+
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    global _client
+    if setting in ("REDIS_URL", "CACHES"):  # tests
+        _url.cache_clear()
+        _client = None
+        _loop_clients.clear()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def shared_redis() -> Any | None:
