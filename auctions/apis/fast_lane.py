@@ -24,6 +24,7 @@ or expired token, an unknown or inactive user, a throttled user, an untrusted Ho
 where HTTPS is required, or no Redis (`make run`).
 """
 
+import functools
 import json
 import logging
 import re
@@ -34,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.http.request import split_domain_port, validate_host
 
 from auctions.apis.bids import amount_sent
@@ -183,20 +185,27 @@ def _amount(body: bytes) -> tuple[bool, Any]:
     return amount_sent(data if isinstance(data, dict) else None)
 
 
+@functools.cache
+def _authentication() -> Any:
+    from core.auth import FastJWTAuthentication
+
+    return FastJWTAuthentication()  # keeps no per-request state
+
+
 def _token(raw: str) -> Any:
     """The validated access token, as the API's authentication class validates it, or None."""
     from rest_framework_simplejwt.exceptions import InvalidToken
 
-    from core.auth import FastJWTAuthentication
-
     try:
-        return FastJWTAuthentication().get_validated_token(raw.encode())
+        return _authentication().get_validated_token(raw.encode())
     except InvalidToken:
         return None
 
 
-def response_headers(secure: bool) -> list[tuple[bytes, bytes]]:
-    """What the middleware chain and DRF add to the bid view's JSON response (besides length and request id)."""
+@functools.cache
+def response_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """What the middleware chain and DRF add to the bid view's JSON response (besides length and request id).
+    Composed once per process (settings are read-only at run time; tests that change them clear it)."""
     headers = [
         (b"content-type", b"application/json"),
         (b"vary", b"Accept, origin"),
@@ -217,7 +226,15 @@ def response_headers(secure: bool) -> list[tuple[bytes, bytes]]:
         if settings.SECURE_HSTS_PRELOAD:
             hsts += "; preload"
         headers.append((b"strict-transport-security", hsts.encode()))
-    return headers
+    return tuple(headers)
+
+
+def _settings_changed(**kwargs: Any) -> None:
+    response_headers.cache_clear()
+    _authentication.cache_clear()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def _answer(outcome: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -332,3 +332,16 @@ def test_an_unconfirmed_bid_is_answered_as_the_drf_view_does(live_auction, bidde
     assert lane[0] == 503
     assert b"retry-after" not in {name.lower() for name in lane[1]}
     assert_same(lane, through_django)
+
+
+def test_the_lane_s_composed_headers_follow_a_settings_change(settings):
+    """The security headers are composed once per process; a settings change (tests) composes them again."""
+    from auctions.apis.fast_lane import response_headers
+
+    settings.SECURE_HSTS_SECONDS = 60
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    settings.SECURE_HSTS_PRELOAD = False
+    assert (b"strict-transport-security", b"max-age=60") in response_headers(True)
+    settings.SECURE_HSTS_SECONDS = 120
+    assert (b"strict-transport-security", b"max-age=120") in response_headers(True)
+    assert not any(name == b"strict-transport-security" for name, _ in response_headers(False))
