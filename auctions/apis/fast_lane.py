@@ -4,7 +4,7 @@ loop without Django's middleware chain and DRF, in batches like live-room bids.
 On a hot lot the web stack, not the bid, was the cost: a bid spent ~6 ms of CPU in middleware, DRF, the
 per-request thread hop and two throttle round trips, against ~1 ms for the same bid over a live room. Here
 the same rules run with the same results: the JWT is checked by simplejwt, the `user` and `bids` throttles
-count in the same Redis keys (one pipelined round trip per batch of requests, from the event loop), the
+count in the same Redis keys (one Redis round trip for the requests of one turn of the event loop), the
 amount is read exactly as the DRF view reads it, and the bid goes through `bid_place_async` → the combiner
 → one transaction per batch, where the token's user is read with the bidders' other columns under the lock
 and must pass simplejwt's rules (exists, active, password unchanged when tokens are revoked by it) before
