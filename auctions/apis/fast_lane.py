@@ -71,26 +71,17 @@ class _Bidder:
     pk: Any
 
 
-@dataclass(eq=False)
-class _Bid:
-    bidder: _Bidder
-    token: Any
-    amount: Any
-    ip: str | None
-    agent: str
-
-
-async def _admit(auction_id: int, bids: list[_Bid]) -> list[Any]:
-    """In the event loop, for the requests that arrived together: their `user` and `bids` throttles, counted
-    in one Redis round trip. Per request, the bid if it may go ahead, or DELEGATE (Django answers: the 429
-    with its Retry-After, or everything when there is no Redis)."""
+async def _admit(auction_id: int, bidders: list[_Bidder]) -> list[Any]:
+    """In the event loop, for the requests that arrived together: their bidders' `user` and `bids` throttles,
+    counted in one Redis round trip. Per request, the bidder if it may go ahead, or DELEGATE (Django answers:
+    the 429 with its Retry-After, or everything when there is no Redis)."""
     checks = []
-    for bid in bids:
-        checks += [(UserRateThrottle, "user", bid.bidder.pk), (ScopedRateThrottle, "bids", bid.bidder.pk)]
+    for bidder in bidders:
+        checks += [(UserRateThrottle, "user", bidder.pk), (ScopedRateThrottle, "bids", bidder.pk)]
     allowed = await throttle_many_async(checks)
     if allowed is None:
-        return [DELEGATE] * len(bids)
-    return [bid if allowed[2 * k] and allowed[2 * k + 1] else DELEGATE for k, bid in enumerate(bids)]
+        return [DELEGATE] * len(bidders)
+    return [bidder if allowed[2 * k] and allowed[2 * k + 1] else DELEGATE for k, bidder in enumerate(bidders)]
 
 
 def _bidder(token: Any) -> _Bidder | None:
@@ -279,7 +270,7 @@ class BidLane:
             ip = first_client_ip(headers.get(b"x-forwarded-for", b"").decode("latin-1"), client[0])
             agent = headers.get(b"user-agent", b"").decode("latin-1", errors="replace")[:300]
             auction_id = int(match.group(1))
-            admitted = await _lane.submit(auction_id, _Bid(bidder, token, amount, ip, agent))
+            admitted = await _lane.submit(auction_id, bidder)
             if isinstance(admitted, Exception):  # not a Redis failure (throttles let those through): a 500
                 outcome = admitted
             elif admitted is not DELEGATE:
