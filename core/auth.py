@@ -11,7 +11,7 @@ have no blacklist; the user is still loaded and checked on every request), so a 
 remembered, per process, until its `exp`."""
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -25,11 +25,18 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from core.sql import row_by_sql, row_instance
 
 
+class AuthColumns(NamedTuple):
+    """The columns of a user that `check_user` reads: for a caller that reads them with its own SQL (the bid
+    batch checks the HTTP bid lane's users under the auction lock, in the statement it runs anyway)."""
+
+    is_active: bool
+    password: str
+
+
 def check_user(user: Any, validated_token: Token) -> None:
     """simplejwt's rules for the token's user: it exists, is active, and (when CHECK_REVOKE_TOKEN is on) the
-    password has not changed since the token was issued. Raises AuthenticationFailed. Shared with the bid
-    batch, which checks the HTTP bid lane's users under the auction lock (`user` needs only `is_active` and
-    `password`)."""
+    password has not changed since the token was issued. Raises AuthenticationFailed. `user` may be a User or
+    an AuthColumns."""
     if user is None:
         raise AuthenticationFailed(_("User not found"), code="user_not_found")
     if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
@@ -38,6 +45,15 @@ def check_user(user: Any, validated_token: Token) -> None:
         api_settings.REVOKE_TOKEN_CLAIM
     ) != get_md5_hash_password(user.password):
         raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+
+
+def passes_user_checks(user: Any, validated_token: Token) -> bool:
+    """`check_user` as a yes or no."""
+    try:
+        check_user(user, validated_token)
+    except AuthenticationFailed:
+        return False
+    return True
 
 
 VALIDATED_TOKENS_KEPT = 10_000  # per process; the memo starts over when full

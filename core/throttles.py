@@ -2,10 +2,11 @@
 
 DRF's throttles keep a list per key in the Django cache: a GET and a SET per throttle, and under ASGI every
 request builds a new cache client and Redis connection. These keep DRF's rules in a Lua script (a sliding log
-in a sorted set per key, several keys per run) run by EVALSHA on the shared client (core/shared_redis.py). Without Redis (`make run`) they
-are DRF's own. If Redis fails they let the request through (a throttle protects the site; it must not take
-the API down with it). `throttle_many_async` checks several requests' throttles in one round trip from the
-event loop (the HTTP bid lane, auctions/apis/fast_lane.py), counting in the same keys.
+in a sorted set per key, several keys per run) run by EVALSHA on the shared client (core/shared_redis.py).
+Without Redis (`make run`) they are DRF's own. If Redis fails they let the request through (a throttle
+protects the site; it must not take the API down with it). `throttle_many_async` checks several requests'
+throttles in one round trip from the event loop (the HTTP bid lane, auctions/apis/fast_lane.py), counting in
+the same keys.
 """
 
 import hashlib
@@ -85,10 +86,11 @@ async def check_windows_async(client: Any, windows: Windows) -> list[Any]:
 
 
 async def throttle_many_async(checks: list[tuple[type[throttling.SimpleRateThrottle], str, Any]]) -> list[bool] | None:
-    """Throttles checked for several requests in one Redis round trip (one run of the script), from the event loop: each check is
-    (throttle class, scope, ident) — `(UserRateThrottle, "user", user_id)`, `(ScopedRateThrottle, "bids",
-    user_id)` — with the class's rates and the same keys, so both paths count together. Returns whether each
-    request may go ahead, or None when there is no Redis (callers use the DRF path)."""
+    """Throttles checked for several requests in one Redis round trip (one run of the script), from the event
+    loop: each check is (throttle class, scope, ident) — `(UserRateThrottle, "user", user_id)`,
+    `(ScopedRateThrottle, "bids", user_id)` — with the class's rates and the same keys, so both paths count
+    together. Returns whether each request may go ahead, or None when there is no Redis (callers use the DRF
+    path)."""
     client = shared_redis_async()
     if client is None:
         return None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -36,6 +36,7 @@ from auctions.services.clock import db_now_sql, parse_db_time
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
+from core.auth import AuthColumns, passes_user_checks
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.sql import insert_rows, row_by_sql, row_instance, update_row
 
@@ -78,13 +79,6 @@ class BidRequest:
 class TokenUserRefused(Exception):
     """The token's user may not use the API (no such user, inactive, password changed): an authentication
     failure, answered by the API's authentication (401) rather than by the bid rules. Nothing is stored."""
-
-
-class _Account(NamedTuple):
-    """What authentication reads of a user (core.auth.check_user)."""
-
-    is_active: bool
-    password: str
 
 
 class IdempotencyKeyInFlight(IntegrityError):
@@ -156,7 +150,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 if request.idempotency_key and key in keys_seen:
                     outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
                     continue
-                if request.token is not None and not _authenticated(accounts.get(request.bidder.pk), request.token):
+                if request.token is not None and not passes_user_checks(accounts.get(request.bidder.pk), request.token):
                     outcomes[index] = TokenUserRefused()
                     continue
                 try:
@@ -191,18 +185,6 @@ def refuse_unless_eligible(eligibility: Eligibility) -> None:
     raise NotAllowed(eligibility.message, code=code, details={"missing": missing})
 
 
-def _authenticated(account: _Account | None, token: Any) -> bool:
-    from rest_framework_simplejwt.exceptions import AuthenticationFailed
-
-    from core.auth import check_user
-
-    try:
-        check_user(account, token)
-    except AuthenticationFailed:
-        return False
-    return True
-
-
 def _lock(auction_id: int) -> Auction:
     auction = row_instance(Auction, row_by_sql(Auction, for_update=True, vendor=connection.vendor), [auction_id])
     if auction is None:
@@ -212,7 +194,7 @@ def _lock(auction_id: int) -> Auction:
 
 def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int]
-) -> tuple[datetime, dict[int, int], dict[int, _Account], dict[int, Eligibility]]:
+) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility]]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before), what authentication reads of the account, and their
     eligibility to bid (accounts' SQL)."""
@@ -221,7 +203,7 @@ def _read_clock_and_bidders(
         cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids])
         rows = cursor.fetchall()
     numbers: dict[int, int] = {}
-    accounts: dict[int, _Account] = {}
+    accounts: dict[int, AuthColumns] = {}
     eligibility: dict[int, Eligibility] = {}
     today = timezone.localdate()
     for row in rows:
@@ -230,7 +212,7 @@ def _read_clock_and_bidders(
             continue
         if number:
             numbers[bidder_id] = int(number)
-        accounts[bidder_id] = _Account(bool(row[3]), row[4])
+        accounts[bidder_id] = AuthColumns(bool(row[3]), row[4])
         eligibility[bidder_id] = eligibility_from_columns(row[5 : 5 + ELIGIBILITY_COLUMNS], today)
     for bidder_id in bidder_ids:  # a bidder whose account is gone
         eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
@@ -249,14 +231,15 @@ def _clock_and_bidders_sql(vendor: str, count: int) -> tuple[str, tuple[Any, ...
     user_pk = f"u.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
     account = ", ".join(
         f"u.{connection.ops.quote_name(str(User._meta.get_field(name).column))}"  # type: ignore[union-attr]
-        for name in _Account._fields
+        for name in AuthColumns._fields
     )
     bids = connection.ops.quote_name(Bid._meta.db_table)
     placeholders = ", ".join(["%s"] * count)
     sql = (
         f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
         f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
-        f"{account}, {columns} FROM (SELECT 1 AS one) clock LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
+        f"{account}, {columns} FROM (SELECT 1 AS one) clock "
+        f"LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
     )
     return sql, tuple(eligibility_params)
 
