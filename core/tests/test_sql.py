@@ -1,6 +1,6 @@
 """core/sql.py: plain SQL composed once per process, storing exactly what the ORM stores."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -57,7 +57,8 @@ def test_update_row_writes_the_named_fields_only(auction_factory):
     other = auction_factory()
     auction.current_price = Decimal("5100.00")
     auction.bid_count = 3
-    auction.ends_at = datetime(2026, 12, 1, 18, 0, 0, 250000, tzinfo=UTC)
+    new_end = (auction.ends_at + timedelta(days=1)).replace(microsecond=250000)  # microseconds survive
+    auction.ends_at = new_end
     auction.reserve_met = True
     auction.extended_count = 7  # changed but not named: not written
 
@@ -67,7 +68,7 @@ def test_update_row_writes_the_named_fields_only(auction_factory):
     assert (stored.current_price, stored.bid_count, stored.ends_at, stored.reserve_met) == (
         Decimal("5100.00"),
         3,
-        datetime(2026, 12, 1, 18, 0, 0, 250000, tzinfo=UTC),
+        new_end,
         True,
     )
     assert stored.extended_count == 0
