@@ -39,6 +39,7 @@ class BidInput(serializers.Serializer):
 
 
 AMOUNT_FIELDS = ("amount", "max_amount", "max")
+MAX_IDEMPOTENCY_KEY = 100  # characters (IdempotencyKey.key)
 
 
 def amount_sent(data: Any) -> tuple[bool, Any]:
@@ -75,8 +76,10 @@ def place_bid(request: Request, auction_id: int) -> Response:
     key = (request.headers.get("Idempotency-Key") or "").strip() or None
     fingerprint = ""
     if key:
-        if len(key) > 100:
-            raise DomainError("Idempotency-Key can be at most 100 characters.", code="invalid_idempotency_key")
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise DomainError(
+                f"Idempotency-Key can be at most {MAX_IDEMPOTENCY_KEY} characters.", code="invalid_idempotency_key"
+            )
         amount = services.parse_bid_amount(raw)
         fingerprint = IdempotencyKey.fingerprint_for(auction_id=auction_id, amount=amount, kind="bid")
         replayed = _replay(request.user, key, fingerprint)

@@ -18,10 +18,16 @@ row), and the throttles need no thread. One difference from DRF, which authentic
 a request whose user turns out to be gone or inactive has counted in its throttles before Django answers
 its 401.
 
+An Idempotency-Key rides with its bid: the batch looks it up under the lock, in the statement that reads
+the bidders, and stores it with an accepted bid (no extra statement). A key found stored (a retry, or a key
+reused for another request), the same key twice in one batch, or a key some other auction's batch stored
+meanwhile is answered by Django once the batch has committed: it replays the stored response, or refuses a
+reused key with 409, as it does for any keyed request.
+
 Anything unusual is handed to Django unchanged, so it keeps one implementation: a request without a
-Bearer token, with an Origin (CORS) or an Idempotency-Key header, a non-JSON or malformed body, an invalid
-or expired token, an unknown or inactive user, a throttled user, an untrusted Host or a plain-HTTP request
-where HTTPS is required, or no Redis (`make run`).
+Bearer token, with an Origin (CORS) header or an Idempotency-Key over 100 characters, a non-JSON or
+malformed body, an invalid or expired token, an unknown or inactive user, a throttled user, an untrusted
+Host or a plain-HTTP request where HTTPS is required, or no Redis (`make run`).
 """
 
 import functools
@@ -36,16 +42,17 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
+from django.db import IntegrityError
 from django.http.request import split_domain_port, validate_host
 
-from auctions.apis.bids import amount_sent
+from auctions.apis.bids import MAX_IDEMPOTENCY_KEY, amount_sent
 from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
 from auctions.services import bid_place_async
 from auctions.services.bid_batch import TokenUserRefused
 from auctions.services.results import BidResult
 from core.api import database_down_answer, error_body
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.request_id import accept_or_new
 from core.shared_redis import shared_redis
 from core.throttles import ScopedRateThrottle, UserRateThrottle, throttle_many_async
@@ -129,7 +136,7 @@ def _bearer(headers: dict[bytes, bytes]) -> str | None:
     """The token of a plain API-client bid, or None when anything calls for the full stack."""
     from rest_framework_simplejwt.settings import api_settings
 
-    if b"origin" in headers or b"idempotency-key" in headers or b"x-forwarded-host" in headers:
+    if b"origin" in headers or b"x-forwarded-host" in headers:
         return None
     if headers.get(b"content-type", b"").split(b";")[0].strip().lower() != b"application/json":
         return None
@@ -166,6 +173,19 @@ def _replay(body: bytes, receive: Any) -> Any:
         return await receive()
 
     return replayed
+
+
+def _idempotency_key(headers: dict[bytes, bytes]) -> tuple[bool, str | None]:
+    """(usable here, the key or None) as the DRF view reads the header: blank is no key; one over the
+    length limit is Django's to refuse."""
+    key = headers.get(b"idempotency-key", b"").decode("latin-1").strip() or None
+    return (key is None or len(key) <= MAX_IDEMPOTENCY_KEY), key
+
+
+def _answered_by_django(outcome: Any, key: str | None) -> bool:
+    """A keyed bid the batch did not place because its key is stored (or was stored meanwhile), and a keyed
+    bid on a missing auction (a reused key is 409 there): Django's replay answers them, after the commit."""
+    return key is not None and isinstance(outcome, IntegrityError | NotFound)
 
 
 def _amount(body: bytes) -> tuple[bool, Any]:
@@ -251,10 +271,12 @@ class BidLane:
         headers = _headers(scope) if match else None
         raw_token = _bearer(headers) if headers is not None else None
         secure = _secure(scope, headers) if headers is not None else False
+        key_usable, key = _idempotency_key(headers) if headers is not None else (False, None)
         if (
             match is None
             or headers is None
             or raw_token is None
+            or not key_usable
             or (settings.SECURE_SSL_REDIRECT and not secure)
             or shared_redis() is None  # `make run`: the DRF view's cache-based throttles
         ):
@@ -274,9 +296,9 @@ class BidLane:
             if isinstance(admitted, Exception):  # not a Redis failure (throttles let those through): a 500
                 outcome = admitted
             elif admitted is not DELEGATE:
-                outcome = await bid_place_async(auction_id, bidder, amount, ip, agent, token=token)
-                if isinstance(outcome, TokenUserRefused):  # gone, inactive, password changed: Django's 401
-                    outcome = DELEGATE
+                outcome = await bid_place_async(auction_id, bidder, amount, ip, agent, token=token, key=key)
+                if isinstance(outcome, TokenUserRefused) or _answered_by_django(outcome, key):
+                    outcome = DELEGATE  # the 401 for a gone, inactive or re-passworded user; a key's replay
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)
             return

@@ -86,6 +86,11 @@ class IdempotencyKeyInFlight(IntegrityError):
     the stored response once the batch has committed, as it does for a key committed earlier)."""
 
 
+class IdempotencyKeyStored(IntegrityError):
+    """The bidder's Idempotency-Key is stored already (a retry, or a key reused for another request): no bid
+    is placed; the API answers from what is stored (the first response, or 409 for another request)."""
+
+
 class BidUnconfirmed(DomainError):
     """The batch's COMMIT failed (a lost connection, say): its bids may or may not be stored. Not retried, as
     a retry could store them twice; each bidder is told to look at the auction before bidding again."""
@@ -141,7 +146,10 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 return []
             outcomes: list[Outcome | None] = [None] * len(requests)
             bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
-            db_time, numbers, accounts, eligibility = _read_clock_and_bidders(auction_id, bidder_ids)
+            asked = list(dict.fromkeys((r.bidder.pk, r.idempotency_key) for r in requests if r.idempotency_key))
+            db_time, numbers, accounts, eligibility, stored_keys = _read_clock_and_bidders(
+                auction_id, bidder_ids, asked
+            )
             now = now or db_time
             batch = _Batch(auction, now, increments, numbers)
             keys_seen: set[tuple[int, str]] = set()
@@ -152,6 +160,9 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                     continue
                 if request.token is not None and not passes_user_checks(accounts.get(request.bidder.pk), request.token):
                     outcomes[index] = TokenUserRefused()
+                    continue
+                if request.idempotency_key and key in stored_keys:
+                    outcomes[index] = IdempotencyKeyStored("Idempotency-Key already stored")
                     continue
                 try:
                     refuse_unless_eligible(eligibility[request.bidder.pk])
@@ -193,19 +204,21 @@ def _lock(auction_id: int) -> Auction:
 
 
 def _read_clock_and_bidders(
-    auction_id: int, bidder_ids: list[int]
-) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility]]:
+    auction_id: int, bidder_ids: list[int], keys: list[tuple[int, str]]
+) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], set[tuple[int, str]]]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before), what authentication reads of the account, and their
-    eligibility to bid (accounts' SQL)."""
-    sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids))
+    eligibility to bid (accounts' SQL); and which of the requests' (bidder, Idempotency-Key) pairs are
+    stored already."""
+    sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids), len(keys))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids])
+        cursor.execute(sql, [auction_id, *eligibility_params, *(value for pair in keys for value in pair), *bidder_ids])
         rows = cursor.fetchall()
     numbers: dict[int, int] = {}
     accounts: dict[int, AuthColumns] = {}
     eligibility: dict[int, Eligibility] = {}
     today = timezone.localdate()
+    key_columns = 5 + ELIGIBILITY_COLUMNS
     for row in rows:
         bidder_id, number = row[1], row[2]
         if bidder_id is None:
@@ -213,17 +226,20 @@ def _read_clock_and_bidders(
         if number:
             numbers[bidder_id] = int(number)
         accounts[bidder_id] = AuthColumns(bool(row[3]), row[4])
-        eligibility[bidder_id] = eligibility_from_columns(row[5 : 5 + ELIGIBILITY_COLUMNS], today)
+        eligibility[bidder_id] = eligibility_from_columns(row[5:key_columns], today)
     for bidder_id in bidder_ids:  # a bidder whose account is gone
         eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
-    return parse_db_time(rows[0][0]), numbers, accounts, eligibility
+    stored = {pair for pair, found in zip(keys, rows[0][key_columns:], strict=True) if found}
+    return parse_db_time(rows[0][0]), numbers, accounts, eligibility, stored
 
 
-@functools.cache
-def _clock_and_bidders_sql(vendor: str, count: int) -> tuple[str, tuple[Any, ...]]:
+@functools.lru_cache(maxsize=512)
+def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tuple[Any, ...]]:
     """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
-    bidder's id, alias number here, `is_active` and `password`, eligibility columns; and eligibility's
-    parameters. Parameters in all: the auction id, eligibility's, the bidder ids."""
+    bidder's id, alias number here, `is_active` and `password`, eligibility columns, then one column per
+    (bidder, Idempotency-Key) pair, the same on every row (non-null when stored: the unique index answers);
+    and eligibility's parameters. Parameters in all: the auction id, eligibility's, each pair's bidder id and
+    key, the bidder ids."""
     from accounts.models import User
 
     columns, joins, eligibility_params = eligibility_sql("u")
@@ -234,14 +250,25 @@ def _clock_and_bidders_sql(vendor: str, count: int) -> tuple[str, tuple[Any, ...
         for name in AuthColumns._fields
     )
     bids = connection.ops.quote_name(Bid._meta.db_table)
+    stored_keys = "".join(f", ({_stored_key_sql()})" for _ in range(keys))
     placeholders = ", ".join(["%s"] * count)
     sql = (
         f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
         f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
-        f"{account}, {columns} FROM (SELECT 1 AS one) clock "
+        f"{account}, {columns}{stored_keys} FROM (SELECT 1 AS one) clock "
         f"LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
     )
     return sql, tuple(eligibility_params)
+
+
+def _stored_key_sql() -> str:
+    """1 when the bidder's Idempotency-Key is stored (parameters: the user id, the key), else NULL."""
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    user, key = (
+        connection.ops.quote_name(str(IdempotencyKey._meta.get_field(name).column))  # type: ignore[union-attr]
+        for name in ("user", "key")
+    )
+    return f"SELECT 1 FROM {table} k WHERE k.{user} = %s AND k.{key} = %s"  # noqa: S608 - names from the model
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
@@ -386,6 +413,7 @@ __all__ = [
     "BidRequest",
     "BidUnconfirmed",
     "IdempotencyKeyInFlight",
+    "IdempotencyKeyStored",
     "Outcome",
     "TokenUserRefused",
     "place_batch",

@@ -115,16 +115,23 @@ def _refuse_inside_a_transaction() -> None:
 
 
 async def bid_place_async(
-    auction_id: int, bidder: Any, amount: Any, ip: str | None, user_agent: str, token: Any = None
+    auction_id: int,
+    bidder: Any,
+    amount: Any,
+    ip: str | None,
+    user_agent: str,
+    token: Any = None,
+    key: str | None = None,
 ) -> Outcome:
     """`bid_place` for the event loop (a live room's bid, the HTTP bid lane), with the amount as sent: the
     same checks and rules; the outcome (a BidResult, or the exception — a DomainError when refused) is
     returned, not raised. With a validated access `token` (the lane), the API's rules for its user are
-    checked under the lock too: TokenUserRefused when they fail."""
+    checked under the lock too: TokenUserRefused when they fail. With an Idempotency-Key `key`, an
+    IntegrityError (IdempotencyKeyStored, IdempotencyKeyInFlight) when the key is taken: nothing is placed."""
     started_at = time.perf_counter()
     outcome: Outcome
     try:
-        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, token=token)
+        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, idempotency_key=key, token=token)
     except DomainError as exc:
         outcome = detached(exc)
     else:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from auctions import engine
 from auctions.models import Auction, Bid, IdempotencyKey
 from auctions.services import bid_place, bid_place_async
-from auctions.services.bid_batch import BidRequest, IdempotencyKeyInFlight, place_batch
+from auctions.services.bid_batch import BidRequest, IdempotencyKeyInFlight, IdempotencyKeyStored, place_batch
 from auctions.services.combiner import Combiner
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult
@@ -128,6 +128,37 @@ def test_the_same_idempotency_key_twice_in_a_batch_bids_once(auction_factory, bi
     assert isinstance(first, BidResult)
     assert isinstance(second, IdempotencyKeyInFlight)  # the API answers it from the stored first response
     assert Bid.objects.filter(auction=auction).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_stored_idempotency_key_places_no_bid_and_is_looked_up_in_the_bidders_statement(
+    auction_factory, bidder_factory
+):
+    """Keys are checked under the lock in the statement that reads the bidders: a stored one (a retry, or a
+    key reused on another auction) places nothing, a new one in the same batch bids, six statements at most;
+    keys are the bidder's own (another bidder's equal key is new)."""
+    auction, elsewhere = auction_factory(), auction_factory()
+    buyer, other = bidder_factory(), bidder_factory()
+    (placed,) = place_batch(elsewhere.pk, [BidRequest(buyer, D("6000"), idempotency_key="used")])
+    assert isinstance(placed, BidResult)
+    requests = [
+        BidRequest(buyer, D("9000"), idempotency_key="used"),
+        BidRequest(other, D("6000"), idempotency_key="used"),
+        BidRequest(buyer, D("7000"), idempotency_key="fresh"),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        reused, others_key, fresh = place_batch(auction.pk, requests)
+    assert isinstance(reused, IdempotencyKeyStored)
+    assert isinstance(others_key, BidResult)
+    assert isinstance(fresh, BidResult)
+    assert [b.max_amount for b in Bid.objects.filter(auction=auction).order_by("seq")] == [D("6000"), D("7000")]
+    sql = [q["sql"].upper() for q in ctx.captured_queries]
+    lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    under_lock = [s for s in sql[lock_at:] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(under_lock) <= 6, under_lock
+    assert sum("AUCTIONS_IDEMPOTENCYKEY" in s for s in under_lock) == 2  # looked up with the bidders, stored
+    first_request = IdempotencyKey.fingerprint_for(auction_id=elsewhere.pk, amount=D("6000"), kind="bid")
+    assert IdempotencyKey.objects.get(user=buyer, key="used").fingerprint == first_request  # kept, not replaced
 
 
 @pytest.mark.django_db

@@ -138,6 +138,69 @@ def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
     ]
 
 
+def test_bids_with_an_idempotency_key_are_answered_as_the_drf_view_answers_them(
+    auction_factory, bidder_factory, django_spy
+):
+    """Twin auctions and twin bidders, the same keyed requests: the lane places the new ones itself and hands
+    the retries (and a key reused for another amount) to Django's replay, so every answer is the view's."""
+    lane_auction, django_auction = auction_factory(), auction_factory()
+    lane_buyer, django_buyer = bidder_factory(), bidder_factory()
+    cases = [
+        (b"k-1", b'{"amount": "6000"}', False),  # 201, stored with its key
+        (b"k-1", b'{"amount": "6000.00"}', True),  # the retry: the first response, Idempotent-Replayed
+        (b"k-1", b'{"amount": "7000"}', True),  # 409 the key was used for another request
+        (b"k-2", b'{"amount": "6000"}', False),  # 400 not above own max: refused, the key is not kept
+        (b"k-2", b'{"amount": "8000"}', False),  # 201 so the same key may bid again
+        (b"  ", b'{"amount": "9000"}', False),  # a blank key is no key: 201
+    ]
+    for key, body, replayed in cases:
+        calls_before = django_spy.calls
+        headers = [(b"idempotency-key", key)]
+        lane_answer = call(LANE, f"/api/auctions/{lane_auction.pk}/bid", body, [*bearer(lane_buyer), *headers])
+        assert django_spy.calls == calls_before + replayed, (key, body)
+        django_answer = call(
+            LANE.django, f"/api/auctions/{django_auction.pk}/bid", body, [*bearer(django_buyer), *headers]
+        )
+        assert_same(lane_answer, django_answer)
+    statuses_and_replays = [(201, True), (409, False)]
+    for key, body, (status, replay_header) in zip(
+        [b"k-1", b"k-1"], [b'{"amount": "6000"}', b'{"amount": "7000"}'], statuses_and_replays, strict=True
+    ):
+        answer = call(
+            LANE, f"/api/auctions/{lane_auction.pk}/bid", body, [*bearer(lane_buyer), (b"idempotency-key", key)]
+        )
+        assert answer[0] == status
+        assert (b"idempotent-replayed" in {name.lower() for name in answer[1]}) is replay_header
+    stored = Bid.objects.filter(auction=lane_auction).order_by("seq")
+    assert [b.max_amount for b in stored] == [Decimal("6000"), Decimal("8000"), Decimal("9000")]
+
+
+def test_a_key_sent_twice_at_once_bids_once_and_both_get_the_first_response(live_auction, bidder_factory):
+    """A client that retries before its first request was answered: both requests may meet in one batch; one
+    bid is placed, and both answers are its response (the second replayed by Django after the commit)."""
+    import asyncio
+
+    buyer = bidder_factory()
+    path = f"/api/auctions/{live_auction.pk}/bid"
+    headers = [(b"host", b"127.0.0.1"), (b"content-length", b"18"), *bearer(buyer), (b"idempotency-key", b"twice")]
+
+    async def one() -> tuple[int, dict]:
+        scope = {"type": "http", "method": "POST", "scheme": "http", "path": path, "query_string": b""}
+        communicator = ApplicationCommunicator(LANE, {**scope, "headers": headers, "client": ("127.0.0.1", 1)})
+        await communicator.send_input({"type": "http.request", "body": b'{"amount": "6000"}', "more_body": False})
+        start = await communicator.receive_output(timeout=30)
+        content = await communicator.receive_output(timeout=30)
+        return start["status"], json.loads(content["body"])
+
+    async def both() -> list[tuple[int, dict]]:
+        return await asyncio.gather(one(), one())
+
+    (status_a, body_a), (status_b, body_b) = async_to_sync(both)()
+    assert status_a == status_b == 201, (body_a, body_b)
+    assert body_a["data"]["bid"]["id"] == body_b["data"]["bid"]["id"]
+    assert Bid.objects.filter(auction=live_auction).count() == 1
+
+
 @pytest.mark.parametrize(
     "case",
     [
@@ -148,7 +211,7 @@ def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
         "user id not a number",
         "no user id",
         "cors origin",
-        "idempotency key",
+        "idempotency key too long",
         "malformed json",
         "form body",
     ],
@@ -173,8 +236,8 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
         headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
     elif case == "cors origin":
         headers = [*headers, (b"origin", b"https://elsewhere.example")]
-    elif case == "idempotency key":
-        headers = [*headers, (b"idempotency-key", b"k-123456")]
+    elif case == "idempotency key too long":
+        headers = [*headers, (b"idempotency-key", b"k" * 101)]
     elif case == "malformed json":
         body = b'{"amount": '
     elif case == "form body":
@@ -191,7 +254,7 @@ def test_unusual_requests_are_handed_to_django_unchanged(live_auction, bidder_fa
         "user id not a number": 401,
         "no user id": 401,
         "cors origin": 201,
-        "idempotency key": 201,
+        "idempotency key too long": 400,
         "malformed json": 400,
         "form body": 201,
     }[case]
@@ -306,9 +369,9 @@ def test_the_database_down_is_a_503_with_retry_after_from_the_lane_and_from_djan
 
     monkeypatch.setattr(bid_batch, "_lock", database_gone)
     path, body, buyer = f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bidder_factory()
-    lane = call(LANE, path, body, bearer(buyer))
-    through_django = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-503")])
-    assert django_spy.calls == 1  # the second went through Django
+    lane = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-503")])
+    through_django = call(LANE.django, path, body, [*bearer(buyer), (b"idempotency-key", b"k-503")])
+    assert django_spy.calls == 1  # only the second went through Django
     for status, headers, content in (lane, through_django):
         assert status == 503
         assert {name.lower(): value for name, value in headers.items()}[b"retry-after"] == b"5"
@@ -327,7 +390,7 @@ def test_an_unconfirmed_bid_is_answered_as_the_drf_view_does(live_auction, bidde
     monkeypatch.setattr(bid_batch, "run_batch", commit_lost)
     path, body, buyer = f"/api/auctions/{live_auction.pk}/bid", b'{"amount": "6000"}', bidder_factory()
     lane = call(LANE, path, body, bearer(buyer))
-    through_django = call(LANE, path, body, [*bearer(buyer), (b"idempotency-key", b"k-unconfirmed")])
+    through_django = call(LANE.django, path, body, bearer(buyer))
     assert django_spy.calls == 1
     assert lane[0] == 503
     assert b"retry-after" not in {name.lower() for name in lane[1]}

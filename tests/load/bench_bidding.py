@@ -419,6 +419,7 @@ def run_load(
     rate: float | None,
     label: str = "",
     idempotency_keys: bool = False,
+    form_body: bool = False,
 ) -> Row:
     spec = {
         "kind": kind,
@@ -429,6 +430,7 @@ def run_load(
         "seconds": SECONDS,
         "rate": rate,
         "idempotency_keys": idempotency_keys,
+        "form_body": form_body,
     }
     command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
     label = label or ("HTTP" if kind == "http" else "WebSocket")
@@ -513,9 +515,10 @@ so it is visible that it does not limit the results. Each row runs {seconds:.0f}
   commit, `auctions/services/combiner.py`), so under contention it can process more bids per second than
   the raw loop: the raw loop pays one log flush per bid, the site one per batch.
 - **HTTP** rows are API clients (Bearer JWT, JSON), answered by the bid lane (`auctions/apis/fast_lane.py`:
-  no middleware chain or DRF, bids batched per event loop); **HTTP via Django + DRF** sends the same bids with
-  a fresh `Idempotency-Key` each, which the lane hands to the full Django stack (the path every other API
-  request takes), so the two are compared in one run.
+  no middleware chain or DRF, bids batched per event loop); **HTTP, Idempotency-Key** sends each bid with a
+  fresh `Idempotency-Key` (looked up under the lock in the statement that reads the bidders, stored with an
+  accepted bid); **HTTP via Django + DRF** sends the same keyed bids form-encoded, which the lane hands to the
+  full Django stack (the path every other API request takes), so the three are compared in one run.
 - **daphne alone**: the same two daphnes and the same load, with a do-nothing ASGI app
   (`tests/load/floor_asgi.py`: no Django, no database, daphne set up as for the site by
   `core/daphne_requests.py`) answering every bid as accepted: what the server itself costs per request here,
@@ -559,10 +562,17 @@ def child() -> str:
                 auction = make_auction(seller, f"{kind}{n}")
                 rows.append((n, run_load(kind, mode, ports, tokens[:n], auction.pk, rate)))
                 checks.append(f"{kind} {mode} N={n}: {verify(auction.pk)}")
-            if n == 50:  # the same HTTP bids through the whole Django stack (an Idempotency-Key sends them there)
+            if n == 50:  # the same bids with a fresh Idempotency-Key each (the lane looks each one up and stores it)
+                auction = make_auction(seller, "keyed50")
+                label = "HTTP, Idempotency-Key"
+                rows.append((n, run_load("http", "war", ports, tokens[:n], auction.pk, None, label, True)))
+                checks.append(f"http keyed N={n}: {verify(auction.pk)}")
+            if n == 50:  # the same bids through the whole Django stack (a form-encoded body sends them there)
                 auction = make_auction(seller, "django50")
                 label = "HTTP via Django + DRF"
-                rows.append((n, run_load("http", "war", ports, tokens[:n], auction.pk, None, label, True)))
+                rows.append(
+                    (n, run_load("http", "war", ports, tokens[:n], auction.pk, None, label, True, form_body=True))
+                )
                 checks.append(f"http via Django N={n}: {verify(auction.pk)}")
         auction = make_auction(seller, "svc")
         rows.append((2, run_service(auction.pk, bidders[:DAPHNES])))

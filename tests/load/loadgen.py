@@ -3,7 +3,8 @@
     python -m tests.load.loadgen '<json spec>'     # prints one line: RESULT <json>
 
 spec: {"kind": "http" | "ws", "mode": "war" | "rising", "ports": [...], "tokens": [...], "auction_id": int,
-       "seconds": float, "rate": float | null, "idempotency_keys": bool (HTTP: a fresh key on every bid)}
+       "seconds": float, "rate": float | null, "idempotency_keys": bool (HTTP: a fresh key on every bid),
+       "form_body": bool (HTTP: the amount form-encoded, which the bid lane hands to Django + DRF)}
 
 - HTTP: one keep-alive connection per bidder, raw asyncio sockets (`POST /api/auctions/<id>/bid`, a Bearer token).
   WebSocket: one socket per bidder (`bid_placed`), after leaving the room's broadcast group.
@@ -152,18 +153,21 @@ async def http_bidder(spec: dict[str, Any], index: int, start: Start, tally: Tal
     port = spec["ports"][index % len(spec["ports"])]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     amounts = Amounts(spec["mode"])
+    form = bool(spec.get("form_body"))
+    content_type = "application/x-www-form-urlencoded" if form else "application/json"
     stop_at, pace = await start.wait()
     try:
         while True:
             due = await pace.wait(stop_at)
             if due >= stop_at:
                 break
-            body = json.dumps({"amount": str(amounts.next())}).encode()
+            amount = str(amounts.next())
+            body = f"amount={amount}".encode() if form else json.dumps({"amount": amount}).encode()
             key = f"Idempotency-Key: {uuid.uuid4().hex}\r\n" if spec.get("idempotency_keys") else ""
             writer.write(
                 (
                     f"POST /api/auctions/{spec['auction_id']}/bid HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Authorization: Bearer {spec['tokens'][index]}\r\nContent-Type: application/json\r\n"
+                    f"Authorization: Bearer {spec['tokens'][index]}\r\nContent-Type: {content_type}\r\n"
                     f"{key}Content-Length: {len(body)}\r\n\r\n"
                 ).encode()
                 + body
