@@ -376,7 +376,7 @@ class UserAuctionsApi(_ProvidedListApi):
 @extend_schema_view(
     get=extend_schema(
         responses={200: _paged("UserBidsPage")},
-        summary="A member's bids (filled by the auctions app; it decides what a viewer sees)",
+        summary="A member's bids: for the member and staff (403 for anyone else: aliases stay anonymous)",
         tags=["users"],
     )
 )

@@ -2,7 +2,8 @@
 
 CONTRACT for accounts' pluggable profile endpoints (settings lists of dotted callables):
     user_auctions(user_id) -> list[dict]   the auctions a user sells (public fields only)
-    user_bids(user_id) -> list[dict]       the auctions a user bid on, under the auction's alias
+    user_bids(user_id) -> list[dict]       the auctions a user bid on, under the auction's alias (the member
+                                           themselves and staff only: profile_bids checks)
     dashboard_counts(user) -> dict[str, int]   active_bids, leading, outbid, won, lost, selling_live, ...
 """
 
@@ -16,7 +17,7 @@ from django.db.models.functions import Coalesce
 from auctions.models import Auction, AuctionComment, Bid
 from auctions.services.increments import increment_table
 from auctions.state import iso, money_str, public_state, viewer_state
-from core.errors import NotFound
+from core.errors import NotAllowed, NotFound
 
 OPEN = [Auction.Status.SCHEDULED, Auction.Status.LIVE]
 SORTS = {
@@ -286,6 +287,10 @@ def profile_auctions(user: Any, viewer: Any) -> list[dict[str, Any]]:
 
 
 def profile_bids(user: Any, viewer: Any) -> list[dict[str, Any]]:
+    """For the member themselves and staff only: with the auctions and their aliases there, anyone could
+    put a name to "Bidder 3" in a public history, and names are for the seller and staff (BIDDING.md)."""
+    if not (getattr(viewer, "is_staff", False) or getattr(viewer, "pk", None) == user.pk):
+        raise NotAllowed("A member's bids are private: bid histories show bidders under aliases.", code="private")
     return user_bids(user.pk)
 
 

@@ -112,9 +112,9 @@ def test_higher_apps_plug_counts_and_lists_in_through_settings(auth_client, api_
     assert len(page["results"]) == 10
 
 
-def test_auctions_and_bids_lists_are_empty_until_an_app_provides_them(api_client, user):
-    for kind in ("auctions", "bids"):
-        body = api_client.get(f"/api/users/{user.pk}/{kind}").json()
+def test_auctions_and_bids_lists_are_empty_until_an_app_provides_them(auth_client, user):
+    for kind in ("auctions", "bids"):  # as the member: their bids are shown to them and staff only
+        body = auth_client(user).get(f"/api/users/{user.pk}/{kind}").json()
         assert body["count"] == 0
         assert body["results"] == []
 

@@ -291,3 +291,21 @@ def test_profile_pluggables(live_auction, buyer, place_bid):
     assert bids[0]["bidder_alias"] == "Bidder 1"
     assert "my_max" not in bids[0]
     assert dashboard_counts(buyer)["leading"] == 1
+
+
+def test_a_member_s_bids_are_shown_to_the_member_and_staff_only(
+    api_client, auth_client, live_auction, buyer, bidder_factory, staff_user, place_bid
+):
+    """Their aliases would put names to the public bid history: anonymous visitors and other members get a
+    403 and no data."""
+    place_bid(live_auction, buyer, "6000")
+    path = f"/api/users/{buyer.pk}/bids"
+    for client in (api_client, auth_client(bidder_factory()), auth_client(live_auction.seller)):
+        response = client.get(path)
+        assert response.status_code == 403, response.content
+        assert "Bidder" not in response.content.decode()
+        assert response.json()["error"]
+    for viewer in (buyer, staff_user):
+        response = auth_client(viewer).get(path)
+        assert response.status_code == 200
+        assert [(r["id"], r["bidder_alias"]) for r in response.json()["results"]] == [(live_auction.pk, "Bidder 1")]
