@@ -6,11 +6,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils import timezone
 
 from auctions import services
 from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
 from auctions.services.increments import increment_table_clear_cache
+from auctions.services.lifecycle import validate_terms
 from core.admin import HistoryTabularInline, LogAdmin
 from core.errors import DomainError
 
@@ -37,8 +39,49 @@ class BidInline(HistoryTabularInline):
     show_change_link = True
 
 
+TERMS_FIELDS = (
+    "starting_price",
+    "reserve_price",
+    "buy_now_price",
+    "starts_at",
+    "ends_at",
+    "soft_close_window_seconds",
+    "soft_close_extension_seconds",
+)
+
+
+class AuctionTermsForm(forms.ModelForm):
+    """The terms staff may set: checked by the services' own rules here (field errors), then written by
+    `auction_schedule` / `auction_update` (lock, event, broadcast), never by the form itself."""
+
+    class Meta:
+        model = Auction
+        fields = ("vehicle", *TERMS_FIELDS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or not set(TERMS_FIELDS) <= set(self.fields):  # errors already, or nothing to set
+            return data
+        try:
+            validate_terms(terms_from(data), now=timezone.now())
+        except DomainError as exc:
+            for field, problems in (exc.details or {"__all__": [exc.message]}).items():
+                self.add_error(field if field in self.fields else None, problems)
+        return data
+
+
+def terms_from(data: dict[str, Any]) -> services.AuctionTermsInput:
+    values: dict[str, Any] = {name: data.get(name) for name in TERMS_FIELDS}
+    return services.AuctionTermsInput(**values)
+
+
 @admin.register(Auction)
 class AuctionAdmin(admin.ModelAdmin):
+    """State (status, prices reached, leader, times of a running auction) changes only through services: the
+    form sets the terms of a new auction or of one without bids (the same rules as the seller's); cancelling
+    and closing are actions."""
+
+    form = AuctionTermsForm
     list_display = ("id", "vehicle", "status", "outcome", "display_price", "bid_count", "ends_at", "extended_count")
     list_filter = ("status", "outcome", "seller_decision", "reserve_met")
     search_fields = ("=id", "vehicle__vin", "vehicle__make", "vehicle__model", "seller__email")
@@ -48,21 +91,54 @@ class AuctionAdmin(admin.ModelAdmin):
     inlines = [BidInline]
     action_form = ReasonActionForm
     actions = ["cancel_auctions", "close_if_due"]
-    readonly_fields = (
-        "current_price",
-        "leader",
-        "leader_max",
-        "runner_up_max",
-        "bid_count",
-        "bidder_count",
-        "last_seq",
-        "version",
-        "winner",
-        "final_price",
-        "closed_at",
-        "sold_at",
-        "extended_count",
-    )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is None:
+            return ["vehicle", *TERMS_FIELDS]
+        return [f.name for f in Auction._meta.fields if f.editable and f.name != "id"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is None:
+            return []
+        terms_editable = obj.is_open and obj.bid_count == 0 and obj.last_seq == 0
+        return [name for name in self.get_fields(request, obj) if not (terms_editable and name in TERMS_FIELDS)]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [BidInline] if obj is not None else []
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        """Without the admin's surrounding transaction: the services own theirs (durable), and the form
+        writes nothing itself."""
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Auction, form: Any, change: bool) -> None:
+        if not set(TERMS_FIELDS) <= set(form.fields):  # a running auction's page: nothing is editable
+            return
+        terms = terms_from(form.cleaned_data)
+        try:
+            if change:
+                saved = services.auction_update(auction_id=obj.pk, actor=request.user, terms=terms)
+            else:
+                saved = services.auction_schedule(vehicle_id=obj.vehicle_id, actor=request.user, terms=terms)
+        except DomainError as exc:  # e.g. a bid arrived after the form was checked: nothing was written
+            request.auction_refused = f"Not saved: {exc.message}"  # type: ignore[attr-defined]
+            return
+        obj.__dict__.update(saved.__dict__)  # the service's row (id, status, times) for the admin's redirect
+
+    def response_add(self, request: HttpRequest, obj: Auction, post_url_continue: str | None = None) -> Any:
+        return self._refusal(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Auction) -> Any:
+        return self._refusal(request) or super().response_change(request, obj)
+
+    def _refusal(self, request: HttpRequest) -> Any:
+        refused = getattr(request, "auction_refused", None)
+        if refused is None:
+            return None
+        self.message_user(request, refused, messages.ERROR)
+        return HttpResponseRedirect(request.path)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
