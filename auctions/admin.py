@@ -111,7 +111,7 @@ class AuctionAdmin(admin.ModelAdmin):
     ) -> Any:
         """Without the admin's surrounding transaction: the services own theirs (durable), and the form
         writes nothing itself."""
-        return self._changeform_view(request, object_id, form_url, extra_context)
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: Auction, form: Any, change: bool) -> None:
         if not set(TERMS_FIELDS) <= set(form.fields):  # a running auction's page: nothing is editable

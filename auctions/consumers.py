@@ -4,7 +4,9 @@ Server -> client: connection_response, auction_joined, auction_left, new_bid, bi
 timer_extended, auction_closed, user_typing, comment_posted, comment_hidden, pong, error.
 Client -> server: join_auction, leave_auction, bid_placed {amount, request_id?}, typing, ping.
 Every room broadcast carries `seq` (the auction's bid sequence): a client that sees a gap, or
-reconnects, fetches GET /api/auctions/<id> so a lost message never leaves a stale price.
+reconnects, fetches GET /api/auctions/<id> so a lost message never leaves a stale price. Messages that are
+not bids (watchers, typing, comments) carry the latest `seq` their sender knew and never advance it: one
+higher than the client's own means the client missed a bid.
 Anyone may watch; bidding needs an eligible, logged-in user.
 """
 
@@ -28,6 +30,8 @@ from core.errors import DomainError
 logger = logging.getLogger(__name__)
 
 TYPING_EVERY_SECONDS = 2.0
+WATCHERS_EVERY_SECONDS = 2.0
+_trailing: set["asyncio.Task[None]"] = set()  # watcher-count broadcasts waiting for their window (kept referenced)
 
 
 def _auction_snapshot(auction_id: int, user: Any) -> dict[str, Any] | None:
@@ -43,6 +47,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = realtime.ROOM_LAYER  # rooms fan out per process (see realtime.ROOM_LAYER)
     auction_id: int
     joined: bool = False
+    seq: int = 0  # the latest bid sequence this socket has seen (join snapshot, room broadcasts)
     _refresher: "asyncio.Task[None] | None" = None
     _last_typing: float = 0.0
 
@@ -97,12 +102,13 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             self._refresher = asyncio.ensure_future(self._keep_counted())
         watchers = await realtime.watcher_touch(self.auction_id, self.channel_name)
         state = await database_sync_to_async(_auction_snapshot)(self.auction_id, self.user)
+        self.seq = max(self.seq, state["seq"] if state else 0)
         await self.send_json(
             {
                 "type": "auction_joined",
                 "you": True,
                 "auction_id": self.auction_id,
-                "seq": state["seq"] if state else 0,
+                "seq": self.seq,
                 "state": state,
                 "watchers": watchers,
                 "server_time": timezone.now().isoformat(),
@@ -122,20 +128,36 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         watchers = await realtime.watcher_leave(self.auction_id, self.channel_name)
         if reply:
             await self.send_json(
-                {"type": "auction_left", "you": True, "auction_id": self.auction_id, "watchers": watchers}
+                {
+                    "type": "auction_left",
+                    "you": True,
+                    "auction_id": self.auction_id,
+                    "watchers": watchers,
+                    "seq": self.seq,
+                }
             )
         await self._announce_watchers("auction_left", watchers)
 
     async def _announce_watchers(self, kind: str, watchers: int) -> None:
-        """The room's watcher count, coalesced to one broadcast per room every couple of seconds."""
-        if await realtime.watcher_throttle(self.auction_id):
-            await self.channel_layer.group_send(
-                realtime.room_group(self.auction_id),
-                {
-                    "type": "room.event",
-                    "text": realtime.encode({"type": kind, "auction_id": self.auction_id, "watchers": watchers}),
-                },
-            )
+        """The room's watcher count, coalesced to one broadcast per room every couple of seconds: the first
+        change in a window is sent at once, and one more broadcast at the window's end carries the count
+        the later joins and leaves left."""
+        if await realtime.watcher_throttle(self.auction_id, WATCHERS_EVERY_SECONDS):
+            await self._send_watchers(kind, watchers)
+        elif await realtime.watcher_trailing_claim(self.auction_id, WATCHERS_EVERY_SECONDS):
+            task = asyncio.ensure_future(self._send_watchers_later(kind))
+            _trailing.add(task)
+            task.add_done_callback(_trailing.discard)
+
+    async def _send_watchers_later(self, kind: str) -> None:
+        await asyncio.sleep(WATCHERS_EVERY_SECONDS)
+        await self._send_watchers(kind, await realtime.watcher_count_async(self.auction_id))
+
+    async def _send_watchers(self, kind: str, watchers: int) -> None:
+        payload = {"type": kind, "auction_id": self.auction_id, "watchers": watchers, "seq": self.seq}
+        await self.channel_layer.group_send(
+            realtime.room_group(self.auction_id), {"type": "room.event", "text": realtime.encode(payload)}
+        )
 
     async def _keep_counted(self) -> None:
         while True:
@@ -194,6 +216,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         self.placed_bid_ids.add(result.bid.pk)
+        self.seq = max(self.seq, result.bid.seq)
         await self.send_json(
             {
                 **reply,
@@ -220,7 +243,9 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "room.typing",
                 "sender": self.channel_name,
-                "text": realtime.encode({"type": "user_typing", "auction_id": self.auction_id, "name": name}),
+                "text": realtime.encode(
+                    {"type": "user_typing", "auction_id": self.auction_id, "name": name, "seq": self.seq}
+                ),
             },
         )
 
@@ -245,6 +270,9 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_event(self, event: dict[str, Any]) -> None:
         """A broadcast, already encoded once for the whole room."""
+        seq = event.get("seq")
+        if isinstance(seq, int) and seq > self.seq:
+            self.seq = seq
         if event.get("bid_id") in self.placed_bid_ids:
             return  # this socket already answered its own bid
         await self.send(text_data=event["text"])

@@ -54,7 +54,10 @@ def room_send_many(messages: list[tuple[str, dict[str, Any], dict[str, Any]]]) -
     layer = get_channel_layer(ROOM_LAYER)
     if layer is None or not messages:
         return
-    encoded = [(group, {"type": "room.event", "text": encode(payload), **meta}) for group, payload, meta in messages]
+    encoded = [
+        (group, {"type": "room.event", "text": encode(payload), "seq": payload.get("seq"), **meta})
+        for group, payload, meta in messages
+    ]
 
     async def send_all() -> None:
         await group_send_many(layer, encoded)
@@ -181,6 +184,30 @@ async def watcher_throttle(auction_id: int, seconds: float = 2.0) -> bool:
         return bool(await client.set(_key(auction_id) + ":tick", "1", nx=True, px=int(seconds * 1000)))
     except Exception:  # noqa: BLE001
         return False
+
+
+async def watcher_trailing_claim(auction_id: int, seconds: float = 2.0) -> bool:
+    """True for one caller per room and window among those `watcher_throttle` refused: that caller sends the
+    count once the window has passed, so joins and leaves inside a window are not left unannounced."""
+    client = shared_redis_async()
+    if client is None:
+        return False  # without Redis every change is announced (watcher_throttle is always True)
+    try:
+        return bool(await client.set(_key(auction_id) + ":trail", "1", nx=True, px=int(seconds * 1000)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+async def watcher_count_async(auction_id: int) -> int:
+    """`watcher_count` from the event loop (0 if Redis failed)."""
+    now = time.time()
+    client = shared_redis_async()
+    if client is None:
+        return _local_count(auction_id, now)
+    try:
+        return int(await client.zcount(_key(auction_id), now - WATCHER_STALE_SECONDS, "+inf"))
+    except Exception:  # noqa: BLE001
+        return 0
 
 
 def _local_count(auction_id: int, now: float) -> int:

@@ -44,7 +44,7 @@ def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | No
             code="comment_too_long",
             details={"body": ["Too long."]},
         )
-    auction = Auction.objects.filter(pk=auction_id).only("pk", "seller_id", "status").first()
+    auction = Auction.objects.filter(pk=auction_id).only("pk", "seller_id", "status", "last_seq").first()
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
     if parent_id is not None and not AuctionComment.objects.filter(pk=parent_id, auction_id=auction_id).exists():
@@ -57,7 +57,8 @@ def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | No
             parent_id=parent_id,
             is_seller=author.pk == auction.seller_id,
         )
-        payload = {"type": "comment_posted", "comment": comment_payload(comment)}
+        payload = {"type": "comment_posted", "auction_id": auction_id, "seq": auction.last_seq}
+        payload["comment"] = comment_payload(comment)
         notify_seller = not comment.is_seller
         transaction.on_commit(lambda: after_commit.comment_posted(auction_id, payload, notify_seller=notify_seller))
     return comment
@@ -76,6 +77,8 @@ def comment_hide(*, comment_id: int, actor: Any, reason: str = "") -> AuctionCom
             comment.hidden_by = actor
             comment.hidden_reason = reason[:200]
             comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
-        payload = {"type": "comment_hidden", "comment": comment_payload(comment)}
+        seq = Auction.objects.filter(pk=comment.auction_id).values_list("last_seq", flat=True).first() or 0
+        payload = {"type": "comment_hidden", "auction_id": comment.auction_id, "seq": seq}
+        payload["comment"] = comment_payload(comment)
         transaction.on_commit(lambda: after_commit.comment_event(comment.auction_id, payload))
     return comment

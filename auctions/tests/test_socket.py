@@ -1,5 +1,6 @@
 """The live room over channels-redis with WebsocketCommunicator: watching, bidding, errors, timers, a burst."""
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -247,6 +248,57 @@ def test_watcher_count_is_shared_through_redis_and_leave_stops_broadcasts(live_a
         assert await second.receive_nothing(timeout=0.5)
         await first.disconnect()
         await second.disconnect()
+
+    run(scenario)
+
+
+def test_joins_inside_the_coalescing_window_are_announced_when_it_ends(live_auction):
+    """The first change in a window is broadcast at once; the count after the later ones follows at the
+    window's end, so no page is left showing a stale count."""
+    from auctions.consumers import WATCHERS_EVERY_SECONDS
+
+    async def scenario():
+        first, _, joined_first = await open_room(live_auction)
+        second, _, joined_second = await open_room(live_auction)
+        third, _, joined_third = await open_room(live_auction)
+        assert joined_third["watchers"] == joined_first["watchers"] + 2
+        counts = []
+        deadline = asyncio.get_running_loop().time() + WATCHERS_EVERY_SECONDS + 2
+        while asyncio.get_running_loop().time() < deadline:
+            if await first.receive_nothing(timeout=0.2):  # (a receive that times out would stop the app)
+                continue
+            message = await first.receive_json_from()
+            if message["type"] == "auction_joined" and not message.get("you"):
+                counts.append(message["watchers"])
+        assert counts[-1:] == [joined_third["watchers"]], counts  # the last word is the count after all joins
+        for room in (first, second, third):
+            await room.disconnect()
+
+    run(scenario)
+
+
+def test_messages_that_are_not_bids_carry_the_latest_sequence_their_sender_knew(live_auction, bidder_factory):
+    """Typing, watcher counts and comments carry `seq` without advancing it: a page that missed a bid learns
+    it from them and refetches."""
+    buyer, talker = bidder_factory(), bidder_factory(first_name="Tom", last_name="Talker")
+
+    async def scenario():
+        watcher, _, _ = await open_room(live_auction)
+        chatty, _, _ = await open_room(live_auction, talker)
+        await database_sync_to_async(services.bid_place)(
+            auction_id=live_auction.pk, bidder=buyer, max_amount=Decimal("6000")
+        )
+        assert (await next_of(watcher, "new_bid"))["seq"] == 1
+        assert (await next_of(chatty, "new_bid"))["seq"] == 1
+        await chatty.send_json_to({"type": "typing"})
+        assert (await next_of(watcher, "user_typing"))["seq"] == 1
+        await database_sync_to_async(services.comment_post)(auction_id=live_auction.pk, author=talker, body="Rust?")
+        posted = await next_of(watcher, "comment_posted")
+        assert (posted["seq"], posted["comment"]["body"]) == (1, "Rust?")
+        await chatty.send_json_to({"type": "leave_auction"})
+        assert (await next_of(chatty, "auction_left"))["seq"] == 1
+        await watcher.disconnect()
+        await chatty.disconnect()
 
     run(scenario)
 
