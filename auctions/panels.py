@@ -23,6 +23,17 @@ def purchase_preview(amount: Decimal, user: Any) -> Any:
     return purchase_breakdown(price=amount, buyer_state=state or "")
 
 
+def bid_review_keep(request: HttpRequest, auction_id: int, amount: Decimal) -> None:
+    """A max bid that needs confirming, shown once more in the form (with the total at it) on the way back."""
+    request.session[f"bid_review_{auction_id}"] = str(amount)
+
+
+def bid_review_take(request: HttpRequest, auction_id: int) -> Decimal | None:
+    session = getattr(request, "session", None)
+    raw = session.pop(f"bid_review_{auction_id}", None) if session is not None else None
+    return Decimal(raw) if raw else None
+
+
 def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
     from accounts.selectors import bidding_eligibility
     from auctions.realtime import watcher_count
@@ -31,13 +42,17 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
     state = public_state(auction, increments)
     viewer = viewer_state(auction, request.user, increments)
     minimum = Decimal(state["minimum_next_bid"]) if state["minimum_next_bid"] else auction.display_price
+    review = bid_review_take(request, auction.pk)
+    amount = review or minimum
     return {
         "auction": auction,
         "state": state,
         "viewer": viewer,
         "eligibility": bidding_eligibility(request.user),
         "minimum": minimum,
-        "preview": purchase_preview(minimum, request.user),
+        "amount": amount,
+        "review": review is not None,
+        "preview": purchase_preview(amount, request.user),
         "confirm_above": auction.display_price * 3,
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]

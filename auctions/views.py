@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from auctions import selectors, services
 from auctions.models import Auction
+from auctions.panels import bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
 from core.errors import DomainError
 
@@ -61,10 +62,14 @@ def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
     try:
         amount = services.parse_bid_amount(raw)
         if amount > auction.display_price * 3 and not request.POST.get("confirm"):
+            preview = purchase_preview(amount, request.user)
+            total = f" If you win at that max you pay ${preview.total:,.2f} in total." if preview else ""
             messages.warning(
                 request,
-                f"${amount:,.2f} is more than three times the current price. Tick “I confirm this max bid” and submit again.",
+                f"${amount:,.2f} is more than three times the current price.{total} "
+                "Tick “I confirm this max bid” and submit again.",
             )
+            bid_review_keep(request, auction.pk, amount)
             return _back(request, auction)
         result = services.bid_place(
             auction_id=auction.pk,

@@ -59,6 +59,26 @@ def test_a_max_above_three_times_the_price_needs_confirmation(client, live_aucti
     assert Bid.objects.count() == 1
 
 
+def test_without_javascript_the_form_to_confirm_shows_the_total_at_that_max(client, live_auction, bidder_factory):
+    """BIDDING.md: the total at the max before the bidder confirms; the page comes back with the max filled
+    in and the total at it, once."""
+    from core.pricing import purchase_breakdown
+
+    buyer = bidder_factory()
+    client.force_login(buyer)
+    back = f"/vehicles/{live_auction.vehicle_id}/"
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "20000", "next": back}, follow=True)
+    html = response.content.decode()
+    total = purchase_breakdown(price=Decimal("20000"), buyer_state=buyer.state or "").total
+    assert f"If you win at that max you pay ${total:,.2f} in total." in html
+    assert 'value="20000.00"' in html
+    assert f"If you win at $20,000.00 you pay <strong>${total:,.2f}</strong>" in html
+    assert not Bid.objects.exists()
+    again = client.get(back).content.decode()
+    assert 'value="20000.00"' not in again  # shown once: a fresh visit offers the minimum again
+    assert 'value="5000.00"' in again
+
+
 def test_live_auctions_page_lists_live_ones_ending_soonest_first(client, auction_factory):
     later = auction_factory(ends_at=timezone.now() + timedelta(hours=3))
     sooner = auction_factory(ends_at=timezone.now() + timedelta(minutes=20))
