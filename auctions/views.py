@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from auctions import selectors, services
+from auctions.apis.common import client_ip
 from auctions.models import Auction
 from auctions.panels import bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
@@ -26,10 +27,6 @@ def _back(request: HttpRequest, auction: Auction) -> HttpResponseRedirect:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = f"/vehicles/{auction.vehicle_id}/"
     return HttpResponseRedirect(target + ("" if "#" in target else "#auction"))
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def live_auctions(request: HttpRequest) -> HttpResponse:
@@ -75,7 +72,7 @@ def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
             auction_id=auction.pk,
             bidder=request.user,
             max_amount=amount,
-            ip=_ip(request),
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except DomainError as exc:
@@ -90,7 +87,7 @@ def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
 def buy_now_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
     auction = get_object_or_404(Auction, pk=auction_id)
     try:
-        services.auction_buy_now(auction_id=auction.pk, buyer=request.user, ip=_ip(request))
+        services.auction_buy_now(auction_id=auction.pk, buyer=request.user, ip=client_ip(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -46,7 +46,6 @@ from django.db import IntegrityError
 from django.http.request import split_domain_port, validate_host
 
 from auctions.apis.bids import MAX_IDEMPOTENCY_KEY, amount_sent
-from auctions.apis.common import first_client_ip
 from auctions.gather import Gatherer
 from auctions.services import bid_place_async
 from auctions.services.bid_batch import TokenUserRefused
@@ -289,7 +288,7 @@ class BidLane:
         outcome: Any = DELEGATE
         if bidder is not None:
             client = scope.get("client") or [None]
-            ip = first_client_ip(headers.get(b"x-forwarded-for", b"").decode("latin-1"), client[0])
+            ip = client[0] or None  # the connection's, as `client_ip` records it for the API
             agent = headers.get(b"user-agent", b"").decode("latin-1", errors="replace")[:300]
             auction_id = int(match.group(1))
             admitted = await _lane.submit(auction_id, bidder)

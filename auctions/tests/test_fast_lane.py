@@ -337,6 +337,18 @@ def test_bids_arriving_together_are_batched_and_every_answer_matches_what_was_st
     assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
 
 
+def test_a_bid_records_the_connection_s_address_not_one_the_client_claims(auction_factory, bidder_factory):
+    """The lane and the DRF view record the same address: the connection's (daphne's --proxy-headers sets it
+    behind the load balancer); an X-Forwarded-For sent by the client is not believed."""
+    lane_auction, django_auction = auction_factory(), auction_factory()
+    buyer = bidder_factory()
+    spoofed = [*bearer(buyer), (b"x-forwarded-for", b"6.6.6.6"), (b"user-agent", b"bidder-bot/1.0")]
+    assert call(LANE, f"/api/auctions/{lane_auction.pk}/bid", b'{"amount": "6000"}', spoofed)[0] == 201
+    assert call(LANE.django, f"/api/auctions/{django_auction.pk}/bid", b'{"amount": "6000"}', spoofed)[0] == 201
+    recorded = Bid.objects.filter(auction__in=[lane_auction, django_auction]).values_list("ip_address", "user_agent")
+    assert list(recorded) == [("127.0.0.1", "bidder-bot/1.0")] * 2
+
+
 @pytest.mark.parametrize(
     ("proxy_header", "scheme", "forwarded", "secure"),
     [
