@@ -185,7 +185,8 @@ def bid_visible(bid_id: int) -> Bid:
 
 
 def my_bids(user: Any) -> dict[str, list[dict[str, Any]]]:
-    """The auctions a user bid on, grouped: leading, outbid (still open), won, lost."""
+    """The auctions a user bid on, grouped: leading, outbid (still open), won, lost; vehicles they bought
+    with buy now (no bid of theirs) are won too."""
     groups: dict[str, list[dict[str, Any]]] = {"leading": [], "outbid": [], "won": [], "lost": []}
     if user is None or not user.is_authenticated:
         return groups
@@ -196,13 +197,14 @@ def my_bids(user: Any) -> dict[str, list[dict[str, Any]]]:
         .annotate(top=Max("max_amount"))
         .order_by()
     }
-    auctions = Auction.objects.filter(pk__in=my_max).select_related("vehicle").order_by("ends_at")
+    auctions = Auction.objects.filter(Q(pk__in=my_max) | Q(winner=user)).select_related("vehicle").order_by("ends_at")
     increments = increment_table()
     for auction in auctions:
         status = viewer_status(auction, user.pk)
         if status is None:
             continue
-        groups[status].append({**auction_card(auction, increments), "my_max": money_str(my_max[auction.pk])})
+        top = my_max.get(auction.pk)
+        groups[status].append({**auction_card(auction, increments), "my_max": money_str(top) if top else None})
     return groups
 
 

@@ -168,6 +168,12 @@ def test_list_filters_and_sorts(api_client, auction_factory, vehicle_factory):
     assert ids == [soon.pk, later.pk]
     assert [a["id"] for a in api_client.get("/api/auctions?make=ford").json()["results"]] == [later.pk]
     assert [a["id"] for a in api_client.get("/api/auctions?min_price=10000").json()["results"]] == [later.pk]
+    assert [a["id"] for a in api_client.get("/api/auctions?max_price=10000").json()["results"]] == [soon.pk]
+    assert [a["id"] for a in api_client.get("/api/auctions?make=Ford&model=f-150").json()["results"]] == [later.pk]
+    assert api_client.get("/api/auctions?model=Civic").json()["count"] == 0
+    bad = api_client.get("/api/auctions?max_price=ten")
+    assert bad.status_code == 400
+    assert bad.json()["error"]
     ending = (timezone.now() + timedelta(hours=1)).isoformat()
     assert [a["id"] for a in api_client.get("/api/auctions", {"ending_before": ending}).json()["results"]] == [soon.pk]
     assert [a["id"] for a in api_client.get("/api/auctions?sort=price_desc").json()["results"]] == [later.pk, soon.pk]

@@ -339,3 +339,15 @@ def test_comments_mark_the_seller_and_staff_can_hide_one(live_auction, user, sta
 def test_empty_comment_is_refused(live_auction, user):
     with pytest.raises(DomainError):
         services.comment_post(auction_id=live_auction.pk, author=user, body="   ")
+
+
+def test_beat_closes_due_auctions_every_few_seconds_and_expires_seller_decisions():
+    """The close lands within seconds of `ends_at` only if beat sends the claim that often; undecided
+    reserve-not-met auctions end unsold only if the expiry runs; scheduled auctions start on time."""
+    from config.celery import app
+
+    every = {entry["task"]: float(entry["schedule"]) for entry in app.conf.beat_schedule.values()}
+    assert every["auctions.tasks.close_due_auctions"] <= 5
+    assert every["auctions.tasks.start_due_auctions"] <= 10
+    assert every["auctions.tasks.expire_seller_decisions"] <= 300
+    assert set(every) <= set(app.tasks)  # every scheduled task exists

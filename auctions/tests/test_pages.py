@@ -109,6 +109,19 @@ def test_my_bids_groups_leading_outbid_won_and_lost(client, auction_factory, bid
         assert f'data-auction-id="{auction.pk}" data-my-status="{group}"' in html
 
 
+def test_a_vehicle_bought_with_buy_now_is_under_won_in_my_bids(client, auction_factory, bidder_factory):
+    from auctions.services import auction_buy_now
+
+    me = bidder_factory()
+    auction = auction_factory(buy_now_price=Decimal("15000"))
+    auction_buy_now(auction_id=auction.pk, buyer=me)
+    client.force_login(me)
+    html = client.get("/account/bids/").content.decode()
+    assert f'data-auction-id="{auction.pk}" data-my-status="won"' in html
+    assert "Bought now" in html
+    assert "Won at $15,000.00" in html
+
+
 def test_seller_sees_state_and_decides_on_reserve_not_met(client, auction_factory, bidder_factory, place_bid):
     auction = auction_factory(reserve_price=Decimal("9000"))
     place_bid(auction, bidder_factory(), "7000")
