@@ -57,7 +57,7 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
         ],
-        "comments": list(selectors.visible_comments(auction.pk)[:200]),
+        "comments": list(selectors.visible_comments(auction.pk).reverse()[:200])[::-1],  # the newest, in order
         "watchers": watcher_count(auction.pk),
         "server_time": timezone.now().isoformat(),
         "next_url": request.get_full_path(),

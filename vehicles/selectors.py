@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -148,3 +149,42 @@ def vehicle_page_panels(request: HttpRequest, vehicle: Vehicle) -> list[SafeStri
 def dashboard_counters(user: Any) -> dict[str, int]:
     """For GET /api/users/dashboard (settings.USER_DASHBOARD_COUNTERS)."""
     return {"watchlist": Favorite.objects.filter(user=user).count()}
+
+
+# --- the inventory filter's choices (cached: every inventory page shows them) ----------------------------------
+MAKES_KEY = "vehicles:inventory:makes"
+CHOICES_SECONDS = 300
+
+
+def _models_key(make: str) -> str:
+    return f"vehicles:inventory:models:{make.lower()[:40]}"
+
+
+def inventory_makes() -> list[str]:
+    makes = cache.get(MAKES_KEY)
+    if makes is None:
+        makes = list(Vehicle.objects.in_inventory().order_by("make").values_list("make", flat=True).distinct())
+        cache.set(MAKES_KEY, makes, CHOICES_SECONDS)
+    return makes
+
+
+def inventory_models(make: str) -> list[str]:
+    if not make:
+        return []
+    key = _models_key(make)
+    models = cache.get(key)
+    if models is None:
+        models = list(
+            Vehicle.objects.in_inventory()
+            .filter(make__iexact=make)
+            .order_by("model")
+            .values_list("model", flat=True)
+            .distinct()
+        )
+        cache.set(key, models, CHOICES_SECONDS)
+    return models
+
+
+def inventory_choices_forget(make: str) -> None:
+    """A vehicle entered the inventory: its make and model are offered at once, not after the cache expires."""
+    cache.delete_many([MAKES_KEY, _models_key(make)])

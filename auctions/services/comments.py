@@ -14,14 +14,14 @@ MAX_LENGTH = 2000
 
 
 def comment_payload(comment: AuctionComment) -> dict[str, Any]:
-    """A comment as everyone sees it; hidden comments keep their place but lose their text."""
+    """A comment as everyone sees it; hidden comments keep their place but lose their text and author."""
     hidden = comment.hidden_at is not None
     author = comment.author
     return {
         "id": comment.pk,
         "auction_id": comment.auction_id,
         "parent_id": comment.parent_id,
-        "author": "Seller" if comment.is_seller else author.display_name,
+        "author": "" if hidden else "Seller" if comment.is_seller else author.display_name,
         "is_seller": comment.is_seller,
         "body": "" if hidden else comment.body,
         "hidden": hidden,

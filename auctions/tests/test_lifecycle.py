@@ -331,7 +331,11 @@ def test_comments_mark_the_seller_and_staff_can_hide_one(live_auction, user, sta
     assert answer.is_seller
     assert answer.parent_id == question.pk
     services.comment_hide(comment_id=question.pk, actor=staff_user, reason="spam")
-    assert AuctionComment.objects.get(pk=question.pk).hidden_at is not None
+    hidden = AuctionComment.objects.select_related("author").get(pk=question.pk)
+    assert hidden.hidden_at is not None
+    from auctions.services.comments import comment_payload
+
+    assert (comment_payload(hidden)["body"], comment_payload(hidden)["author"]) == ("", "")  # text and name gone
     with pytest.raises(NotAllowed):
         services.comment_hide(comment_id=answer.pk, actor=user)
 

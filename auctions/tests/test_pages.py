@@ -169,3 +169,19 @@ def test_the_auction_event_log_is_read_only_for_staff(client, live_auction, bidd
     client.force_login(staff_user)
     assert "bid_accepted" in client.get("/admin/auctions/auctionevent/").content.decode()
     assert client.get("/admin/auctions/auctionevent/add/").status_code == 403
+
+
+def test_the_panel_shows_the_newest_comments_oldest_first_and_history_rows_carry_their_seq(
+    client, live_auction, user, bidder_factory, place_bid
+):
+    from auctions.models import AuctionComment
+
+    AuctionComment.objects.bulk_create(
+        AuctionComment(auction=live_auction, author=user, body=f"comment number {i}") for i in range(205)
+    )
+    place_bid(live_auction, bidder_factory(), "6000")
+    html = client.get(f"/vehicles/{live_auction.vehicle_id}/").content.decode()
+    assert "comment number 204" in html  # the latest stays on the page
+    assert "comment number 4<" not in html  # the oldest beyond 200 give way
+    assert html.index("comment number 5<") < html.index("comment number 204")
+    assert 'data-seq="1"' in html

@@ -1,14 +1,18 @@
 """Tests: MariaDB through mysqlclient and Redis, as in production (STACK.md)."""
 
 import os
+import uuid
 
 os.environ.setdefault("DATABASE_URL", "mysql://root:@127.0.0.1:3306/auction")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# Several pytest-xdist workers (and developers) share one Redis: keep their groups and queues apart.
-_ISOLATION = os.environ.get("TEST_ISOLATION") or "{}-{}".format(
-    os.environ["DATABASE_URL"].rsplit("/", 1)[-1], os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Several pytest-xdist workers (and developers) share one Redis: keep their groups and queues apart, and
+# each run's from the last one's (`make test` runs the browser journeys after the rest on the same worker
+# names; a cached page fragment left by the first run must not answer the second). Child processes (daphne,
+# Celery workers) are handed the parent's value as TEST_ISOLATION.
+_ISOLATION = os.environ.get("TEST_ISOLATION") or "{}-{}-{}".format(
+    os.environ["DATABASE_URL"].rsplit("/", 1)[-1], os.environ.get("PYTEST_XDIST_WORKER", "main"), uuid.uuid4().hex[:8]
 )
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"asgi-{_ISOLATION}")
 

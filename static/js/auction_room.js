@@ -10,7 +10,18 @@
     not_bid: "Not bid yet",
   };
 
+  const HISTORY_SIZE = 15; // bids the page shows (auctions.panels.panel_context renders the same number)
+  const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
+
   function fmt(value) { return value == null ? "—" : money.format(Number(value)); }
+
+  // When the page's request left, on Date.now()'s clock: measured with the monotonic clock, so a skewed or
+  // changed wall clock cannot shift it (the offset learnt from it would be off by half the skew).
+  function requestStartedAt() {
+    const nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    if (!nav || !nav.requestStart) return null;
+    return Date.now() - (performance.now() - nav.requestStart);
+  }
 
   function csrfToken(root) {
     const input = root.querySelector("input[name=csrfmiddlewaretoken]");
@@ -28,9 +39,11 @@
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
+    this.mine = {}; // seqs of this user's own bids seen in bid_update, for the "you" badge
+    this.opened = false; // the socket was open once: the next open is a reconnect
     // With JavaScript a dialog asks for confirmation only when needed (submitBid); the checkbox is the no-JS way.
     root.querySelectorAll("[data-nojs-confirm]").forEach(function (el) { el.hidden = true; });
-    site.learnServerTime(root.dataset.serverTime, performance.timing ? performance.timing.requestStart : null);
+    site.learnServerTime(root.dataset.serverTime, requestStartedAt());
     this.tick();
     this.timer = setInterval(this.tick.bind(this), 250);
     this.bindForms();
@@ -62,9 +75,10 @@
   };
 
   // --- state -------------------------------------------------------------------------------
+  // Applies a state at least as new as the one shown; returns whether it did.
   Room.prototype.applyState = function (s) {
-    if (!s) return;
-    if (typeof s.seq === "number" && s.seq < this.seq) return; // older than what we show
+    if (!s) return false;
+    if (typeof s.seq === "number" && s.seq < this.seq) return false; // older than what we show
     if (typeof s.seq === "number") this.seq = s.seq;
     if (typeof s.version === "number") this.version = Math.max(this.version, s.version);
     if (s.ends_at) this.endsAt = Date.parse(s.ends_at);
@@ -100,6 +114,7 @@
     }
     this.root.dataset.seq = String(this.seq);
     this.tick();
+    return true;
   };
 
   Room.prototype.statusLabel = function (s) {
@@ -117,18 +132,85 @@
     if (el) { el.dataset.status = viewer.my_status; el.textContent = STATUS_TEXT[viewer.my_status] || viewer.my_status; }
   };
 
+  // The state and the bid history from the server, after a gap in `seq`, a reconnect or a change without a bid.
+  // One at a time: asked again meanwhile, it runs once more when the current one ends.
   Room.prototype.refetch = function () {
     const self = this;
-    return fetch("/api/auctions/" + this.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    if (this.refetching) { this.refetchAgain = true; return this.refetching; }
+    this.refetchAgain = false;
+    this.refetching = fetch("/api/auctions/" + this.id, JSON_GET)
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body) return;
-        self.seq = Math.min(self.seq, body.data.seq); // the server's state is the truth
-        self.applyState(body.data);
-        self.applyViewer(body.data.viewer);
+        // An answer older than a broadcast applied meanwhile is skipped (applyState); seq never goes back.
+        if (self.applyState(body.data)) self.applyViewer(body.data.viewer);
         if (typeof body.data.watchers === "number") self.setText("watchers", String(body.data.watchers));
+        // Read after the state, so the history holds every bid the state counts.
+        return self.reloadHistory();
       })
-      .catch(function () { /* the next message or reconnect tries again */ });
+      .catch(function () { /* the next message or reconnect tries again */ })
+      .then(function () {
+        self.refetching = null;
+        if (self.refetchAgain) self.refetch();
+      });
+    return this.refetching;
+  };
+
+  // A room message that is not a bid carries the auction's current seq without advancing ours:
+  // a higher one means a bid went by unseen.
+  Room.prototype.catchUp = function (msg) {
+    if (typeof msg.seq === "number" && msg.seq > this.seq) this.refetch();
+  };
+
+  // --- bid history ---------------------------------------------------------------------------------
+  Room.prototype.reloadHistory = function () {
+    const self = this;
+    if (!this.field("history")) return null;
+    return fetch("/api/bids/auction/" + this.id + "?page_size=" + HISTORY_SIZE, JSON_GET)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body && Array.isArray(body.results)) self.renderHistory(body.results); });
+  };
+
+  // The server's list (newest first), as the page renders it; bids broadcast after it was read stay on top.
+  Room.prototype.renderHistory = function (bids) {
+    const list = this.field("history");
+    if (!list) return;
+    const newest = bids.length ? bids[0].seq : 0;
+    const newer = Array.prototype.filter.call(list.querySelectorAll("li[data-seq]"), function (li) {
+      return Number(li.dataset.seq) > newest;
+    });
+    const wasEmpty = !list.querySelector("li:not([data-empty])");
+    const items = newer.concat(bids.map(this.historyItem, this));
+    if (!items.length) return; // no bids: keep the page's "no bids yet" line
+    list.replaceChildren.apply(list, items);
+    if (wasEmpty) this.openHistory(list);
+  };
+
+  Room.prototype.historyItem = function (bid) {
+    const li = document.createElement("li");
+    if (typeof bid.seq === "number") li.dataset.seq = String(bid.seq);
+    if (bid.voided) li.className = "text-decoration-line-through text-muted";
+    const who = document.createElement("span");
+    who.textContent = (bid.bidder && bid.bidder.name) || bid.bidder_alias || "A bidder";
+    li.appendChild(who);
+    li.appendChild(document.createTextNode(" · " + fmt(bid.price)));
+    if (bid.mine || this.mine[bid.seq]) this.markMine(li);
+    return li;
+  };
+
+  Room.prototype.markMine = function (li) {
+    if (li.querySelector("[data-mine]")) return;
+    const badge = document.createElement("span");
+    badge.className = "badge bg-info text-dark";
+    badge.dataset.mine = "";
+    badge.textContent = "you";
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(badge);
+  };
+
+  Room.prototype.openHistory = function (list) {
+    const details = list.closest("details");
+    if (details) details.open = true;
   };
 
   // Sequence check: a jump means we missed something, so the current state is fetched instead.
@@ -147,6 +229,8 @@
     this.ws = ws;
     ws.onopen = function () {
       self.retries = 0;
+      if (self.opened) self.refetch(); // messages sent while we were away are lost: fetch what they changed
+      self.opened = true;
       self.root.dataset.connected = "true";
       self.pinger = setInterval(function () { self.send({ type: "ping", sent: Date.now() }); }, 25000);
     };
@@ -183,8 +267,9 @@
         break;
       case "auction_joined":
       case "auction_left":
+        this.catchUp(msg); // before the state below moves this.seq: the history needs the missed bids too
         if (typeof msg.watchers === "number") this.setText("watchers", String(msg.watchers));
-        if (msg.state) { this.seq = Math.min(this.seq, msg.state.seq); this.applyState(msg.state); this.applyViewer(msg.state.viewer); }
+        if (msg.state && this.applyState(msg.state)) this.applyViewer(msg.state.viewer);
         break;
       case "new_bid":
         if (this.inSequence(msg)) {
@@ -211,10 +296,12 @@
         this.onBidUpdate(msg);
         break;
       case "user_typing":
+        this.catchUp(msg);
         this.showTyping(msg.name);
         break;
       case "comment_posted":
       case "comment_hidden":
+        this.catchUp(msg);
         this.showComment(msg.comment);
         break;
       default:
@@ -225,19 +312,31 @@
   Room.prototype.onBidUpdate = function (msg) {
     if (msg.request_id && this.pending[msg.request_id]) { this.pending[msg.request_id](); delete this.pending[msg.request_id]; }
     if (msg.status === "rejected") { this.notice(msg.error || "Your bid was not accepted.", "danger"); return; }
+    if (msg.status === "accepted" && msg.bid_id && typeof msg.seq === "number") { // our own bid: badge it
+      this.mine[msg.seq] = true;
+      const list = this.field("history");
+      const li = list && list.querySelector('li[data-seq="' + msg.seq + '"]');
+      if (li) this.markMine(li);
+    }
     const status = msg.status === "outbid" || msg.result === "outbid" ? "outbid" : "leading";
     this.applyViewer({ my_status: status });
     this.notice(msg.message || (status === "leading" ? "You're the high bidder." : "You were outbid."), status === "leading" ? "success" : "warning");
   };
 
+  // A broadcast bid, in seq order; one the list already holds (a refetch read it first) is not added twice.
   Room.prototype.prependHistory = function (msg) {
     const list = this.field("history");
     if (!list) return;
+    if (typeof msg.seq === "number" && list.querySelector('li[data-seq="' + msg.seq + '"]')) return;
     const empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
-    const li = document.createElement("li");
-    li.textContent = (msg.bidder_alias || "A bidder") + " · " + fmt(msg.price);
-    list.insertBefore(li, list.firstChild);
+    const li = this.historyItem({ seq: msg.seq, bidder_alias: msg.bidder_alias, price: msg.price });
+    let before = list.firstElementChild;
+    while (before && before.dataset.seq && typeof msg.seq === "number" && Number(before.dataset.seq) > msg.seq) {
+      before = before.nextElementSibling;
+    }
+    list.insertBefore(li, before);
+    if (empty) this.openHistory(list);
   };
 
   Room.prototype.showTyping = function (name) {

@@ -1,4 +1,5 @@
-"""Two buyers bid against each other live in two browsers; a late bid extends the timer; the close says won / lost."""
+"""Two buyers bid against each other live in two browsers, each seeing the other's bids move the price;
+a late bid extends the timer; the close says won / lost."""
 
 import re
 from datetime import timedelta
@@ -53,11 +54,17 @@ def test_two_buyers_bid_live_a_late_bid_extends_the_timer_and_the_close_says_won
     ben_page = open_panel(logged_in_context(browser, live_url, ben), live_url, auction)
     assert seconds_left(anna_page) <= 100
 
+    for page in (anna_page, ben_page):
+        page.evaluate("window.__sameDocument = true")  # checked at the end: nobody reloaded
+
     # when Anna bids, Ben sees it without reloading, and the timer is extended for both
     place(anna_page, "6000")
     expect(anna_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
     expect(ben_page.locator('[data-field="bid_count"]')).to_have_text("1")
     expect(ben_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 1")
+    expect(ben_page.locator('[data-field="price_caption"]')).to_have_text("Current bid")
+    expect(ben_page.locator('[data-field="price"]')).to_have_text("$5,000.00")  # a first bid is at the start price
+    expect(ben_page.locator('[data-field="history"] li').first).to_have_text("Bidder 1 · $5,000.00")
     for page in (anna_page, ben_page):
         expect(page.locator('[data-field="extended_badge"]')).to_have_text("Extended ×1")
         assert seconds_left(page) >= 110
@@ -67,13 +74,37 @@ def test_two_buyers_bid_live_a_late_bid_extends_the_timer_and_the_close_says_won
     expect(anna_page.locator('[data-field="price"]')).to_have_text("$6,100.00")
     expect(anna_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
     expect(ben_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+    expect(anna_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 2")
+    expect(anna_page.locator('[data-field="history"] li').first).to_have_text("Bidder 2 · $6,100.00")
     for page in (anna_page, ben_page):
         expect(page.locator('[data-field="extended_badge"]')).to_have_text("Extended ×2")
+
+    # when Anna bids again, Ben sees her bid move the price, and that he was outbid
+    place(anna_page, "8000")
+    expect(ben_page.locator('[data-field="price"]')).to_have_text("$7,100.00")
+    expect(ben_page.locator('[data-field="bid_count"]')).to_have_text("3")
+    expect(ben_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 1")
+    expect(ben_page.locator('[data-field="history"] li').first).to_have_text("Bidder 1 · $7,100.00")
+    expect(ben_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
+    expect(anna_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+
+    # when Ben answers, Anna sees his bid move the price, and that she was outbid
+    place(ben_page, "9000")
+    expect(anna_page.locator('[data-field="price"]')).to_have_text("$8,100.00")
+    expect(anna_page.locator('[data-field="bid_count"]')).to_have_text("4")
+    expect(anna_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 2")
+    expect(anna_page.locator('[data-field="history"] li').first).to_have_text("Bidder 2 · $8,100.00")
+    expect(anna_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
+    expect(ben_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+    for page in (anna_page, ben_page):
+        expect(page.locator('[data-field="extended_badge"]')).to_have_text("Extended ×4")
 
     # then the auction closes (the close service, from this process) and each sees the result
     auction.refresh_from_db()
     assert auction_close(auction_id=auction.pk, now=auction.ends_at)
     expect(ben_page.locator('[data-field="my_status"]')).to_have_text("You won", timeout=10000)
     expect(anna_page.locator('[data-field="my_status"]')).to_have_text("You lost", timeout=10000)
-    expect(anna_page.locator('[data-field="status_label"]')).to_have_text("Sold for $6,100.00")
+    expect(anna_page.locator('[data-field="status_label"]')).to_have_text("Sold for $8,100.00")
     expect(anna_page.locator('[data-field="countdown"]')).to_have_text("Ended")
+    for page in (anna_page, ben_page):
+        assert page.evaluate("window.__sameDocument === true"), "the page reloaded"

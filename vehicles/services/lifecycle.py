@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from vehicles.models import Vehicle, VehiclePhoto
-from vehicles.selectors import can_manage, can_sell
+from vehicles.selectors import can_manage, can_sell, inventory_choices_forget
 from vehicles.services.listing import _vehicle_transition
 from vehicles.validation import SPEC_FIELDS, clean_vehicle_fields, listing_problems
 
@@ -149,6 +149,7 @@ def vehicle_approve(*, vehicle_id: int, actor: Any) -> Vehicle:
         vehicle.save(update_fields=["approved_at", "rejection_reason", "updated_at"])
         _vehicle_transition(vehicle=vehicle, to_status=S.APPROVED, actor=actor, message="Approved")
         transaction.on_commit(lambda: _notify_seller(vehicle, kind="vehicle_approved", reason=""))
+        transaction.on_commit(lambda: inventory_choices_forget(vehicle.make))
     return vehicle
 
 

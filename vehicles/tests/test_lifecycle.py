@@ -230,3 +230,18 @@ def test_listing_services_keep_their_contract(vehicle_factory):
     vehicle.refresh_from_db()
     assert vehicle.status == S.SOLD
     assert not vehicle.in_inventory
+
+
+def test_an_approved_vehicle_s_make_and_model_are_offered_in_the_filters_at_once(
+    vehicle_factory, staff_user, django_capture_on_commit_callbacks
+):
+    from vehicles.selectors import inventory_makes, inventory_models
+
+    vehicle_factory(status=Vehicle.Status.APPROVED, make="Honda", model="Civic")
+    pending = vehicle_factory(status=Vehicle.Status.PENDING_REVIEW, make="Saab", model="900")
+    assert "Saab" not in inventory_makes()  # cached now
+    assert inventory_models("Saab") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services.vehicle_approve(vehicle_id=pending.pk, actor=staff_user)
+    assert "Saab" in inventory_makes()
+    assert inventory_models("saab") == ["900"]

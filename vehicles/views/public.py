@@ -4,7 +4,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -21,6 +20,8 @@ from vehicles.selectors import (
     can_read_documents,
     documents_for,
     favorite_vehicle_ids,
+    inventory_makes,
+    inventory_models,
     is_favorite,
     seller_public_name,
     vehicle_page_panels,
@@ -59,31 +60,6 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "drivetrain": dict(Vehicle.Drivetrain.choices),
     "title_type": dict(Vehicle.TitleType.choices),
 }
-
-
-def inventory_makes() -> list[str]:
-    makes = cache.get("vehicles:inventory:makes")
-    if makes is None:
-        makes = list(Vehicle.objects.in_inventory().order_by("make").values_list("make", flat=True).distinct())
-        cache.set("vehicles:inventory:makes", makes, 300)
-    return makes
-
-
-def inventory_models(make: str) -> list[str]:
-    if not make:
-        return []
-    key = f"vehicles:inventory:models:{make.lower()[:40]}"
-    models = cache.get(key)
-    if models is None:
-        models = list(
-            Vehicle.objects.in_inventory()
-            .filter(make__iexact=make)
-            .order_by("model")
-            .values_list("model", flat=True)
-            .distinct()
-        )
-        cache.set(key, models, 300)
-    return models
 
 
 def _active_filters(params: Any) -> list[dict[str, str]]:
