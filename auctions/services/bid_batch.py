@@ -161,7 +161,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 if request.token is not None and not passes_user_checks(accounts.get(request.bidder.pk), request.token):
                     outcomes[index] = TokenUserRefused()
                     continue
-                if request.idempotency_key and key in stored_keys:
+                if request.idempotency_key and stored_keys.taken(request):
                     outcomes[index] = IdempotencyKeyStored("Idempotency-Key already stored")
                     continue
                 try:
@@ -203,22 +203,39 @@ def _lock(auction_id: int) -> Auction:
     return auction
 
 
+@dataclass(frozen=True)
+class StoredKeys:
+    """The batch's (bidder, Idempotency-Key) pairs stored as sent; and the bidders the database matched a stored
+    key of only by its collation (another case, say), which cannot be told apart here."""
+
+    exact: set[tuple[int, str]]
+    unsure: set[int]
+
+    def taken(self, request: BidRequest) -> bool:
+        """Place nothing for this request: its key is stored, or may be and no exact look-up was made before
+        (the HTTP bid lane's requests; the DRF view looked its key up, and a conflict at the INSERT sends it
+        back there)."""
+        pair = (request.bidder.pk, request.idempotency_key)
+        return pair in self.exact or (request.token is not None and request.bidder.pk in self.unsure)
+
+
 def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int], keys: list[tuple[int, str]]
-) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], set[tuple[int, str]]]:
+) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], StoredKeys]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before), what authentication reads of the account, and their
-    eligibility to bid (accounts' SQL); and which of the requests' (bidder, Idempotency-Key) pairs are
-    stored already."""
-    sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids), len(keys))
+    eligibility to bid (accounts' SQL); and what is stored of the requests' Idempotency-Keys."""
+    asked = list(dict.fromkeys(key for _, key in keys))
+    sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids), len(asked))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [auction_id, *eligibility_params, *(value for pair in keys for value in pair), *bidder_ids])
+        cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids, *asked])
         rows = cursor.fetchall()
     numbers: dict[int, int] = {}
     accounts: dict[int, AuthColumns] = {}
     eligibility: dict[int, Eligibility] = {}
+    stored_by_bidder: dict[int, set[str]] = {}
     today = timezone.localdate()
-    key_columns = 5 + ELIGIBILITY_COLUMNS
+    key_column = 5 + ELIGIBILITY_COLUMNS
     for row in rows:
         bidder_id, number = row[1], row[2]
         if bidder_id is None:
@@ -226,20 +243,24 @@ def _read_clock_and_bidders(
         if number:
             numbers[bidder_id] = int(number)
         accounts[bidder_id] = AuthColumns(bool(row[3]), row[4])
-        eligibility[bidder_id] = eligibility_from_columns(row[5:key_columns], today)
+        eligibility[bidder_id] = eligibility_from_columns(row[5:key_column], today)
+        if keys and row[key_column] is not None:
+            stored_by_bidder.setdefault(bidder_id, set()).add(row[key_column])
     for bidder_id in bidder_ids:  # a bidder whose account is gone
         eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
-    stored = {pair for pair, found in zip(keys, rows[0][key_columns:], strict=True) if found}
-    return parse_db_time(rows[0][0]), numbers, accounts, eligibility, stored
+    as_sent = set(asked)
+    unsure = {bidder for bidder, found in stored_by_bidder.items() if not found <= as_sent}
+    stored = {(bidder, key) for bidder, key in keys if key in stored_by_bidder.get(bidder, ())}
+    return parse_db_time(rows[0][0]), numbers, accounts, eligibility, StoredKeys(stored, unsure)
 
 
 @functools.lru_cache(maxsize=512)
 def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tuple[Any, ...]]:
     """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
-    bidder's id, alias number here, `is_active` and `password`, eligibility columns, then one column per
-    (bidder, Idempotency-Key) pair, the same on every row (non-null when stored: the unique index answers);
-    and eligibility's parameters. Parameters in all: the auction id, eligibility's, each pair's bidder id and
-    key, the bidder ids."""
+    bidder's id, alias number here, `is_active` and `password`, eligibility columns; with `keys`, one more
+    column: a stored Idempotency-Key of the bidder's among the batch's (a bidder with several has a row for
+    each). And eligibility's parameters. Parameters in all: the auction id, eligibility's, the bidder ids,
+    then the `keys` distinct keys."""
     from accounts.models import User
 
     columns, joins, eligibility_params = eligibility_sql("u")
@@ -250,25 +271,27 @@ def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tup
         for name in AuthColumns._fields
     )
     bids = connection.ops.quote_name(Bid._meta.db_table)
-    stored_keys = "".join(f", ({_stored_key_sql()})" for _ in range(keys))
     placeholders = ", ".join(["%s"] * count)
+    key_column, key_join = _stored_keys_sql(user_pk, keys) if keys else ("", "")
     sql = (
         f"SELECT {db_now_sql()}, {user_pk}, "  # noqa: S608 - names from models, values parameterised
         f"(SELECT b.bidder_number FROM {bids} b WHERE b.auction_id = %s AND b.bidder_id = {user_pk} LIMIT 1), "
-        f"{account}, {columns}{stored_keys} FROM (SELECT 1 AS one) clock "
-        f"LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}"
+        f"{account}, {columns}{key_column} FROM (SELECT 1 AS one) clock "
+        f"LEFT JOIN {user_table} u ON {user_pk} IN ({placeholders}) {joins}{key_join}"
     )
     return sql, tuple(eligibility_params)
 
 
-def _stored_key_sql() -> str:
-    """1 when the bidder's Idempotency-Key is stored (parameters: the user id, the key), else NULL."""
+def _stored_keys_sql(user_pk: str, keys: int) -> tuple[str, str]:
+    """The column and the LEFT JOIN (by the unique index on user and key) for the bidders' stored keys among
+    `keys` parameters."""
     table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
     user, key = (
         connection.ops.quote_name(str(IdempotencyKey._meta.get_field(name).column))  # type: ignore[union-attr]
         for name in ("user", "key")
     )
-    return f"SELECT 1 FROM {table} k WHERE k.{user} = %s AND k.{key} = %s"  # noqa: S608 - names from the model
+    placeholders = ", ".join(["%s"] * keys)
+    return f", k.{key}", f" LEFT JOIN {table} k ON k.{user} = {user_pk} AND k.{key} IN ({placeholders})"
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
 from auctions import engine
 from auctions.models import Auction, Bid, IdempotencyKey
@@ -159,6 +160,31 @@ def test_a_stored_idempotency_key_places_no_bid_and_is_looked_up_in_the_bidders_
     assert sum("AUCTIONS_IDEMPOTENCYKEY" in s for s in under_lock) == 2  # looked up with the bidders, stored
     first_request = IdempotencyKey.fingerprint_for(auction_id=elsewhere.pk, amount=D("6000"), kind="bid")
     assert IdempotencyKey.objects.get(user=buyer, key="used").fingerprint == first_request  # kept, not replaced
+
+
+@pytest.mark.django_db
+def test_a_key_the_database_matches_only_by_its_collation_hands_the_bidder_s_keyed_bids_to_the_exact_look_up(
+    auction_factory, bidder_factory
+):
+    """Keys compare case-insensitively in MariaDB (as the API's look-up does): "RETRY-1" finds "retry-1". The
+    batch cannot tell which of the bidder's keys matched, so it places none of the lane's (token) requests of
+    that bidder; the API decides. A request whose key the DRF view looked up already is placed."""
+    auction = auction_factory()
+    buyer, other = bidder_factory(), bidder_factory()
+    (first,) = place_batch(auction.pk, [BidRequest(buyer, D("6000"), idempotency_key="retry-1")])
+    assert isinstance(first, BidResult)
+    token = AccessToken.for_user(buyer)
+    outcomes = place_batch(
+        auction.pk,
+        [
+            BidRequest(buyer, D("7000"), idempotency_key="RETRY-1", token=token),
+            BidRequest(buyer, D("8000"), idempotency_key="another", token=token),
+            BidRequest(other, D("9000"), idempotency_key="RETRY-1", token=AccessToken.for_user(other)),
+            BidRequest(buyer, D("10000"), idempotency_key="looked-up"),
+        ],
+    )
+    assert [type(o) for o in outcomes] == [IdempotencyKeyStored, IdempotencyKeyStored, BidResult, BidResult]
+    assert Bid.objects.filter(auction=auction).count() == 3
 
 
 @pytest.mark.django_db

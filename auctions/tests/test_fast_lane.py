@@ -148,6 +148,7 @@ def test_bids_with_an_idempotency_key_are_answered_as_the_drf_view_answers_them(
     cases = [
         (b"k-1", b'{"amount": "6000"}', False),  # 201, stored with its key
         (b"k-1", b'{"amount": "6000.00"}', True),  # the retry: the first response, Idempotent-Replayed
+        (b"K-1", b'{"amount": "6000"}', True),  # keys compare as the database does (case-insensitively)
         (b"k-1", b'{"amount": "7000"}', True),  # 409 the key was used for another request
         (b"k-2", b'{"amount": "6000"}', False),  # 400 not above own max: refused, the key is not kept
         (b"k-2", b'{"amount": "8000"}', False),  # 201 so the same key may bid again
