@@ -34,6 +34,21 @@ def bid_review_take(request: HttpRequest, auction_id: int) -> Decimal | None:
     return Decimal(raw) if raw else None
 
 
+def threaded(comments: list[Any]) -> list[Any]:
+    """Comments in order, each question followed by its replies (a reply whose question is not shown stands
+    on its own)."""
+    shown = {comment.pk for comment in comments}
+    replies: dict[int, list[Any]] = {}
+    for comment in comments:
+        if comment.parent_id in shown:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    ordered = []
+    for comment in comments:
+        if comment.parent_id not in shown:
+            ordered += [comment, *replies.get(comment.pk, [])]
+    return ordered
+
+
 def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
     from accounts.selectors import bidding_eligibility
     from auctions.realtime import watcher_count
@@ -57,7 +72,7 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
         ],
-        "comments": list(selectors.visible_comments(auction.pk).reverse()[:200])[::-1],  # the newest, in order
+        "comments": threaded(list(selectors.visible_comments(auction.pk).reverse()[:200])[::-1]),  # the newest
         "watchers": watcher_count(auction.pk),
         "server_time": timezone.now().isoformat(),
         "next_url": request.get_full_path(),

@@ -185,3 +185,27 @@ def test_the_panel_shows_the_newest_comments_oldest_first_and_history_rows_carry
     assert "comment number 4<" not in html  # the oldest beyond 200 give way
     assert html.index("comment number 5<") < html.index("comment number 204")
     assert 'data-seq="1"' in html
+
+
+def test_the_seller_replies_under_a_question_from_the_page(client, live_auction, user):
+    """Without JavaScript: the Reply form under a question posts with its id; the answer is shown under it,
+    marked as the seller's, before later questions."""
+    from auctions.services import comment_post
+
+    question = comment_post(auction_id=live_auction.pk, author=user, body="Service records?")
+    later = comment_post(auction_id=live_auction.pk, author=user, body="Tires?")
+    client.force_login(live_auction.seller)
+    page = f"/vehicles/{live_auction.vehicle_id}/"
+    html = client.get(page).content.decode()
+    assert f'name="parent_id" value="{question.pk}"' in html
+    response = client.post(
+        f"/auctions/{live_auction.pk}/comment/",
+        {"body": "All of them, since new.", "parent_id": str(question.pk), "next": page},
+        follow=True,
+    )
+    html = response.content.decode()
+    reply = live_auction.comments.get(parent_id=question.pk)
+    assert reply.is_seller
+    positions = [html.index(f'data-comment-id="{c.pk}"') for c in (question, reply, later)]
+    assert positions == sorted(positions)
+    assert f'data-comment-id="{reply.pk}" data-parent-id="{question.pk}"' in html

@@ -348,13 +348,28 @@
     this.typingTimer = setTimeout(function () { el.classList.add("d-none"); }, 3000);
   };
 
+  // Where a new comment goes: a reply after the last reply to its question, anything else at the end.
+  Room.prototype.afterThread = function (list, parentId) {
+    const parent = parentId && list.querySelector('[data-comment-id="' + parentId + '"]');
+    if (!parent) return null;
+    let next = parent.nextElementSibling;
+    while (next && next.dataset.parentId === String(parentId)) next = next.nextElementSibling;
+    return next;
+  };
+
   Room.prototype.showComment = function (c) {
     const list = this.field("comments");
     if (!list || !c) return;
     const empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
     let li = list.querySelector('[data-comment-id="' + c.id + '"]');
-    if (!li) { li = document.createElement("li"); li.dataset.commentId = c.id; li.className = "mb-2" + (c.parent_id ? " ms-3" : ""); list.appendChild(li); }
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.commentId = c.id;
+      li.className = "mb-2" + (c.parent_id ? " ms-3" : "");
+      if (c.parent_id) li.dataset.parentId = c.parent_id;
+      list.insertBefore(li, this.afterThread(list, c.parent_id));
+    }
     li.textContent = "";
     if (c.hidden) { const em = document.createElement("em"); em.className = "text-muted"; em.textContent = "Comment hidden by staff."; li.appendChild(em); return; }
     const who = document.createElement("strong");

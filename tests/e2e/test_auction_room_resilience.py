@@ -255,6 +255,19 @@ def test_comments_arrive_live_the_seller_is_marked_and_hidden_ones_vanish(
         expect(item.locator(".badge")).to_have_text("Seller")
         expect(item).not_to_contain_text(auction.seller.display_name)
 
+    # when a later question comes in and the seller answers the first one again, the answer goes under its
+    # question, not after the later one
+    later = comment_post(auction_id=auction.pk, author=ben, body="Any rust underneath?")
+    expect(comment_item(anna_page, later)).to_contain_text("Any rust underneath?")
+    follow_up = comment_post(
+        auction_id=auction.pk, author=auction.seller, body="Belt receipts are in the photos.", parent_id=question.pk
+    )
+    expect(comment_item(anna_page, follow_up)).to_contain_text("Belt receipts are in the photos.")
+    order = anna_page.eval_on_selector_all(
+        '[data-field="comments"] li[data-comment-id]', "items => items.map(item => Number(item.dataset.commentId))"
+    )
+    assert order == [question.pk, answer.pk, follow_up.pk, later.pk]
+
     # when staff hide the question, its text disappears from both open pages
     comment_hide(comment_id=question.pk, actor=staff_user, reason="off topic")
     for page in (ben_page, anna_page):
