@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from auctions import services
 from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
-from auctions.services.increments import increment_table_clear_cache
+from auctions.services.increments import CACHE_SECONDS, increment_table_clear_cache
 from auctions.services.lifecycle import validate_terms
 from core.admin import HistoryTabularInline, LogAdmin
 from core.errors import DomainError
@@ -199,6 +199,7 @@ class IncrementTierAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: IncrementTier, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         increment_table_clear_cache()
+        self.message_user(request, f"Every server bids with the new table within {CACHE_SECONDS:.0f} seconds.")
 
     def delete_model(self, request: HttpRequest, obj: IncrementTier) -> None:
         super().delete_model(request, obj)
