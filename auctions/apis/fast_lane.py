@@ -22,7 +22,8 @@ An Idempotency-Key rides with its bid: the batch looks it up under the lock, in 
 the bidders, and stores it with an accepted bid (no extra statement). A key found stored (a retry, or a key
 reused for another request), the same key twice in one batch, or a key some other auction's batch stored
 meanwhile is answered by Django once the batch has committed: it replays the stored response, or refuses a
-reused key with 409, as it does for any keyed request.
+reused key with 409, as it does for any keyed request. (Such a retry counts twice in its throttles: once
+here, once in DRF.)
 
 Anything unusual is handed to Django unchanged, so it keeps one implementation: a request without a
 Bearer token, with an Origin (CORS) header or an Idempotency-Key over 100 characters, a non-JSON or
