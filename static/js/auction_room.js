@@ -229,7 +229,10 @@
     this.ws = ws;
     ws.onopen = function () {
       self.retries = 0;
-      if (self.opened) self.refetch(); // messages sent while we were away are lost: fetch what they changed
+      if (self.opened) { // messages sent while we were away are lost: fetch what they changed
+        self.refetch();
+        self.reloadComments();
+      }
       self.opened = true;
       self.root.dataset.connected = "true";
       self.pinger = setInterval(function () { self.send({ type: "ping", sent: Date.now() }); }, 25000);
@@ -346,6 +349,23 @@
     el.classList.remove("d-none");
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(function () { el.classList.add("d-none"); }, 3000);
+  };
+
+  // After a reconnect: comments posted or hidden meanwhile (those already shown keep their reply forms).
+  Room.prototype.reloadComments = function () {
+    const self = this;
+    const list = this.field("comments");
+    if (!list) return null;
+    return fetch("/api/auctions/" + this.id + "/comments", JSON_GET)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body || !Array.isArray(body.data)) return;
+        body.data.forEach(function (c) {
+          const shown = list.querySelector('[data-comment-id="' + c.id + '"]');
+          if (!shown || (c.hidden && !shown.querySelector("em"))) self.showComment(c);
+        });
+      })
+      .catch(function () { /* the next reconnect tries again */ });
   };
 
   // Where a new comment goes: a reply after the last reply to its question, anything else at the end.

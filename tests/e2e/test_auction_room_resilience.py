@@ -114,9 +114,10 @@ def test_a_bid_placed_while_the_socket_was_down_shows_after_the_reconnect_with_i
     page.evaluate("document.querySelector('[data-auction-room]').auctionRoom.ws.close()")
     expect(page.locator("[data-auction-room]")).to_have_attribute("data-connected", "false")
     place_bid(auction, anna, "7000")
+    question = comment_post(auction_id=auction.pk, author=anna, body="Is there a spare key?")
     assert field(page, "bid_count").inner_text() == "1"  # the page did not hear of it
 
-    # then, back online, the page reconnects and shows the server's price, count, leader and history
+    # then, back online, the page reconnects and shows the server's price, count, leader, history and comments
     context.set_offline(False)
     expect(page.locator("[data-auction-room]")).to_have_attribute("data-connected", "true", timeout=15000)
     expect(field(page, "price")).to_have_text("$6,100.00")
@@ -124,6 +125,7 @@ def test_a_bid_placed_while_the_socket_was_down_shows_after_the_reconnect_with_i
     expect(field(page, "leader_alias")).to_have_text("Bidder 2")
     expect(field(page, "my_status")).to_have_text("Outbid — bid again")
     expect(history(page)).to_have_text(["Bidder 2 · $6,100.00", "Bidder 1 · $5,000.00 you"])
+    expect(comment_item(page, question)).to_have_text(f"{anna.display_name} Is there a spare key?")
     assert_not_reloaded(page)
 
 

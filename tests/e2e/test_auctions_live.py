@@ -37,6 +37,17 @@ def place(page: Page, amount: str) -> None:
     page.get_by_role("button", name="Place bid").click()
 
 
+def expect_outbid(page: Page, *, by: Page, price: str, bids: int, leader: str) -> None:
+    """Without reloading, `page` shows the rival's bid: the new price, count, leader and history row, and
+    that it was outbid; the rival's page says it leads."""
+    expect(page.locator('[data-field="price"]')).to_have_text(price)
+    expect(page.locator('[data-field="bid_count"]')).to_have_text(str(bids))
+    expect(page.locator('[data-field="leader_alias"]')).to_have_text(leader)
+    expect(page.locator('[data-field="history"] li').first).to_have_text(f"{leader} · {price}")
+    expect(page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
+    expect(by.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+
+
 def seconds_left(page: Page) -> int:
     text = page.locator('[data-field="countdown"]').inner_text()
     minutes = re.search(r"(\d+)m", text)
@@ -71,31 +82,17 @@ def test_two_buyers_bid_live_a_late_bid_extends_the_timer_and_the_close_says_won
 
     # when Ben outbids her, Anna sees the new price and that she was outbid
     place(ben_page, "7000")
-    expect(anna_page.locator('[data-field="price"]')).to_have_text("$6,100.00")
-    expect(anna_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
-    expect(ben_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
-    expect(anna_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 2")
-    expect(anna_page.locator('[data-field="history"] li').first).to_have_text("Bidder 2 · $6,100.00")
+    expect_outbid(anna_page, by=ben_page, price="$6,100.00", bids=2, leader="Bidder 2")
     for page in (anna_page, ben_page):
         expect(page.locator('[data-field="extended_badge"]')).to_have_text("Extended ×2")
 
     # when Anna bids again, Ben sees her bid move the price, and that he was outbid
     place(anna_page, "8000")
-    expect(ben_page.locator('[data-field="price"]')).to_have_text("$7,100.00")
-    expect(ben_page.locator('[data-field="bid_count"]')).to_have_text("3")
-    expect(ben_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 1")
-    expect(ben_page.locator('[data-field="history"] li').first).to_have_text("Bidder 1 · $7,100.00")
-    expect(ben_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
-    expect(anna_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+    expect_outbid(ben_page, by=anna_page, price="$7,100.00", bids=3, leader="Bidder 1")
 
     # when Ben answers, Anna sees his bid move the price, and that she was outbid
     place(ben_page, "9000")
-    expect(anna_page.locator('[data-field="price"]')).to_have_text("$8,100.00")
-    expect(anna_page.locator('[data-field="bid_count"]')).to_have_text("4")
-    expect(anna_page.locator('[data-field="leader_alias"]')).to_have_text("Bidder 2")
-    expect(anna_page.locator('[data-field="history"] li').first).to_have_text("Bidder 2 · $8,100.00")
-    expect(anna_page.locator('[data-field="my_status"]')).to_have_text("Outbid — bid again")
-    expect(ben_page.locator('[data-field="my_status"]')).to_have_text("You're the high bidder")
+    expect_outbid(anna_page, by=ben_page, price="$8,100.00", bids=4, leader="Bidder 2")
     for page in (anna_page, ben_page):
         expect(page.locator('[data-field="extended_badge"]')).to_have_text("Extended ×4")
 
