@@ -338,6 +338,33 @@ def test_bids_arriving_together_are_batched_and_every_answer_matches_what_was_st
     assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
 
 
+def test_one_key_sent_to_two_auctions_at_once_bids_on_one_and_the_other_is_refused(auction_factory, bidder_factory):
+    """The two bids are decided in different transactions (one lock each): the unique key decides; the loser
+    places nothing and is answered 409 by Django's look-up, whichever of the two won."""
+    import asyncio
+
+    first_auction, second_auction = auction_factory(), auction_factory()
+    buyer = bidder_factory()
+    headers = [(b"host", b"127.0.0.1"), (b"content-length", b"18"), *bearer(buyer), (b"idempotency-key", b"one-key")]
+
+    async def one(auction_id: int) -> tuple[int, dict]:
+        scope = {"type": "http", "method": "POST", "scheme": "http", "query_string": b"", "headers": headers}
+        scope |= {"path": f"/api/auctions/{auction_id}/bid", "client": ("127.0.0.1", 1)}
+        communicator = ApplicationCommunicator(LANE, scope)
+        await communicator.send_input({"type": "http.request", "body": b'{"amount": "6000"}', "more_body": False})
+        start = await communicator.receive_output(timeout=30)
+        content = await communicator.receive_output(timeout=30)
+        return start["status"], json.loads(content["body"])
+
+    async def both() -> list[tuple[int, dict]]:
+        return await asyncio.gather(one(first_auction.pk), one(second_auction.pk))
+
+    answers = async_to_sync(both)()
+    assert sorted(status for status, _ in answers) == [201, 409], answers
+    assert next(body for status, body in answers if status == 409)["error"]
+    assert Bid.objects.filter(auction__in=[first_auction, second_auction]).count() == 1
+
+
 def test_a_bid_records_the_connection_s_address_not_one_the_client_claims(auction_factory, bidder_factory):
     """The lane and the DRF view record the same address: the connection's (daphne's --proxy-headers sets it
     behind the load balancer); an X-Forwarded-For sent by the client is not believed."""
