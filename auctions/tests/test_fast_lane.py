@@ -194,7 +194,7 @@ def test_a_key_sent_twice_at_once_bids_once_and_both_get_the_first_response(live
         return start["status"], json.loads(content["body"])
 
     async def both() -> list[tuple[int, dict]]:
-        return await asyncio.gather(one(), one())
+        return list(await asyncio.gather(one(), one()))
 
     (status_a, body_a), (status_b, body_b) = async_to_sync(both)()
     assert status_a == status_b == 201, (body_a, body_b)
@@ -357,7 +357,7 @@ def test_one_key_sent_to_two_auctions_at_once_bids_on_one_and_the_other_is_refus
         return start["status"], json.loads(content["body"])
 
     async def both() -> list[tuple[int, dict]]:
-        return await asyncio.gather(one(first_auction.pk), one(second_auction.pk))
+        return list(await asyncio.gather(one(first_auction.pk), one(second_auction.pk)))
 
     answers = async_to_sync(both)()
     assert sorted(status for status, _ in answers) == [201, 409], answers
