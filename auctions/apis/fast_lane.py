@@ -1,5 +1,5 @@
-"""The HTTP bid lane: `POST /api/auctions/<id>/bid` (and `/auto-bid`) from API clients, answered in the event
-loop without Django's middleware chain and DRF, in batches like live-room bids.
+"""The HTTP bid lane: `POST /api/auctions/<id>/bid` (and `/auto-bid`, `/api/bids/auction/<id>`) from API clients,
+answered in the event loop without Django's middleware chain and DRF, in batches like live-room bids.
 
 On a hot lot the web stack, not the bid, was the cost: a bid spent ~6 ms of CPU in middleware, DRF, the
 per-request thread hop and two throttle round trips, against ~1 ms for the same bid over a live room. Here
@@ -59,7 +59,11 @@ from core.throttles import ScopedRateThrottle, UserRateThrottle, throttle_many_a
 
 logger = logging.getLogger(__name__)
 
-PATH = re.compile(r"^/api/auctions/(\d+)/(?:bid|auto-bid)/?$")
+# The bid POSTs the lane answers, and the methods their DRF views allow (the `Allow` header).
+PATHS = (
+    (re.compile(r"^/api/auctions/(\d+)/(?:bid|auto-bid)/?$"), b"POST, OPTIONS"),
+    (re.compile(r"^/api/bids/auction/(\d+)/?$"), b"GET, POST, HEAD, OPTIONS"),  # also lists the history
+)
 MAX_BODY = 16 * 1024
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -213,14 +217,25 @@ def _token(raw: str) -> Any:
         return None
 
 
+def _route(scope: dict[str, Any]) -> tuple[re.Match[str], bytes] | None:
+    """The auction id's match and the view's `Allow` value for a bid POST the lane answers, else None."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    path = scope.get("path", "")
+    for pattern, allow in PATHS:
+        if match := pattern.match(path):
+            return match, allow
+    return None
+
+
 @functools.cache
-def response_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
+def response_headers(secure: bool, allow: bytes) -> tuple[tuple[bytes, bytes], ...]:
     """What the middleware chain and DRF add to the bid view's JSON response (besides length and request id).
     Composed once per process (settings are read-only at run time; tests that change them clear it)."""
     headers = [
         (b"content-type", b"application/json"),
         (b"vary", b"Accept, origin"),
-        (b"allow", b"POST, OPTIONS"),
+        (b"allow", allow),
         (b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
     ]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -267,7 +282,8 @@ class BidLane:
         self.django = django
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        match = PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
+        route = _route(scope)
+        match, allow = route if route is not None else (None, b"")
         headers = _headers(scope) if match else None
         raw_token = _bearer(headers) if headers is not None else None
         secure = _secure(scope, headers) if headers is not None else False
@@ -303,7 +319,7 @@ class BidLane:
             await self.django(scope, _replay(body, receive), send)
             return
         status, payload, extra = _answer(outcome)
-        await self._send(send, status, payload, headers, secure, extra)
+        await self._send(send, status, payload, headers, response_headers(secure, allow), extra)
 
     @staticmethod
     async def _send(
@@ -311,13 +327,13 @@ class BidLane:
         status: int,
         payload: dict[str, Any],
         headers: dict[bytes, bytes],
-        secure: bool,
+        fixed: tuple[tuple[bytes, bytes], ...],
         extra: dict[str, str],
     ) -> None:
         request_id = accept_or_new(headers.get(b"x-request-id", b"").decode("latin-1"))
         content = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
         out = [
-            *response_headers(secure),
+            *fixed,
             (b"content-length", str(len(content)).encode()),
             (b"x-request-id", request_id.encode()),
         ]

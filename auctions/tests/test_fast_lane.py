@@ -138,6 +138,22 @@ def test_the_lane_answers_every_bid_outcome_as_the_drf_view_does(
     ]
 
 
+def test_bids_posted_to_the_bid_history_path_are_answered_as_its_drf_view_answers_them(
+    auction_factory, bidder_factory, django_spy
+):
+    """`POST /api/bids/auction/<id>` (the other documented way to bid) takes the lane too; its view also
+    lists the history, so its `Allow` header differs."""
+    lane_auction, django_auction = auction_factory(), auction_factory()
+    buyer = bidder_factory()
+    for body in (b'{"amount": "6000"}', b'{"amount": "6000"}', b'{"amount": "x"}'):  # 201, 400 own max, 400
+        lane_answer = call(LANE, f"/api/bids/auction/{lane_auction.pk}", body, bearer(buyer))
+        django_answer = call(LANE.django, f"/api/bids/auction/{django_auction.pk}", body, bearer(buyer))
+        assert_same(lane_answer, django_answer)
+        assert dict(lane_answer[1])[b"allow"] == b"GET, POST, HEAD, OPTIONS"
+    assert django_spy.calls == 3  # only the twins
+    assert Bid.objects.filter(auction=lane_auction).count() == 1
+
+
 def test_bids_with_an_idempotency_key_are_answered_as_the_drf_view_answers_them(
     auction_factory, bidder_factory, django_spy
 ):
@@ -444,7 +460,7 @@ def test_the_lane_s_composed_headers_follow_a_settings_change(settings):
     settings.SECURE_HSTS_SECONDS = 60
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     settings.SECURE_HSTS_PRELOAD = False
-    assert (b"strict-transport-security", b"max-age=60") in response_headers(True)
+    assert (b"strict-transport-security", b"max-age=60") in response_headers(True, b"POST, OPTIONS")
     settings.SECURE_HSTS_SECONDS = 120
-    assert (b"strict-transport-security", b"max-age=120") in response_headers(True)
-    assert not any(name == b"strict-transport-security" for name, _ in response_headers(False))
+    assert (b"strict-transport-security", b"max-age=120") in response_headers(True, b"POST, OPTIONS")
+    assert not any(name == b"strict-transport-security" for name, _ in response_headers(False, b"POST, OPTIONS"))
