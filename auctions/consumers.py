@@ -55,6 +55,17 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data: str) -> Any:
         return json.loads(text_data, parse_float=Decimal)  # amounts stay exact
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """A frame that is not JSON text gets an error; the socket stays open (channels would close it, 1011)."""
+        try:
+            content = await self.decode_json(text_data) if text_data else None
+        except ValueError:
+            content = None
+        if content is None:
+            await self.send_json({"type": "error", "code": "invalid_json", "error": "Send JSON text messages."})
+            return
+        await self.receive_json(content, **kwargs)
+
     @classmethod
     async def encode_json(cls, content: Any) -> str:
         return json.dumps(content, cls=DjangoJSONEncoder, separators=(",", ":"))

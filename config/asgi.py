@@ -10,13 +10,13 @@ get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHan
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
+from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
 stop_form_parsing()  # Django parses request bodies; Twisted need not parse them first
 drop_twisted_access_log()  # daphne keeps its own
@@ -27,7 +27,7 @@ application = ProtocolTypeRouter(
         # performance: bid POSTs from API clients take the bid lane (auctions/apis/fast_lane.py); the rest
         # goes to Django on long-lived threads (kept DB connections), one thread hop per request
         "http": BidLane(PooledThreadsASGIHandler()),
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": allowed_hosts_origin_validator(
             AuthMiddlewareStack(JwtQueryAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }

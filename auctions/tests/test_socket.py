@@ -252,10 +252,16 @@ def test_watcher_count_is_shared_through_redis_and_leave_stops_broadcasts(live_a
     run(scenario)
 
 
-def test_joins_inside_the_coalescing_window_are_announced_when_it_ends(live_auction):
+def test_joins_inside_the_coalescing_window_are_announced_when_it_ends(auction_factory):
     """The first change in a window is broadcast at once; the count after the later ones follows at the
     window's end, so no page is left showing a stale count."""
+    import random
+
     from auctions.consumers import WATCHERS_EVERY_SECONDS
+
+    # a room no earlier test used: ids restart with each flushed test, and the room's Redis keys (its count
+    # and window) outlive the test that made them by up to the window
+    live_auction = auction_factory(id=random.randint(10**6, 10**9))
 
     async def scenario():
         first, _, joined_first = await open_room(live_auction)
@@ -299,6 +305,40 @@ def test_messages_that_are_not_bids_carry_the_latest_sequence_their_sender_knew(
         assert (await next_of(chatty, "auction_left"))["seq"] == 1
         await watcher.disconnect()
         await chatty.disconnect()
+
+    run(scenario)
+
+
+def test_a_frame_that_is_not_json_text_is_an_error_and_the_room_stays_open(live_auction):
+    async def scenario():
+        room, _, _ = await open_room(live_auction)
+        await room.send_to(text_data="notjson")
+        assert (await next_of(room, "error"))["code"] == "invalid_json"
+        await room.send_to(bytes_data=b"\x00\x01")
+        assert (await next_of(room, "error"))["code"] == "invalid_json"
+        await room.send_json_to({"type": "ping", "sent": 1})
+        assert (await next_of(room, "pong"))["sent"] == 1
+        await room.disconnect()
+
+    run(scenario)
+
+
+def test_api_clients_connect_without_an_origin_and_other_sites_pages_are_refused(live_auction, bidder_factory):
+    """Browsers always send Origin on a WebSocket handshake: one from another site is refused; a client with
+    no Origin (a script with its token) is not a browser page, and may connect."""
+    buyer = bidder_factory()
+
+    async def scenario():
+        client = WebsocketCommunicator(application, room_path(live_auction, buyer))
+        connected, _ = await client.connect(timeout=10)
+        assert connected
+        hello = await client.receive_json_from(timeout=5)
+        assert (hello["type"], hello["authenticated"]) == ("connection_response", True)
+        await client.disconnect()
+        elsewhere = [(b"origin", b"https://evil.example")]
+        page = WebsocketCommunicator(application, room_path(live_auction, buyer), headers=elsewhere)
+        connected, _ = await page.connect(timeout=10)
+        assert not connected
 
     run(scenario)
 

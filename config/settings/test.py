@@ -7,14 +7,19 @@ os.environ.setdefault("DATABASE_URL", "mysql://root:@127.0.0.1:3306/auction")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# Several pytest-xdist workers (and developers) share one Redis: keep their groups and queues apart, and
+# Several pytest-xdist workers (and developers) share one Redis: keep their groups, keys and queues apart, and
 # each run's from the last one's (`make test` runs the browser journeys after the rest on the same worker
 # names; a cached page fragment left by the first run must not answer the second). Child processes (daphne,
-# Celery workers) are handed the parent's value as TEST_ISOLATION.
+# Celery workers) are handed the parent's values as TEST_ISOLATION and CHANNEL_LAYER_PREFIX. A process
+# without TEST_ISOLATION makes its own, layer prefix included: xdist workers inherit the controller's
+# environment, and a layer's flush() (tests) deletes every key under its prefix, the rooms' watcher counts too.
 _ISOLATION = os.environ.get("TEST_ISOLATION") or "{}-{}-{}".format(
     os.environ["DATABASE_URL"].rsplit("/", 1)[-1], os.environ.get("PYTEST_XDIST_WORKER", "main"), uuid.uuid4().hex[:8]
 )
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"asgi-{_ISOLATION}")
+if "TEST_ISOLATION" in os.environ:
+    os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"asgi-{_ISOLATION}")
+else:
+    os.environ["CHANNEL_LAYER_PREFIX"] = f"asgi-{_ISOLATION}"
 
 from .base import *  # noqa: E402,F403
 from .base import CACHES, REST_FRAMEWORK  # noqa: E402

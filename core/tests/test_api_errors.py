@@ -103,11 +103,12 @@ def test_duplicate_registration_is_409(api_client):
 
 @pytest.mark.django_db
 def test_throttled_is_429_with_retry_after(api_client, monkeypatch):
-    from django.core.cache import cache
     from rest_framework.throttling import ScopedRateThrottle
 
+    from tests.fixtures.core import clear_cache
+
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "auth": "2/min"})
-    cache.clear()
+    clear_cache()
     try:
         payload = {"email": "t@example.test", "password": "wrong"}
         statuses = [api_client.post("/api/auth/login", payload, format="json").status_code for _ in range(2)]
@@ -117,4 +118,4 @@ def test_throttled_is_429_with_retry_after(api_client, monkeypatch):
         assert body["details"]["retry_after_seconds"] > 0
         assert "Retry-After" in response
     finally:
-        cache.clear()
+        clear_cache()

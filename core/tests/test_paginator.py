@@ -1,20 +1,20 @@
 """Large list counts are cached briefly (any ordering shares one count); small ones are always exact."""
 
 import pytest
-from django.core.cache import cache
 
 from accounts.models import User
 from core import paginator as module
 from core.paginator import CachedCountPaginator
+from tests.fixtures.core import clear_cache
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 def test_a_large_count_is_served_from_the_cache_for_any_ordering(user_factory, monkeypatch):
@@ -25,7 +25,7 @@ def test_a_large_count_is_served_from_the_cache_for_any_ordering(user_factory, m
     assert CachedCountPaginator(User.objects.order_by("pk"), 2).count == total
     user_factory()
     assert CachedCountPaginator(User.objects.order_by("-email"), 2).count == total  # cached, half a minute old
-    cache.clear()
+    clear_cache()
     assert CachedCountPaginator(User.objects.order_by("pk"), 2).count == total + 1
 
 
