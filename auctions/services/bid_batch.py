@@ -165,8 +165,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                     outcomes[index] = IdempotencyKeyStored("Idempotency-Key already stored")
                     continue
                 try:
-                    refuse_unless_eligible(eligibility[request.bidder.pk])
-                    outcomes[index] = batch.apply(request)
+                    outcomes[index] = batch.apply(request, eligibility[request.bidder.pk])
                 except DomainError as exc:
                     outcomes[index] = detached(exc)
                     continue
@@ -322,10 +321,12 @@ class _Batch:
         self.keys: list[tuple[BidResult, str]] = []
         self.ends_at_before = auction.ends_at
 
-    def apply(self, request: BidRequest) -> BidResult:
+    def apply(self, request: BidRequest, eligibility: Eligibility) -> BidResult:
+        """Rule 6 first (own vehicle, then the bidder's eligibility, then the auction open), then the engine."""
         auction, now, bidder_id = self.auction, self.now, request.bidder.pk
         if auction.seller_id == bidder_id:
             raise NotAllowed("You cannot bid on your own vehicle.", code="own_vehicle")
+        refuse_unless_eligible(eligibility)
         _refuse_unless_open(auction, now)
         outcome = engine.resolve_bid(self.terms, auction.state(), bidder_id=bidder_id, max_amount=request.amount)
         if not outcome.accepted:

@@ -19,6 +19,8 @@ def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_
     """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold)."""
     from vehicles.services import vehicle_mark_sold
 
+    if Auction.objects.filter(pk=auction_id, seller_id=buyer.pk).exists():  # before "verify your identity"
+        raise NotAllowed("You cannot buy your own vehicle.", code="own_vehicle")
     check_eligible(buyer)
     increments = increment_table()
     with transaction.atomic(durable=True):

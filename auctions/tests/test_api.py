@@ -74,6 +74,19 @@ def test_bid_on_own_vehicle_is_403(auth_client, live_auction, make_eligible):
     assert "own vehicle" in response.json()["error"]
 
 
+def test_a_seller_who_could_not_bid_anywhere_is_told_it_is_their_own_vehicle(auth_client, auction_factory):
+    """Rule 6's own-vehicle refusal comes before eligibility: a seller without an ID check or card is not sent
+    off to add them in order to bid on (or buy) their own car."""
+    auction = auction_factory(buy_now_price=D("20000"))
+    seller = auth_client(auction.seller)
+    for path in (f"/api/auctions/{auction.pk}/bid", f"/api/bids/auction/{auction.pk}"):
+        response = seller.post(path, {"amount": "6000"}, format="json")
+        assert (response.status_code, response.json()["error"]) == (403, "You cannot bid on your own vehicle.")
+    response = seller.post(f"/api/auctions/{auction.pk}/buy-now", format="json")
+    assert (response.status_code, response.json()["error"]) == (403, "You cannot buy your own vehicle.")
+    assert not Bid.objects.filter(auction=auction).exists()
+
+
 def test_bid_on_ended_auction_is_409(as_buyer, auction_factory):
     auction = auction_factory(ends_at=timezone.now() - timedelta(seconds=1))
     response = bid(as_buyer, auction, "6000")
