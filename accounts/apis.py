@@ -127,11 +127,14 @@ class LogoutApi(APIView):
             token = RefreshToken(data.validated_data["refresh"])
             if str(token.get("user_id")) != str(request.user.pk):
                 return Response(
-                    error_body("That refresh token belongs to another user."), status=status.HTTP_400_BAD_REQUEST
+                    error_body("That refresh token belongs to another user.", code="invalid_token"),
+                    status=status.HTTP_400_BAD_REQUEST,
                 )
             token.blacklist()
         except TokenError as exc:
-            return Response(error_body(f"Invalid refresh token: {exc}"), status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                error_body(f"Invalid refresh token: {exc}", code="invalid_token"), status=status.HTTP_400_BAD_REQUEST
+            )
         return ok(None, message="Logged out.")
 
 

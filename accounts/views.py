@@ -247,5 +247,5 @@ def persona_webhook(request: HttpRequest) -> JsonResponse:
         )
     except WebhookRejected as exc:
         logger.warning("webhook.rejected", vendor="persona", reason=exc.message)
-        return JsonResponse(error_body(exc.message), status=exc.status_code)
+        return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     return JsonResponse({"data": {"result": result}})

@@ -1,6 +1,6 @@
 """API conventions shared by every app: the error shape, success envelope and pagination.
 
-Errors are always `{"error": "<message>", "details": {...}}`; successes that carry a message
+Errors are always `{"error": "<message>", "code": "<reason>", "details": {...}}`; successes that carry a message
 are `{"message": ..., "data": ...}`.
 """
 
@@ -51,12 +51,18 @@ class CachedCountPagination(Pagination):
     django_paginator_class = CachedCountPaginator
 
 
-def error_body(message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": message, "details": details if details is not None else {}}
+def error_body(message: str, details: Any = None, *, code: str | None = None) -> dict[str, Any]:
+    """The error shape; `code` is the machine-readable reason (`below_minimum`, `not_authenticated`, …)."""
+    body: dict[str, Any] = {"error": message}
+    if code:
+        body["code"] = code
+    body["details"] = details if details is not None else {}
+    return body
 
 
 # A database that does not answer (MariaDB restarting, connections refused) is a passing outage, not a bug:
 # API clients get a 503 with Retry-After, from the DRF views and the HTTP bid lane alike.
+SERVER_ERROR = "Internal server error. Please try again later."
 DATABASE_DOWN_MESSAGE = "The service is briefly unavailable. Please try again in a few seconds."
 DATABASE_DOWN_RETRY_AFTER = "5"
 
@@ -68,7 +74,7 @@ def database_down_answer(exc: BaseException) -> tuple[dict[str, Any], dict[str, 
     if not isinstance(exc, OperationalError | InterfaceError):
         return None
     logger.error("database unavailable", exc_info=exc)
-    return error_body(DATABASE_DOWN_MESSAGE), {"Retry-After": DATABASE_DOWN_RETRY_AFTER}
+    return error_body(DATABASE_DOWN_MESSAGE, code="unavailable"), {"Retry-After": DATABASE_DOWN_RETRY_AFTER}
 
 
 def _first_message(detail: Any) -> str:
@@ -87,7 +93,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.message, exc.details), status=exc.status_code)
+        return Response(error_body(exc.message, exc.details, code=exc.code), status=exc.status_code)
     if (down := database_down_answer(exc)) is not None:
         body, headers = down
         return Response(body, status=503, headers=headers)
@@ -110,5 +116,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         wait = getattr(exc, "wait", None)
         if isinstance(exc, exceptions.Throttled) and wait is not None:
             details["retry_after_seconds"] = int(wait)
-    response.data = error_body(message, details)
+    code = "invalid" if isinstance(exc, exceptions.ValidationError) else getattr(exc, "default_code", "error")
+    response.data = error_body(message, details, code=code)
     return response

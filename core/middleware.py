@@ -13,7 +13,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
-from core.api import error_body
+from core.api import SERVER_ERROR, error_body
 from core.request_id import accept_or_new, reset_request_id, set_request_id
 
 logger = structlog.get_logger(__name__)
@@ -51,9 +51,13 @@ class ApiErrorMiddleware:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
-        messages = {404: "Not found.", 405: f'Method "{request.method}" not allowed.', 403: "Forbidden."}
-        message = messages.get(response.status_code, "The request could not be completed.")
-        json_response = JsonResponse(error_body(message), status=response.status_code)
+        messages = {
+            404: ("Not found.", "not_found"),
+            405: (f'Method "{request.method}" not allowed.', "method_not_allowed"),
+            403: ("Forbidden.", "permission_denied"),
+        }
+        message, code = messages.get(response.status_code, ("The request could not be completed.", "error"))
+        json_response = JsonResponse(error_body(message, code=code), status=response.status_code)
         for header in ("Allow", "Retry-After"):
             if header in response:
                 json_response[header] = response[header]
@@ -63,7 +67,7 @@ class ApiErrorMiddleware:
         if not request.path.startswith("/api/"):
             return None
         logger.exception("api.unhandled_exception", path=request.path)
-        return JsonResponse(error_body("Internal server error. Please try again later."), status=500)
+        return JsonResponse(error_body(SERVER_ERROR, code="server_error"), status=500)
 
 
 class PooledThreadsASGIHandler(ASGIHandler):

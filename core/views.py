@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import error_body
+from core.api import SERVER_ERROR, error_body
 from core.health import health_report
 
 
@@ -39,7 +39,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
         or (request.user.is_authenticated and request.user.is_staff)
     )
     if not allowed:
-        return JsonResponse(error_body("Metrics are for staff or a metrics token."), status=403)
+        return JsonResponse(
+            error_body("Metrics are for staff or a metrics token.", code="permission_denied"), status=403
+        )
     return ExportToDjangoView(request)
 
 
@@ -50,11 +52,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("Not found."), status=404)
+        return JsonResponse(error_body("Not found.", code="not_found"), status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("Internal server error. Please try again later."), status=500)
+        return JsonResponse(error_body(SERVER_ERROR, code="server_error"), status=500)
     return render(request, "500.html", status=500)

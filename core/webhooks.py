@@ -13,6 +13,8 @@ from core.models import WebhookDelivery
 class WebhookRejected(Exception):
     """The delivery is unsigned, forged or stale; answer 400/401 and do nothing."""
 
+    code = "webhook_rejected"
+
     def __init__(self, message: str, status_code: int = 401) -> None:
         super().__init__(message)
         self.message = message

@@ -28,7 +28,7 @@ def authorize_net_webhook(request: HttpRequest) -> JsonResponse:
         )
         event = parse_webhook(body)
     except WebhookRejected as exc:
-        return JsonResponse(error_body(exc.message), status=exc.status_code)
+        return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     if not record_delivery(
         vendor="authorize_net", event_id=event.notification_id, event_type=event.event_type, payload=json.loads(body)
     ):

@@ -51,7 +51,7 @@ from auctions.gather import Gatherer
 from auctions.services import bid_place_async
 from auctions.services.bid_batch import TokenUserRefused
 from auctions.services.results import BidResult
-from core.api import database_down_answer, error_body
+from core.api import SERVER_ERROR, database_down_answer, error_body
 from core.errors import DomainError, NotFound
 from core.request_id import accept_or_new
 from core.shared_redis import shared_redis
@@ -268,11 +268,11 @@ def _answer(outcome: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
     if isinstance(outcome, BidResult):
         return 201, {"message": outcome.message, "data": outcome.as_dict()}, {}
     if isinstance(outcome, DomainError):
-        return outcome.status_code, error_body(outcome.message, outcome.details), {}
+        return outcome.status_code, error_body(outcome.message, outcome.details, code=outcome.code), {}
     if isinstance(outcome, BaseException) and (down := database_down_answer(outcome)) is not None:
         return 503, *down
     logger.error("bid failed in the HTTP lane", exc_info=outcome if isinstance(outcome, BaseException) else None)
-    return 500, error_body("Internal server error. Please try again later."), {}
+    return 500, error_body(SERVER_ERROR, code="server_error"), {}
 
 
 class BidLane:

@@ -65,7 +65,8 @@ def test_bad_bids_over_http_are_clear_errors_and_store_nothing(as_buyer, live_au
 
 
 def test_below_minimum_error_names_the_minimum(as_buyer, live_auction):
-    assert bid(as_buyer, live_auction, "4999").json()["details"] == {"minimum_bid": "5000.00"}
+    body = bid(as_buyer, live_auction, "4999").json()
+    assert (body["code"], body["details"]) == ("below_minimum", {"minimum_bid": "5000.00"})
 
 
 def test_bid_on_own_vehicle_is_403(auth_client, live_auction, make_eligible):

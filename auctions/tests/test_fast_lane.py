@@ -431,7 +431,7 @@ def test_the_database_down_is_a_503_with_retry_after_from_the_lane_and_from_djan
     for status, headers, content in (lane, through_django):
         assert status == 503
         assert {name.lower(): value for name, value in headers.items()}[b"retry-after"] == b"5"
-        assert json.loads(content) == {"error": DATABASE_DOWN_MESSAGE, "details": {}}
+        assert json.loads(content) == {"error": DATABASE_DOWN_MESSAGE, "code": "unavailable", "details": {}}
     assert not Bid.objects.filter(auction=live_auction).exists()
 
 

@@ -30,6 +30,8 @@ def assert_error_shape(response, status):
     assert isinstance(body["error"], str)
     assert body["error"]
     assert isinstance(body["details"], dict)
+    assert isinstance(body["code"], str)
+    assert body["code"]  # a machine-readable reason beside the message
     return body
 
 

@@ -60,7 +60,7 @@ def test_cannot_mark_another_users_notification(auth_client, notification_factor
     response = auth_client().post(f"/api/notifications/{foreign.pk}/read")
 
     assert response.status_code == 404
-    assert response.json() == {"error": "Notification not found.", "details": {}}
+    assert response.json() == {"error": "Notification not found.", "code": "not_found", "details": {}}
     foreign.refresh_from_db()
     assert foreign.read_at is None
 
