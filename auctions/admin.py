@@ -127,6 +127,16 @@ class AuctionAdmin(admin.ModelAdmin):
             return
         obj.__dict__.update(saved.__dict__)  # the service's row (id, status, times) for the admin's redirect
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if not getattr(request, "auction_refused", None):
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if getattr(request, "auction_refused", None) else super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if getattr(request, "auction_refused", None) else super().log_change(request, obj, message)
+
     def response_add(self, request: HttpRequest, obj: Auction, post_url_continue: str | None = None) -> Any:
         return self._refusal(request) or super().response_add(request, obj, post_url_continue)
 

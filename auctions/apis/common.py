@@ -20,7 +20,8 @@ MessageData = serializers.DictField(help_text='{"message": ..., "data": {...}}')
 def client_ip(request: Any) -> str | None:
     """The bidder's address, recorded on each bid: the connection's, whichever door the bid came in by (pages,
     API, bid lane, live room). Behind a load balancer daphne runs with `--proxy-headers` (Dockerfile), which
-    sets it from the proxy's X-Forwarded-For; a client's own X-Forwarded-For header is never believed."""
+    sets it from the first X-Forwarded-For entry: the balancer must overwrite that header (docs/auctions.md).
+    The app never reads the header itself."""
     return request.META.get("REMOTE_ADDR") or None
 
 

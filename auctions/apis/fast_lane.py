@@ -27,7 +27,7 @@ here, once in DRF.)
 
 Anything unusual is handed to Django unchanged, so it keeps one implementation: a request without a
 Bearer token, with an Origin (CORS) header or an Idempotency-Key over 100 characters, a non-JSON or
-malformed body, an invalid or expired token, an unknown or inactive user, a throttled user, an untrusted
+malformed body or an amount that does not parse, an invalid or expired token, an unknown or inactive user, a throttled user, an untrusted
 Host or a plain-HTTP request where HTTPS is required, or no Redis (`make run`).
 """
 
@@ -48,7 +48,7 @@ from django.http.request import split_domain_port, validate_host
 
 from auctions.apis.bids import MAX_IDEMPOTENCY_KEY, amount_sent
 from auctions.gather import Gatherer
-from auctions.services import bid_place_async
+from auctions.services import bid_place_async, parse_bid_amount
 from auctions.services.bid_batch import TokenUserRefused
 from auctions.services.results import BidResult
 from core.api import SERVER_ERROR, database_down_answer, error_body
@@ -192,6 +192,16 @@ def _answered_by_django(outcome: Any, key: str | None) -> bool:
     return key is not None and isinstance(outcome, IntegrityError | NotFound)
 
 
+def _parses(amount: Any) -> bool:
+    """A bid amount the lane may take: one it cannot parse is Django's to refuse, after DRF authenticated the
+    request (a gone user's token gets its 401 before any 400)."""
+    try:
+        parse_bid_amount(amount)
+    except DomainError:
+        return False
+    return True
+
+
 def _amount(body: bytes) -> tuple[bool, Any]:
     try:
         data = json.loads(body, parse_float=Decimal)
@@ -300,7 +310,7 @@ class BidLane:
             return
         body, fits = await _read_body(receive)
         has_amount, amount = _amount(body) if fits else (False, None)
-        token = _token(raw_token) if has_amount else None
+        token = _token(raw_token) if has_amount and _parses(amount) else None
         bidder = _bidder(token) if token is not None else None
         outcome: Any = DELEGATE
         if bidder is not None:

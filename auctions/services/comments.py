@@ -47,8 +47,11 @@ def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | No
     auction = Auction.objects.filter(pk=auction_id).only("pk", "seller_id", "status", "last_seq").first()
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
-    if parent_id is not None and not AuctionComment.objects.filter(pk=parent_id, auction_id=auction_id).exists():
-        raise DomainError("You can only reply to a comment on this auction.", code="bad_parent")
+    if parent_id is not None:
+        parent = AuctionComment.objects.filter(pk=parent_id, auction_id=auction_id).values_list("parent_id", flat=True)
+        if not parent.exists():
+            raise DomainError("You can only reply to a comment on this auction.", code="bad_parent")
+        parent_id = parent.first() or parent_id  # a reply to a reply joins its question's thread (one level)
     with transaction.atomic(durable=True):
         comment = AuctionComment.objects.create(
             auction_id=auction_id,

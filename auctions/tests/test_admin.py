@@ -99,3 +99,19 @@ def test_a_running_auction_with_bids_cannot_be_edited_in_the_admin(
     live_auction.refresh_from_db()
     assert {f.attname: getattr(live_auction, f.attname) for f in Auction._meta.fields} == before
     assert not AuctionEvent.objects.filter(auction=live_auction, kind=AuctionEvent.Kind.UPDATED).exists()
+
+
+def test_a_schedule_the_service_refuses_is_reported_and_not_logged_as_done(
+    client, staff_user, live_auction, vehicle_factory
+):
+    """The form's rules passed but the service refused (the vehicle already has an auction running): nothing is
+    stored, staff see why, and the admin's history does not claim an addition."""
+    from django.contrib.admin.models import LogEntry
+
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/auctions/auction/add/", {"vehicle": str(live_auction.vehicle_id), **terms_post()}, follow=True
+    )
+    assert "Not saved:" in response.content.decode()
+    assert Auction.objects.filter(vehicle_id=live_auction.vehicle_id).count() == 1
+    assert not LogEntry.objects.exists()

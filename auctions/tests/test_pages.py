@@ -209,3 +209,15 @@ def test_the_seller_replies_under_a_question_from_the_page(client, live_auction,
     positions = [html.index(f'data-comment-id="{c.pk}"') for c in (question, reply, later)]
     assert positions == sorted(positions)
     assert f'data-comment-id="{reply.pk}" data-parent-id="{question.pk}"' in html
+
+
+def test_a_reply_to_a_reply_joins_its_question_s_thread_and_stays_on_the_page(client, live_auction, user):
+    from auctions.services import comment_post
+
+    question = comment_post(auction_id=live_auction.pk, author=user, body="Any leaks?")
+    answer = comment_post(auction_id=live_auction.pk, author=live_auction.seller, body="None.", parent_id=question.pk)
+    follow_up = comment_post(auction_id=live_auction.pk, author=user, body="Thanks!", parent_id=answer.pk)
+    assert follow_up.parent_id == question.pk
+    html = client.get(f"/vehicles/{live_auction.vehicle_id}/").content.decode()
+    positions = [html.index(f'data-comment-id="{c.pk}"') for c in (question, answer, follow_up)]
+    assert positions == sorted(positions)

@@ -360,9 +360,13 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body || !Array.isArray(body.data)) return;
+        // Older comments the page left out (it shows the newest 200) stay out; newer ones are added.
+        const newest = Array.prototype.reduce.call(list.querySelectorAll("[data-comment-id]"), function (top, li) {
+          return Math.max(top, Number(li.dataset.commentId));
+        }, 0);
         body.data.forEach(function (c) {
           const shown = list.querySelector('[data-comment-id="' + c.id + '"]');
-          if (!shown || (c.hidden && !shown.querySelector("em"))) self.showComment(c);
+          if (shown ? c.hidden && !shown.querySelector("em") : c.id > newest) self.showComment(c);
         });
       })
       .catch(function () { /* the next reconnect tries again */ });
