@@ -58,9 +58,14 @@ class AuctionTermsForm(forms.ModelForm):
         model = Auction
         fields = ("vehicle", *TERMS_FIELDS)
 
+    @property
+    def sets_terms(self) -> bool:
+        """False on a running auction's page with bids, where every field is read-only."""
+        return set(TERMS_FIELDS) <= set(self.fields)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.errors or not set(TERMS_FIELDS) <= set(self.fields):  # errors already, or nothing to set
+        if self.errors or not self.sets_terms:
             return data
         try:
             validate_terms(terms_from(data), now=timezone.now())
@@ -68,6 +73,10 @@ class AuctionTermsForm(forms.ModelForm):
             for field, problems in (exc.details or {"__all__": [exc.message]}).items():
                 self.add_error(field if field in self.fields else None, problems)
         return data
+
+
+class _Refused(Exception):
+    """The service refused what the form allowed (a bid arrived meanwhile, say): nothing was written."""
 
 
 def terms_from(data: dict[str, Any]) -> services.AuctionTermsInput:
@@ -100,8 +109,7 @@ class AuctionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return []
-        terms_editable = obj.is_open and obj.bid_count == 0 and obj.last_seq == 0
-        return [name for name in self.get_fields(request, obj) if not (terms_editable and name in TERMS_FIELDS)]
+        return [name for name in self.get_fields(request, obj) if not (obj.terms_editable and name in TERMS_FIELDS)]
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [BidInline] if obj is not None else []
@@ -109,12 +117,16 @@ class AuctionAdmin(admin.ModelAdmin):
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
     ) -> Any:
-        """Without the admin's surrounding transaction: the services own theirs (durable), and the form
-        writes nothing itself."""
-        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+        """Without the admin's surrounding transaction: the services own theirs (durable), and the form writes
+        nothing itself. A refusal from the service is shown on the same page; nothing is saved or logged."""
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+        except _Refused as refused:
+            self.message_user(request, f"Not saved: {refused}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request: HttpRequest, obj: Auction, form: Any, change: bool) -> None:
-        if not set(TERMS_FIELDS) <= set(form.fields):  # a running auction's page: nothing is editable
+        if not form.sets_terms:
             return
         terms = terms_from(form.cleaned_data)
         try:
@@ -122,33 +134,9 @@ class AuctionAdmin(admin.ModelAdmin):
                 saved = services.auction_update(auction_id=obj.pk, actor=request.user, terms=terms)
             else:
                 saved = services.auction_schedule(vehicle_id=obj.vehicle_id, actor=request.user, terms=terms)
-        except DomainError as exc:  # e.g. a bid arrived after the form was checked: nothing was written
-            request.auction_refused = f"Not saved: {exc.message}"  # type: ignore[attr-defined]
-            return
+        except DomainError as exc:
+            raise _Refused(exc.message) from exc
         obj.__dict__.update(saved.__dict__)  # the service's row (id, status, times) for the admin's redirect
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        if not getattr(request, "auction_refused", None):
-            super().save_related(request, form, formsets, change)
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if getattr(request, "auction_refused", None) else super().log_addition(request, obj, message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if getattr(request, "auction_refused", None) else super().log_change(request, obj, message)
-
-    def response_add(self, request: HttpRequest, obj: Auction, post_url_continue: str | None = None) -> Any:
-        return self._refusal(request) or super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request: HttpRequest, obj: Auction) -> Any:
-        return self._refusal(request) or super().response_change(request, obj)
-
-    def _refusal(self, request: HttpRequest) -> Any:
-        refused = getattr(request, "auction_refused", None)
-        if refused is None:
-            return None
-        self.message_user(request, refused, messages.ERROR)
-        return HttpResponseRedirect(request.path)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

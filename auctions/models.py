@@ -179,6 +179,11 @@ class Auction(models.Model):
         return self.status in (self.Status.SCHEDULED, self.Status.LIVE)
 
     @property
+    def terms_editable(self) -> bool:
+        """Prices and times may change until the first bid, while the auction is scheduled or live."""
+        return self.is_open and self.bid_count == 0 and self.last_seq == 0
+
+    @property
     def awaiting_decision(self) -> bool:
         return self.status == self.Status.ENDED and self.outcome == self.Outcome.RESERVE_NOT_MET
 

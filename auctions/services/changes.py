@@ -19,15 +19,13 @@ def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_
     """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold)."""
     from vehicles.services import vehicle_mark_sold
 
-    if Auction.objects.filter(pk=auction_id, seller_id=buyer.pk).exists():  # before "verify your identity"
-        raise NotAllowed("You cannot buy your own vehicle.", code="own_vehicle")
-    check_eligible(buyer)
     increments = increment_table()
     with transaction.atomic(durable=True):
         auction = lock_auction(auction_id)
         now = db_now()
-        if auction.seller_id == buyer.pk:
+        if auction.seller_id == buyer.pk:  # rule 6's order: before "verify your identity"
             raise NotAllowed("You cannot buy your own vehicle.", code="own_vehicle")
+        check_eligible(buyer)
         if not auction.accepts_bids(now):
             raise Conflict("This auction is not open.", code="auction_ended")
         terms = auction.terms(increments)

@@ -135,7 +135,7 @@ def auction_update(*, auction_id: int, actor: Any, terms: AuctionTermsInput) -> 
         _check_may_manage(auction.seller_id, actor)
         if not auction.is_open:
             raise Conflict("Only a scheduled or live auction can be changed.", code="auction_closed")
-        if auction.bid_count > 0 or auction.last_seq > 0:
+        if not auction.terms_editable:
             raise Conflict("The auction has bids; its terms can no longer change.", code="has_bids")
         now = db_now()
         validate_terms(terms, now=now)
