@@ -153,9 +153,10 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         """The room's watcher count, coalesced to one broadcast per room every couple of seconds: the first
         change in a window is sent at once, and one more broadcast at the window's end carries the count
         the later joins and leaves left."""
-        if await realtime.watcher_throttle(self.auction_id, WATCHERS_EVERY_SECONDS):
+        when = await realtime.watcher_announcement(self.auction_id, WATCHERS_EVERY_SECONDS)
+        if when == "now":
             await self._send_watchers(kind, watchers)
-        elif await realtime.watcher_trailing_claim(self.auction_id, WATCHERS_EVERY_SECONDS):
+        elif when == "later":
             task = asyncio.ensure_future(self._send_watchers_later(kind))
             _trailing.add(task)
             task.add_done_callback(_trailing.discard)

@@ -175,27 +175,20 @@ async def _watcher_leave(auction_id: int, channel_name: str) -> int:
     return int(results[-1])
 
 
-async def watcher_throttle(auction_id: int, seconds: float = 2.0) -> bool:
-    """True at most once per `seconds` per room: watcher-count broadcasts are coalesced."""
+async def watcher_announcement(auction_id: int, seconds: float = 2.0) -> str | None:
+    """When to announce a change of the room's watcher count, coalesced per room and window of `seconds`:
+    "now" for the first change in a window, "later" for one caller among the rest (it sends the count at the
+    window's end, so later joins and leaves are not left unannounced), None for the others."""
     client = shared_redis_async()
     if client is None:
-        return True
+        return "now"  # one process, no Redis: every change is announced
     try:
-        return bool(await client.set(_key(auction_id) + ":tick", "1", nx=True, px=int(seconds * 1000)))
+        for when, suffix in (("now", ":tick"), ("later", ":trail")):
+            if await client.set(_key(auction_id) + suffix, "1", nx=True, px=int(seconds * 1000)):
+                return when
     except Exception:  # noqa: BLE001
-        return False
-
-
-async def watcher_trailing_claim(auction_id: int, seconds: float = 2.0) -> bool:
-    """True for one caller per room and window among those `watcher_throttle` refused: that caller sends the
-    count once the window has passed, so joins and leaves inside a window are not left unannounced."""
-    client = shared_redis_async()
-    if client is None:
-        return False  # without Redis every change is announced (watcher_throttle is always True)
-    try:
-        return bool(await client.set(_key(auction_id) + ":trail", "1", nx=True, px=int(seconds * 1000)))
-    except Exception:  # noqa: BLE001
-        return False
+        return None
+    return None
 
 
 async def watcher_count_async(auction_id: int) -> int:

@@ -146,9 +146,9 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
                 return []
             outcomes: list[Outcome | None] = [None] * len(requests)
             bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
-            asked = list(dict.fromkeys((r.bidder.pk, r.idempotency_key) for r in requests if r.idempotency_key))
+            keyed = list(dict.fromkeys((r.bidder.pk, r.idempotency_key) for r in requests if r.idempotency_key))
             db_time, numbers, accounts, eligibility, stored_keys = _read_clock_and_bidders(
-                auction_id, bidder_ids, asked
+                auction_id, bidder_ids, keyed
             )
             now = now or db_time
             batch = _Batch(auction, now, increments, numbers)

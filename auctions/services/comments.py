@@ -29,6 +29,12 @@ def comment_payload(comment: AuctionComment) -> dict[str, Any]:
     }
 
 
+def comment_message(kind: str, comment: AuctionComment, *, seq: int) -> dict[str, Any]:
+    """The room message about a comment; `seq` is the auction's bid sequence as the service read it (it never
+    advances a client's, and one above the client's tells it that it missed a bid)."""
+    return {"type": kind, "auction_id": comment.auction_id, "seq": seq, "comment": comment_payload(comment)}
+
+
 def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | None = None) -> AuctionComment:
     """Post a comment or question (any logged-in, unsuspended user); the seller's are marked as such."""
     if author is None or not getattr(author, "is_authenticated", False):
@@ -48,10 +54,11 @@ def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | No
     if auction is None:
         raise NotFound("Auction not found.", code="auction_not_found")
     if parent_id is not None:
-        parent = AuctionComment.objects.filter(pk=parent_id, auction_id=auction_id).values_list("parent_id", flat=True)
-        if not parent.exists():
+        parent = AuctionComment.objects.filter(pk=parent_id, auction_id=auction_id).values_list("pk", "parent_id")
+        found = parent.first()
+        if found is None:
             raise DomainError("You can only reply to a comment on this auction.", code="bad_parent")
-        parent_id = parent.first() or parent_id  # a reply to a reply joins its question's thread (one level)
+        parent_id = found[1] or found[0]  # a reply to a reply joins its question's thread (one level)
     with transaction.atomic(durable=True):
         comment = AuctionComment.objects.create(
             auction_id=auction_id,
@@ -60,8 +67,7 @@ def comment_post(*, auction_id: int, author: Any, body: str, parent_id: int | No
             parent_id=parent_id,
             is_seller=author.pk == auction.seller_id,
         )
-        payload = {"type": "comment_posted", "auction_id": auction_id, "seq": auction.last_seq}
-        payload["comment"] = comment_payload(comment)
+        payload = comment_message("comment_posted", comment, seq=auction.last_seq)
         notify_seller = not comment.is_seller
         transaction.on_commit(lambda: after_commit.comment_posted(auction_id, payload, notify_seller=notify_seller))
     return comment
@@ -81,7 +87,6 @@ def comment_hide(*, comment_id: int, actor: Any, reason: str = "") -> AuctionCom
             comment.hidden_reason = reason[:200]
             comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
         seq = Auction.objects.filter(pk=comment.auction_id).values_list("last_seq", flat=True).first() or 0
-        payload = {"type": "comment_hidden", "auction_id": comment.auction_id, "seq": seq}
-        payload["comment"] = comment_payload(comment)
+        payload = comment_message("comment_hidden", comment, seq=seq)
         transaction.on_commit(lambda: after_commit.comment_event(comment.auction_id, payload))
     return comment
