@@ -1,6 +1,7 @@
 """Money is Decimal with two places, rounded half up in exactly one place: here."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -17,29 +18,26 @@ def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_amount(raw: object, *, field: str = "amount") -> Decimal:
-    """Parse user input into a positive amount with at most two decimals, or raise MoneyError.
+AMOUNT_GRAMMAR = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?", re.ASCII)
+AMOUNT_FORM = "digits with at most two decimals, like 5250 or 5250.00 (no commas, signs, spaces or exponents)"
 
-    Unlike `money()`, this never rounds: "10.005" is an error, not $10.01.
-    """
-    if isinstance(raw, float):
-        raise TypeError("parse_amount() refuses floats; JSON numbers are parsed as Decimal")
-    if raw is None or isinstance(raw, bool) or str(raw).strip() == "":
+
+def parse_amount(raw: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """The one grammar for money coming in, at every door: ASCII digits, optionally one `.` and one or two
+    decimals, as a string or a JSON number of the same shape (a JSON number arrives as `int` or, from
+    `core.parsers`, as `Decimal` with its digits as sent). Nothing else: no sign, spaces, commas, `$`,
+    underscores, exponents, non-ASCII digits, lists or booleans. Raises MoneyError with a message that says the
+    accepted form. Never rounds: "10.005" is an error, not $10.01. Zero is refused unless `allow_zero`."""
+    if raw is None or (isinstance(raw, str) and raw == ""):
         raise MoneyError(f"{field} is required")
-    text = str(raw).strip().replace(",", "").removeprefix("$")
-    try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise MoneyError(f"{field} must be a number, like 5250 or 5250.00") from exc
-    if not value.is_finite():
-        raise MoneyError(f"{field} must be a number, like 5250 or 5250.00")
-    if value <= 0:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+        raise MoneyError(f"{field} must be {AMOUNT_FORM}")
+    text = str(raw)
+    if not AMOUNT_GRAMMAR.fullmatch(text):
+        raise MoneyError(f"{field} must be {AMOUNT_FORM}")
+    value = Decimal(text)
+    if value == 0 and not allow_zero:
         raise MoneyError(f"{field} must be greater than zero")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise MoneyError(f"{field} can have at most two decimal places")
-    if value >= Decimal("10000000000"):
-        raise MoneyError(f"{field} is too large")
     return value.quantize(CENT)
 
 

@@ -46,7 +46,7 @@ def test_no_javascript_bid_form_places_a_bid_and_redirects_back_with_a_message(c
 def test_no_javascript_bid_error_is_shown_and_nothing_is_stored(client, live_auction, bidder_factory):
     client.force_login(bidder_factory())
     response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "12.345"}, follow=True)
-    assert "two decimal places" in response.content.decode()
+    assert "at most two decimals" in response.content.decode()
     assert not Bid.objects.exists()
 
 

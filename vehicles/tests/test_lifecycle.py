@@ -73,7 +73,7 @@ def test_create_fills_missing_specs_from_the_vin_decoder(seller_factory, fake_vp
         ("year", "1850", "between"),
         ("state", "Minnesota", "two-letter"),
         ("postal_code", "5540", "ZIP"),
-        ("starting_price", "-5", "greater than zero"),
+        ("starting_price", "-5", "no commas, signs"),
         ("starting_price", "10.005", "two decimal"),
         ("body_type", "spaceship", "one of"),
     ],
