@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from core.models import FeeSchedule, StateFee
-from core.money import MoneyError, money, parse_amount
+from core.money import money
 from core.pricing import purchase_breakdown
 
 
@@ -70,5 +70,3 @@ def test_money_rounds_half_up_and_refuses_floats():
     assert money("2.675") == Decimal("2.68")
     with pytest.raises(TypeError):
         money(1.5)  # type: ignore[arg-type]
-
-
