@@ -25,7 +25,7 @@ def client_ip(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def user_agent(request: Request) -> str:
+def user_agent(request: Any) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:300]
 
 

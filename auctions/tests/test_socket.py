@@ -20,15 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://127.0.0.1")]
 
 
-def room_path(auction, user=None) -> str:
-    path = f"/ws/auctions/{auction.pk}/"
-    if user is not None:
-        path += f"?token={RefreshToken.for_user(user).access_token}"
-    return path
+def room(auction, user=None, headers=ORIGIN) -> WebsocketCommunicator:
+    """A socket to the auction's room; with a user, an API client's: its access token in Sec-WebSocket-Protocol."""
+    protocols = ["bearer", str(RefreshToken.for_user(user).access_token)] if user is not None else None
+    return WebsocketCommunicator(application, f"/ws/auctions/{auction.pk}/", headers=headers, subprotocols=protocols)
 
 
 async def open_room(auction, user=None) -> tuple[WebsocketCommunicator, dict, dict]:
-    communicator = WebsocketCommunicator(application, room_path(auction, user), headers=ORIGIN)
+    communicator = room(auction, user)
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     hello = await communicator.receive_json_from(timeout=5)
@@ -156,7 +155,7 @@ def test_socket_refuses_own_vehicle_ended_ineligible_suspended_and_anonymous(
         (ended, bidder_factory(), "auction_ended"),
         (live_auction, user_factory(), "not_eligible"),
         (live_auction, bidder_factory(suspended_at=timezone.now()), "suspended"),
-        (live_auction, None, "login"),
+        (live_auction, None, "not_authenticated"),
     ]
 
     async def scenario():
@@ -329,14 +328,14 @@ def test_api_clients_connect_without_an_origin_and_other_sites_pages_are_refused
     buyer = bidder_factory()
 
     async def scenario():
-        client = WebsocketCommunicator(application, room_path(live_auction, buyer))
-        connected, _ = await client.connect(timeout=10)
-        assert connected
+        client = room(live_auction, buyer, headers=[])
+        connected, subprotocol = await client.connect(timeout=10)
+        assert (connected, subprotocol) == (True, "bearer")
         hello = await client.receive_json_from(timeout=5)
         assert (hello["type"], hello["authenticated"]) == ("connection_response", True)
         await client.disconnect()
         elsewhere = [(b"origin", b"https://evil.example")]
-        page = WebsocketCommunicator(application, room_path(live_auction, buyer), headers=elsewhere)
+        page = room(live_auction, buyer, headers=elsewhere)
         connected, _ = await page.connect(timeout=10)
         assert not connected
 

@@ -252,11 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.Admit"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="600/min"),
@@ -376,12 +372,6 @@ NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("EMAIL_HTTP_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
 
 # --- performance ------------------------------------------------------------------
-# DRF's throttles, same rates and rules, in one Redis round trip each on a per-process client (core.throttles).
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "core.throttles.AnonRateThrottle",
-    "core.throttles.UserRateThrottle",
-    "core.throttles.ScopedRateThrottle",
-]
 # Sync work of HTTP requests runs on this many long-lived threads per daphne process (core.middleware.
 # PooledThreadsASGIHandler), so each thread keeps its database connection for CONN_MAX_AGE seconds.
 ASGI_SYNC_THREADS = env.int("ASGI_SYNC_THREADS", default=16)
@@ -400,3 +390,19 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- the bid protocol (issue 17) ------------------------------------------------------------------------
+# API clients' requests (under /api/, a Bearer token, no cookie; core.middleware.DjangoHttp) take MIDDLEWARE
+# without what only pages use: static files, sessions, CSRF, the session's user, messages, allauth, axes
+# (login pages). Security headers, request ids, CORS, metrics and API errors stay: one list, one place.
+# Redis keys of the cache, throttles and tickets under a prefix (several sites or test servers on one Redis).
+CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default=""))
+SITE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
+}

@@ -422,6 +422,7 @@ def run_load(
     idempotency_keys: bool = False,
     form_body: bool = False,
     seconds: float = SECONDS,
+    ws_auth: str = "protocol",
 ) -> Row:
     spec = {
         "kind": kind,
@@ -433,6 +434,7 @@ def run_load(
         "rate": rate,
         "idempotency_keys": idempotency_keys,
         "form_body": form_body,
+        "ws_auth": ws_auth,
     }
     command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
     label = label or ("HTTP" if kind == "http" else "WebSocket")
