@@ -24,6 +24,7 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.db REDIS_URL=redis://loca
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/api/health || exit 1
-# --proxy-headers: behind a load balancer that overwrites X-Forwarded-For with the client's address (daphne
-# believes its first entry; one that appends to a client-sent header lets the client choose it).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+# The web process is defined once, in config/server.py. Behind a load balancer: client address and scheme from
+# X-Forwarded-For / X-Forwarded-Proto, believed only from FORWARDED_ALLOW_IPS (set it to the balancer's address).
+ENV WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_PROXY_HEADERS=true
+CMD ["python", "-m", "config.server"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs daphne, a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
+# Runs the web server (config/server.py), a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
 set -uo pipefail
 export DJANGO_SETTINGS_MODULE=config.settings.local
 HOST=${HOST:-127.0.0.1}
@@ -35,11 +35,11 @@ trap stop INT TERM EXIT
 # errors printed here: the worker and beat log warnings and errors only. Running as root (containers)
 # makes Celery warn about it on every start; that warning is not about this project.
 export PYTHONWARNINGS="ignore:You're running the worker with superuser privileges"
-$BIN/daphne -b "$HOST" -p "$PORT" config.asgi:application & pids+=($!)
+WEB_HOST="$HOST" WEB_PORT="$PORT" $BIN/python -m config.server & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 
-# Print the address only once the site answers (daphne takes a few seconds to import the project).
+# Print the address only once the site answers (the server takes a few seconds to import the project).
 for _ in $(seq 1 120); do
   port_open && break
   kill -0 "${pids[0]}" 2>/dev/null || break

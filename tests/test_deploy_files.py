@@ -16,9 +16,9 @@ def test_compose_declares_the_stack_with_health_checks():
     assert services["redis"]["image"].startswith("redis:7")
     for name in ("db", "redis", "web", "worker", "beat"):
         assert "healthcheck" in services[name], name
-    web = services["web"]["command"]  # published directly: daphne trusts no X-Forwarded-For there
-    assert "daphne" in web
-    assert "--proxy-headers" not in web
+    web = services["web"]  # published directly: the server trusts no X-Forwarded-For there
+    assert web["command"] == ["python", "-m", "config.server"]  # the one definition of a web process
+    assert web["environment"]["WEB_PROXY_HEADERS"] == "false"
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
 
@@ -27,8 +27,8 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root():
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2
     assert re.search(r"^USER app$", text, re.M)
-    assert "daphne" in text
-    assert "--proxy-headers" in text  # the image runs behind a load balancer that sets X-Forwarded-For
+    assert 'CMD ["python", "-m", "config.server"]' in text  # the one definition of a web process
+    assert "WEB_PROXY_HEADERS=true" in text  # the image runs behind a load balancer that sets X-Forwarded-For
 
 
 def test_env_example_documents_every_setting_read_from_the_environment():

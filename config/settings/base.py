@@ -18,7 +18,6 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SITE_NAME = "North Star Auto Auctions"
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -372,10 +371,10 @@ NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("EMAIL_HTTP_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
 
 # --- performance ------------------------------------------------------------------
-# Sync work of HTTP requests runs on this many long-lived threads per daphne process (core.middleware.
+# Sync work of HTTP requests runs on this many long-lived threads per web process (core.middleware.
 # PooledThreadsASGIHandler), so each thread keeps its database connection for CONN_MAX_AGE seconds.
 ASGI_SYNC_THREADS = env.int("ASGI_SYNC_THREADS", default=16)
-# Auction rooms use channels-redis's pub/sub layer: a room broadcast is one PUBLISH that each daphne process
+# Auction rooms use channels-redis's pub/sub layer: a room broadcast is one PUBLISH that each web process
 # receives once and hands to its own sockets, where the default layer writes one copy per socket into Redis
 # and every process reads them back one by one (that made 1,000 watchers wait ~300 ms). Nothing is dropped at a
 # `capacity`; a process that loses its Redis connection misses messages, which clients see as a `seq` gap

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.load.bench_bidding import (
-    DAPHNE_PIDS,
     ROOT,
+    SERVER_PIDS,
     Row,
     bench_env,
     bench_users,
@@ -80,10 +80,10 @@ def servers(stack: str, count: int = 2) -> Iterator[list[int]]:
                     BID_LANE="off" if stack.endswith("-nolane") else "on",
                 ),
                 stdout=subprocess.DEVNULL,
-                stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab"),  # noqa: SIM115
+                stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
             )
         )
-    DAPHNE_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
+    SERVER_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
     try:
         for port in ports:
             wait_for_port(port, timeout=60)

@@ -1,4 +1,4 @@
-"""Fan-out benchmark: 1,000 WebSocket watchers on one auction across two daphne processes (channels-redis),
+"""Fan-out benchmark: 1,000 WebSocket watchers on one auction across two web processes (channels-redis),
 one bid per second; bid-to-receipt latency at the watchers (p50/p99) and the share of messages delivered.
 
     .venv/bin/python -m tests.load.bench_fanout
@@ -8,9 +8,9 @@ The watchers are held by separate client processes (two by default, BENCH_FANOUT
 reading 1,000 sockets is not what is measured; the bidder is the benchmark's own child process, on 127.0.0.1
 (bench database, own Redis prefix). The bid goes through `bid_place`, whose after-commit broadcast is encoded
 once and published once on the rooms' channel layer (channels-redis pub/sub, settings CHANNEL_LAYERS["auctions"]);
-each daphne receives it once and forwards the text to its own sockets. Latency is from just before `bid_place`
+each web process receives it once and forwards the text to its own sockets. Latency is from just before `bid_place`
 is called to the moment a watcher's client read the `new_bid` message, so it includes the bid transaction and
-the client's own decoding. The run lasts longer than daphne's 20 s keepalive ping, so the pings to the idle
+the client's own decoding. The run lasts longer than the server's 20 s keepalive ping, so the pings to the idle
 watchers (all connected within about a second) fall inside it, as they would after a mass reconnect.
 """
 
@@ -25,17 +25,17 @@ from decimal import Decimal
 
 from tests.load.bench_bidding import (
     bench_users,
-    daphnes,
     make_auction,
     percentile,
     purge_tasks,
     run_child,
+    servers,
     setup_django,
 )
 
 WATCHERS = int(os.environ.get("BENCH_WATCHERS", "1000"))
 BIDS = int(os.environ.get("BENCH_FANOUT_BIDS", "30"))
-DAPHNES = 2
+SERVERS = 2
 
 
 async def _watch(port: int, auction_id: int, received: dict[int, list[float]], joined: list[int]) -> None:
@@ -96,7 +96,7 @@ def child() -> str:
     sent: dict[int, float] = {}
     clients = int(os.environ.get("BENCH_FANOUT_CLIENTS", "2"))
 
-    with daphnes(DAPHNES, "bench-fanout") as ports:
+    with servers(SERVERS, "bench-fanout") as ports:
         started = time.perf_counter()
         watchers = [
             subprocess.Popen(
@@ -152,7 +152,7 @@ def child() -> str:
     lines = [
         "## Fan-out: one hot auction, many watchers",
         "",
-        f"{watching:,} WebSocket watchers on one auction, spread over {DAPHNES} daphne processes with channels-redis, "
+        f"{watching:,} WebSocket watchers on one auction, spread over {SERVERS} web processes with channels-redis, "
         f"held by {clients} client processes; {BIDS} bids, one per second, placed through `bid_place` (127.0.0.1). "
         f"{watching:,} watchers joined in {connect_seconds:.1f} s ({failed_total} failed to connect). Latency runs from just before `bid_place` is called "
         "to the client reading `new_bid`, so it includes the bid transaction and the clients' own decoding.",
@@ -165,7 +165,7 @@ def child() -> str:
         "",
         "Targets: p99 ≤ 200 ms with 100% delivered (stock Channels measured about 800 ms p99 with one process). "
         "Each broadcast is JSON-encoded once, published once (channels-redis pub/sub layer for the rooms), and "
-        "forwarded as text by every socket without a per-message hop to the sync thread; daphne freezes its "
+        "forwarded as text by every socket without a per-message hop to the sync thread; the server freezes its "
         "start-up objects out of the garbage collector (config/asgi.py), whose full collections otherwise "
         "paused a process holding 500 sockets for 120-230 ms.",
     ]
