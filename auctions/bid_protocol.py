@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from auctions.services.bidding import parse_bid_amount
 from auctions.services.results import BidResult
 from core import idempotency
 from core.api import SERVER_ERROR, database_down_answer, error_body
 from core.errors import DomainError
-from core.money import MoneyError, parse_amount
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,10 @@ class BidAsk:
 def read(fields: Any, key: str | bytes | None = None) -> BidAsk:
     """The bid in a request's fields (a JSON object, form data, a socket frame) and its Idempotency-Key header.
     Raises DomainError: 400 `invalid_amount` (missing, or not the amount grammar) or `invalid_idempotency_key`."""
-    raw: Any = None
-    if isinstance(fields, Mapping) or hasattr(fields, "getlist"):
-        raw = next((fields[name] for name in AMOUNT_FIELDS if name in fields), None)
-    try:
-        amount = parse_amount(raw, field="amount")
-    except MoneyError as exc:
-        raise DomainError(str(exc), code="invalid_amount", details={"amount": [str(exc)]}) from exc
-    return BidAsk(amount, idempotency.parse_key(key))
+    raw = (
+        next((fields[name] for name in AMOUNT_FIELDS if name in fields), None) if isinstance(fields, Mapping) else None
+    )
+    return BidAsk(parse_bid_amount(raw), idempotency.parse_key(key))
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,16 @@ Refused: 429 `throttled` with `Retry-After` (HTTP), or the same code and message
 
 The windows of one request, and of every request that arrives in the same turn of an event loop
 (`admit_async`), are counted by one run of a Lua script (a sorted set per key) on the shared Redis client
-(core/shared_redis.py). Without Redis (`make run`, one process) the same windows live in this process. If
-Redis fails, requests are let through (a throttle protects the site; it must not take it down with it).
+(core/shared_redis.py). Without Redis (`make run`) nothing is limited; if Redis fails, requests are let
+through (a throttle protects the site; it must not take it down with it).
 """
 
 import asyncio
 import hashlib
 import logging
 import random
-import threading
 import time
 import weakref
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +100,7 @@ def windows(*, user_id: Any | None, address: str | None, scope: str | None = Non
     return found
 
 
-# --- counting: Redis, or this process ------------------------------------------------------------------------
+# --- counting, in Redis ----------------------------------------------------------------------------------------
 
 
 def _script_args(checks: list[Window], now_ms: int) -> list[Any]:
@@ -129,26 +127,6 @@ def _admissions(groups: list[list[Window]], replies: list[Any], now_ms: int) -> 
     return answers
 
 
-_local: dict[str, deque[float]] = {}
-_local_lock = threading.Lock()
-
-
-def _count_here(groups: list[list[Window]], now_ms: int) -> list[Admission]:
-    """The same windows in this process (no Redis)."""
-    replies = []
-    with _local_lock:
-        for window in (w for group in groups for w in group):
-            log = _local.setdefault(window.key, deque())
-            while log and log[0] <= now_ms - window.seconds * 1000:
-                log.popleft()
-            if len(log) >= window.limit:
-                replies.append((0, len(log), log[0]))
-            else:
-                log.append(now_ms)
-                replies.append((1, len(log), now_ms))
-    return _admissions(groups, replies, now_ms)
-
-
 def admit(checks: list[Window]) -> Admission:
     """One request's admission, from a thread (DRF views): one Redis round trip."""
     if not checks:
@@ -156,7 +134,7 @@ def admit(checks: list[Window]) -> Admission:
     now_ms = int(time.time() * 1000)
     client = shared_redis()
     if client is None:
-        return _count_here([checks], now_ms)[0]
+        return ALLOWED
     from redis.exceptions import NoScriptError
 
     command = _script_args(checks, now_ms)
@@ -208,9 +186,8 @@ async def _count_turn(batch: list[tuple[list[Window], "asyncio.Future[Admission]
     groups = [checks for checks, _ in batch]
     now_ms = int(time.time() * 1000)
     client = shared_redis_async()
-    if client is None:
-        answers = _count_here(groups, now_ms)
-    else:
+    answers = [ALLOWED] * len(batch)
+    if client is not None:
         from redis.exceptions import NoScriptError
 
         command = _script_args([w for group in groups for w in group], now_ms)
@@ -223,7 +200,6 @@ async def _count_turn(batch: list[tuple[list[Window], "asyncio.Future[Admission]
             answers = _admissions(groups, list(replies), now_ms)
         except Exception:  # noqa: BLE001 - Redis down: let the requests through
             logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
-            answers = [ALLOWED] * len(batch)
     for (_, future), answer in zip(batch, answers, strict=True):
         if not future.done():  # the caller may have gone
             future.set_result(answer)

@@ -41,8 +41,6 @@ def parse_bid_amount(raw: object) -> Decimal:
         return parse_amount(raw, field="amount")
     except MoneyError as exc:
         raise BidRejected(str(exc), code="invalid_amount", details={"amount": [str(exc)]}) from exc
-    except TypeError as exc:
-        raise BidRejected("amount must be a number, like 5250 or 5250.00", code="invalid_amount") from exc
 
 
 def check_eligible(user: Any) -> None:

@@ -8,7 +8,6 @@ import uuid
 import pytest
 from redis.asyncio import Redis as AsyncRedis
 
-from core import throttles
 from core.shared_redis import shared_redis
 from core.throttles import SLIDING_WINDOWS_SHA, Rates, admit, admit_async, windows
 
@@ -82,9 +81,8 @@ def test_redis_down_lets_the_requests_through(user_id, monkeypatch):
     assert asyncio.run(admit_async(windows(user_id=user_id, address=None, scope="bids"))).allowed
 
 
-def test_without_redis_the_same_windows_are_kept_in_the_process(user_id, monkeypatch):
+def test_without_redis_nothing_is_limited(user_id, monkeypatch):
     monkeypatch.setattr("core.shared_redis._url", lambda: None)
-    monkeypatch.setattr(throttles, "_local", {})
     checks = windows(user_id=user_id, address=None, scope="bids")
-    assert [admit(checks).allowed for _ in range(3)] == [True, True, False]
-    assert not asyncio.run(admit_async(checks)).allowed
+    assert [admit(checks).allowed for _ in range(3)] == [True, True, True]
+    assert asyncio.run(admit_async(checks)).allowed
