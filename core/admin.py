@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.models import FeeSchedule, StateFee, WebhookDelivery
+from core.models import FeeSchedule, IdempotencyKey, StateFee, WebhookDelivery
 
 
 class _HistoryInline:
@@ -67,3 +67,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(LogAdmin):
+    """The stored first answers of keyed writes (bids, payments, offers): read-only, for support."""
+
+    list_display = ["user", "key", "response_status", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["key", "user__email"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
