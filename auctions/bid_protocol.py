@@ -1,21 +1,12 @@
-"""The bid protocol: what a bid request is and how its outcome is told, written once for every door.
-
-A bid comes in by three doors, each transport only: the site's form (`auctions.views.bid_submit`), the API
-(`auctions.apis.bids`: `POST /api/auctions/<id>/bid`, `/auto-bid`, `/api/bids/auction/<id>`) and the live
-room (`auctions.consumers`, a `bid_placed` frame). Each does the same four steps, in this order:
-
-1. who: the session's user (form), the API's authentication (core/auth.py: Bearer JWT or session), the
-   socket's user (session cookie, or core/auth.py's bearer subprotocol or ticket); nobody: `LOGIN_REQUIRED`;
-2. admission: core/throttles.py's one rule (the `user` and `bids` windows); over it: `throttled(wait)`;
-3. `read`: the amount (the first of `amount`, `max_amount`, `max` present, in core.money.parse_amount's one
-   grammar) and the Idempotency-Key (core/idempotency.py's rules); a bad one is refused here;
-4. the service (`bid_place` / `bid_place_async`), whose outcome (a BidResult, a Replay, or an exception)
-   `tell` turns into one `Told`: HTTP status, body and headers, the error code, and the message a person
-   reads. The doors render it: JSON (`Told.body`), a page message (`Told.message`, `Told.level`), or a
-   `bid_update` frame (`socket_reply`).
-
-So a bid refused at any door carries the same code and message (auctions/tests/test_bid_protocol.py sends
-the same bids through all three and compares them).
+"""The bid protocol: what a bid request is and how its outcome is told, written once for every door (the
+site's form, `auctions.views.bid_submit`; the API, `auctions.apis.bids` and its lane `fast_lane`; the live
+room, `auctions.consumers`). Each door is transport only and takes the same steps in the same order:
+1. who (nobody: `LOGIN_REQUIRED`); 2. admission, core/throttles.py's one rule (over it: `throttled(wait)`);
+3. `read`: the amount (the first of `amount`, `max_amount`, `max`, in the one amount grammar) and the
+Idempotency-Key (core/idempotency.py); 4. the service, whose outcome `tell` turns into one `Told` (status,
+body, headers, code, message), rendered as JSON, a page message (`Told.level`) or a `bid_update`
+(`socket_reply`). So a bid refused at any door carries the same code and message
+(auctions/tests/test_bid_protocol.py compares them).
 """
 
 import logging

@@ -1,18 +1,12 @@
 """Authentication for API clients, one implementation for HTTP and WebSocket: simplejwt's validation of an
-access token (signature, expiry, type) and its rules for the token's user (exists, is active, and the
-password unchanged since the token was issued: CHECK_REVOKE_TOKEN).
+access token and its rules for the token's user (exists, is active, password unchanged: CHECK_REVOKE_TOKEN).
+HTTP: `Authorization: Bearer <access token>` (`FastJWTAuthentication`). WebSocket (`WebSocketAuthMiddleware`):
+the browser's session cookie; API clients send `Sec-WebSocket-Protocol: bearer, <access token>` (answered
+`bearer`) or a one-time ticket, `?ticket=`, from `POST /api/ws-ticket`. Never a token in a query string.
 
-- HTTP: `Authorization: Bearer <access token>` (`FastJWTAuthentication`, DRF's authentication class).
-- WebSocket (`WebSocketAuthMiddleware`): the browser's session cookie, as for pages; API clients send their
-  access token in the handshake's `Sec-WebSocket-Protocol: bearer, <access token>` header (the server
-  answers `bearer`), or a one-time ticket, `?ticket=<ticket>`, from `POST /api/ws-ticket` (30 s, used once).
-  A token never travels in a query string, where it would end up in access logs.
-
-performance: checking a token's signature and claims was ~18% of a server's time on a hot lot over HTTP. An
-access token's validity depends only on its bytes, the signing key and the clock (the user is still read and
-checked on every request), so a token that passed is remembered, per process, until its `exp`. The user is
-read by a pre-composed query (the ORM spent longer composing that one-row SELECT than the database spent
-answering it)."""
+performance: a token's validity depends only on its bytes, the key and the clock, so one that passed is
+remembered per process until its `exp` (its signature check was ~18% of a server's time on a hot lot); the
+user is still read, by a pre-composed query, on every request."""
 
 import secrets
 import time
@@ -121,14 +115,11 @@ def validated_token(raw: str | bytes) -> Token | None:
 
 def user_for_token(raw: str | bytes) -> Any:
     """The user of a valid access token, by exactly the API's rules, or AnonymousUser (sync: reads the user)."""
+    token = validated_token(raw)
     try:
-        token = _authentication.get_validated_token(raw.encode() if isinstance(raw, str) else raw)
-        return _authentication.get_user(token)
-    except (InvalidToken, AuthenticationFailed, TokenError):
+        return _authentication.get_user(token) if token is not None else AnonymousUser()
+    except (InvalidToken, AuthenticationFailed):
         return AnonymousUser()
-
-
-# --- WebSocket tickets -------------------------------------------------------------------------------
 
 
 def _ticket_key(ticket: str) -> str:
@@ -176,14 +167,6 @@ def ws_ticket_redeem(ticket: str) -> Any:
     return user
 
 
-# --- the WebSocket handshake ---------------------------------------------------------------------------
-
-
-def offered_protocols(scope: dict[str, Any]) -> list[str]:
-    """The handshake's Sec-WebSocket-Protocol values, in order (the ASGI scope's `subprotocols`)."""
-    return [str(protocol) for protocol in scope.get("subprotocols") or []]
-
-
 class WebSocketAuthMiddleware:
     """The API clients' WebSocket authentication, inside Channels' AuthMiddlewareStack (which has set the
     session's user): a bearer token in Sec-WebSocket-Protocol, or a one-time ticket. The server's accept
@@ -195,22 +178,19 @@ class WebSocketAuthMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         from channels.db import database_sync_to_async
 
-        offered = offered_protocols(scope)
+        offered = [str(protocol) for protocol in scope.get("subprotocols") or []]  # Sec-WebSocket-Protocol
         user = scope.get("user")
         if user is None or not user.is_authenticated:
             if len(offered) >= 2 and offered[0] == WS_PROTOCOL:
                 scope = {**scope, "user": await database_sync_to_async(user_for_token)(offered[1])}
             elif ticket := parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket", [""])[0]:
                 scope = {**scope, "user": await database_sync_to_async(ws_ticket_redeem)(ticket)}
-        if WS_PROTOCOL in offered:
-            send = _answering(send, WS_PROTOCOL)
-        return await self.inner(scope, receive, send)
+        if WS_PROTOCOL not in offered:
+            return await self.inner(scope, receive, send)
 
+        async def answering(message: dict[str, Any]) -> None:
+            if message.get("type") == "websocket.accept" and not message.get("subprotocol"):
+                message = {**message, "subprotocol": WS_PROTOCOL}
+            await send(message)
 
-def _answering(send: Any, protocol: str) -> Any:
-    async def answered(message: dict[str, Any]) -> None:
-        if message.get("type") == "websocket.accept" and not message.get("subprotocol"):
-            message = {**message, "subprotocol": protocol}
-        await send(message)
-
-    return answered
+        return await self.inner(scope, receive, answering)

@@ -1,8 +1,7 @@
 """Idempotency-Key: one design for every write that moves money or makes a commitment (bids, payments, offers).
 
-A client sends `Idempotency-Key: <key>` with a write and, if the connection drops, the same request with the
-same key again: it gets the first answer instead of a second bid, charge or offer. The service owns the rule
-(the key is stored in the transaction of the change it answers for); entry points read the header
+A retry with the same key gets the first answer instead of a second bid, charge or offer. The service owns
+the rule (the key is stored in the transaction of the change it answers for); entry points read the header
 (`parse_key`) and render what the service returns.
 - **Key**: 1-100 characters, ASCII letters, digits and `- _ . : ~ + / =` (a UUID, a ULID, base64 fit), compared
   without case (stored lower-cased); blank is no key; anything else is 400 `invalid_idempotency_key`, never cut.
@@ -213,7 +212,6 @@ def openapi_header() -> Any:
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
         required=False,
-        description=f"{KEY_FORM}. A retry with the same key gets the first answer (header {REPLAYED_HEADER}: "
-        "true) instead of doing the write twice; the same key for another request is 409 "
-        "idempotency_key_reused; a malformed key is 400 invalid_idempotency_key.",
+        description=f"{KEY_FORM}. A retry gets the first answer ({REPLAYED_HEADER}: true); the same key for "
+        "another request is 409 idempotency_key_reused; a malformed key 400 invalid_idempotency_key.",
     )

@@ -72,17 +72,10 @@ class ApiErrorMiddleware:
 
 
 class PooledThreadsASGIHandler(ASGIHandler):
-    """Django's ASGI handler with two changes, for speed (the page and API behave the same):
-
-    - Django runs each request's sync code on a new thread it starts and stops per request, so nothing
-      kept per thread survives a request: not the database connection (CONN_MAX_AGE has no effect), not
-      Celery's producer. Here a fixed set of `ASGI_SYNC_THREADS` long-lived threads (one set per process,
-      shared by every handler) take turns; a request waits (in the event loop) for a free one.
-    - The middleware chain and the view run in that thread in one hop (the chain is loaded in sync mode),
-      instead of hopping between the event loop and the thread at every sync/async middleware boundary.
-
-    `chain` is the middleware list (settings.MIDDLEWARE by default).
-    """
+    """Django's ASGI handler, for speed (pages and API behave the same): a request's sync code runs on one of
+    `ASGI_SYNC_THREADS` long-lived threads per process (Django starts and stops one per request, so no
+    database connection or Celery producer survived a request), and the middleware `chain`
+    (settings.MIDDLEWARE by default) and the view run there in one hop, not one per sync/async boundary."""
 
     _executors: list[ThreadPoolExecutor] | None = None
     _free: "asyncio.Queue[ThreadPoolExecutor] | None" = None
@@ -145,10 +138,9 @@ def is_api_client(scope: dict[str, Any]) -> bool:
 
 
 class AnsweredRequests(BaseHandler):
-    """A middleware chain around answers made already (the HTTP bid lane's): the request goes through the
-    chain as any request does, and where the chain calls the view it gets the prepared response. So those
-    answers carry the headers, request id and metrics every answer of that chain carries. Runs in the event
-    loop: the chain's middleware must not touch the database (the API chain's does not)."""
+    """A middleware chain around answers made already (the bid lane's): where the chain calls the view it gets
+    the prepared response, so those answers carry the headers, request id and metrics of every answer. Runs
+    in the event loop: the chain must not touch the database (the API chain does not)."""
 
     def __init__(self, chain: list[str]) -> None:
         super().__init__()
@@ -171,9 +163,8 @@ def _resolved(path: str) -> Any:
 
 
 class DjangoHttp:
-    """HTTP into Django: API clients' requests through the site's middleware list without what only pages use
-    (settings.SITE_ONLY_MIDDLEWARE), everything else through MIDDLEWARE. Security headers, request ids, API
-    errors and metrics come from the middleware both share: one list, one place."""
+    """HTTP into Django: API clients' requests through MIDDLEWARE without settings.SITE_ONLY_MIDDLEWARE, the
+    rest through MIDDLEWARE: security headers, request ids, API errors and metrics from the one list."""
 
     def __init__(self) -> None:
         self.site = PooledThreadsASGIHandler()

@@ -1,15 +1,9 @@
-"""Admission: one rate-limit rule for every door (DRF views, the live room's frames), one Redis round trip.
-
-A request (an HTTP request, or a WebSocket frame that does work) counts in sliding windows keyed as DRF keys
-them (`throttle_<scope>_<ident>`), with DRF's rates (`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`):
-- a logged-in user: `user` (every request) by user id, plus the endpoint's scope (`bids` for a bid) by user id;
-- anyone else: `anon` and `user` by address, plus the endpoint's scope by address (DRF's classes did the same).
-Refused: 429 `throttled` with `Retry-After` (HTTP), or the same code and message on the socket.
-
-The windows of one request, and of every request that arrives in the same turn of an event loop
-(`admit_async`), are counted by one run of a Lua script (a sorted set per key) on the shared Redis client
-(core/shared_redis.py). Without Redis (`make run`) nothing is limited; if Redis fails, requests are let
-through (a throttle protects the site; it must not take it down with it).
+"""Admission: one rate-limit rule for every door (DRF views, the bid lane, the site's bid form, each live-room
+frame). A request counts in sliding windows keyed as DRF keys them, at DRF's rates: a logged-in user in `user`
+plus the endpoint's scope (`bids`) by id; anyone else in `anon` and `user` (and the scope) by address. Over a
+window: 429 `throttled` with `Retry-After`. One run of a Lua script counts a request's windows, or every
+request of one event-loop turn (`admit_async`). Without Redis (`make run`) nothing is limited; if Redis
+fails, requests are let through (a throttle protects the site; it must not take it down with it).
 """
 
 import asyncio
@@ -98,9 +92,6 @@ def windows(*, user_id: Any | None, address: str | None, scope: str | None = Non
             key = throttling.SimpleRateThrottle.cache_format % {"scope": name, "ident": ident}
             found.append(Window(key, limit, seconds))
     return found
-
-
-# --- counting, in Redis ----------------------------------------------------------------------------------------
 
 
 def _script_args(checks: list[Window], now_ms: int) -> list[Any]:

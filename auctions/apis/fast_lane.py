@@ -1,18 +1,13 @@
 """The HTTP bid lane, transport only: API clients' bid POSTs (`/api/auctions/<id>/bid`, `/auto-bid`,
-`/api/bids/auction/<id>`) answered in the event loop and batched like the live room's bids, without DRF and
-without a thread per request.
+`/api/bids/auction/<id>`) answered in the event loop and batched like the live room's bids, without DRF or a
+thread per request: bid_protocol reads, core/throttles.py admits, `bid_place_async` decides (the token's user
+checked under the auction's lock on plain values: core.auth.account_refusal), bid_protocol tells, and the
+answer goes out through the API's own middleware chain (core.middleware.AnsweredRequests): headers, request
+id and metrics from the same place as every API answer.
 
-Each request: bid_protocol reads it (amount, Idempotency-Key), core.auth validates its token, core/throttles.py
-admits it (the same windows as every door), `bid_place_async` decides it (the token's user is checked under
-the auction's lock, on the row the batch reads anyway: core.auth.account_refusal on plain values), and
-bid_protocol tells the outcome. The answer then goes out through the API's own middleware chain
-(core.middleware.AnsweredRequests), so its security headers, request id, CORS headers and metrics come from the
-same place as every other API answer.
-
-Django answers, unchanged, whatever is not a plain bid: no Bearer token or a cookie, a body that is not
-JSON or an amount or key that does not read (DRF authenticates first: a gone user gets its 401 before
-a 400), a token that does not validate or whose user is gone, inactive or re-passworded, an untrusted Host,
-plain HTTP where HTTPS is required, or no Redis (`make run`). docs/auctions.md has the numbers behind it.
+Django answers, unchanged, anything else: no Bearer token or a cookie, a body, amount or key that does not
+read (DRF authenticates first: a gone user gets its 401 before a 400), a token or user that fails, an
+untrusted Host, plain HTTP where HTTPS is required, no Redis (`make run`). Numbers: docs/auctions.md.
 """
 
 import io
