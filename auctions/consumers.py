@@ -31,7 +31,7 @@ from auctions.models import Auction
 from auctions.services import bid_place_async
 from core.errors import DomainError
 from core.request_id import reset_request_id, set_request_id
-from core.throttles import admit_async, windows
+from core.throttles import ALLOWED, admit_async, windows
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         return json.loads(text_data, parse_float=Decimal)  # amounts stay exact
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
-        """Every frame is a request: a request id on its log lines, and admitted by the one rule every door
-        uses (core/throttles.py; a bid counts in `bids` too). A frame that is not JSON text gets an error;
+        """Every frame is a request: a request id on its log lines, and (pings, the keep-alive, aside) admitted
+        by the one rule every door uses (core/throttles.py; a bid counts in `bids` too). A frame that is not JSON text gets an error;
         the socket stays open (channels would close it, 1011)."""
         request_id = uuid.uuid4().hex
         token = set_request_id(request_id)
@@ -74,10 +74,11 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 except ValueError:
                     content = None
                 kind = content.get("type") if isinstance(content, dict) else None
-                scope = "bids" if kind == "bid_placed" else None
-                admission = await admit_async(
-                    windows(user_id=self.user.pk if self.authenticated else None, address=self.address, scope=scope)
-                )
+                admission = ALLOWED  # a ping (the page's keep-alive, no work) is never refused
+                if kind != "ping":
+                    user_id = self.user.pk if self.authenticated else None
+                    scope = "bids" if kind == "bid_placed" else None
+                    admission = await admit_async(windows(user_id=user_id, address=self.address, scope=scope))
                 if not admission.allowed:
                     await self.refuse(content, bid_protocol.throttled(admission.wait))
                 elif content is None:

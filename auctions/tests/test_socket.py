@@ -441,3 +441,30 @@ def test_bids_sent_at_once_from_many_sockets_are_each_answered_and_the_state_rep
     )
     assert replayed == auction.state()
     assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
+
+
+def test_frames_are_admitted_by_the_one_rate_limit_and_pings_always_answered(live_auction, monkeypatch):
+    """core/throttles.py's rule for every door, socket frames included: over the limit a frame gets a
+    `throttled` error (a bid its `bid_update`); the keep-alive ping is never refused."""
+    from core.throttles import Rates
+    from tests.fixtures.core import clear_cache
+
+    monkeypatch.setattr(Rates, "THROTTLE_RATES", {"anon": "2/min", "user": "1000/min"})
+    clear_cache()  # this worker's earlier anonymous frames counted in the same window (one address)
+
+    async def scenario():
+        room, _, _ = await open_room(live_auction)
+        for _ in range(2):
+            await room.send_json_to({"type": "typing"})  # anonymous typing: counted, ignored
+        await room.send_json_to({"type": "bid_placed", "amount": "6000", "request_id": "over"})
+        refused = await next_of(room, "bid_update")
+        assert (refused["status"], refused["code"], refused["request_id"]) == ("rejected", "throttled", "over")
+        assert refused["error"].startswith("Request was throttled.")
+        await room.send_json_to({"type": "typing"})
+        assert (await next_of(room, "error"))["code"] == "throttled"
+        await room.send_json_to({"type": "ping", "sent": 5})
+        assert (await next_of(room, "pong"))["sent"] == 5
+        await room.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.exists()
