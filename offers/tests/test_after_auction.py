@@ -36,7 +36,9 @@ def reserve_not_met(auction_factory, bidder_factory, place_bid):
     place_bid(auction, high, "7000")
     assert auction_close(auction_id=auction.pk, now=auction.ends_at + timedelta(seconds=1))
     auction.refresh_from_db()
-    assert auction.awaiting_decision and auction.leader_id == high.pk and auction.current_price == Decimal("6100")
+    assert auction.awaiting_decision
+    assert auction.leader_id == high.pk
+    assert auction.current_price == Decimal("6100")
     return auction, high, runner
 
 
@@ -66,7 +68,8 @@ def test_the_seller_counters_the_high_bid_and_the_high_bidder_has_24_hours(
     with django_capture_on_commit_callbacks(execute=True):
         services.offer_accept(thread_id=thread.pk, actor=high)
     order = Order.objects.get(source_type=Order.Source.OFFER, source_id=thread.pk)
-    assert order.vehicle_price == Decimal("8500") and order.buyer_id == high.pk
+    assert order.vehicle_price == Decimal("8500")
+    assert order.buyer_id == high.pk
     assert not Order.objects.filter(source_type__in=["auction", "buy_now"]).exists(), "the auction itself is not won"
     auction.vehicle.refresh_from_db()
     assert auction.vehicle.status == Vehicle.Status.SOLD

@@ -115,12 +115,12 @@ def test_an_acceptance_racing_the_expiry_has_one_outcome_by_the_database_clock(
         assert not isinstance(settled, Exception), settled
         if isinstance(accepted, DomainError):
             assert accepted.code == "expired"
-            assert thread.status == S.EXPIRED and not Order.objects.filter(source_id=thread.pk).exists()
+            assert thread.status == S.EXPIRED
+            assert not Order.objects.filter(source_id=thread.pk).exists()
         else:
             assert accepted.outcome == "accepted"
-            assert (
-                thread.status == S.ACCEPTED and Order.objects.filter(source_type="offer", source_id=thread.pk).exists()
-            )
+            assert thread.status == S.ACCEPTED
+            assert Order.objects.filter(source_type="offer", source_id=thread.pk).exists()
             assert thread.ended_at < thread.expires_at, "accepted before the expiry by the database clock"
         outcomes.add(thread.status)
         assert thread.events.filter(kind__in=["accepted", "expired"]).count() == 1
@@ -150,7 +150,8 @@ def test_an_acceptance_racing_the_auctions_start_has_one_winner(auction_factory,
         if isinstance(accepted, DomainError):
             assert accepted.code in ("auction_started", "auction_live"), accepted.code
             assert auction.status == Auction.Status.LIVE
-            assert thread.status == S.AUCTION_STARTED and not Order.objects.filter(source_id=thread.pk).exists()
+            assert thread.status == S.AUCTION_STARTED
+            assert not Order.objects.filter(source_id=thread.pk).exists()
         else:
             assert auction.status == Auction.Status.CANCELLED
             assert thread.status == S.ACCEPTED

@@ -52,7 +52,8 @@ def test_an_offer_opens_a_thread_waiting_48_hours_for_the_seller_who_is_told(
     assert list(thread.events.values_list("kind", flat=True)) == ["made"]
     assert kinds(offer_vehicle.seller) == ["offer_received"]
     notice = Notification.objects.get(user=offer_vehicle.seller)
-    assert "Buyer 1" in notice.body and "$8,000.00" in notice.body
+    assert "Buyer 1" in notice.body
+    assert "$8,000.00" in notice.body
     assert notice.url == f"/offers/{thread.pk}/"
 
 
@@ -64,7 +65,8 @@ def test_an_amount_outside_the_grammar_is_refused_and_nothing_is_stored(offer_ve
 
 def test_an_offer_at_or_above_buy_now_is_told_to_buy_now(offer_vehicle, buyer):
     error = refused("use_buy_now", services.offer_make, vehicle_id=offer_vehicle.pk, buyer=buyer, amount="12000")
-    assert error.status_code == 409 and "12,000.00" in error.message
+    assert error.status_code == 409
+    assert "12,000.00" in error.message
     assert not OfferThread.objects.exists()
 
 
@@ -164,7 +166,8 @@ def test_counters_converge_and_each_side_counters_at_most_three_times(offer_vehi
     services.offer_counter(thread_id=thread.pk, actor=buyer, amount="9000")
     # the seller's next: below their previous counter, above the buyer's latest
     error = refused("counter_out_of_range", services.offer_counter, thread_id=thread.pk, actor=seller, amount="11000")
-    assert error.details["min_exclusive"] == "9000.00" and error.details["max"] == "11000.00"
+    assert error.details["min_exclusive"] == "9000.00"
+    assert error.details["max"] == "11000.00"
     for seller_amount, buyer_amount in (("10500", "9500"), ("10200", "9800")):
         services.offer_counter(thread_id=thread.pk, actor=seller, amount=seller_amount)
         services.offer_counter(thread_id=thread.pk, actor=buyer, amount=buyer_amount)
@@ -226,9 +229,11 @@ def test_acceptance_sells_the_vehicle_ends_the_other_threads_and_creates_the_ord
         Decimal("400"),
         Decimal("99"),
     )
-    assert order.sales_tax == Decimal("550.00") and order.buyer_id == buyer.pk
+    assert order.sales_tax == Decimal("550.00")
+    assert order.buyer_id == buyer.pk
     assert order.due_at > order.sold_at
-    assert "offer_accepted" in kinds(buyer) and "invoice_issued" in kinds(buyer)
+    assert "offer_accepted" in kinds(buyer)
+    assert "invoice_issued" in kinds(buyer)
     assert kinds(other_buyer) == ["offer_ended"]
     assert "sold to another buyer" in Notification.objects.get(user=other_buyer).body
 
@@ -301,8 +306,10 @@ def test_the_auto_decline_floor_declines_politely_without_revealing_it(offer_veh
         vehicle=offer_vehicle, auto_decline_below=Decimal("7500"), auto_accept_at=Decimal("11000")
     )
     result = services.offer_make(vehicle_id=offer_vehicle.pk, buyer=buyer, amount="7000")
-    assert result.outcome == "declined" and result.thread.status == S.DECLINED
-    assert "7,500" not in result.message and "7500" not in result.message
+    assert result.outcome == "declined"
+    assert result.thread.status == S.DECLINED
+    assert "7,500" not in result.message
+    assert "7500" not in result.message
     assert result.thread.events.filter(kind="declined", data__auto="yes").exists()
 
 
@@ -392,7 +399,8 @@ def test_the_sweep_ends_threads_when_the_auction_starts_and_tells_the_buyer(
     thread.refresh_from_db()
     assert thread.status == S.AUCTION_STARTED
     notice = Notification.objects.get(user=buyer)
-    assert notice.kind == "offer_ended" and "Bid in the auction" in notice.body
+    assert notice.kind == "offer_ended"
+    assert "Bid in the auction" in notice.body
 
 
 def test_the_reminder_goes_to_the_side_whose_turn_it_is_once(
