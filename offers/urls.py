@@ -12,8 +12,8 @@ urlpatterns = [
     path("offers/panel/<int:vehicle_id>/", views.panel_fragment, name="panel"),
     path("vehicles/<int:vehicle_id>/offer/", views.offer_page, name="make"),
     path("sell/offers/", views.seller_inbox, name="inbox"),
-    path("sell/vehicles/<int:vehicle_id>/offers/", views.seller_inbox, name="vehicle-inbox"),
-    path("sell/vehicles/<int:vehicle_id>/offer-rules/", views.rules_submit, name="rules"),
+    path("sell/offers/vehicle/<int:vehicle_id>/", views.seller_inbox, name="vehicle-inbox"),
+    path("sell/offers/vehicle/<int:vehicle_id>/rules/", views.rules_submit, name="rules"),
     path("auctions/<int:auction_id>/counter/", views.reserve_counter_submit, name="reserve-counter"),
     path("auctions/<int:auction_id>/best-offer/", views.best_offer_submit, name="best-offer"),
 ]

@@ -69,7 +69,7 @@ def _tab(request: HttpRequest, tabs: dict[str, str], counts: dict[str, int]) -> 
     tab = request.GET.get("tab", "")
     if tab in tabs:
         return tab
-    return "waiting" if counts.get("waiting") else "open"
+    return next((key for key in tabs if counts.get(key)), "waiting")
 
 
 @login_required
