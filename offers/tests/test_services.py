@@ -415,3 +415,24 @@ def test_the_reminder_goes_to_the_side_whose_turn_it_is_once(
     assert services.offers_remind_due() == 0
     assert kinds(offer_vehicle.seller) == ["offer_reminder"]
     assert thread.events.filter(kind="reminded", side="seller").count() == 1
+
+
+def test_locks_come_in_the_house_order_before_any_write(auction_factory, buyer, make_offer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    auction = auction_factory(
+        vehicle__accepts_offers=True,
+        status=Auction.Status.SCHEDULED,
+        starts_at=timezone.now() + timedelta(hours=2),
+        ends_at=timezone.now() + timedelta(days=2),
+    )
+    thread = make_offer(auction.vehicle, buyer, "8000")
+    with CaptureQueriesContext(connection) as queries:
+        services.offer_accept(thread_id=thread.pk, actor=auction.seller)
+    statements = [q["sql"] for q in queries.captured_queries]
+    locks = [i for i, sql in enumerate(statements) if "FOR UPDATE" in sql]
+    writes = [i for i, sql in enumerate(statements) if sql.startswith(("INSERT", "UPDATE", "DELETE"))]
+    tables = [statements[i].split(" FROM ")[1].split()[0].strip("`") for i in locks[:3]]
+    assert tables == ["auctions_auction", "vehicles_vehicle", "offers_offerthread"], tables
+    assert locks[2] < writes[0], "auction, vehicle and thread are locked before the first write"
