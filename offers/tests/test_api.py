@@ -46,14 +46,21 @@ def test_making_an_offer_answers_201_with_the_thread_and_the_total(offer_vehicle
     response = make(api(buyer), offer_vehicle.pk, "8000.00")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["outcome"] == "made" and "with the seller" in body["message"]
+    assert body["outcome"] == "made"
+    assert "with the seller" in body["message"]
     data = body["data"]
-    assert data["status"] == "open" and data["role"] == "buyer" and data["turn"] == "seller"
-    assert data["amount"] == "8000.00" and data["your_turn"] is False and data["can_withdraw"] is True
+    assert data["status"] == "open"
+    assert data["role"] == "buyer"
+    assert data["turn"] == "seller"
+    assert data["amount"] == "8000.00"
+    assert data["your_turn"] is False
+    assert data["can_withdraw"] is True
     expected = purchase_breakdown(price=Decimal("8000"), buyer_state="MN")
-    assert data["total"]["total"] == str(expected.total) and data["total"]["sales_tax"] == "550.00"
+    assert data["total"]["total"] == str(expected.total)
+    assert data["total"]["sales_tax"] == "550.00"
     assert [a["amount"] for a in data["amounts"]] == ["8000.00"]
-    assert data["seller_name"] and data["buyer"] is None
+    assert data["seller_name"]
+    assert data["buyer"] is None
 
 
 def test_a_json_number_is_read_exactly(offer_vehicle, buyer):
@@ -109,9 +116,11 @@ def test_answers_to_a_thread_and_their_codes(offer_vehicle, buyer, bidder_factor
     )
     assert body["details"]["min_exclusive"] == "8000.00"
     countered = seller.post(f"/api/offers/{thread.pk}/counter", {"amount": "11000"}, format="json")
-    assert countered.status_code == 200 and countered.json()["outcome"] == "countered"
+    assert countered.status_code == 200
+    assert countered.json()["outcome"] == "countered"
     detail = client.get(f"/api/offers/{thread.pk}").json()
-    assert detail["your_turn"] is True and detail["can_counter"] is True
+    assert detail["your_turn"] is True
+    assert detail["can_counter"] is True
     assert (detail["counter_min_exclusive"], detail["counter_max"], detail["counter_max_inclusive"]) == (
         "8000.00",
         "11000.00",
@@ -120,7 +129,8 @@ def test_answers_to_a_thread_and_their_codes(offer_vehicle, buyer, bidder_factor
     assert_error(seller.post(f"/api/offers/{thread.pk}/withdraw"), 409, "offer_seen")  # the buyer just read it
     assert_error(api(bidder_factory()).get(f"/api/offers/{thread.pk}"), 404, "offer_not_found")
     declined = client.post(f"/api/offers/{thread.pk}/decline")
-    assert declined.status_code == 200 and declined.json()["data"]["status"] == "declined"
+    assert declined.status_code == 200
+    assert declined.json()["data"]["status"] == "declined"
     assert_error(seller.post(f"/api/offers/{thread.pk}/accept"), 409, "declined")
 
 
@@ -158,7 +168,8 @@ def test_the_list_filters_by_role_and_status(offer_vehicle, buyer, bidder_factor
     services.offer_decline(thread_id=declined.pk, actor=offer_vehicle.seller)
     client = api(buyer)
     listed = client.get("/api/offers").json()
-    assert listed["count"] == 2 and {r["id"] for r in listed["results"]} == {open_thread.pk, declined.pk}
+    assert listed["count"] == 2
+    assert {r["id"] for r in listed["results"]} == {open_thread.pk, declined.pk}
     assert [r["id"] for r in client.get("/api/offers?status=open").json()["results"]] == [open_thread.pk]
     assert [r["id"] for r in client.get("/api/offers?status=ended").json()["results"]] == [declined.pk]
     assert client.get("/api/offers?status=waiting").json()["count"] == 0
@@ -176,7 +187,8 @@ def test_the_same_idempotency_key_replays_the_first_answer(offer_vehicle, buyer)
     first = make(client, offer_vehicle.pk, "8000", HTTP_IDEMPOTENCY_KEY="Key-123")
     again = make(client, offer_vehicle.pk, "8000.00", HTTP_IDEMPOTENCY_KEY="key-123")
     assert first.status_code == again.status_code == 201
-    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
     assert OfferThread.objects.count() == 1
     assert_error(make(client, offer_vehicle.pk, "8100", HTTP_IDEMPOTENCY_KEY="key-123"), 409, "idempotency_key_reused")
     assert_error(
@@ -207,7 +219,8 @@ def test_the_reserve_counter_and_best_offer_endpoints(auction_factory, bidder_fa
     place_bid(auction, high, "7000")
     auction_close(auction_id=auction.pk, now=auction.ends_at + timedelta(seconds=1))
     best = api(high).post(f"/api/auctions/{auction.pk}/best-offer", {"amount": "8000"}, format="json")
-    assert best.status_code == 201 and best.json()["data"]["kind"] == "best_offer"
+    assert best.status_code == 201
+    assert best.json()["data"]["kind"] == "best_offer"
     assert_error(
         api(auction.seller).post(f"/api/auctions/{auction.pk}/counter-offer", {"amount": "8500"}, format="json"),
         409,
