@@ -38,7 +38,8 @@ def make(client: APIClient, vehicle_id: int, amount, **headers):
 def assert_error(response, status: int, code: str) -> dict:
     body = response.json()
     assert response.status_code == status, body
-    assert set(body) == {"error", "code", "details"} and body["code"] == code, body
+    assert set(body) == {"error", "code", "details"}, body
+    assert body["code"] == code, body
     return body
 
 

@@ -94,7 +94,8 @@ def test_an_offer_is_reviewed_with_the_total_then_sent(offer_vehicle, buyer):
     again = client.post(
         f"/vehicles/{offer_vehicle.pk}/offer/", {"amount": "8000.00", "confirm": "1", "form_token": token}
     )
-    assert again.status_code == 302 and again.url == f"/offers/{thread.pk}/", "a resubmitted form replays"
+    assert again.status_code == 302, "a resubmitted form replays"
+    assert again.url == f"/offers/{thread.pk}/"
     assert OfferThread.objects.count() == 1
     page = text(client.get(sent.url))
     assert "Waiting for the seller" in page
