@@ -3,7 +3,7 @@
 `GET /api/offers?role=buyer|seller&status=`, `POST /api/vehicles/<id>/offers`, `GET /api/offers/<id>`,
 `POST /api/offers/<id>/accept|decline|counter|withdraw`, `GET /api/offers/price-preview?amount=`, and after an
 auction without a sale `POST /api/auctions/<id>/counter-offer` (seller) and `/best-offer` (high bidder).
-Writes accept `Idempotency-Key` (offers/idempotency.py): a retry replays the first answer.
+Writes accept `Idempotency-Key` (core/idempotency.py, through the services): a retry replays the first answer.
 """
 
 from collections.abc import Mapping
@@ -17,13 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from auctions.services import parse_bid_amount
+from core import idempotency
 from core.api import Pagination
-from core.errors import DomainError
-from offers import idempotency, selectors, services
+from core.error_schema import ErrorOutput
+from core.errors import DomainError, NotFound
+from offers import selectors, services
 from offers.models import OfferThread
-from offers.panels import total_at
 from offers.payloads import (
-    ErrorOutput,
     OfferListOutput,
     OfferResultOutput,
     OfferThreadDetailOutput,
@@ -32,6 +32,8 @@ from offers.payloads import (
     result_payload,
     thread_data,
 )
+from offers.selectors import total_at
+from vehicles.models import Vehicle
 
 TAGS = ["offers"]
 
@@ -119,7 +121,7 @@ class OfferListApi(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(threads, request, view=self)
         assert page is not None
-        return paginator.get_paginated_response([thread_data(thread, request.user) for thread in page])
+        return paginator.get_paginated_response([thread_data(thread, request.user, request=request) for thread in page])
 
 
 class OfferMakeApi(APIView):
@@ -152,7 +154,7 @@ class OfferDetailApi(APIView):
         thread = selectors.thread_visible_to(thread_id=thread_id, user=request.user)
         if services.offer_mark_shown(thread_id=thread.pk, viewer=request.user):
             thread.refresh_from_db()
-        return Response(thread_data(thread, request.user, detail=True))
+        return Response(thread_data(thread, request.user, detail=True, request=request))
 
 
 class OfferAcceptApi(APIView):
@@ -262,10 +264,21 @@ class PricePreviewApi(APIView):
 
     @extend_schema(
         summary="What I would pay at an amount (price, buyer fee, documentation, title fee and tax by my state)",
-        parameters=[OpenApiParameter("amount", str, required=True)],
-        responses={200: PricePreviewOutput, **_errors(400, 401)},
+        parameters=[
+            OpenApiParameter("amount", str, required=True),
+            OpenApiParameter("vehicle", int, description="With delivery from this vehicle to my quoted ZIP"),
+        ],
+        responses={200: PricePreviewOutput, **_errors(400, 401, 404)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         amount = parse_bid_amount(request.query_params.get("amount", ""))
-        return Response(plain(PricePreviewOutput({"total": total_at(amount, request.user).__dict__}).data))
+        vehicle = None
+        if raw_vehicle := request.query_params.get("vehicle"):
+            if not (raw_vehicle.isascii() and raw_vehicle.isdigit()):
+                raise DomainError("vehicle must be an id.", code="invalid_filter", details={"vehicle": ["Invalid."]})
+            vehicle = Vehicle.objects.published().filter(pk=int(raw_vehicle)).first()
+            if vehicle is None:
+                raise NotFound("Vehicle not found.", code="vehicle_not_found")
+        total = total_at(amount, request.user, request=request, vehicle=vehicle)
+        return Response(plain(PricePreviewOutput({"total": total.__dict__}).data))

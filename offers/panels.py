@@ -6,7 +6,6 @@
 - the auto rules on the listing's pricing step (settings.VEHICLE_PRICING_PANELS).
 """
 
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,16 +14,6 @@ from django.template.loader import render_to_string
 from offers import selectors
 from offers.models import OfferThread
 from offers.services.locking import peek
-
-
-def total_at(amount: Decimal | None, user: Any) -> Any:
-    """What the buyer would pay at `amount` (core.pricing, the bid form's preview), or None."""
-    if amount is None:
-        return None
-    from core.pricing import purchase_breakdown
-
-    state = getattr(user, "state", "") if getattr(user, "is_authenticated", False) else ""
-    return purchase_breakdown(price=amount, buyer_state=state or "")
 
 
 def decision_context(request: HttpRequest, auction: Any) -> dict[str, Any]:
@@ -74,7 +63,7 @@ def panel_context(request: HttpRequest, vehicle: Any) -> dict[str, Any] | None:
             return None
     context.update(
         thread=thread,
-        thread_view=selectors.thread_view(thread, user) if thread else None,
+        thread_view=selectors.thread_view(thread, user, request=request) if thread else None,
         eligibility=bidding_eligibility(user),
     )
     return context

@@ -4,18 +4,10 @@ that answer with the change it answers for."""
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from offers import selectors
 from offers.models import OfferThread
-
-
-@extend_schema_serializer(component_name="Error")
-class ErrorOutput(serializers.Serializer):  # type: ignore[type-arg]
-    error = serializers.CharField(help_text="What went wrong, in words for a person")
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. not_your_turn, counter_out_of_range")
-    details = serializers.DictField(help_text="Per-field messages or extra facts; {} when there are none")
 
 
 class PurchaseTotalOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -30,6 +22,11 @@ class PurchaseTotalOutput(serializers.Serializer):  # type: ignore[type-arg]
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     buyer_state = serializers.CharField()
     tax_collected = serializers.BooleanField()
+    transport_fee = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Door-to-door transport to delivery_zip; 0.00 without a quote"
+    )
+    delivery_zip = serializers.CharField(help_text="The ZIP the transport was quoted to; empty without a quote")
+    total_with_delivery = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
 class BuyerCardOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -108,8 +105,9 @@ class PricePreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
     total = PurchaseTotalOutput()
 
 
-def thread_data(thread: OfferThread, user: Any, *, detail: bool = False) -> dict[str, Any]:
-    view = selectors.thread_view(thread, user)
+def thread_data(thread: OfferThread, user: Any, *, detail: bool = False, request: Any = None) -> dict[str, Any]:
+    """A thread as `user` sees it; with `request`, the buyer's total includes delivery to their quoted ZIP."""
+    view = selectors.thread_view(thread, user, request=request)
     rng = view.counter_range
     side = view.viewer_side or "staff"
     data: dict[str, Any] = {

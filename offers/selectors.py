@@ -148,10 +148,24 @@ def seller_name(thread: OfferThread) -> str:
     return seller_public_name(thread.seller)
 
 
-def _purchase_total(price: Decimal, buyer: Any) -> Any:
+def total_at(amount: Decimal | None, user: Any, *, request: Any = None, vehicle: Any = None) -> Any:
+    """What the buyer would pay at `amount` (core.pricing, the bid form's preview), with door-to-door delivery to
+    the ZIP the visitor was last quoted to, when there is one (vehicles.transport); None without an amount."""
+    if amount is None:
+        return None
     from core.pricing import purchase_breakdown
+    from vehicles.transport import quote_for_request
 
-    return purchase_breakdown(price=price, buyer_state=getattr(buyer, "state", "") or "")
+    state = getattr(user, "state", "") if getattr(user, "is_authenticated", False) else ""
+    delivery = quote_for_request(request, vehicle) if vehicle is not None else None
+    return purchase_breakdown(price=amount, buyer_state=state or "", delivery=delivery)
+
+
+def _purchase_total(price: Decimal, thread: OfferThread, request: Any) -> Any:
+    """What the buyer pays at `price`; with delivery to the ZIP this request was quoted to, when it is the
+    buyer's."""
+    is_buyer = request is not None and getattr(getattr(request, "user", None), "pk", None) == thread.buyer_id
+    return total_at(price, thread.buyer, request=request if is_buyer else None, vehicle=thread.vehicle)
 
 
 @dataclass(frozen=True)
@@ -198,7 +212,7 @@ HEADINGS = {
 }
 
 
-def thread_view(thread: OfferThread, viewer: Any) -> ThreadView:
+def thread_view(thread: OfferThread, viewer: Any, *, request: Any = None) -> ThreadView:
     side = thread.side_of(viewer)
     amounts = list(OfferAmount.objects.filter(thread=thread).order_by("seq"))
     buyer_label = buyer_name_for(thread, viewer)
@@ -249,7 +263,7 @@ def thread_view(thread: OfferThread, viewer: Any) -> ThreadView:
         ),
         counter_range=counter_range,
         counters_left=counters_left,
-        total=_purchase_total(thread.accepted_amount or thread.amount, thread.buyer),
+        total=_purchase_total(thread.accepted_amount or thread.amount, thread, request),
         buyer=buyer_card(thread) if (side == Side.SELLER or getattr(viewer, "is_staff", False)) else None,
         heading=HEADINGS[OfferThread.Kind(thread.kind)],
     )

@@ -19,8 +19,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from auctions.services import check_eligible, parse_bid_amount
+from core import idempotency
 from core.errors import DomainError, NotAllowed, NotFound
-from offers import idempotency, panels, rules, selectors, services
+from offers import panels, rules, selectors, services
 from offers.models import OfferThread, Side
 from offers.services.locking import peek
 from offers.services.threads import AUTO_DECLINED
@@ -87,7 +88,7 @@ def my_offers(request: HttpRequest) -> HttpResponse:
             "tabs": [(key, label, counts[key]) for key, label in selectors.BUYER_TABS.items()],
             "tab": tab,
             "page": page,
-            "rows": [selectors.thread_view(thread, request.user) for thread in page],
+            "rows": [selectors.thread_view(thread, request.user, request=request) for thread in page],
         },
     )
 
@@ -112,7 +113,7 @@ def seller_inbox(request: HttpRequest, vehicle_id: int | None = None) -> HttpRes
             "tabs": [(key, label, counts[key]) for key, label in selectors.SELLER_TABS.items()],
             "tab": tab,
             "page": page,
-            "rows": [selectors.thread_view(thread, request.user) for thread in page],
+            "rows": [selectors.thread_view(thread, request.user, request=request) for thread in page],
             "vehicles": selectors.seller_vehicles_with_offers(request.user) if vehicle is None else [],
             "rules": selectors.offer_rules_for(vehicle.pk) if vehicle else None,
             "takes_offers": vehicle.accepts_offers if vehicle else None,
@@ -131,7 +132,7 @@ def _thread_or_404(request: HttpRequest, thread_id: int) -> OfferThread:
 
 
 def _thread_context(request: HttpRequest, thread: OfferThread, **extra: Any) -> dict[str, Any]:
-    view = selectors.thread_view(thread, request.user)
+    view = selectors.thread_view(thread, request.user, request=request)
     return {
         "view": view,
         "thread": thread,
@@ -197,7 +198,7 @@ def thread_action(request: HttpRequest, thread_id: int, action: str) -> HttpResp
 
 def _review_counter(request: HttpRequest, thread: OfferThread, raw: str) -> HttpResponse:
     """The buyer's counter, before it is sent: the total they would pay at it."""
-    view = selectors.thread_view(thread, request.user)
+    view = selectors.thread_view(thread, request.user, request=request)
     amount = parse_bid_amount(raw)
     if view.counter_range is not None and not view.counter_range.contains(amount):
         raise rules.CounterOutOfRange(f"Your counter must be {view.counter_range.describe()}.")
@@ -207,7 +208,7 @@ def _review_counter(request: HttpRequest, thread: OfferThread, raw: str) -> Http
         {
             "vehicle": thread.vehicle,
             "amount": amount,
-            "total": panels.total_at(amount, request.user),
+            "total": selectors.total_at(amount, request.user, request=request, vehicle=thread.vehicle),
             "action": reverse("offers:action", args=[thread.pk, "counter"]),
             "back": reverse("offers:thread", args=[thread.pk]),
             "what": "counter",
@@ -270,7 +271,7 @@ def offer_page(request: HttpRequest, vehicle_id: int) -> HttpResponse:
                 {
                     "vehicle": vehicle,
                     "amount": amount,
-                    "total": panels.total_at(amount, request.user),
+                    "total": selectors.total_at(amount, request.user, request=request, vehicle=vehicle),
                     "action": reverse("offers:make", args=[vehicle.pk]),
                     "back": reverse("offers:make", args=[vehicle.pk]) + f"?amount={amount}",
                     "what": "offer",
@@ -345,7 +346,7 @@ def best_offer_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
                 {
                     "vehicle": auction.vehicle,
                     "amount": amount,
-                    "total": panels.total_at(amount, request.user),
+                    "total": selectors.total_at(amount, request.user, request=request, vehicle=auction.vehicle),
                     "action": reverse("offers:best-offer", args=[auction.pk]),
                     "back": back,
                     "what": "best offer",

@@ -16,9 +16,10 @@ from auctions.models import Auction
 from auctions.selectors import runner_up
 from auctions.services import check_eligible, parse_bid_amount
 from auctions.services.closing import auction_decision_by_offer
+from core import idempotency
 from core.errors import Conflict, NotAllowed, NotFound
-from offers import idempotency, rules
-from offers.idempotency import Replay
+from core.idempotency import Replay
+from offers import rules
 from offers.models import OfferThread, Side
 from offers.services.effects import Effects
 from offers.services.ending import end_stale

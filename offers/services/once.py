@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
+from core import idempotency
 from core.errors import DomainError
-from offers import idempotency
 from offers.services.effects import Effects
 
 
@@ -38,7 +38,9 @@ def run_once(
                 if isinstance(outcome, DomainError):
                     idempotency.release(keyed)
                 else:
-                    idempotency.record(keyed, idempotency.Answer(status, result_payload(outcome, actor)))
+                    idempotency.record(
+                        keyed.user_id, keyed.key, idempotency.Answer(status, result_payload(outcome, actor))
+                    )
             fx.on_commit()
     except idempotency.KeyTaken:
         assert keyed is not None

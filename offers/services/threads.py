@@ -19,10 +19,11 @@ from auctions.models import Auction
 from auctions.services import check_eligible, parse_bid_amount
 from auctions.services.closing import auction_decision_by_offer
 from auctions.services.lifecycle import auction_cancel_for_sale
+from core import idempotency
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.idempotency import Replay
 from notifications.templatetags.notification_format import when
-from offers import idempotency, rules
-from offers.idempotency import Replay
+from offers import rules
 from offers.models import OfferAmount, OfferEvent, OfferRules, OfferThread, Side, other_side
 from offers.services.effects import Effects
 from offers.services.ending import end_stale, end_thread, ended_error, event

@@ -45,7 +45,8 @@
       const raw = input.value.trim();
       if (!AMOUNT.test(raw) || Number(raw) <= 0) { out.textContent = ""; return; }
       timer = setTimeout(function () {
-        fetch("/api/offers/price-preview?amount=" + encodeURIComponent(raw), {
+        const vehicle = input.dataset.vehicleId ? "&vehicle=" + encodeURIComponent(input.dataset.vehicleId) : "";
+        fetch("/api/offers/price-preview?amount=" + encodeURIComponent(raw) + vehicle, {
           credentials: "same-origin", headers: { Accept: "application/json" },
         }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
           if (!body || input.value.trim() !== raw) return;
@@ -54,7 +55,11 @@
             money(t.buyer_fee) + ", documentation " + money(t.documentation_fee);
           if (Number(t.title_fee)) text += ", title " + money(t.title_fee);
           if (Number(t.sales_tax)) text += ", tax " + money(t.sales_tax);
-          out.textContent = text + ").";
+          text += ").";
+          if (Number(t.transport_fee)) {
+            text += " With delivery to " + t.delivery_zip + ": " + money(t.total_with_delivery) + ".";
+          }
+          out.textContent = text;
         }).catch(function () { out.textContent = ""; });
       }, 250);
     });
