@@ -1,6 +1,7 @@
 """The offer pages without JavaScript: plain forms, a review step with the total, errors next to the field."""
 
 import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from auctions.services import auction_close
 from core.pricing import purchase_breakdown
 from offers import services
 from offers.models import OfferAmount, OfferRules, OfferThread
+from vehicles.transport import vehicle_transport_quote
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,11 @@ def client_for(user) -> Client:
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
+
+
+def words(response) -> str:
+    """The page's text without tags."""
+    return " ".join(re.sub(r"<[^>]+>", "", text(response)).split())
 
 
 # --- the vehicle page's panel ----------------------------------------------------------------------------------
@@ -83,6 +90,12 @@ def test_an_offer_is_reviewed_with_the_total_then_sent(offer_vehicle, buyer):
     total = purchase_breakdown(price=Decimal("8000"), buyer_state="MN").total
     assert f"${total:,.2f}" in text(review)
     assert "Send offer of $8,000.00" in text(review)
+    delivered = purchase_breakdown(
+        price=Decimal("8000"),
+        buyer_state="MN",
+        delivery=vehicle_transport_quote(offer_vehicle, destination_zip=buyer.postal_code),
+    )
+    assert f"With delivery to {buyer.postal_code}: ${delivered.total_with_delivery:,.2f}" in words(review)
     assert not OfferThread.objects.exists(), "the review stores nothing"
     token = text(review).split('name="form_token" value="')[1].split('"')[0]
     sent = client.post(
