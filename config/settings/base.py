@@ -366,6 +366,7 @@ USER_DASHBOARD_COUNTERS = [
     "vehicles.selectors.dashboard_counters",
     "auctions.selectors.dashboard_counts",
     "orders.selectors.dashboard_counters",
+    "offers.selectors.dashboard_counters",
 ]
 USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.selectors.public_counters"]
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.

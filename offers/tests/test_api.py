@@ -274,3 +274,10 @@ def test_the_schema_documents_the_offers_api_with_real_shapes(client):
     assert any(p["name"] == "Idempotency-Key" for p in accept["parameters"])
     components = schema["components"]["schemas"]
     assert {"amount", "turn", "total", "amounts"} <= set(components["OfferThreadDetailOutput"]["properties"])
+
+
+def test_the_dashboard_counts_offers_waiting_for_me(offer_vehicle, buyer, make_offer):
+    make_offer(offer_vehicle, buyer, "8000")
+    counts = api(offer_vehicle.seller).get("/api/users/dashboard").json()["data"]["counts"]
+    assert counts["offers_waiting"] == 1
+    assert api(buyer).get("/api/users/dashboard").json()["data"]["counts"]["offers_waiting"] == 0
