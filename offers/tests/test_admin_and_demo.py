@@ -24,7 +24,9 @@ def test_staff_list_threads_with_filters_and_open_one_with_its_amounts_and_event
     assert listing.status_code == 200
     assert all(f"/admin/offers/offerthread/{t.pk}/change/" in listing.content.decode() for t in threads)
     page = client.get(f"/admin/offers/offerthread/{threads[0].pk}/change/").content.decode()
-    assert "7000.00" in page and "Offer made" in page and "Withdraw…" in page
+    assert "7000.00" in page
+    assert "Offer made" in page
+    assert "Withdraw…" in page
 
 
 def test_staff_withdraw_a_thread_with_a_reason_both_sides_read(staff_user, offer_vehicle, bidder_factory, make_offer):
