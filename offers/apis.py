@@ -86,6 +86,7 @@ class OfferListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="offers_list",
         summary="My offer threads (as buyer; ?role=seller for offers on my vehicles)",
         parameters=[
             OpenApiParameter("role", str, enum=["buyer", "seller"]),
@@ -146,6 +147,7 @@ class OfferDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="offers_retrieve",
         summary="One thread with its amounts (reading it as the other side records that you saw the latest amount)",
         responses={200: OfferThreadDetailOutput, **_errors(401, 404)},
         tags=TAGS,
