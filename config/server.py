@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         access_log=_flag("WEB_ACCESS_LOG", True),
+        # idle keep-alive connections stay open longer than a load balancer's (60 s is common): one closed
+        # under it while it sends a request on it is a failed request (uvicorn's own default is 5 s)
+        timeout_keep_alive=int(os.environ.get("WEB_KEEP_ALIVE_SECONDS", "75")),
         server_header=False,
         log_config=None,  # Django's LOGGING (config/logging.py) formats uvicorn's lines too
     )
