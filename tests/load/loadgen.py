@@ -203,9 +203,16 @@ async def ws_bidder(spec: dict[str, Any], index: int, start: Start, tally: Tally
         url, protocols = f"{url}?token={token}", None
     else:
         protocols = ["bearer", token]  # Sec-WebSocket-Protocol: bearer, <access token>
-    async with websockets.connect(
-        url, origin="http://127.0.0.1", max_queue=None, open_timeout=60, subprotocols=protocols
-    ) as ws:
+    for attempt in range(3):  # a handshake refused under load (a full backlog) is tried again
+        try:
+            ws = await websockets.connect(
+                url, origin="http://127.0.0.1", max_queue=None, open_timeout=60, subprotocols=protocols
+            )
+            break
+        except (OSError, websockets.exceptions.InvalidMessage):
+            if attempt == 2:
+                raise
+    async with ws:
         # Bidders leave the broadcast group: this measures bidding; fan-out is bench_fanout's job.
         await ws.send(json.dumps({"type": "leave_auction"}))
         while json.loads(await ws.recv())["type"] != "auction_left":
