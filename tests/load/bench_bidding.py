@@ -437,7 +437,7 @@ def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
     """`bid_place` in a tight loop, no HTTP or socket (child of `run_service`): the service's own ceiling."""
     setup_django()
     from accounts.models import User
-    from auctions.services import BidRejected, bid_place
+    from auctions.services import BidRejected, BidResult, bid_place
 
     user = User.objects.get(pk=user_id)
     minimum, latencies, accepted, refused = Decimal("5000"), [], 0, 0
@@ -446,6 +446,7 @@ def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
         begun = time.perf_counter()
         try:
             result = bid_place(auction_id=auction_id, bidder=user, max_amount=minimum + 200)
+            assert isinstance(result, BidResult)  # no Idempotency-Key, so never a replay
             accepted += 1
             minimum = Decimal(result.state["minimum_next_bid"])
         except BidRejected as exc:
