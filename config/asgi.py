@@ -16,6 +16,7 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
+from core.proxy import TrustedProxyHeaders  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
 stop_form_parsing()  # Django parses request bodies; Twisted need not parse them first
@@ -32,6 +33,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# X-Forwarded-For / -Proto are believed from settings.TRUSTED_PROXIES (the load balancer) only: core/proxy.py
+application = TrustedProxyHeaders(application)
 
 # performance: everything loaded so far lives as long as the process; freezing it keeps full garbage
 # collections from scanning it again. Those scans paused a daphne holding 500 sockets for 120-230 ms

@@ -400,3 +400,8 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- Scale-out: load balancer, read replica (docs/SCALING.md) -------------------------------------
+# Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the load balancer's address or network
+# (deploy/haproxy.cfg connects from one address). Empty: no peer is believed (core/proxy.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

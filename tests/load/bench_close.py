@@ -36,14 +36,16 @@ ISOLATION = "bench-close"
 MAKE = "BenchClose"
 
 
-def create_burst(seller, buyer) -> list[int]:  # type: ignore[no-untyped-def]
+def create_burst(seller, buyer, *, count: int = AUCTIONS, first_end_in: float = 20, spread: float = 59) -> list[int]:  # type: ignore[no-untyped-def]
+    """`count` live auctions on fresh vehicles ending `first_end_in` to `first_end_in + spread` seconds from
+    now: half with a bid (sold), a quarter with a bid under the reserve, a quarter without bids."""
     from django.utils import timezone
 
     from auctions.models import Auction, Bid
     from vehicles.models import Vehicle
 
     now = timezone.now()
-    first_end = now + timedelta(seconds=20)
+    first_end = now + timedelta(seconds=first_end_in)
     stamp = time.time_ns() % 10**8
     vehicles = Vehicle.objects.bulk_create(
         Vehicle(
@@ -56,11 +58,11 @@ def create_burst(seller, buyer) -> list[int]:  # type: ignore[no-untyped-def]
             starting_price=Decimal("5000"),
             status=Vehicle.Status.LISTED,
         )
-        for i in range(AUCTIONS)
+        for i in range(count)
     )
     auctions = []
     for index, vehicle in enumerate(vehicles):
-        ends_at = first_end + timedelta(seconds=random.uniform(0, 59))
+        ends_at = first_end + timedelta(seconds=random.uniform(0, spread))
         kind = index % 4  # 0, 1: sold; 2: reserve not met; 3: no bids
         with_bid = kind != 3
         auctions.append(
