@@ -81,6 +81,10 @@ class TrustedProxyHeaders:
         self.app = app
         self.networks = parse_networks(trusted)
 
+    def __getattr__(self, name: str) -> Any:
+        """The wrapped application's attributes (`application_mapping` of the protocol router, say)."""
+        return getattr(self.app, name)
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] in ("http", "websocket"):
             scope = forwarded_scope(scope, self.networks)
