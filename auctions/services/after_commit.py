@@ -16,6 +16,7 @@ from auctions.realtime import room_group, room_send, room_send_many, user_room_g
 from auctions.services import notify_queue
 from auctions.services.increments import increment_table
 from auctions.state import iso, money_str, public_state
+from core import replica
 
 if TYPE_CHECKING:
     from auctions.services.results import BidResult
@@ -128,6 +129,7 @@ def bids_accepted(results: list["BidResult"]) -> None:
         _notify_from_a_thread(notices)
     if results:
         snapshot_soon(results[-1].auction)
+    replica.writes_committed(r.bid.bidder_id for r in results)  # read your writes (no-op without a replica)
 
 
 _fallback_sender: ThreadPoolExecutor | None = None
