@@ -8,6 +8,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHandler below
 
+from core import tracing  # noqa: E402
+
+tracing.setup_tracing("web")  # before the handlers load the middleware (off unless OTEL_EXPORTER_OTLP_ENDPOINT)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
@@ -15,6 +19,7 @@ from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
+from core.metrics import CountWebSockets  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
 from core.proxy import TrustedProxyHeaders  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
@@ -34,7 +39,7 @@ application = ProtocolTypeRouter(
     }
 )
 # X-Forwarded-For / -Proto are believed from settings.TRUSTED_PROXIES (the load balancer) only: core/proxy.py
-application = TrustedProxyHeaders(application)
+application = TrustedProxyHeaders(CountWebSockets(tracing.asgi(application)))
 
 # performance: everything loaded so far lives as long as the process; freezing it keeps full garbage
 # collections from scanning it again. Those scans paused a daphne holding 500 sockets for 120-230 ms

@@ -36,6 +36,7 @@ from auctions.services.clock import db_now_sql, parse_db_time
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
+from core import metrics, tracing
 from core.auth import AuthColumns, passes_user_checks
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.sql import insert_rows, row_by_sql, row_instance, update_row
@@ -135,6 +136,7 @@ class _Intake:
         return self.requests
 
 
+@tracing.traced("auction.bid_batch")
 def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) -> list[Outcome]:
     increments = increment_table()
     decided = False
@@ -144,6 +146,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
             requests = intake.all()
             if not requests:  # nothing was waiting after all
                 return []
+            metrics.bid_batch_size.observe(len(requests))
             outcomes: list[Outcome | None] = [None] * len(requests)
             bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
             keyed = list(dict.fromkeys((r.bidder.pk, r.idempotency_key) for r in requests if r.idempotency_key))

@@ -71,6 +71,8 @@ def _close_locked(auction: Auction, now: datetime) -> bool:
     elif outcome is engine.CloseOutcome.UNSOLD:
         vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message=f"Auction {auction.pk} ended without bids")
     metrics.auctions_closed_total.labels(outcome=outcome.value).inc()
+    if auction.closed_at and auction.ends_at:
+        metrics.close_lag_seconds.observe(max(0.0, (auction.closed_at - auction.ends_at).total_seconds()))
     transaction.on_commit(lambda: after_commit.auction_closed(auction))
     return True
 

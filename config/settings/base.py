@@ -417,3 +417,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "core.replica.ReadYourWritesMiddleware",
 )
+# Gauges read when Prometheus scrapes (core.metrics.SettingsCollectors): dotted callables -> metric families.
+METRICS_COLLECTORS = [
+    "core.metrics.worker_heartbeat",
+    "core.metrics.celery_queue",
+    "auctions.metrics.close_backlog",
+    "notifications.metrics.email_queue",
+]
