@@ -8,9 +8,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHandler below
 
-from core import tracing  # noqa: E402
+from core import metrics, tracing  # noqa: E402
 
 tracing.setup_tracing("web")  # before the handlers load the middleware (off unless OTEL_EXPORTER_OTLP_ENDPOINT)
+metrics.serve_on_port("WEB_METRICS_PORT")  # this process' own /metrics for Prometheus (observability/prometheus.yml)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -56,12 +56,11 @@ def _worker_process_started(**_: Any) -> None:
     from core import tracing
 
     tracing.setup_tracing("worker")
-    port = os.environ.get("CELERY_METRICS_PORT")
-    if port:
-        from billiard.process import current_process
-        from prometheus_client import start_http_server
+    from billiard.process import current_process
 
-        start_http_server(int(port) + int(getattr(current_process(), "index", 0) or 0))
+    from core.metrics import serve_on_port
+
+    serve_on_port("CELERY_METRICS_PORT", offset=int(getattr(current_process(), "index", 0) or 0))
 
 
 @beat_init.connect

@@ -136,3 +136,17 @@ class CountWebSockets:
         finally:
             if accepted:
                 gauge.dec()
+
+
+def serve_on_port(variable: str, offset: int = 0) -> int | None:
+    """Serve this process' metrics on the port in environment variable `variable` (+ `offset`), on every
+    interface, for Prometheus on the internal network (observability/prometheus.yml); None when unset."""
+    import os
+
+    from prometheus_client import start_http_server
+
+    port = os.environ.get(variable)
+    if not port:
+        return None
+    start_http_server(int(port) + offset)
+    return int(port) + offset
