@@ -45,7 +45,7 @@ DIRECT = os.environ.get("BENCH_FANOUT_DIRECT") == "1"
 CLIENTS = int(os.environ.get("BENCH_FANOUT_CLIENTS", "4"))
 # new sockets per second, all client processes together: daphne closes a socket its consumer has not accepted
 # within 5 s, and each accept queues for its process' one database thread (docs/SCALING.md)
-CONNECT_RATE = float(os.environ.get("BENCH_FANOUT_CONNECT_RATE", "100"))
+CONNECT_RATE = float(os.environ.get("BENCH_FANOUT_CONNECT_RATE", "50"))
 
 
 def raise_file_limit() -> int:

@@ -5,7 +5,7 @@ machine: HAProxy (deploy/haproxy.cfg) in front of 2 web processes, on the bench 
     .venv/bin/python -m tests.load.bench_locust
     from tests.load.bench_locust import run; run()
 
-The load steps up (LOCUST_STAGES, default 25, 50, 100, 200, 400 visitors, LOCUST_STAGE_SECONDS = 20 s each);
+The load steps up (LOCUST_STAGES, default 10, 25, 50, 100, 200, 400 visitors, LOCUST_STAGE_SECONDS = 20 s each);
 each visitor thinks 1-5 s between steps. A stage passes when the page p95 is ≤ 300 ms and under 1 % of
 requests failed; the answer is the largest stage that passed. Locust runs on the same two cores as the site,
 MariaDB and Redis, so the answer is a floor for a box that runs only the site.
@@ -72,7 +72,7 @@ def child() -> str:
     from tests.load.bench_fanout import balancer, raise_file_limit
 
     raise_file_limit()
-    stages = os.environ.get("LOCUST_STAGES", "25,50,100,200,400")
+    stages = os.environ.get("LOCUST_STAGES", "10,25,50,100,200,400")
     stage_seconds = float(os.environ.get("LOCUST_STAGE_SECONDS", "20"))
     data = fixture()
     load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])

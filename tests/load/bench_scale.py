@@ -157,9 +157,9 @@ def close_row(workers: int, seller: Any, buyer: Any) -> str:
 
 
 def child() -> str:
+    setup_django()
     from rest_framework_simplejwt.tokens import AccessToken
 
-    setup_django()
     load_before = " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: SIM115
     seller, bidders = bench_users(50, "scalebench")
     tokens = [str(AccessToken.for_user(user)) for user in bidders]

@@ -32,7 +32,7 @@ from locust import HttpUser, LoadTestShape, between, events, task
 FIXTURE: dict[str, Any] = (
     json.loads(Path(os.environ["LOCUST_FIXTURE"]).read_text()) if os.environ.get("LOCUST_FIXTURE") else {}
 )
-STAGES = [int(n) for n in os.environ.get("LOCUST_STAGES", "25,50,100,200,400").split(",")]
+STAGES = [int(n) for n in os.environ.get("LOCUST_STAGES", "10,25,50,100,200,400").split(",")]
 STAGE_SECONDS = float(os.environ.get("LOCUST_STAGE_SECONDS", "20"))
 RESULTS = os.environ.get("LOCUST_RESULTS")
 MAKES = ["Toyota", "Honda", "Ford", "Chevrolet", "BMW", "Subaru"]
