@@ -114,6 +114,8 @@ class CountWebSockets:
         self.app = app
 
     def __getattr__(self, name: str) -> Any:
+        if name == "app":
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:

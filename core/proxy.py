@@ -83,6 +83,8 @@ class TrustedProxyHeaders:
 
     def __getattr__(self, name: str) -> Any:
         """The wrapped application's attributes (`application_mapping` of the protocol router, say)."""
+        if name == "app":
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
