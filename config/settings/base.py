@@ -435,3 +435,5 @@ METRICS_COLLECTORS = [
     "auctions.metrics.close_backlog",
     "notifications.metrics.email_queue",
 ]
+# Due auctions closed per transaction by auctions.services.closing.auction_close_due (one savepoint each).
+AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=20)
