@@ -24,7 +24,6 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.db REDIS_URL=redis://loca
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/api/health || exit 1
-# The web process is defined once, in config/server.py. Behind a load balancer: client address and scheme from
-# X-Forwarded-For / X-Forwarded-Proto, believed only from FORWARDED_ALLOW_IPS (set it to the balancer's address).
-ENV WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_PROXY_HEADERS=true
-CMD ["python", "-m", "config.server"]
+# The one web-process command (scripts/web-server.sh). Behind the load balancer, X-Forwarded-For is believed
+# from TRUSTED_PROXIES only (core/proxy.py), never from any client.
+CMD ["bash", "scripts/web-server.sh", "0.0.0.0", "8000"]

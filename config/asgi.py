@@ -8,13 +8,20 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 get_asgi_application()  # sets Django up; HTTP is served by core.middleware.DjangoHttp below
 
+from core import metrics, tracing  # noqa: E402
+
+tracing.setup_tracing("web")  # before the handlers load the middleware (off unless OTEL_EXPORTER_OTLP_ENDPOINT)
+metrics.serve_on_port("WEB_METRICS_PORT")  # this process' own /metrics for Prometheus (observability/prometheus.yml)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.auth import WebSocketAuthMiddleware  # noqa: E402
+from core.metrics import CountWebSockets  # noqa: E402
 from core.middleware import DjangoHttp  # noqa: E402
+from core.proxy import TrustedProxyHeaders  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
 http = DjangoHttp()
@@ -26,6 +33,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# X-Forwarded-For / -Proto are believed from settings.TRUSTED_PROXIES (the load balancer) only: core/proxy.py
+application = TrustedProxyHeaders(CountWebSockets(tracing.asgi(application)))
 
 # performance: transport quotes look ZIP codes up in an index that takes ~0.5 s to load; load it now, not on a
 # visitor's first quote (core.geo.warm_up).

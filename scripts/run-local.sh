@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the web server (config/server.py), a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
+# Runs the web server (scripts/web-server.sh), a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
 set -uo pipefail
 export DJANGO_SETTINGS_MODULE=config.settings.local
 HOST=${HOST:-127.0.0.1}
@@ -35,7 +35,7 @@ trap stop INT TERM EXIT
 # errors printed here: the worker and beat log warnings and errors only. Running as root (containers)
 # makes Celery warn about it on every start; that warning is not about this project.
 export PYTHONWARNINGS="ignore:You're running the worker with superuser privileges"
-WEB_HOST="$HOST" WEB_PORT="$PORT" $BIN/python -m config.server & pids+=($!)
+bash scripts/web-server.sh "$HOST" "$PORT" & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 
