@@ -229,11 +229,24 @@ ACCOUNT_CHANGE_EMAIL = True
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Failed log-ins: one policy for every door (docs/accounts.md "Failed log-ins", accounts/login_guard.py). An
+# (account, address) pair locks after AXES_FAILURE_LIMIT failures; an address after LOGIN_ADDRESS_FAILURE_LIMIT
+# over any accounts; an account is only slowed (never locked) for addresses it never logged in from.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=8)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_USERNAME_FORM_FIELD = "login"
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.login_guard.login_email"
+AXES_HANDLER = "accounts.login_guard.LoginGuardHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.login_guard.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused try is not a failure: the lock does not grow
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+LOGIN_ACCOUNT_SLOW_AFTER = env.int("LOGIN_ACCOUNT_SLOW_AFTER", default=20)
+LOGIN_ACCOUNT_SLOW_SECONDS = env.int("LOGIN_ACCOUNT_SLOW_SECONDS", default=60)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+# allauth's own failed-login limit counts per email from every address (5 in 5 minutes locked an account for
+# everyone) and only on its door: axes above is the one counter.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
