@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from notifications.email_tracking import TrackingWebhookView
 
 admin.site.site_header = "North Star Auto Auctions — staff console"
 admin.site.site_title = "North Star staff"
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("metrics", core_views.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    # ahead of anymail's own route: adds the timestamp check and event-id de-duplication (notifications)
+    path("anymail/sendgrid/tracking/", TrackingWebhookView.as_view(), name="sendgrid-tracking"),
     path("anymail/", include("anymail.urls")),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),

@@ -216,6 +216,8 @@ ANYMAIL = {
     "SENDGRID_API_URL": env("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
     "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", default=None),
 }
+# A signed tracking post older than this is refused (notifications.email_tracking), as Persona's are.
+SENDGRID_WEBHOOK_TOLERANCE_SECONDS = env.int("SENDGRID_WEBHOOK_TOLERANCE_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = ["anymail.W003", "models.W036"]
 
 # --- allauth / axes --------------------------------------------------------
