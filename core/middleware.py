@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -66,6 +67,11 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
             return None
+        if isinstance(exception, RequestDataTooBig):  # request.body past DATA_UPLOAD_MAX_MEMORY_SIZE
+            return JsonResponse(error_body("The request body is too large.", code="too_large"), status=413)
+        if isinstance(exception, SuspiciousOperation):  # what Django itself answers with a 400
+            logger.warning("api.suspicious_request", path=request.path, error=str(exception))
+            return JsonResponse(error_body("The request could not be read.", code="bad_request"), status=400)
         logger.exception("api.unhandled_exception", path=request.path)
         return JsonResponse(error_body(SERVER_ERROR, code="server_error"), status=500)
 

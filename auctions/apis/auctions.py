@@ -142,6 +142,8 @@ def _terms(
 
 
 class AuctionSearchApi(AuctionListApi):
+    http_method_names = ["get", "head", "options"]  # a search; scheduling is POST /api/auctions only
+
     @extend_schema(
         parameters=LIST_PARAMETERS, responses=OpenApiTypes.OBJECT, summary="Search auctions (?q=)", tags=AUCTION_TAGS
     )
