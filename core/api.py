@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -19,19 +18,6 @@ from core.errors import DomainError
 from core.paginator import CachedCountPaginator
 
 logger = logging.getLogger(__name__)
-
-
-class Metadata(SimpleMetadata):
-    """OPTIONS: DRF's description of a view. Views that read their input through nested `Input` serializers have
-    no `serializer_class`, where DRF's description of POST/PUT asserts (a 500); they describe no actions (the
-    schema at /api/schema/ documents every input)."""
-
-    def determine_actions(self, request: Any, view: Any) -> dict[str, Any]:
-        try:
-            view.get_serializer_class()
-        except AssertionError:
-            return {}
-        return dict(super().determine_actions(request, view))
 
 
 class Pagination(PageNumberPagination):

@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_METADATA_CLASS": "core.api.Metadata",  # OPTIONS never asks a serializer-less view for one (a 500)
+    "DEFAULT_METADATA_CLASS": "core.metadata.Metadata",  # OPTIONS never asks a serializer-less view for one (a 500)
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
