@@ -195,6 +195,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Redis restarts (docs/operations.md): worker and beat reconnect by themselves, at start too, for as long as it
+# takes (the default gives up after 100 tries, some tens of minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = BASE_DIR / "var" / "celery"
     for _sub in ("out", "processed", "results", "control"):
