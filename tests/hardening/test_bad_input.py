@@ -81,3 +81,24 @@ def test_a_30_mb_body_is_a_413(client, path):
     response = client.post(path, data=b"{" + b" " * (30 * 1024 * 1024) + b"}", content_type="application/json")
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
+
+
+def test_concurrent_schema_requests_all_succeed():
+    """drf-spectacular's generator is not thread-safe: two requests on daphne's thread pool at once broke one."""
+    import threading
+
+    from django.test import Client
+
+    barrier, statuses = threading.Barrier(4), []
+
+    def fetch() -> None:
+        client = Client()
+        barrier.wait()
+        statuses.append(client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code)
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 4
