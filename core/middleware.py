@@ -40,6 +40,20 @@ class RequestIdMiddleware:
         return response
 
 
+class RefuseTraceMiddleware:
+    """TRACE (and TRACK) echo a request back, cookies and all; no page or API of ours answers them: 405."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("TRACE", "TRACK"):
+            response = JsonResponse(error_body("Method not allowed.", code="method_not_allowed"), status=405)
+            response["Allow"] = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+            return response
+        return self.get_response(request)
+
+
 class ApiErrorMiddleware:
     """Under /api/, Django's HTML 404/405/500 pages become our JSON error body."""
 

@@ -56,7 +56,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RefuseTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -420,3 +422,34 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- hardening: Content-Security-Policy, HTTPS, cookies (docs/operations.md) --------------------------------
+# Scripts only from our own static files (and Authorize.Net's Accept.js on the card page): no inline script
+# without a nonce (`<script nonce="{{ request.csp_nonce }}">`, none needed today), no eval. Styles keep
+# 'unsafe-inline' for the style attributes and <style> blocks some pages and the Swagger UI still carry.
+from urllib.parse import urlsplit as _urlsplit  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+_ACCEPT_JS = _urlsplit(AUTHORIZE_NET_ACCEPT_JS_URL)
+_ACCEPT_JS_ORIGIN = f"{_ACCEPT_JS.scheme}://{_ACCEPT_JS.netloc}"
+# Accept.js sends the card to Authorize.Net's API from the browser (jstest -> apitest, js -> api2)
+_ACCEPT_API_ORIGIN = _ACCEPT_JS_ORIGIN.replace("://jstest.", "://apitest.").replace("://js.", "://api2.")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, _ACCEPT_JS_ORIGIN],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", "https:"],  # photos may come from the S3 bucket by signed URL
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, _ACCEPT_API_ORIGIN],  # 'self' covers the site's own ws:/wss: sockets
+        "frame-src": [_ACCEPT_JS_ORIGIN],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Off by default here; production turns HTTPS-only cookies on (config/settings/production.py).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
