@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import csp.middleware
 import structlog
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
@@ -38,6 +39,17 @@ class RequestIdMiddleware:
             reset_request_id(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's Content-Security-Policy, on documents only. A JSON answer is never rendered as a page
+    (`X-Content-Type-Options: nosniff`), and the HTTP bid lane answers the same API without the header: the API's
+    answers stay the same whichever path served them."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if response.get("Content-Type", "").startswith("application/json"):
+            response._csp_exempt = True  # type: ignore[attr-defined]  # django-csp's own exemption flag
+        return super().process_response(request, response)
 
 
 class RefuseTraceMiddleware:

@@ -33,6 +33,11 @@ def test_pages_carry_a_policy_without_inline_script_or_eval(client, path):
     assert policy["base-uri"] == ["'self'"]
 
 
+def test_json_answers_carry_no_policy_as_the_bid_lane_sends_none(client):
+    assert "Content-Security-Policy" not in client.get("/api/health")
+    assert "Content-Security-Policy" not in client.get("/api/vehicles")
+
+
 def test_the_swagger_ui_page_loads_its_setup_as_a_script_file(client):
     page = client.get("/api/docs/").content.decode()
     inline = [
