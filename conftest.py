@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.vehicles",
     "tests.fixtures.auctions",
     "tests.fixtures.orders",
+    "tests.fixtures.fulfillment",
     "tests.fixtures.live_server",
     "tests.fakes.authorize_net",
     "tests.fixtures.browser",
