@@ -71,5 +71,5 @@ def title_webhook(request: HttpRequest) -> JsonResponse:
     ):
         return JsonResponse({"message": "Already processed."})
     outcome = title_apply_report(transfer=event.transfer, source=Source.WEBHOOK)
-    logger.info("title.webhook", event=event.id, transfer=event.transfer.id, outcome=outcome)
+    logger.info("title.webhook", event_id=event.id, transfer=event.transfer.id, outcome=outcome)
     return JsonResponse({"message": outcome})
