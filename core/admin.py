@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.models import FeeSchedule, StateFee, TransportRateBand, TransportRateCard, WebhookDelivery
+from core.models import FeeSchedule, IdempotencyKey, StateFee, TransportRateBand, TransportRateCard, WebhookDelivery
 
 
 class _HistoryInline:
@@ -77,6 +77,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(LogAdmin):
+    """The stored first answers of keyed writes (bids, payments, offers): read-only, for support."""
+
+    list_display = ["user", "key", "response_status", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["key", "user__email"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
 
 
 class TransportRateBandFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 
@@ -68,6 +69,25 @@ class StateFee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state}: tax {self.sales_tax_rate * 100}%, title {self.title_fee}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an Idempotency-Key, replayed to retries (core/idempotency.py).
+    No answer yet (`response_status` null): the first request is still in flight."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100, help_text="As sent, lower-cased (keys compare without case)")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's scope and values")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_core_idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
 
 
 class TransportRateCard(models.Model):

@@ -286,17 +286,15 @@ def transport_book(
     )
     if booking.status != TransportBooking.Status.AWAITING_PAYMENT or booking.payment_id:
         return booking
+    key = f"transport-{booking.pk}"  # the booking's own key: a retry of this booking never charges twice
     try:
-        payment = order_pay_transport(
-            order_id=order_id,
-            user=actor,
-            amount=booking.price,
-            idempotency_key=f"transport-{booking.pk}",
-            gateway=gateway,
+        charged = order_pay_transport(
+            order_id=order_id, user=actor, amount=booking.price, idempotency_key=key, gateway=gateway
         )
     except DomainError as exc:
         _booking_payment_failed(booking.pk, reason=exc.message)
         raise
+    payment = charged if isinstance(charged, Payment) else Payment.objects.get(order_id=order_id, idempotency_key=key)
     booking = transport_payment_settled(booking_id=booking.pk, payment=payment)
     if booking.status == TransportBooking.Status.PAID:
         transport_dispatch(booking_id=booking.pk, network=network)
