@@ -91,6 +91,8 @@ def _sold_and_paid(car: tuple[Any, ...], index: int, *, seller: User, staff: Use
     )
     auction_buy_now(auction_id=auction.pk, buyer=buyer)
     order = order_create_for_auction(auction_id=auction.pk)
+    if order is None:
+        raise DomainError("The demo auction was not sold.")
     order_pay(order_id=order.pk, user=buyer)
     fulfillment_start(order_id=order.pk)
     order.refresh_from_db()

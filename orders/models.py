@@ -111,6 +111,14 @@ class Order(models.Model):
         added to an order after payment that is not paid as it is added)."""
         return Payment.Purpose.PURCHASE if self.status == self.Status.PENDING_PAYMENT else Payment.Purpose.STORAGE
 
+    @property
+    def cancelled_for_non_payment(self) -> bool:
+        """Cancelled after its payment deadline passed (only unpaid orders can be cancelled): the buyer did not
+        pay. An auction sale cancelled so may be offered to the runner-up (OFFERS.md "Second chance")."""
+        return (
+            self.status == self.Status.CANCELLED and self.cancelled_at is not None and self.cancelled_at >= self.due_at
+        )
+
 
 PAYABLE_STATUSES = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.IN_FULFILLMENT)
 
