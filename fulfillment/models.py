@@ -103,6 +103,7 @@ class Fulfillment(models.Model):
 
     # storage
     free_storage_until = models.DateTimeField()
+    pickup_reminded_at = models.DateTimeField(null=True, blank=True, help_text="The buyer was told free pickup ends")
     storage_stopped_at = models.DateTimeField(
         null=True, blank=True, help_text="Storage stops when the vehicle is picked up or transport is paid"
     )

@@ -91,6 +91,7 @@ LABELS = {
     "title_documents_late": "Title documents overdue (selling)",
     "title_documents_rejected": "Title documents need changes (selling)",
     "storage_charged": "Storage charges",
+    "pickup_reminder": "Free pickup ending",
     "storage_waived": "Storage waived",
     "pickup_code_locked": "Pickup code locked",
     "order_completed": "Sale completed",
@@ -458,6 +459,16 @@ _KINDS = [
         "Please upload new title documents for " + THE_VEHICLE + "." + REASON,
         keys=("order_number", "vehicle", "reason"),
         action="Upload new documents",
+        optional=False,
+    ),
+    Kind(
+        "pickup_reminder",
+        "delivery",
+        "Free pickup ends soon for " + ORDER,
+        "Collect " + THE_VEHICLE + "{% if free_until %} by {{ free_until|when }}{% endif %} or book door-to-door"
+        " transport; after that storage is{% if per_day %} {{ per_day|usd }}{% endif %} a day.",
+        keys=("order_number", "vehicle", "free_until", "per_day"),
+        action="Choose pickup or transport",
         optional=False,
     ),
     Kind(

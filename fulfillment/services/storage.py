@@ -133,10 +133,49 @@ def _date(day: date) -> str:
 
 
 def storage_sweep(*, now: datetime | None = None) -> int:
-    """Beat: accrue storage for every open fulfillment past its free period."""
+    """Beat: remind buyers whose free pickup ends within a day, and accrue storage for every open fulfillment
+    past its free period. Returns how many orders were charged."""
     now = now or timezone.now()
+    pickup_reminders(now=now)
     candidates = Fulfillment.objects.open().filter(free_storage_until__lt=now).values_list("order_id", flat=True)
     return sum(1 for order_id in list(candidates) if storage_accrue(order_id=order_id, now=now) > 0)
+
+
+PICKUP_REMINDER_BEFORE = timedelta(hours=24)
+
+
+def pickup_reminders(*, now: datetime) -> int:
+    """Tell each buyer, once, a day before free pickup ends while the vehicle still stands at the seller's
+    (claimed with a conditional UPDATE)."""
+    rate = money(active_fee_schedule().storage_fee_per_day)
+    due = Fulfillment.objects.storing().filter(
+        pickup_reminded_at__isnull=True,
+        storage_stopped_at__isnull=True,
+        free_storage_until__gt=now,
+        free_storage_until__lte=now + PICKUP_REMINDER_BEFORE,
+    )
+    sent = 0
+    for fulfillment in due.select_related("order__buyer", "order__vehicle"):
+        with transaction.atomic(durable=True):
+            if not Fulfillment.objects.filter(pk=fulfillment.pk, pickup_reminded_at__isnull=True).update(
+                pickup_reminded_at=now
+            ):
+                continue
+            record(
+                fulfillment,
+                track=Track.STORAGE,
+                kind="reminder",
+                message="The buyer was reminded that free pickup ends soon",
+            )
+            tell(
+                fulfillment.order,
+                "pickup_reminder",
+                who=["buyer"],
+                free_until=fulfillment.free_storage_until.isoformat(),
+                per_day=str(rate),
+            )
+        sent += 1
+    return sent
 
 
 def storage_waive(*, order_id: int, actor: Any, reason: str, days: list[date] | None = None) -> Decimal:

@@ -209,3 +209,19 @@ def test_storage_uses_the_staff_editable_daily_rate(paid_order, frozen_now):
     services.storage_sweep()
     order.refresh_from_db()
     assert order.storage_fee == Decimal("80.00")
+
+
+def test_the_buyer_is_reminded_once_a_day_before_free_pickup_ends(paid_order, frozen_now, committed):
+    order = paid_order()
+    fulfillment = fulfillment_of(order)
+    frozen_now(fulfillment.free_storage_until - timedelta(hours=30))
+    with committed():
+        services.storage_sweep()
+    assert not Notification.objects.filter(user=order.buyer, kind="pickup_reminder").exists()
+    frozen_now(fulfillment.free_storage_until - timedelta(hours=20))
+    with committed():
+        services.storage_sweep()
+        services.storage_sweep()
+    reminders = Notification.objects.filter(user=order.buyer, kind="pickup_reminder")
+    assert reminders.count() == 1
+    assert "$25.00 a day" in reminders.get().body
