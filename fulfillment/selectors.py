@@ -33,7 +33,7 @@ WHO_LABELS = {
     "buyer": "the buyer",
     "seller": "the seller",
     "staff": "our staff",
-    "carrier": "the carrier",
+    "carrier": "the carrier network",
     "title_service": "the title service",
     "nobody": "",
 }
