@@ -14,7 +14,9 @@ admin.site.site_header = "North Star Auto Auctions — staff console"
 admin.site.site_title = "North Star staff"
 admin.site.index_title = "Operations"
 
-API_APPS = ("accounts", "notifications", "vehicles", "auctions", "offers", "orders", "fulfillment")
+# fulfillment before orders: it serves GET /api/orders/<id> (orders' detail plus the title, delivery and
+# proceeds that orders cannot know about); no other route of the two overlaps.
+API_APPS = ("accounts", "notifications", "vehicles", "auctions", "offers", "fulfillment", "orders")
 
 # One flat list under /api/: the apps' API routes share no namespace, and a flat list resolves a path by
 # trying patterns, while nested include("")s each raise and catch Resolver404 and copy the list of

@@ -62,10 +62,19 @@ class FeeScheduleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
         "buyer_fee_max",
         "documentation_fee",
         "late_fee",
+        "seller_fee_rate",
+        "seller_fee_min",
+        "storage_fee_per_day",
         "is_active",
         "updated_at",
     ]
     list_filter = ["is_active"]
+    fieldsets = [
+        (None, {"fields": ["is_active"]}),
+        ("Buyer", {"fields": ["buyer_fee_rate", "buyer_fee_min", "buyer_fee_max", "documentation_fee", "late_fee"]}),
+        ("Seller", {"fields": ["seller_fee_rate", "seller_fee_min"]}),
+        ("Storage after the sale", {"fields": ["storage_free_business_days", "storage_fee_per_day"]}),
+    ]
 
 
 @admin.register(StateFee)

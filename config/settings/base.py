@@ -303,6 +303,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
+        "TitleDocumentKindEnum": "fulfillment.models.TitleDocument.Kind",
         "OfferKindEnum": "offers.models.OfferThread.Kind",
         "OfferStatusEnum": "offers.models.OfferThread.Status",
     },
@@ -422,6 +423,30 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- orders and fulfillment (after the sale) -----------------------------------------------------------------
+# Started by name after the payment that pays an order commits (orders knows nothing of the apps above it).
+ORDER_PAID_TASKS = ["fulfillment.tasks.start_fulfillment"]
+# The order page (orders app) shows sections the apps above it render: dotted callables (request, order) ->
+# orders.pages.OrderPageSections. "My sales" shows each sale's net from SELLER_NET_PROVIDER: a dotted callable
+# (orders) -> {order id: SaleNet}.
+ORDER_PAGE_SECTIONS = ["fulfillment.panels.order_sections"]
+SELLER_NET_PROVIDER = "fulfillment.selectors.seller_nets"
+# What holds a seller's proceeds (fulfillment/holds.py): dotted callables (order, fulfillment, now) -> reasons.
+# Claims (back office) add theirs here.
+PROCEEDS_HOLD_CHECKS = [
+    "fulfillment.holds.order_state",
+    "fulfillment.holds.tracks_unfinished",
+    "fulfillment.holds.claim_window",
+]
+FULFILLMENT_CLAIM_WINDOW_SECONDS = env.int("FULFILLMENT_CLAIM_WINDOW_SECONDS", default=7 * 24 * 3600)
+PAYOUT_DUE_BUSINESS_DAYS = env.int("PAYOUT_DUE_BUSINESS_DAYS", default=2)
+SUPER_DISPATCH_TIMEOUT = env.float("SUPER_DISPATCH_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+# The sandboxes (no credentials) move an order / a transfer one step every this many seconds.
+SUPER_DISPATCH_SANDBOX_STEP_SECONDS = env.float("SUPER_DISPATCH_SANDBOX_STEP_SECONDS", default=60.0)
+TITLE_TRANSFER_TIMEOUT = env.float("TITLE_TRANSFER_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+TITLE_TRANSFER_SANDBOX_STEP_SECONDS = env.float("TITLE_TRANSFER_SANDBOX_STEP_SECONDS", default=60.0)
+TITLE_TRANSFER_WEBHOOK_TOLERANCE_SECONDS = env.int("TITLE_TRANSFER_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
 # --- Scale-out: load balancer, read replica (docs/SCALING.md) -------------------------------------
 # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the load balancer's address or network
