@@ -5,7 +5,6 @@ transport, waive storage, reset the pickup code, charge the seller, mark the pay
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -16,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryTabularInline, LogAdmin
+from core.amount_fields import StrictDecimalFormField
 from core.errors import DomainError
 from fulfillment import services
 from fulfillment.holds import proceeds_hold_reasons
@@ -52,7 +52,7 @@ class ChargeSellerForm(ReasonForm):
             (ProceedsLine.Kind.ADJUSTMENT, "Adjustment"),
         ]
     )
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = StrictDecimalFormField(allow_zero=False)
 
 
 class PayoutForm(forms.Form):

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 
+from core.errors import Conflict, NotFound
 from fulfillment.models import Fulfillment, FulfillmentEvent
 from notifications.services import notify, notify_staff
 from orders.live import broadcast_order_changed
@@ -25,9 +26,15 @@ Track = FulfillmentEvent.Track
 
 
 def lock(order_id: int) -> tuple[Order, Fulfillment]:
-    """Lock the order, then its fulfillment. Precondition: inside a transaction."""
-    order = order_lock(order_id)
-    fulfillment = Fulfillment.objects.select_for_update().get(order_id=order_id)
+    """Lock the order, then its fulfillment. Precondition: inside a transaction. NotFound for no such order;
+    Conflict `not_paid` before the order is paid (fulfillment starts then)."""
+    try:
+        order = order_lock(order_id)
+    except Order.DoesNotExist:
+        raise NotFound("Order not found.") from None
+    fulfillment = Fulfillment.objects.select_for_update().filter(order_id=order_id).first()
+    if fulfillment is None:
+        raise Conflict("This order is not paid yet: there is nothing to fulfil.", code="not_paid")
     fulfillment.order = order
     return order, fulfillment
 

@@ -328,3 +328,16 @@ def test_staff_mark_the_payout_paid_in_the_console(client, paid_order, staff_use
     proceeds = SellerProceeds.objects.get(order=order)
     assert (proceeds.status, proceeds.payout_reference) == (ProceedsStatus.PAID_OUT, "ACH-77")
     assert proceeds.net == Decimal("9750.00")
+
+
+@pytest.mark.parametrize("action", ["release", "title-received", "pickup", "delivery"])
+def test_fulfillment_writes_on_a_missing_or_unpaid_order_are_clear_4xx(auth_client, order_factory, action):
+    """Found by schemathesis (a 500 for order 0): no order is a 404, an order not paid yet a 409 (or the
+    body's own 400 first)."""
+    unpaid = order_factory()
+    client = auth_client(unpaid.seller if action in ("release", "pickup") else unpaid.buyer)
+    missing = client.post(f"/api/orders/0/{action}", {}, format="json")
+    assert missing.status_code in (400, 404), missing.content
+    response = client.post(f"/api/orders/{unpaid.pk}/{action}", {}, format="json")
+    assert response.status_code in (400, 409), response.content
+    assert set(response.json()) >= {"error", "code", "details"}
