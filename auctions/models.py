@@ -322,3 +322,17 @@ class IdempotencyKey(models.Model):
     @classmethod
     def fingerprint_for(cls, *, auction_id: int, amount: Any, kind: str) -> str:
         return f"{kind}:{auction_id}:{amount}"
+
+
+from auctions.models_alerts import AuctionWatchState, WatchAlert  # noqa: E402
+
+__all__ = [
+    "Auction",
+    "AuctionComment",
+    "AuctionEvent",
+    "AuctionWatchState",
+    "Bid",
+    "IdempotencyKey",
+    "IncrementTier",
+    "WatchAlert",
+]

@@ -90,6 +90,16 @@ def favorite_vehicle_ids(user: Any, vehicle_ids: Iterable[int]) -> set[int]:
     return set(Favorite.objects.filter(user=user, vehicle_id__in=ids).values_list("vehicle_id", flat=True))
 
 
+def watcher_ids(vehicle_id: int) -> list[int]:
+    """Users watching this vehicle (for alerts that higher apps send about its auctions)."""
+    return list(Favorite.objects.filter(vehicle_id=vehicle_id).order_by("user_id").values_list("user_id", flat=True))
+
+
+def watched_vehicle_ids() -> QuerySet[Favorite]:
+    """A subquery of the vehicles someone watches: `...filter(vehicle_id__in=watched_vehicle_ids())`."""
+    return Favorite.objects.values("vehicle_id")
+
+
 def watchlist(user: Any) -> QuerySet[Vehicle]:
     """The user's watched vehicles (published or their own), most recently added first."""
     return (

@@ -13,6 +13,7 @@ from vehicles.services.lifecycle import (
 )
 from vehicles.services.listing import (
     vehicle_listing_snapshot_update,
+    vehicle_sale_result_record,
     vehicle_mark_listed,
     vehicle_mark_sold,
     vehicle_mark_unlisted,
@@ -25,6 +26,12 @@ from vehicles.services.media import (
     photos_reorder,
     upload_prepare,
 )
+from vehicles.services.saved_searches import (
+    saved_search_create,
+    saved_search_delete,
+    saved_search_match_vehicle,
+    saved_search_update,
+)
 from vehicles.services.vin_decoding import vin_decode
 
 __all__ = [
@@ -35,6 +42,10 @@ __all__ = [
     "photo_attach",
     "photo_delete",
     "photos_reorder",
+    "saved_search_create",
+    "saved_search_delete",
+    "saved_search_match_vehicle",
+    "saved_search_update",
     "upload_prepare",
     "vehicle_approve",
     "vehicle_archive",
@@ -46,6 +57,7 @@ __all__ = [
     "vehicle_mark_sold",
     "vehicle_mark_unlisted",
     "vehicle_reject",
+    "vehicle_sale_result_record",
     "vehicle_submit",
     "vehicle_update",
     "vin_decode",
