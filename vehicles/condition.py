@@ -160,3 +160,17 @@ def damage_rows(damage: list[dict[str, Any]], photos_by_id: dict[int, Any]) -> l
             }
         )
     return rows
+
+
+def panel_map(damage: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every panel in diagram order with its damage (for the vehicle page's panel diagram)."""
+    rows = damage_rows(damage, {})
+    return [
+        {
+            "name": name,
+            "label": label,
+            "rows": [row for row in rows if row["panel"] == name],
+            "severe": any(row["severity"] == "severe" for row in rows if row["panel"] == name),
+        }
+        for name, label in PANELS
+    ]

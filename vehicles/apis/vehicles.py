@@ -15,12 +15,19 @@ from rest_framework.views import APIView
 
 from core.api import CachedCountPagination, Pagination, ok
 from core.errors import NotAllowed
-from vehicles import services
+from vehicles import condition, services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
 from vehicles.models import Vehicle
 from vehicles.selectors import vehicle_visible_to
 from vehicles.validation import EDITABLE_FIELDS
+
+
+class DamageEntry(serializers.Serializer):
+    panel = serializers.ChoiceField(choices=condition.PANELS)
+    type = serializers.ChoiceField(choices=condition.DAMAGE_TYPES)
+    severity = serializers.ChoiceField(choices=condition.SEVERITIES)
+    photo_id = serializers.IntegerField(required=False, allow_null=True, help_text="One of this vehicle's photos")
 
 
 class VehicleInput(serializers.Serializer):
@@ -43,7 +50,14 @@ class VehicleInput(serializers.Serializer):
     condition_grade = serializers.ChoiceField(choices=Vehicle.ConditionGrade.choices, required=False, allow_blank=True)
     condition_notes = serializers.CharField(required=False, allow_blank=True)
     title_type = serializers.ChoiceField(choices=Vehicle.TitleType.choices, required=False)
-    title_state = serializers.CharField(required=False, allow_blank=True)
+    title_state = serializers.CharField(required=False, allow_blank=True, help_text="The title's issuing state")
+    starts = serializers.ChoiceField(choices=condition.Starts.choices, required=False, allow_blank=True)
+    drives = serializers.ChoiceField(choices=condition.YesNo.choices, required=False, allow_blank=True)
+    keys_count = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=20)
+    odometer_brand = serializers.ChoiceField(choices=condition.OdometerBrand.choices, required=False)
+    airbags_deployed = serializers.ChoiceField(choices=condition.YesNo.choices, required=False, allow_blank=True)
+    damage = DamageEntry(many=True, required=False, help_text="One entry per (panel, type); replaces the list")
+    announcements = serializers.CharField(required=False, allow_blank=True)
     features = serializers.ListField(child=serializers.CharField(), required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     city = serializers.CharField(required=False, allow_blank=True)
