@@ -325,7 +325,7 @@ def apply(
     if criteria.get("distance") and point is not None:
         miles = float(criteria["distance"])
         queryset = queryset.filter(_distance_q(point, miles))
-        queryset = queryset.alias(distance_miles=miles_expression("latitude", "longitude", point)).filter(
+        queryset = queryset.annotate(distance_miles=miles_expression("latitude", "longitude", point)).filter(
             distance_miles__lte=miles
         )
     return queryset

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -216,9 +216,27 @@ def saved_search_match_vehicle(*, vehicle_id: int, reason: str = "published") ->
     if vehicle is None:
         return 0
     now = timezone.now()
-    found = matching_searches(vehicle, now=now) if vehicle.in_inventory else []
+    found = sorted(matching_searches(vehicle, now=now), key=lambda s: s.pk) if vehicle.in_inventory else []
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return _record_matches(vehicle, found, reason=reason, now=now)
+        except OperationalError as exc:
+            if exc.args[0] != MYSQL_DEADLOCK or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    return 0
+
+
+DEADLOCK_RETRIES = 3
+MYSQL_DEADLOCK = 1213
+
+
+def _record_matches(vehicle: Vehicle, found: list[SavedSearch], *, reason: str, now: datetime) -> int:
+    """One transaction. Locks, in this order: the vehicle row (matchers of one vehicle take turns), the new
+    match rows, then the instant searches' rows in primary-key order."""
     claim = uuid.uuid4().hex
     with transaction.atomic():
+        Vehicle.objects.select_for_update().filter(pk=vehicle.pk).values_list("pk", flat=True).first()
+        ours: set[int] = set()
         if found:
             SavedSearchMatch.objects.bulk_create(
                 [
@@ -237,8 +255,6 @@ def saved_search_match_vehicle(*, vehicle_id: int, reason: str = "published") ->
                 ).update(notified_at=now)
                 SavedSearch.objects.filter(pk__in=[s.pk for s in instant]).update(last_alert_at=now)
                 transaction.on_commit(lambda: _alert_instant(instant, vehicle, reason))
-        else:
-            ours = set()
         Vehicle.objects.filter(pk=vehicle.pk, alert_match_pending=True).update(alert_match_pending=False)
     return len(ours)
 
