@@ -13,6 +13,7 @@ criterion below holds its two faces side by side:
 Criteria come from `VehicleFilter` (vehicles/filters.py, the one parser for pages, API and saved searches).
 """
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -373,6 +374,24 @@ def order(queryset: QuerySet[Vehicle], criteria: Mapping[str, Any]) -> QuerySet[
 # to the searches filed under one of its own values (or under "*", the searches with no exact criterion).
 
 KEYED = (("fuel_type", "fu"), ("body_type", "bo"), ("drivetrain", "dr"), ("transmission", "tr"))
+GEO_CELL_DEGREES = 1.0
+MAX_GEO_CELLS = 64
+
+
+def _cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return int(math.floor(latitude / GEO_CELL_DEGREES)), int(math.floor(longitude / GEO_CELL_DEGREES))
+
+
+def _geo_keys(criteria: Mapping[str, Any]) -> list[str]:
+    """The one-degree cells a distance search's bounding box touches ([] when too many to be selective)."""
+    point = search_point(criteria)
+    if not criteria.get("distance") or point is None:
+        return []
+    min_lat, max_lat, min_lon, max_lon = bounding_box(point, float(criteria["distance"]))
+    (low_lat, low_lon), (high_lat, high_lon) = _cell(min_lat, min_lon), _cell(max_lat, max_lon)
+    if (high_lat - low_lat + 1) * (high_lon - low_lon + 1) > MAX_GEO_CELLS:
+        return []
+    return [f"geo:{a}:{b}" for a in range(low_lat, high_lat + 1) for b in range(low_lon, high_lon + 1)]
 
 
 def index_keys(criteria: Mapping[str, Any]) -> list[str]:
@@ -380,6 +399,9 @@ def index_keys(criteria: Mapping[str, Any]) -> list[str]:
         return [f"mm:{fold(criteria['make'])}|{fold(criteria['model'])}"[:120]]
     if criteria.get("make"):
         return [f"mk:{fold(criteria['make'])}"[:120]]
+    geo = _geo_keys(criteria)
+    if geo:
+        return geo
     if criteria.get("state"):
         return [f"st:{fold(criteria['state'])}"]
     for name, prefix in KEYED:
@@ -396,6 +418,8 @@ def vehicle_keys(vehicle: Any) -> list[str]:
         "*",
     ]
     keys += [f"{prefix}:{getattr(vehicle, name)}" for name, prefix in KEYED if getattr(vehicle, name)]
+    if vehicle.latitude is not None and vehicle.longitude is not None:
+        keys.append("geo:{}:{}".format(*_cell(float(vehicle.latitude), float(vehicle.longitude))))
     return keys
 
 

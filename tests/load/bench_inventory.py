@@ -324,7 +324,7 @@ def _expand(seller: Any, total: int) -> None:
         "buy_now_price": "IF(buy_now_price IS NULL, NULL, buy_now_price + {k} * 300)",
         "current_price": "IF(current_price IS NULL, NULL, current_price + {k} * 100)",
         "approved_at": "IF(approved_at IS NULL, NULL, approved_at - INTERVAL {k} DAY)",
-        "year": "LEAST(2025, GREATEST(2005, year + ({k} % 3) - 1))",
+        "year": "LEAST(2025, GREATEST(2005, year + ({k} %% 3) - 1))",
         "latitude": "latitude + ({k} - 5) * 0.05",
         "longitude": "longitude + ({k} - 5) * 0.05",
     }
@@ -399,7 +399,7 @@ def combinations(seed: int, count: int) -> list[str]:
                     params["damage"] = "none"
         sorts = [*SORTS, "distance"] if "zip" in params else SORTS
         params["sort"] = rng.choice(sorts)
-        if rng.random() < 0.15:
+        if len(params) <= 2 and rng.random() < 0.3:  # deeper pages of broad searches (narrow ones have one page)
             params["page"] = rng.randint(2, 5)
         found[urlencode(params)] = None
     return list(found)
