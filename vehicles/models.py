@@ -212,12 +212,21 @@ class Vehicle(models.Model):
             models.Index(fields=["in_inventory", "approved_at"], name="vehicle_inv_listed"),
             models.Index(fields=["in_inventory", "mileage"], name="vehicle_inv_mileage"),
             models.Index(fields=["in_inventory", "year"], name="vehicle_inv_year"),
-            models.Index(fields=["in_inventory", "make", "model"], name="vehicle_inv_make_model"),
-            models.Index(fields=["in_inventory", "latitude", "longitude"], name="vehicle_inv_geo"),
+            # Led by latitude, for "within N miles": the bounding box is a range on it, the rest read in the index.
+            models.Index(
+                fields=[
+                    "in_inventory", "latitude", "longitude", "make", "model", "body_type", "fuel_type", "transmission",
+                    "drivetrain", "title_type", "state", "year", "mileage", "listing_price", "reserve_price",
+                    "buy_now_price", "ending_rank", "auction_status", "auction_ends_at", "runs_drives", "keys_count",
+                    "damage_mask", "approved_at",
+                ],
+                name="vehicle_inv_geo_v2",
+            ),  # fmt: skip
             models.Index(fields=["sale_outcome", "sale_ended_at"], name="vehicle_sale_results"),
             models.Index(fields=["make", "model", "sale_outcome", "year"], name="vehicle_sale_similar"),
             models.Index(fields=["alert_match_pending"], name="vehicle_alert_pending"),
-            # Covers the inventory's low-cardinality filters, so a filtered COUNT(*) reads only this index.
+            # Covers the inventory's filters and sort columns, so a filtered COUNT(*), and the ids of a page of a
+            # narrow search (vehicles/paging.py), are read from this index alone.
             models.Index(
                 fields=[
                     "in_inventory",
@@ -235,8 +244,24 @@ class Vehicle(models.Model):
                     "ending_rank",
                     "auction_status",
                     "auction_ends_at",
+                    "runs_drives",
+                    "keys_count",
+                    "damage_mask",
+                    "latitude",
+                    "longitude",
+                    "approved_at",
                 ],
-                name="vehicle_inv_filters",
+                name="vehicle_inv_filters_v2",
+            ),  # fmt: skip
+            # The same, led by make and model: a search by make (the most common) is counted from this index alone.
+            models.Index(
+                fields=[
+                    "in_inventory", "make", "model", "body_type", "fuel_type", "transmission", "drivetrain",
+                    "title_type", "state", "year", "mileage", "listing_price", "reserve_price", "buy_now_price",
+                    "ending_rank", "auction_status", "auction_ends_at", "runs_drives", "keys_count", "damage_mask",
+                    "latitude", "longitude", "approved_at",
+                ],
+                name="vehicle_inv_make_model_v2",
             ),  # fmt: skip
         ]
         constraints = [

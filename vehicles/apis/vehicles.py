@@ -13,12 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import CachedCountPagination, Pagination, ok
+from core.api import Pagination, ok
 from core.errors import NotAllowed
 from vehicles import condition, services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
 from vehicles.models import Vehicle
+from vehicles.paging import InventoryPaginator
 from vehicles.selectors import vehicle_visible_to
 from vehicles.validation import EDITABLE_FIELDS
 
@@ -81,6 +82,26 @@ def _detail(request: Request, vehicle: Vehicle) -> dict[str, Any]:
     return VehicleDetailOutput(vehicle, context={"request": request}).data  # type: ignore[return-value]
 
 
+class InventoryPagination(Pagination):
+    """The public inventory: the count stops at 10,000 (`count_capped` says there are more); vehicles/paging.py."""
+
+    django_paginator_class = InventoryPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        assert self.page is not None
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "True when more than `count` (10,000) vehicles match",
+        }
+        return described
+
+
 class VehicleListApi(ListAPIView):
     """GET: the public inventory with every filter of the inventory page; `mine=true` lists the caller's
     own vehicles in any status. POST: an approved seller creates a draft."""
@@ -93,7 +114,7 @@ class VehicleListApi(ListAPIView):
     def paginator(self) -> Any:
         """The public inventory's large counts are cached briefly; a seller's own list is always exact."""
         if not hasattr(self, "_paginator"):
-            self._paginator = Pagination() if self.mine else CachedCountPagination()
+            self._paginator = Pagination() if self.mine else InventoryPagination()
         return self._paginator
 
     @property

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
-from core.paginator import CachedCountPaginator
+from vehicles.paging import InventoryPaginator
 from vehicles.condition import damage_rows, panel_map
 from vehicles.filters import DAMAGE_CHOICES, SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
@@ -91,7 +91,7 @@ def _active_filters(params: Any) -> list[dict[str, str]]:
 def inventory(request: HttpRequest) -> HttpResponse:
     filterset = VehicleFilter(request.GET or None, queryset=Vehicle.objects.in_inventory(), request=request)
     size = int(request.GET["page_size"]) if request.GET.get("page_size") in PAGE_SIZES else PAGE_SIZE
-    paginator = CachedCountPaginator(filterset.qs, size)  # large counts cached briefly (core/paginator.py)
+    paginator = InventoryPaginator(filterset.qs, size)  # bounded count, filter-first sort (vehicles/paging.py)
     page = paginator.get_page(request.GET.get("page"))
     vehicles = list(page.object_list)
     without_page = request.GET.copy()
