@@ -42,9 +42,7 @@ def _context(auction: Auction, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _send(
-    auction: Auction, kind: str, user_ids: list[int], *, notify_kind: str, detail: str = "", **extra: Any
-) -> int:
+def _send(auction: Auction, kind: str, user_ids: list[int], *, notify_kind: str, detail: str = "", **extra: Any) -> int:
     """Record (auction, kind, detail) for each user once and notify, after commit, those this call recorded."""
     user_ids = [uid for uid in user_ids if uid != auction.seller_id]
     if not user_ids:
@@ -170,8 +168,7 @@ def scan_ending_soon(*, now: datetime, limit: int = BATCH) -> int:
         .order_by("ends_at")[:limit]
     )
     return sum(
-        _send(a, WatchAlert.Kind.ENDING, watcher_ids(a.vehicle_id), notify_kind="auction_ending_soon")
-        for a in auctions
+        _send(a, WatchAlert.Kind.ENDING, watcher_ids(a.vehicle_id), notify_kind="auction_ending_soon") for a in auctions
     )
 
 

@@ -406,8 +406,11 @@ _KINDS += [
         "watched_auction_changed",
         "alerts",
         "Update on " + THE_VEHICLE,
-        "{% if change == 'buy_now' %}{% if buy_now_price %}The buy-now price of " + THE_VEHICLE
-        + " is now {{ buy_now_price|usd }}.{% else %}Buy now is no longer offered on " + THE_VEHICLE + ".{% endif %}"
+        "{% if change == 'buy_now' %}{% if buy_now_price %}The buy-now price of "
+        + THE_VEHICLE
+        + " is now {{ buy_now_price|usd }}.{% else %}Buy now is no longer offered on "
+        + THE_VEHICLE
+        + ".{% endif %}"
         "{% elif change == 'reserve_met' %}The reserve on " + THE_VEHICLE + " is met: the high bid will win."
         "{% elif change == 'reserve_lowered' %}The seller lowered the reserve on " + THE_VEHICLE + "."
         "{% else %}" + THE_VEHICLE + " changed.{% endif %}",

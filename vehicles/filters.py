@@ -68,7 +68,9 @@ class VehicleFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         request = kwargs.get("request") or getattr(self, "request", None)
         user = getattr(request, "user", None)
-        self.default_zip = default_zip or (getattr(user, "postal_code", "") if getattr(user, "is_authenticated", False) else "")
+        self.default_zip = default_zip or (
+            getattr(user, "postal_code", "") if getattr(user, "is_authenticated", False) else ""
+        )
         self.form.clean = self._clean_form  # type: ignore[method-assign]
 
     def _clean_form(self) -> dict[str, Any]:
@@ -136,7 +138,9 @@ def criteria_from_cleaned(data: dict[str, Any], *, default_zip: str = "") -> dic
     for name in FLAGS:
         if data.get(name):
             criteria[name] = True
-    zip_code = (data.get("zip") or "").strip() or (default_zip if data.get("distance") or data.get("sort") == "distance" else "")
+    zip_code = (data.get("zip") or "").strip() or (
+        default_zip if data.get("distance") or data.get("sort") == "distance" else ""
+    )
     point = zip_point(zip_code)
     if point is not None:
         criteria["zip"] = point.zip_code

@@ -33,7 +33,7 @@ def filter_first(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """The same order, written so that no index can provide it (MariaDB then filters by index and sorts)."""
     if connection.vendor != "mysql":
         return queryset
-    terms = []
+    terms: list[Any] = []
     for term in queryset.query.order_by:
         if not isinstance(term, str):
             return queryset
@@ -46,7 +46,9 @@ def filter_first(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.order_by(*terms)
 
 
-class InventoryPaginator(Paginator):
+class InventoryPaginator(Paginator):  # type: ignore[type-arg]
+    object_list: QuerySet[Any]
+
     @cached_property
     def counted(self) -> int:
         key = count_cache_key(self.object_list)
@@ -73,7 +75,7 @@ class InventoryPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         rows = self.object_list
         if self.count > FILTER_FIRST_UNDER or connection.vendor != "mysql":
-            return self._get_page(rows[bottom:top], number, self)
+            return self._get_page(rows[bottom:top], number, self)  # type: ignore[attr-defined]
         ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
-        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # type: ignore[attr-defined]

@@ -95,7 +95,7 @@ def watcher_ids(vehicle_id: int) -> list[int]:
     return list(Favorite.objects.filter(vehicle_id=vehicle_id).order_by("user_id").values_list("user_id", flat=True))
 
 
-def watched_vehicle_ids() -> QuerySet[Favorite]:
+def watched_vehicle_ids() -> QuerySet[Any, Any]:
     """A subquery of the vehicles someone watches: `...filter(vehicle_id__in=watched_vehicle_ids())`."""
     return Favorite.objects.values("vehicle_id")
 

@@ -81,7 +81,13 @@ def test_reserve_jump_through_the_service(auction_factory, bidder_factory, place
 
 @pytest.mark.parametrize(
     ("raw", "fragment"),
-    [("abc", "must be digits"), ("-5", "no commas, signs"), ("0", "greater than zero"), ("5100.001", "at most two decimals"), ("", "required")],
+    [
+        ("abc", "must be digits"),
+        ("-5", "no commas, signs"),
+        ("0", "greater than zero"),
+        ("5100.001", "at most two decimals"),
+        ("", "required"),
+    ],
 )
 def test_bad_amount_is_refused_and_nothing_is_stored(live_auction, bidder_factory, raw, fragment):
     with pytest.raises(DomainError) as info:

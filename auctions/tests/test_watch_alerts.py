@@ -31,9 +31,7 @@ def watcher(user_factory):
     return user_factory(email="watcher@example.test")
 
 
-def test_a_watched_auction_that_starts_is_announced_once(
-    auction_factory, watcher, django_capture_on_commit_callbacks
-):
+def test_a_watched_auction_that_starts_is_announced_once(auction_factory, watcher, django_capture_on_commit_callbacks):
     auction = auction_factory(
         status=Auction.Status.SCHEDULED,
         starts_at=timezone.now() + timedelta(minutes=5),
@@ -77,9 +75,7 @@ def test_ending_within_an_hour_and_buy_now_and_reserve_changes(
     assert "9000" not in " ".join(Notification.objects.values_list("body", flat=True))  # never the reserve
 
 
-def test_a_relisted_vehicle_is_announced_to_its_watchers(
-    auction_factory, watcher, django_capture_on_commit_callbacks
-):
+def test_a_relisted_vehicle_is_announced_to_its_watchers(auction_factory, watcher, django_capture_on_commit_callbacks):
     first = auction_factory(status=Auction.Status.ENDED, outcome=Auction.Outcome.UNSOLD)
     favorite_add(user=watcher, vehicle_id=first.vehicle_id)
     auction_factory(
@@ -167,7 +163,8 @@ def test_results_carry_the_sold_price_or_the_high_bid_never_the_reserve(auction_
     assert no_bids.vehicle.sale_outcome == ""
 
     page = client.get("/results/", {"make": "honda"}).content.decode()
-    assert "$12,500.00" in page and "Bid to $11,000.00" in page
+    assert "$12,500.00" in page
+    assert "Bid to $11,000.00" in page
     assert "17,777" not in page
     assert client.get("/results/", {"outcome": "sold"}).content.decode().count("data-result=") == 1
 

@@ -125,7 +125,11 @@ def _fill() -> None:
                     for pk, name in SavedSearch.objects.filter(name__in=list(names)).values_list("pk", "name"):
                         names[name].pk = pk
                 SavedSearchKey.objects.bulk_create(
-                    [SavedSearchKey(search_id=s.pk, key=k) for s in created for k in search.index_keys(typed(s.criteria))]
+                    [
+                        SavedSearchKey(search_id=s.pk, key=k)
+                        for s in created
+                        for k in search.index_keys(typed(s.criteria))
+                    ]
                 )
             batch = []
 

@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vehicles import condition
-
 from vehicles.models import Vehicle, VehicleDocument, VehiclePhoto
 from vehicles.selectors import can_manage, seller_public_name
 
@@ -47,7 +46,7 @@ class DocumentOutput(serializers.Serializer):
 
 
 class BadgeOutput(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     tone = serializers.ChoiceField(choices=["good", "warning", "info"])
     description = serializers.CharField()
 

@@ -168,7 +168,9 @@ class SavedSearchDetailApi(APIView):
     def patch(self, request: Request, search_id: int) -> Response:
         return self.put(request, search_id)
 
-    @extend_schema(responses={204: None, **ERRORS, **NOT_FOUND}, summary="Delete a saved search", tags=["saved searches"])
+    @extend_schema(
+        responses={204: None, **ERRORS, **NOT_FOUND}, summary="Delete a saved search", tags=["saved searches"]
+    )
     def delete(self, request: Request, search_id: int) -> Response:
         saved_search_delete(user=request.user, search_id=search_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -90,7 +90,7 @@ class InventoryPagination(Pagination):
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
         assert self.page is not None
-        response.data["count_capped"] = self.page.paginator.capped
+        response.data["count_capped"] = getattr(self.page.paginator, "capped", False)
         return response
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

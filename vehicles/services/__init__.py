@@ -13,10 +13,10 @@ from vehicles.services.lifecycle import (
 )
 from vehicles.services.listing import (
     vehicle_listing_snapshot_update,
-    vehicle_sale_result_record,
     vehicle_mark_listed,
     vehicle_mark_sold,
     vehicle_mark_unlisted,
+    vehicle_sale_result_record,
 )
 from vehicles.services.media import (
     document_attach,

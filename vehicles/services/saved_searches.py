@@ -38,12 +38,12 @@ class SavedSearchInvalid(DomainError):
 def criteria_from_params(params: Any, *, user: Any = None) -> dict[str, Any]:
     """Inventory query parameters (a QueryDict, a query string or a dict of values/lists) -> canonical
     criteria, through the inventory's own parser; bad values raise SavedSearchInvalid with field details."""
-    if isinstance(params, str):
-        data = QueryDict(params.lstrip("?"))
-    elif isinstance(params, QueryDict):
-        data = params
+    data = QueryDict(mutable=True)
+    if isinstance(params, str | QueryDict):
+        source = QueryDict(params.lstrip("?")) if isinstance(params, str) else params
+        for name, values in source.lists():
+            data.setlist(name, values)
     else:
-        data = QueryDict(mutable=True)
         for name, value in (params or {}).items():
             if name not in VehicleFilter.base_filters:
                 raise SavedSearchInvalid(f"“{name}” is not an inventory filter.", details={name: ["unknown filter"]})
@@ -51,7 +51,6 @@ def criteria_from_params(params: Any, *, user: Any = None) -> dict[str, Any]:
                 data.setlist(name, [_param(v) for v in value])
             elif value is not None:
                 data[name] = _param(value)
-    data = data.copy()
     for name in ("page", "page_size", "mine"):
         data.pop(name, None)
     filterset = VehicleFilter(data, queryset=Vehicle.objects.none(), default_zip=getattr(user, "postal_code", "") or "")
@@ -309,9 +308,7 @@ def saved_search_send_digest(*, search_id: int, now: datetime | None = None) -> 
         due = saved.digest_due_at
         if due is not None and due > now:
             return 0
-        claimed = SavedSearch.objects.filter(pk=saved.pk, digest_due_at=due).update(
-            digest_due_at=now + DIGEST_EVERY
-        )
+        claimed = SavedSearch.objects.filter(pk=saved.pk, digest_due_at=due).update(digest_due_at=now + DIGEST_EVERY)
         if not claimed:
             return 0
         pending = list(

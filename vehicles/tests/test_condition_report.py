@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def test_damage_is_validated_ordered_and_summarised_as_bits():
     fields = clean_vehicle_fields(
-        {"damage": [{"panel": "rear_bumper", "type": "dent", "severity": "minor"},
-                    {"panel": "hood", "type": "hail", "severity": "severe"}]},  # fmt: skip
+        {
+            "damage": [
+                {"panel": "rear_bumper", "type": "dent", "severity": "minor"},
+                {"panel": "hood", "type": "hail", "severity": "severe"},
+            ]
+        },  # fmt: skip
         current=Vehicle(),
     )
     assert [(e["panel"], e["type"]) for e in fields["damage"]] == [("hood", "hail"), ("rear_bumper", "dent")]
@@ -52,7 +56,9 @@ def test_a_damage_photo_must_be_one_of_the_vehicles_photos(vehicle_factory, phot
         services.vehicle_update(
             vehicle_id=vehicle.pk, actor=vehicle.seller, data={"damage": [{**entry, "photo_id": theirs.pk}]}
         )
-    services.vehicle_update(vehicle_id=vehicle.pk, actor=vehicle.seller, data={"damage": [{**entry, "photo_id": mine.pk}]})
+    services.vehicle_update(
+        vehicle_id=vehicle.pk, actor=vehicle.seller, data={"damage": [{**entry, "photo_id": mine.pk}]}
+    )
     vehicle.refresh_from_db()
     assert vehicle.damage == [{**entry, "photo_id": mine.pk}]
 
@@ -94,7 +100,8 @@ def test_csv_import_takes_the_same_fields_with_the_same_rules(tmp_path: Path, se
     )
     call_command("import_vehicles", str(path), "--seller", seller.email, "--no-progress")
     imported = Vehicle.objects.get(vin=valid_vin(1))
-    assert imported.damage_mask == 1 << 3 and len(imported.damage) == 2
+    assert imported.damage_mask == 1 << 3
+    assert len(imported.damage) == 2
     assert (imported.title_type, imported.title_state, imported.keys_count) == ("rebuilt", "WI", 2)
     assert imported.latitude == Decimal("43.038300") or imported.latitude is not None
     assert not Vehicle.objects.filter(vin=valid_vin(2)).exists()

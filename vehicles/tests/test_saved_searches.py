@@ -45,7 +45,17 @@ def test_api_saves_lists_renames_pauses_and_deletes_a_search(api_client, buyer, 
     api_client.force_authenticate(buyer)
     created = api_client.post(
         "/api/saved-searches",
-        {"name": "Cheap Civics", "frequency": "daily", "filters": {"make": "Honda", "model": "Civic", "price_max": "9000", "body_type": ["sedan"], "runs_drives": True}},  # fmt: skip
+        {
+            "name": "Cheap Civics",
+            "frequency": "daily",
+            "filters": {
+                "make": "Honda",
+                "model": "Civic",
+                "price_max": "9000",
+                "body_type": ["sedan"],
+                "runs_drives": True,
+            },
+        },  # fmt: skip
         format="json",
     )
     assert created.status_code == 201, created.content
@@ -53,12 +63,14 @@ def test_api_saves_lists_renames_pauses_and_deletes_a_search(api_client, buyer, 
     assert data["filters"] == {
         "make": "Honda", "model": "Civic", "price_max": "9000.00", "body_type": ["sedan"], "runs_drives": True,
     }  # fmt: skip
-    assert data["frequency"] == "daily" and data["paused"] is False
+    assert data["frequency"] == "daily"
+    assert data["paused"] is False
     assert data["inventory_url"].startswith("/vehicles/?")
     assert "Honda Civic" in data["summary"]
 
     listed = api_client.get("/api/saved-searches").json()
-    assert listed["count"] == 1 and listed["results"][0]["id"] == data["id"]
+    assert listed["count"] == 1
+    assert listed["results"][0]["id"] == data["id"]
 
     changed = api_client.put(
         f"/api/saved-searches/{data['id']}", {"name": "Civics", "paused": True, "frequency": "instant"}, format="json"
@@ -141,7 +153,8 @@ def test_an_approved_matching_vehicle_alerts_instantly_once(
         services.vehicle_approve(vehicle_id=vehicle.pk, actor=staff_user)
     [alert] = alerts(buyer)
     assert alert.url == f"/vehicles/{vehicle.pk}/"
-    assert "Civics" in alert.title and "2018 Honda Civic" in alert.title
+    assert "Civics" in alert.title
+    assert "2018 Honda Civic" in alert.title
     assert SavedSearchMatch.objects.get(search=saved).notified_at is not None
     assert not SavedSearchMatch.objects.filter(search=other).exists()
     vehicle.refresh_from_db()
@@ -199,7 +212,8 @@ def test_daily_digest_groups_everything_since_the_last_one(buyer, vehicle_factor
         assert saved_search_send_due_digests(now=later) == 1
     [digest] = alerts(buyer, "saved_search_digest")
     assert digest.title == "2 new matches for “Civics”"
-    assert "Civic" in digest.body and "Accord" in digest.body
+    assert "Civic" in digest.body
+    assert "Accord" in digest.body
     assert saved_search_send_due_digests(now=later + timedelta(hours=1)) == 0  # nothing new, not due
     third = vehicle_factory(make="Honda", model="Pilot")
     saved_search_match_vehicle(vehicle_id=third.pk)

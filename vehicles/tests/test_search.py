@@ -26,7 +26,7 @@ def _vehicles(rng: random.Random) -> list[Vehicle]:
 
     now = timezone.now()
     made = []
-    for n in range(60):
+    for _ in range(60):
         make = rng.choice(list(MAKES))
         zip_code, state = rng.choice(ZIPS)
         point = zip_point(zip_code)

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
-from vehicles.paging import InventoryPaginator
 from vehicles.condition import damage_rows, panel_map
 from vehicles.filters import DAMAGE_CHOICES, SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
+from vehicles.paging import InventoryPaginator
 from vehicles.selectors import (
     can_manage,
     can_read_documents,
