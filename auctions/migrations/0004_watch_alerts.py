@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('auctions', '0002_seed_increment_tiers'),
+        ('auctions', '0003_idempotency_keys_move_to_core'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
