@@ -255,3 +255,55 @@ def test_two_matchers_racing_on_the_same_vehicles_never_alert_twice(user_factory
         sent = [n.url for n in alerts(buyer)]
         assert sorted(sent) == sorted(f"/vehicles/{v.pk}/" for v in vehicles)
     assert SavedSearchMatch.objects.count() == len(buyers) * len(vehicles)
+
+
+MATCHER = """
+import pathlib, sys, time
+import django
+django.setup()
+from django.db import connection
+from vehicles.services.saved_searches import saved_search_match_vehicle
+ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+connection.ensure_connection()
+ready.touch()
+deadline = time.monotonic() + 60
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.005)
+for vehicle_id in sys.argv[3:]:
+    saved_search_match_vehicle(vehicle_id=int(vehicle_id))
+"""
+
+
+def test_two_processes_publishing_at_once_never_alert_twice(user_factory, vehicle_factory, transactional_db, tmp_path):
+    """The same, with two OS processes (as two Celery workers would be), released together by a file barrier."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.fixtures.live_server import ROOT, server_env
+
+    buyers = [user_factory() for _ in range(4)]
+    for n, buyer in enumerate(buyers):
+        save(buyer, "make=Honda" if n % 2 else "runs_drives=true", name=f"p{n}")
+    vehicles = [vehicle_factory(make="Honda") for _ in range(6)]
+    ids = [str(v.pk) for v in vehicles]
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", MATCHER, str(ready[n]), str(go), *(ids if n == 0 else reversed(ids))],
+            cwd=ROOT,
+            env=server_env(CELERY_TASK_ALWAYS_EAGER="true"),
+        )
+        for n in range(2)
+    ]
+    deadline = time.monotonic() + 90  # generous: two Django processes start on a loaded machine
+    while not all(path.exists() for path in ready):
+        assert time.monotonic() < deadline, "the matcher processes did not start"
+        assert all(p.poll() is None for p in processes), "a matcher process died while starting"
+        time.sleep(0.01)
+    go.touch()
+    assert [p.wait(timeout=120) for p in processes] == [0, 0]
+    for buyer in buyers:
+        assert sorted(n.url for n in alerts(buyer)) == sorted(f"/vehicles/{pk}/" for pk in ids)
+    assert SavedSearchMatch.objects.count() == len(buyers) * len(vehicles)
