@@ -404,10 +404,40 @@ def index_keys(criteria: Mapping[str, Any]) -> list[str]:
         return geo
     if criteria.get("state"):
         return [f"st:{fold(criteria['state'])}"]
+    word = _first_prefix_word(criteria)
+    if word:
+        return [f"qw:{word}"]
     for name, prefix in KEYED:
         if criteria.get(name):
             return sorted({f"{prefix}:{value}" for value in criteria[name]})
+    years = _bands(criteria.get("year_min"), criteria.get("year_max"), 1, low=1900, most=12)
+    if years:
+        return [f"yr:{year}" for year in years]
+    prices = _bands(criteria.get("price_min"), criteria.get("price_max"), PRICE_BAND, low=0, most=10)
+    if prices:
+        return [f"pr:{band}" for band in prices]
     return ["*"]
+
+
+PRICE_BAND = 5000
+
+
+def _first_prefix_word(criteria: Mapping[str, Any]) -> str:
+    """The first three letters of the first FULLTEXT prefix word: every matching vehicle has a token starting
+    with them (substring matching, on SQLite, has no such guarantee: no key then)."""
+    if not criteria.get("q") or connection.vendor != "mysql":
+        return ""
+    plan = text_plan(str(criteria["q"]), fulltext=True)
+    return fold(plan.prefixes[0])[:3] if plan.prefixes and not plan.vins else ""
+
+
+def _bands(low_value: Any, high_value: Any, width: int, *, low: int, most: int) -> list[int]:
+    """The bands [low_value, high_value] covers (needs an upper bound and at most `most` bands)."""
+    if high_value is None:
+        return []
+    start = int(Decimal(str(low_value if low_value is not None else low)) // width)
+    end = int(Decimal(str(high_value)) // width)
+    return list(range(start, end + 1)) if 0 <= end - start < most else []
 
 
 def vehicle_keys(vehicle: Any) -> list[str]:
@@ -420,6 +450,12 @@ def vehicle_keys(vehicle: Any) -> list[str]:
     keys += [f"{prefix}:{getattr(vehicle, name)}" for name, prefix in KEYED if getattr(vehicle, name)]
     if vehicle.latitude is not None and vehicle.longitude is not None:
         keys.append("geo:{}:{}".format(*_cell(float(vehicle.latitude), float(vehicle.longitude))))
+    tokens = {token[:3] for name in TEXT_FIELDS for token in WORD.findall(fold(str(getattr(vehicle, name) or "")))}
+    keys += [f"qw:{token}" for token in sorted(tokens) if len(token) == 3]
+    keys.append(f"yr:{vehicle.year}")
+    price = _listing_price(vehicle)
+    if price is not None:
+        keys.append(f"pr:{int(price // PRICE_BAND)}")
     return keys
 
 

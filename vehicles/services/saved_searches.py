@@ -172,20 +172,26 @@ def saved_search_delete(*, user: Any, search_id: int) -> None:
 # --- matching -------------------------------------------------------------------------------------------
 
 
-def candidates_for(vehicle: Vehicle) -> list[SavedSearch]:
-    """Active searches filed under one of the vehicle's values (one indexed query); not yet decided."""
+def candidates_for(vehicle: Vehicle) -> list[tuple[int, int, str, dict[str, Any], str]]:
+    """(id, user id, name, criteria, frequency) of the active searches filed under one of the vehicle's values:
+    one indexed query, plain rows; not yet decided."""
     return list(
         SavedSearch.objects.active()
         .filter(keys__key__in=search.vehicle_keys(vehicle))
         .exclude(user_id=vehicle.seller_id)
-        .only("pk", "user_id", "name", "criteria", "frequency")
+        .values_list("pk", "user_id", "name", "criteria", "frequency")
     )
 
 
 def matching_searches(vehicle: Vehicle, *, now: datetime | None = None) -> list[SavedSearch]:
-    """The active saved searches this vehicle meets, decided in Python (vehicles.search.matches)."""
+    """The active saved searches this vehicle meets, decided in Python (vehicles.search.matches); unsaved
+    SavedSearch instances carrying id, user_id, name and frequency."""
     ctx = search.SearchContext(now=now or timezone.now())
-    return [saved for saved in candidates_for(vehicle) if search.matches(typed(saved.criteria), vehicle, ctx=ctx)]
+    return [
+        SavedSearch(pk=pk, user_id=user_id, name=name, criteria=criteria, frequency=frequency)
+        for pk, user_id, name, criteria, frequency in candidates_for(vehicle)
+        if search.matches(typed(criteria), vehicle, ctx=ctx)
+    ]
 
 
 def mark_for_matching(vehicle: Vehicle, *, reason: str) -> None:

@@ -183,7 +183,7 @@ def test_candidates_come_from_the_index_not_from_every_search(buyer, user_factor
     save(buyer, "state=TX", name="texas")
     anywhere = save(buyer, "price_max=10000", name="cheap")
     vehicle = vehicle_factory(make="Honda", model="Civic", state="MN")
-    assert {s.pk for s in candidates_for(vehicle)} == {mine.pk, anywhere.pk}
+    assert {row[0] for row in candidates_for(vehicle)} == {mine.pk, anywhere.pk}
 
 
 def test_the_alert_email_carries_one_click_unsubscribe(
