@@ -20,7 +20,7 @@ from accounts.forms import CardForm, ProfileForm, SellerApplicationForm
 from accounts.models import CardOnFile, IdentityVerification, User
 from core.api import error_body
 from core.errors import DomainError, VendorUnavailable
-from core.webhooks import WebhookRejected
+from core.webhooks import WebhookRejected, rejected
 
 logger = structlog.get_logger(__name__)
 
@@ -247,5 +247,6 @@ def persona_webhook(request: HttpRequest) -> JsonResponse:
         )
     except WebhookRejected as exc:
         logger.warning("webhook.rejected", vendor="persona", reason=exc.message)
+        rejected("persona", exc)
         return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     return JsonResponse({"data": {"result": result}})

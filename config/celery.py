@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -33,8 +33,15 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # auctions: outbid notices queued in Redis by the bid path are sent by a task the first notice of a burst
     # queues; this entry only covers a lost task message.
     "auctions-send-queued-notifications": {"task": "auctions.tasks.send_queued_notifications", "schedule": 30.0},
-    # orders: a won auction gets its order within seconds even if the closing worker died after
-    # the close (the claim is the unique constraint per source, so overlapping runs are harmless).
+    # offers: end open threads whose amount expired (48 h; 24 h for a counter to the high bid), whose vehicle's
+    # auction started (offers close while bidding runs) or whose vehicle sold. Every 15 s so a buyer hears soon
+    # after an auction starts; each thread is settled under its vehicle's lock, so overlapping runs are harmless.
+    "offers-settle-due-threads": {"task": "offers.tasks.settle_due_threads", "schedule": 15.0},
+    # offers: the 12-hour reminder to the side whose turn it is; claimed per amount with a conditional UPDATE,
+    # and 5 minutes late at most is fine for a reminder.
+    "offers-send-reminders": {"task": "offers.tasks.send_offer_reminders", "schedule": 300.0},
+    # orders: a won auction or an accepted offer gets its order within seconds even if the worker that asked
+    # for it died (the claim is the unique constraint per source, so overlapping runs are harmless).
     "orders-create-for-won-auctions": {"task": "orders.tasks.create_orders_for_won_auctions", "schedule": 15.0},
     # orders: late fee once past the 3-business-day due date; hourly is precise enough for a fee.
     "orders-apply-late-fees": {"task": "orders.tasks.apply_late_fees", "schedule": 3600.0},
@@ -58,6 +65,27 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auctions-record-sale-results": {"task": "auctions.tasks.record_sale_results", "schedule": 300.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
+
+
+@worker_process_init.connect
+def _worker_process_started(**_: Any) -> None:
+    """Each worker process: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and, when CELERY_METRICS_PORT is set,
+    its own Prometheus endpoint on that port + the process' index (0, 1, …; observability/prometheus.yml)."""
+    from core import tracing
+
+    tracing.setup_tracing("worker")
+    from billiard.process import current_process
+
+    from core.metrics import serve_on_port
+
+    serve_on_port("CELERY_METRICS_PORT", offset=int(getattr(current_process(), "index", 0) or 0))
+
+
+@beat_init.connect
+def _beat_started(**_: Any) -> None:
+    from core import tracing
+
+    tracing.setup_tracing("beat")
 
 
 @before_task_publish.connect

@@ -21,6 +21,13 @@ class WebhookRejected(Exception):
         self.status_code = status_code
 
 
+def rejected(vendor: str, exc: WebhookRejected) -> None:
+    """Count a refused delivery (webhook_failures_total): a bad or missing signature, or a malformed body."""
+    from core.metrics import webhook_failures_total
+
+    webhook_failures_total.labels(vendor=vendor, reason="signature" if exc.status_code == 401 else "malformed").inc()
+
+
 def hmac_hex(secret: str, message: bytes, digest: str = "sha256") -> str:
     return hmac.new(secret.encode(), message, getattr(hashlib, digest)).hexdigest()
 

@@ -262,6 +262,8 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", default="600/min"),
         "auth": env("THROTTLE_AUTH", default="20/min"),
         "bids": env("THROTTLE_BIDS", default="120/min"),
+        # offers: writes (make, counter, accept, decline, withdraw) per user; a negotiation needs few
+        "offers": env("THROTTLE_OFFERS", default="30/min"),
     },
 }
 SIMPLE_JWT = {
@@ -284,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
+        "OfferKindEnum": "offers.models.OfferThread.Kind",
+        "OfferStatusEnum": "offers.models.OfferThread.Status",
         "YesNoEnum": "vehicles.condition.YesNo",  # finding: drives and airbags_deployed share it
     },
 }
@@ -293,7 +297,11 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- Page composition ----------------------------------------------------------
 # The vehicle page (vehicles app) shows panels that higher apps render, without importing them:
 # each entry is a callable (request, vehicle) -> str of HTML, or "" when it has nothing to show.
-VEHICLE_PAGE_PANELS = ["auctions.panels.vehicle_panel"]
+VEHICLE_PAGE_PANELS = ["auctions.panels.vehicle_panel", "offers.panels.vehicle_panel"]
+# The listing's pricing step (vehicles) and the seller's reserve-not-met decision (auctions) show what higher
+# apps add there, the same way: callables (request, vehicle) / (request, auction) -> str of HTML.
+VEHICLE_PRICING_PANELS = ["offers.panels.vehicle_pricing_panel"]
+AUCTION_DECISION_PANELS = ["offers.panels.auction_decision_panel"]
 
 # --- Observability ----------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
@@ -363,6 +371,7 @@ USER_DASHBOARD_COUNTERS = [
     "vehicles.selectors.dashboard_counters",
     "auctions.selectors.dashboard_counts",
     "orders.selectors.dashboard_counters",
+    "offers.selectors.dashboard_counters",
 ]
 USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.selectors.public_counters"]
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.
@@ -403,3 +412,29 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- Scale-out: load balancer, read replica (docs/SCALING.md) -------------------------------------
+# Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the load balancer's address or network
+# (deploy/haproxy.cfg connects from one address). Empty: no peer is believed (core/proxy.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# A read replica of the primary (MariaDB/MySQL replication with GTIDs). Only reads that opt in with
+# core.replica.replica_reads / @replica_reads_view go there, and never a user's read before the replica has
+# applied that user's last write (core/replica.py). Unset: every read goes to the primary, at no cost.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = mysql_options(env.db("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "core.replica.ReadYourWritesMiddleware",
+)
+# Gauges read when Prometheus scrapes (core.metrics.SettingsCollectors): dotted callables -> metric families.
+METRICS_COLLECTORS = [
+    "core.metrics.worker_heartbeat",
+    "core.metrics.celery_queue",
+    "auctions.metrics.close_backlog",
+    "notifications.metrics.email_queue",
+]
+# Due auctions closed per transaction by auctions.services.closing.auction_close_due (one savepoint each).
+AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=20)

@@ -86,7 +86,8 @@ def database_url(name: str) -> str:
 
 
 def datasets() -> list[tuple[str, str, int]]:
-    found = [("100k", os.environ.get("BENCH_INVENTORY_DB", "auction_bench"), BASE_ROWS)]
+    default = os.environ.get("BENCH_DATABASE_NAME", "auction_bench")  # make bench's shared name (tests/load/run_all.py)
+    found = [("100k", os.environ.get("BENCH_INVENTORY_DB", default), BASE_ROWS)]
     if os.environ.get("BENCH_INVENTORY_1M", "1") != "0":
         found.append(("1M", os.environ.get("BENCH_INVENTORY_DB_1M", "auction_bench_1m"), 1_000_000))
     return found

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.replica import replica_reads_view
 from vehicles.filters import VehicleFilter
 from vehicles.models import Vehicle
 from vehicles.selectors import RESULT_SORTS, inventory_makes, inventory_models, sale_results
@@ -11,6 +12,7 @@ from vehicles.selectors import RESULT_SORTS, inventory_makes, inventory_models, 
 PAGE_SIZE = 24
 
 
+@replica_reads_view  # past sales decide nothing: the read replica may answer (core/replica.py)
 def results(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     for name in ("sort", "outcome", "page"):  # the Results page's own parameters
