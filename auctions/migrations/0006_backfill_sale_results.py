@@ -23,6 +23,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("auctions", "0004_watch_alerts"), ("vehicles", "0005_fill_coordinates_from_zip")]
+    dependencies = [("auctions", "0005_watch_alerts"), ("vehicles", "0005_fill_coordinates_from_zip")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
