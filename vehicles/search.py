@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -52,6 +53,7 @@ class SearchContext:
     fulltext: bool = field(default_factory=lambda: connection.vendor == "mysql")
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str | None) -> str:
     """Case- and accent-insensitive form, as utf8mb4_unicode_ci compares ('Citroën' == 'CITROEN')."""
     decomposed = unicodedata.normalize("NFKD", (text or "").strip())

@@ -9,6 +9,7 @@ twice. Instant searches are notified after commit; daily ones wait for the diges
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -183,12 +184,21 @@ def candidates_for(vehicle: Vehicle) -> list[tuple[int, int, str, dict[str, Any]
     )
 
 
-def matching_searches(vehicle: Vehicle, *, now: datetime | None = None) -> list[SavedSearch]:
-    """The active saved searches this vehicle meets, decided in Python (vehicles.search.matches); unsaved
-    SavedSearch instances carrying id, user_id, name and frequency."""
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A saved search a vehicle met (what the alert needs; no model instance per candidate)."""
+
+    pk: int
+    user_id: int
+    name: str
+    frequency: str
+
+
+def matching_searches(vehicle: Vehicle, *, now: datetime | None = None) -> list[SearchHit]:
+    """The active saved searches this vehicle meets, decided in Python (vehicles.search.matches)."""
     ctx = search.SearchContext(now=now or timezone.now())
     return [
-        SavedSearch(pk=pk, user_id=user_id, name=name, criteria=criteria, frequency=frequency)
+        SearchHit(pk, user_id, name, frequency)
         for pk, user_id, name, criteria, frequency in candidates_for(vehicle)
         if search.matches(typed(criteria), vehicle, ctx=ctx)
     ]
@@ -235,7 +245,7 @@ DEADLOCK_RETRIES = 3
 MYSQL_DEADLOCK = 1213
 
 
-def _record_matches(vehicle: Vehicle, found: list[SavedSearch], *, reason: str, now: datetime) -> int:
+def _record_matches(vehicle: Vehicle, found: list[SearchHit], *, reason: str, now: datetime) -> int:
     """One transaction. Locks, in this order: the vehicle row (matchers of one vehicle take turns), the new
     match rows, then the instant searches' rows in primary-key order."""
     claim = uuid.uuid4().hex
@@ -274,7 +284,7 @@ def _vehicle_context(vehicle: Vehicle) -> dict[str, Any]:
     }
 
 
-def _alert_instant(searches: list[SavedSearch], vehicle: Vehicle, reason: str) -> None:
+def _alert_instant(searches: list[SearchHit], vehicle: Vehicle, reason: str) -> None:
     from accounts.models import User
     from notifications.services import notify
 
