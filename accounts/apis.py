@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -15,6 +15,14 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.login_guard import (
+    LOCKED_MESSAGE,
+    SLOWED_MESSAGE,
+    Verdict,
+    record_api_login,
+    record_second_factor_failure,
+    refusal,
+)
 from accounts.mfa import second_factor_passes
 from accounts.services import user_register
 from core.api import Pagination, error_body, ok
@@ -73,15 +81,34 @@ class LoginSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         code = str(attrs.pop("code", "") or "")
-        data: dict[str, Any] = dict(super().validate(attrs))
+        request = self.context["request"]
+        try:
+            data: dict[str, Any] = dict(super().validate(attrs))
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):  # axes refused the try, or this failure filled a count
+                raise LoginRefused(refusal(request)) from None
+            raise
         if self.user is not None and not second_factor_passes(self.user, code):
+            record_second_factor_failure(request, self.user.email)  # type: ignore[attr-defined]
+            if getattr(request, "axes_locked_out", False):
+                raise LoginRefused(refusal(request))
             raise AuthenticationFailed(
                 "Two-factor code required." if not code else "Incorrect two-factor code.", code="mfa_required"
             )
         if self.user is not None and self.user.suspended_at is not None:  # type: ignore[attr-defined]
             data["suspended"] = True
         data["user"] = UserOutput(self.user).data
+        record_api_login(request, self.user)
         return data
+
+
+class LoginRefused(exceptions.Throttled):
+    """A try the failed-login policy refused (accounts/login_guard.py): 429 with Retry-After, never a 401."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        message = SLOWED_MESSAGE if verdict.code == "login_slowed" else LOCKED_MESSAGE
+        super().__init__(wait=verdict.retry_after, detail=message, code=verdict.code)
+        self.default_code = verdict.code
 
 
 class LoginApi(TokenObtainPairView):
@@ -136,6 +163,36 @@ class LogoutApi(APIView):
                 error_body(f"Invalid refresh token: {exc}", code="invalid_token"), status=status.HTTP_400_BAD_REQUEST
             )
         return ok(None, message="Logged out.")
+
+
+class WsTicketApi(APIView):
+    """`POST /api/ws-ticket`: a one-time ticket for one WebSocket handshake (`ws/...?ticket=<ticket>`), for
+    clients that cannot send a Sec-WebSocket-Protocol header; see core/auth.py."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Output(serializers.Serializer):
+        ticket = serializers.CharField()
+        expires_in = serializers.IntegerField(help_text="Seconds")
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer("WsTicketAnswer", {"data": Output()}),
+            401: inline_serializer(
+                "WsTicketRefused",
+                {"error": serializers.CharField(), "code": serializers.CharField(), "details": serializers.JSONField()},
+            ),
+        },
+        summary="A one-time WebSocket ticket (valid 30 s, used once): ws/auctions/<id>/?ticket=<ticket>",
+        description="Or send the access token in the handshake: Sec-WebSocket-Protocol: bearer, <access token>.",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        from core.auth import TICKET_SECONDS, ws_ticket_issue
+
+        ticket = ws_ticket_issue(user=request.user)
+        return ok({"ticket": ticket, "expires_in": TICKET_SECONDS}, status_code=status.HTTP_201_CREATED)
 
 
 # --- users: profile, public profile, dashboard -------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from core.admin import HistoryTabularInline
+from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
 from core.errors import DomainError
 from vehicles import services
 from vehicles.forms import RejectForm
@@ -59,7 +59,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "title_link", "vin", "seller", "status", "photo_count", "starting_price", "submitted_at"]
     list_filter = ["status", "title_type", "body_type", "fuel_type", "state"]
     search_fields = ["vin", "make", "model", "seller__email"]

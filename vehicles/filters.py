@@ -36,7 +36,7 @@ class VehicleFilter(django_filters.FilterSet):
     year_max = django_filters.NumberFilter(method=_unused, label="Year to", min_value=1900, max_value=2100)
     price_min = django_filters.NumberFilter(method=_unused, label="Price from", min_value=0, max_digits=12)
     price_max = django_filters.NumberFilter(method=_unused, label="Price to", min_value=0, max_digits=12)
-    mileage_max = django_filters.NumberFilter(method=_unused, label="Max mileage", min_value=0)
+    mileage_max = django_filters.NumberFilter(method=_unused, label="Max mileage", min_value=0, max_value=2147483647)
     body_type = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.BodyType.choices, label="Body type")
     fuel_type = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.FuelType.choices, label="Fuel")
     transmission = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.Transmission.choices)
