@@ -21,6 +21,7 @@ def seed(stdout: Any) -> list[Any]:
     if seller is None:
         stdout.write("  auctions: no demo seller, skipped")
         return []
+    seed_results(seller, stdout)
     vehicles = list(Vehicle.objects.filter(seller=seller, status=Vehicle.Status.APPROVED).order_by("pk"))
     vehicles = vehicles[: max(1, len(vehicles) - 3)]  # leave a few approved, to show scheduling
     buyers = list(User.objects.filter(email__in=BUYERS).order_by("email"))
@@ -71,3 +72,40 @@ def refresh(stdout: Any) -> list[Any]:
         return []
     stdout.write("The demo auctions had all ended; relisting the unsold vehicles:")
     return seed(stdout)
+
+
+def seed_results(seller: Any, stdout: Any) -> None:
+    """Demo only: past auctions (sold, or reserve not met) for the Results page and "similar vehicles sold",
+    written straight to the tables with their event rows; the results reach the vehicles as after a close."""
+    from auctions.models import Auction, AuctionEvent
+    from auctions.services.sale_results import record_sale_result
+    from vehicles.demo import history_vehicles
+
+    staff = User.objects.filter(is_staff=True).order_by("pk").first()
+    now = timezone.now()
+    made = 0
+    for index, (vehicle, price, sold) in enumerate(history_vehicles(seller, staff or seller)):
+        ended = now - timedelta(days=3 + index * 4)
+        auction = Auction.objects.create(
+            vehicle=vehicle, seller=seller, status=Auction.Status.ENDED,
+            outcome=Auction.Outcome.SOLD if sold else Auction.Outcome.UNSOLD,
+            seller_decision="" if sold else Auction.Decision.DECLINED,
+            starting_price=vehicle.starting_price or Decimal("1000"),
+            reserve_price=None if sold else price + Decimal("1500"),
+            starts_at=ended - timedelta(days=7), ends_at=ended, scheduled_ends_at=ended,
+            current_price=price, final_price=price if sold else None, bid_count=6 + index, bidder_count=3,
+            closed_at=ended, sold_at=ended if sold else None, version=3,
+        )  # fmt: skip
+        AuctionEvent.objects.create(
+            auction=auction, kind=AuctionEvent.Kind.CLOSED, from_status="live", to_status="ended", created_at=ended,
+            data={"outcome": auction.outcome, "demo": True},
+        )  # fmt: skip
+        if sold:
+            from vehicles.models import VehicleEvent
+
+            Vehicle.objects.filter(pk=vehicle.pk).update(status=Vehicle.Status.SOLD)
+            VehicleEvent.objects.create(vehicle=vehicle, from_status="approved", to_status="sold", message="Demo data")
+        record_sale_result(auction)
+        made += 1
+    if made:
+        stdout.write(f"  {made} past auctions for the Results page")

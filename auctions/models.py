@@ -317,3 +317,16 @@ class AuctionComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.pk} on auction {self.auction_id}"
+
+
+from auctions.models_alerts import AuctionWatchState, WatchAlert  # noqa: E402
+
+__all__ = [
+    "Auction",
+    "AuctionComment",
+    "AuctionEvent",
+    "AuctionWatchState",
+    "Bid",
+    "IncrementTier",
+    "WatchAlert",
+]

@@ -47,3 +47,20 @@ def refresh_snapshot(auction_id: int) -> None:
     from auctions.services.after_commit import snapshot_refresh
 
     snapshot_refresh(auction_id)
+
+
+@shared_task(ignore_result=True)
+def record_sale_results() -> int:
+    """Beat: ended auctions whose result is not yet on the vehicle (Results page) are recorded."""
+    from auctions.services.sale_results import record_recent_sale_results
+
+    return record_recent_sale_results()
+
+
+@shared_task(ignore_result=True)
+def send_watch_alerts() -> int:
+    """Beat: watchlist alerts (started, ending within an hour, buy-now/reserve changed, relisted) and
+    "you are no longer leading and 5 minutes are left" (auctions/alerts.py)."""
+    from auctions.alerts import watch_alerts_scan
+
+    return watch_alerts_scan()

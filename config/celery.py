@@ -74,6 +74,17 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
     # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
     "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},
+    # vehicles (finding): saved-search matching for vehicles whose after-commit task was lost; instant alerts
+    # promise "within a minute", so 30 s leaves room for the match itself.
+    "vehicles-match-pending-saved-searches": {"task": "vehicles.tasks.match_pending_vehicles", "schedule": 30.0},
+    # vehicles (finding): daily-digest saved searches whose 24 hours have passed; each is claimed with a
+    # conditional UPDATE, so 10 minutes of lateness at most and overlapping runs are harmless.
+    "vehicles-saved-search-digests": {"task": "vehicles.tasks.send_saved_search_digests", "schedule": 600.0},
+    # auctions (finding): watchlist alerts and "5 minutes left, not leading"; 15 s keeps the last-five-minutes
+    # alert timely. Alerts are unique rows, so overlapping runs never send one twice.
+    "auctions-send-watch-alerts": {"task": "auctions.tasks.send_watch_alerts", "schedule": 15.0},
+    # auctions (finding): results of ended auctions whose after-commit copy to the vehicle was lost.
+    "auctions-record-sale-results": {"task": "auctions.tasks.record_sale_results", "schedule": 300.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

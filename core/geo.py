@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import zipcodes
 
@@ -86,3 +87,17 @@ def bounding_box(point: ZipPoint, miles: float) -> tuple[float, float, float, fl
     cos_lat = max(math.cos(math.radians(point.latitude)), 1e-6)
     dlon = min(180.0, math.degrees(miles / (EARTH_RADIUS_MILES * cos_lat)))
     return point.latitude - dlat, point.latitude + dlat, point.longitude - dlon, point.longitude + dlon
+
+
+def miles_expression(latitude_field: str, longitude_field: str, point: ZipPoint) -> Any:
+    """The same haversine as `miles_between`, as a database expression: miles from `point` to the row's
+    (latitude, longitude) columns, for filtering and sorting by distance inside the query."""
+    from django.db.models import FloatField, Value
+    from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+
+    lat0 = Value(math.radians(point.latitude), output_field=FloatField())
+    lon0 = Value(math.radians(point.longitude), output_field=FloatField())
+    lat = Radians(latitude_field, output_field=FloatField())
+    lon = Radians(longitude_field, output_field=FloatField())
+    h = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(Sin((lon - lon0) / 2), 2)
+    return Value(2 * EARTH_RADIUS_MILES, output_field=FloatField()) * ASin(Sqrt(h))

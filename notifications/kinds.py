@@ -21,6 +21,7 @@ CATEGORIES = {
     "orders": "Orders and payments",
     "delivery": "Title and delivery",
     "staff": "Staff alerts",
+    "alerts": "Saved searches and watchlist",
 }
 
 
@@ -98,6 +99,13 @@ LABELS = {
     "proceeds_released": "Proceeds released (selling)",
     "proceeds_changed": "Proceeds changed (selling)",
     "payout_sent": "Payout sent (selling)",
+    # finding (issue 20): saved-search and watchlist alerts
+    "saved_search_match": "A new vehicle matches a saved search",
+    "saved_search_digest": "Daily digest of a saved search",
+    "watched_auction_started": "Bidding opened on a vehicle you watch",
+    "watched_auction_changed": "Buy-now price or reserve changed on a vehicle you watch",
+    "watched_relisted": "A vehicle you watch was relisted",
+    "losing_final_minutes": "You are no longer leading and 5 minutes are left",
 }
 
 VEHICLE = "{{ vehicle|default:'your vehicle' }}"
@@ -551,6 +559,71 @@ _KINDS = [
         email_subject="[Staff] {{ subject|default:'Staff alert' }}",
         action="Open in the console",
         optional=False,
+    ),
+]
+
+# --- finding (issue 20): saved searches and what a buyer watches ------------------------------------------
+_KINDS += [
+    Kind(
+        "saved_search_match",
+        "alerts",
+        "New match for “{{ search|default:'your saved search' }}”: " + THE_VEHICLE,
+        "{{ vehicle|default:'A vehicle'|capfirst }}{% if price %}, {{ price|usd }}{% endif %}"
+        "{% if mileage %}, {{ mileage }} mi{% endif %}{% if location %}, {{ location }}{% endif %}"
+        "{% if reason == 'auction_scheduled' %} is going to auction{% else %} was just listed{% endif %}"
+        " and matches your saved search “{{ search|default:'your search' }}”.",
+        keys=("search", "vehicle", "price", "mileage", "location", "reason"),
+        action="See the vehicle",
+    ),
+    Kind(
+        "saved_search_digest",
+        "alerts",
+        "{{ count|default:'New' }} new match{{ count|pluralize:'es' }} for “{{ search|default:'your saved search' }}”",
+        "Since the last digest: {{ vehicles|default:'new vehicles match your search.' }}",
+        keys=("search", "count", "vehicles"),
+        action="See all matches",
+    ),
+    Kind(
+        "watched_auction_started",
+        "alerts",
+        "Bidding is open on " + THE_VEHICLE,
+        "The auction for " + THE_VEHICLE + " on your watchlist has started"
+        "{% if ends_at %}; it ends {{ ends_at|when }}{% endif %}.",
+        keys=("vehicle", "auction_url", "ends_at"),
+        action="Go to the auction",
+    ),
+    Kind(
+        "watched_auction_changed",
+        "alerts",
+        "Update on " + THE_VEHICLE,
+        "{% if change == 'buy_now' %}{% if buy_now_price %}The buy-now price of "
+        + THE_VEHICLE
+        + " is now {{ buy_now_price|usd }}.{% else %}Buy now is no longer offered on "
+        + THE_VEHICLE
+        + ".{% endif %}"
+        "{% elif change == 'reserve_met' %}The reserve on " + THE_VEHICLE + " is met: the high bid will win."
+        "{% elif change == 'reserve_lowered' %}The seller lowered the reserve on " + THE_VEHICLE + "."
+        "{% else %}" + THE_VEHICLE + " changed.{% endif %}",
+        keys=("vehicle", "auction_url", "change", "buy_now_price"),
+        action="Go to the auction",
+    ),
+    Kind(
+        "watched_relisted",
+        "alerts",
+        THE_VEHICLE + " is up for auction again",
+        "{{ vehicle|default:'A vehicle'|capfirst }} on your watchlist was relisted"
+        "{% if ends_at %}; bidding ends {{ ends_at|when }}{% endif %}.",
+        keys=("vehicle", "auction_url", "ends_at"),
+        action="Go to the auction",
+    ),
+    Kind(
+        "losing_final_minutes",
+        "alerts",
+        "5 minutes left and you're not leading on " + THE_VEHICLE,
+        "Someone else leads{% if current_price %} at {{ current_price|usd }}{% endif %} and bidding closes"
+        " {% if ends_at %}at {{ ends_at|when }}{% else %}in 5 minutes{% endif %}. Bid again to stay in.",
+        keys=("vehicle", "auction_url", "current_price", "ends_at"),
+        action="Bid again",
     ),
 ]
 

@@ -13,7 +13,15 @@ from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
 from core.errors import DomainError
 from vehicles import services
 from vehicles.forms import RejectForm
-from vehicles.models import Favorite, Vehicle, VehicleDocument, VehicleEvent, VehiclePhoto, VinDecode
+from vehicles.models import (
+    Favorite,
+    SavedSearch,
+    Vehicle,
+    VehicleDocument,
+    VehicleEvent,
+    VehiclePhoto,
+    VinDecode,
+)
 from vehicles.validation import EDITABLE_FIELDS
 
 
@@ -63,7 +71,8 @@ class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[t
     readonly_fields = [
         "seller", "status", "rejection_reason", "submitted_at", "approved_at", "decoded_specs", "cover_thumbnail",
         "current_price", "auction_status", "auction_ends_at", "bid_count", "snapshot_seq", "listing_price",
-        "in_inventory", "ending_rank", "created_at", "updated_at",
+        "in_inventory", "ending_rank", "created_at", "updated_at", "damage_mask", "runs_drives", "sale_outcome",
+        "sale_price", "sale_ended_at", "sale_bid_count", "sale_seq", "alert_match_pending",
     ]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Vehicle]:
@@ -146,3 +155,20 @@ class FavoriteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["user", "vehicle"]
     raw_id_fields = ["user", "vehicle"]
     search_fields = ["user__email", "vehicle__vin"]
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    """Read-only: users manage their searches on the site; staff look (support questions about alerts)."""
+
+    list_display = ["id", "name", "user", "frequency", "paused_at", "last_alert_at", "created_at"]
+    list_filter = ["frequency"]
+    search_fields = ["name", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user", "name", "criteria", "frequency", "paused_at", "digest_due_at", "last_alert_at", "created_at",
+        "updated_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vehicles.apis import favorites, media, transport, vehicles
+from vehicles.apis import favorites, media, saved_searches, transport, vehicles
 
 urlpatterns = [
     path("vehicles", vehicles.VehicleListApi.as_view(), name="api-vehicles"),
@@ -22,6 +22,8 @@ urlpatterns = [
         media.DocumentDetailApi.as_view(),
         name="api-vehicle-document",
     ),
+    path("saved-searches", saved_searches.SavedSearchListApi.as_view(), name="api-saved-searches"),
+    path("saved-searches/<int:search_id>", saved_searches.SavedSearchDetailApi.as_view(), name="api-saved-search"),
     path("transport/quote", transport.TransportQuoteApi.as_view(), name="api-transport-quote"),
     path("favorites", favorites.FavoriteListApi.as_view(), name="api-favorites"),
     path("favorites/vehicle/<int:vehicle_id>", favorites.FavoriteVehicleApi.as_view(), name="api-favorite-vehicle"),

@@ -144,6 +144,93 @@ NOTES = [
 ]
 
 
+TITLES = {0: "rebuilt", 5: "salvage", 9: "flood", 18: "rebuilt"}
+DAMAGE = [
+    [],
+    [{"panel": "rear_bumper", "type": "scratch", "severity": "minor"}],
+    [{"panel": "hood", "type": "hail", "severity": "moderate"}, {"panel": "roof", "type": "hail", "severity": "minor"}],
+    [],
+    [{"panel": "right_front_door", "type": "dent", "severity": "minor"}],
+    [{"panel": "front_bumper", "type": "crack", "severity": "severe"}, {"panel": "hood", "type": "dent", "severity": "moderate"}],
+]  # fmt: skip
+
+
+def _condition(index: int) -> dict[str, Any]:
+    """A varied condition report: most run and drive with two keys; some need a jump, one has no keys."""
+    return {
+        "starts": "with_assistance" if index % 7 == 4 else "yes",
+        "drives": "no" if index % 7 == 4 or index == 5 else "yes",
+        "keys_count": 0 if index % 8 == 5 else (1 if index % 3 == 1 else 2),
+        "odometer_brand": "not_actual" if index == 11 else "actual",
+        "airbags_deployed": "yes" if index == 5 else "no",
+        "damage": DAMAGE[index % len(DAMAGE)],
+        "announcements": "Frame damage reported by the previous owner." if index == 5 else "",
+    }
+
+
+# Sold before: vehicles whose past auctions fill the Results page and "similar vehicles sold" (auctions/demo.py
+# gives them ended auctions). Same makes and models as the live demo, other years and miles.
+HISTORY = [
+    ("1HGCV1F3", "K", "Honda", "Accord", "Sport", 41000, 16900, True),
+    ("1HGCV1F3", "H", "Honda", "Accord", "LX", 88000, 11800, True),
+    ("2HGFC2F6", "L", "Honda", "Civic", "EX", 36000, 15200, True),
+    ("2HGFC2F6", "H", "Honda", "Civic", "LX", 97000, 8900, False),
+    ("4T1B11HK", "L", "Toyota", "Camry", "LE", 52000, 17400, True),
+    ("1FTEW1EP", "J", "Ford", "F-150", "XL", 110000, 19900, True),
+    ("5YJ3E1EA", "L", "Tesla", "Model 3", "Standard Range Plus", 30500, 24800, True),
+    ("5J6RW2H8", "K", "Honda", "CR-V", "EX", 61000, 18200, False),
+]
+
+
+def history_vehicles(seller: User, actor: Any) -> list[tuple[Vehicle, Decimal, bool]]:
+    """Demo only: approved vehicles with photos for the demo's past auctions; (vehicle, price, sold)."""
+    rng = random.Random(1121)
+    made = []
+    for index, (prefix, year_code, make, model, trim, mileage, price, sold) in enumerate(HISTORY):
+        vin = with_check_digit(f"{prefix}0{year_code}B{200000 + index * 6151:06d}"[:17])
+        if Vehicle.objects.filter(vin=vin).exists():
+            continue
+        city, state, zip_code = PLACES[(index + 3) % len(PLACES)]
+        vehicle = vehicle_create(
+            seller=seller,
+            data={
+                "vin": vin, "year": YEARS[year_code], "make": make, "model": model, "trim": trim,
+                "mileage": mileage, "condition_grade": "good", "title_type": "clean" if index != 3 else "rebuilt",
+                "title_state": state, "description": f"{YEARS[year_code]} {make} {model} {trim}, {mileage:,} miles.",
+                "city": city, "state": state, "postal_code": zip_code, "starting_price": str(price // 2),
+                **_condition(index + 1),
+            },
+        )  # fmt: skip
+        top, bottom = COLOURS[index % len(COLOURS)][1:]
+        image = gradient_photo(f"{YEARS[year_code]} {make} {model}", size=(800, 600), top=top, bottom=bottom)
+        attach_photo_bytes(vehicle=vehicle, data=image, original_name=f"{vin}_1.jpg")
+        _set_status(vehicle, Vehicle.Status.APPROVED, actor=actor)
+        made.append((vehicle, Decimal(price + rng.randrange(0, 900, 50)), sold))
+    return made
+
+
+def seed_saved_searches(stdout: Any) -> None:
+    """buyer@demo.test keeps two saved searches; the approved demo vehicles that match are alerted."""
+    from vehicles.services.saved_searches import (
+        criteria_from_params,
+        saved_search_create,
+        saved_search_match_vehicle,
+    )
+
+    buyer = User.objects.filter(email="buyer@demo.test").first()
+    if buyer is None:
+        return
+    for name, query, frequency in (
+        ("Hondas under $20,000", "make=Honda&price_max=20000&runs_drives=true", "instant"),
+        ("SUVs near Minneapolis", "body_type=suv&distance=250&zip=55401&sort=distance", "daily"),
+    ):
+        if not buyer.saved_searches.filter(name=name).exists():
+            saved_search_create(user=buyer, name=name, criteria=criteria_from_params(query), frequency=frequency)
+    for vehicle_id in Vehicle.objects.filter(in_inventory=True).values_list("pk", flat=True):
+        saved_search_match_vehicle(vehicle_id=vehicle_id)
+    stdout.write("  2 saved searches for buyer@demo.test, with alerts for the matching vehicles")
+
+
 def seed(stdout: Any) -> list[Vehicle]:
     seller = User.objects.filter(email=SELLER_EMAIL).first()
     staff = User.objects.filter(is_staff=True).order_by("pk").first()
@@ -168,7 +255,8 @@ def seed(stdout: Any) -> list[Vehicle]:
                 "engine": engine, "transmission": gearbox, "drivetrain": drive, "fuel_type": fuel, "mileage": mileage,
                 "exterior_color": colour, "interior_color": rng.choice(["Black", "Gray", "Tan", "Beige"]),
                 "condition_grade": rng.choice(["excellent", "good", "good", "fair"]),
-                "condition_notes": rng.choice(NOTES), "title_type": "clean" if index % 9 else "rebuilt",
+                "condition_notes": rng.choice(NOTES), "title_type": TITLES.get(index, "clean"),
+                **_condition(index),
                 "title_state": state, "features": rng.sample(FEATURES, 4),
                 "description": f"{YEARS[year_code]} {make} {model} {trim} in {colour}, {mileage:,} miles. "
                 f"{engine}, {gearbox}, {drive.upper()}. Serviced regularly; clean interior; ready to drive home.",
@@ -186,7 +274,8 @@ def seed(stdout: Any) -> list[Vehicle]:
         target = _demo_status(index)
         _set_status(vehicle, target, actor=staff or seller)
         created.append(vehicle)
-    stdout.write(f"  {len(created)} demo vehicles with photos")
+    stdout.write(f"  {len(created)} demo vehicles with photos, condition reports and a few branded titles")
+    seed_saved_searches(stdout)
     return [v for v in created if v.status == Vehicle.Status.APPROVED]
 
 

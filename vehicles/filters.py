@@ -1,150 +1,178 @@
-"""The inventory's filters and sorts, shared by the page (/vehicles/) and the API (GET /api/vehicles).
+"""The inventory's one parser: query parameters -> a criteria dict (vehicles/search.py decides what it means).
 
-Sorts walk the generated, indexed columns (`in_inventory`, `listing_price`, `ending_rank`) so that a
-page of results is read in index order instead of sorting the whole table.
+The page (/vehicles/), the API (GET /api/vehicles), saved searches and the Results page read their filters
+through `VehicleFilter`; its form is the strict grammar (bad values are reported, never guessed), and
+`criteria` is the canonical dict a saved search stores.
 """
 
-import re
-from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db import connection
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django import forms
+from django.db.models import QuerySet
 
-from vehicles.models import OPEN_AUCTION_STATUSES, Vehicle
+from core.geo import zip_point
+from vehicles import condition, search
+from vehicles.models import Vehicle
 
-SORTS: dict[str, tuple[str, list[str]]] = {
-    "ending": ("Ending soonest", ["ending_rank", "auction_ends_at", "id"]),
-    "newest": ("Newly listed", ["-approved_at", "-id"]),
-    "price_asc": ("Price: low to high", ["listing_price", "id"]),
-    "price_desc": ("Price: high to low", ["-listing_price", "-id"]),
-    "mileage": ("Mileage: lowest first", ["mileage", "id"]),
-    "year_desc": ("Year: newest first", ["-year", "-id"]),
-    "year_asc": ("Year: oldest first", ["year", "id"]),
-}
-DEFAULT_SORT = "ending"
-MAX_TERMS = 6
-VIN_LIKE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-WORD = re.compile(r"[^\W_]+")  # FULLTEXT splits words on punctuation too ("F-150" -> "F", "150")
-# InnoDB's default FULLTEXT stopwords: never indexed, so a required "+the*" would match nothing.
-INNODB_STOPWORDS = frozenset({
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how", "i", "in", "is", "it",
-    "la", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "who", "will", "with", "und",
-    "www",
-})  # fmt: skip
-FULLTEXT_MATCH = "MATCH (`make`, `model`, `trim`, `vin`, `description`) AGAINST (%s IN BOOLEAN MODE)"
+SORTS = search.SORTS
+DEFAULT_SORT = search.DEFAULT_SORT
+text_search = search.text_search  # kept for importers of the old location
+MULTI = ("body_type", "fuel_type", "transmission", "drivetrain", "title_type", "damage")
+FLAGS = ("no_reserve", "buy_now", "ending_24h", "runs_drives", "has_keys", "clean_title")
+DAMAGE_CHOICES = [("none", "No damage reported"), *condition.DAMAGE_TYPES]
 
 
-def _contains_any(term: str) -> Q:
-    return (
-        Q(make__icontains=term)
-        | Q(model__icontains=term)
-        | Q(trim__icontains=term)
-        | Q(vin__istartswith=term)
-        | Q(description__icontains=term)
-    )
-
-
-def text_search(queryset: QuerySet[Vehicle], text: str, *, narrow_with: list[str] | None = None) -> QuerySet[Vehicle]:
-    """Every word must match the make, model, trim, VIN or description (case-insensitive).
-
-    On MariaDB/MySQL, words of 3+ characters go through the FULLTEXT index (migration 0003) as required
-    prefix terms (`+accord*`), so a search does not scan the table; shorter words, and every word on
-    other databases (SQLite for `make run`), use substring matches. A full VIN matches exactly.
-    `narrow_with` (the make and model filters) adds their words as required FULLTEXT terms: the exact
-    filters still apply, but the index then returns far fewer rows for a common word like "leather".
-    Note: InnoDB makes rows searchable by FULLTEXT only once their transaction commits.
-    """
-    words: list[str] = []
-    for term in text.split()[:MAX_TERMS]:
-        if VIN_LIKE.match(term.upper()):
-            queryset = queryset.filter(vin=term.upper())
-        else:
-            words.extend(WORD.findall(term))
-    if connection.vendor == "mysql":
-        indexed = [word for word in words if len(word) >= 3 and word.lower() not in INNODB_STOPWORDS]
-        if indexed:
-            hints = [
-                w
-                for h in narrow_with or []
-                for w in WORD.findall(h)
-                if len(w) >= 3 and w.lower() not in INNODB_STOPWORDS
-            ]
-            against = " ".join([*(f"+{word}*" for word in indexed), *(f"+{word}" for word in hints)])
-            # .extra keeps MATCH as the bare WHERE condition, which is what lets MariaDB use the index
-            # (an expression filter would compare its relevance score with TRUE).
-            queryset = queryset.extra(where=[FULLTEXT_MATCH], params=[against])  # noqa: S610 - params are bound
-            # Stopwords are not in the index; like any search engine we let them go when other words remain.
-            words = [word for word in words if len(word) < 3 and word.lower() not in INNODB_STOPWORDS]
-    for word in words:
-        queryset = queryset.filter(_contains_any(word))
-    return queryset
+def _unused(queryset: QuerySet[Vehicle], name: str, value: Any) -> QuerySet[Vehicle]:
+    return queryset  # every filter is applied together by `VehicleFilter.filter_queryset`
 
 
 class VehicleFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search make, model, trim, VIN or description")
-    make = django_filters.CharFilter(field_name="make", lookup_expr="iexact")
-    model = django_filters.CharFilter(field_name="model", lookup_expr="iexact")
-    # bounds of the columns (PositiveSmallIntegerField, PositiveIntegerField): past them the database lookup
-    # cannot be built (EmptyResultSet, a 500); inside them it is an ordinary, possibly empty, search
-    year_min = django_filters.NumberFilter(
-        field_name="year", lookup_expr="gte", label="Year from", min_value=0, max_value=32767
+    q = django_filters.CharFilter(method=_unused, label="Search make, model, trim, VIN or description")
+    make = django_filters.CharFilter(method=_unused)
+    model = django_filters.CharFilter(method=_unused)
+    year_min = django_filters.NumberFilter(method=_unused, label="Year from", min_value=1900, max_value=2100)
+    year_max = django_filters.NumberFilter(method=_unused, label="Year to", min_value=1900, max_value=2100)
+    price_min = django_filters.NumberFilter(method=_unused, label="Price from", min_value=0, max_digits=12)
+    price_max = django_filters.NumberFilter(method=_unused, label="Price to", min_value=0, max_digits=12)
+    mileage_max = django_filters.NumberFilter(method=_unused, label="Max mileage", min_value=0, max_value=2147483647)
+    body_type = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.BodyType.choices, label="Body type")
+    fuel_type = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.FuelType.choices, label="Fuel")
+    transmission = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.Transmission.choices)
+    drivetrain = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.Drivetrain.choices)
+    title_type = django_filters.MultipleChoiceFilter(method=_unused, choices=Vehicle.TitleType.choices, label="Title")
+    state = django_filters.CharFilter(method=_unused, label="Located in (state)")
+    no_reserve = django_filters.BooleanFilter(method=_unused, label="No reserve")
+    buy_now = django_filters.BooleanFilter(method=_unused, label="Buy now available")
+    ending_24h = django_filters.BooleanFilter(method=_unused, label="Ending within 24 hours")
+    runs_drives = django_filters.BooleanFilter(method=_unused, label="Runs and drives")
+    has_keys = django_filters.BooleanFilter(method=_unused, label="Has keys")
+    clean_title = django_filters.BooleanFilter(method=_unused, label="Clean title only")
+    damage = django_filters.MultipleChoiceFilter(
+        method=_unused, choices=DAMAGE_CHOICES, label="Damage: none, or vehicles with these damage types"
     )
-    year_max = django_filters.NumberFilter(
-        field_name="year", lookup_expr="lte", label="Year to", min_value=0, max_value=32767
+    distance = django_filters.NumberFilter(
+        method=_unused, label="Within this many miles of `zip`", min_value=1, max_value=search.MAX_MILES
     )
-    price_min = django_filters.NumberFilter(field_name="listing_price", lookup_expr="gte", label="Price from")
-    price_max = django_filters.NumberFilter(field_name="listing_price", lookup_expr="lte", label="Price to")
-    mileage_max = django_filters.NumberFilter(
-        field_name="mileage", lookup_expr="lte", label="Max mileage", min_value=0, max_value=2147483647
-    )
-    body_type = django_filters.MultipleChoiceFilter(choices=Vehicle.BodyType.choices, label="Body type", distinct=False)
-    fuel_type = django_filters.MultipleChoiceFilter(choices=Vehicle.FuelType.choices, label="Fuel", distinct=False)
-    transmission = django_filters.MultipleChoiceFilter(choices=Vehicle.Transmission.choices, distinct=False)
-    drivetrain = django_filters.MultipleChoiceFilter(choices=Vehicle.Drivetrain.choices, distinct=False)
-    title_type = django_filters.MultipleChoiceFilter(choices=Vehicle.TitleType.choices, label="Title", distinct=False)
-    state = django_filters.CharFilter(field_name="state", lookup_expr="iexact", label="Located in (state)")
-    no_reserve = django_filters.BooleanFilter(method="filter_no_reserve", label="No reserve")
-    buy_now = django_filters.BooleanFilter(method="filter_buy_now", label="Buy now available")
-    ending_24h = django_filters.BooleanFilter(method="filter_ending_24h", label="Ending within 24 hours")
+    zip = django_filters.CharFilter(method=_unused, label="ZIP code for distance (default: the buyer's ZIP)")
     sort = django_filters.ChoiceFilter(
-        method="filter_sort", choices=[(key, label) for key, (label, _) in SORTS.items()], empty_label=None
+        method=_unused, choices=[(key, label) for key, (label, _) in SORTS.items()], empty_label=None
     )
 
     class Meta:
         model = Vehicle
         fields: list[str] = []
 
-    def filter_q(self, queryset: QuerySet[Vehicle], name: str, value: str) -> QuerySet[Vehicle]:
-        if not value.strip():
-            return queryset
-        data = self.form.cleaned_data
-        return text_search(queryset, value, narrow_with=[data[name] for name in ("make", "model") if data.get(name)])
+    def __init__(self, *args: Any, default_zip: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = kwargs.get("request") or getattr(self, "request", None)
+        user = getattr(request, "user", None)
+        self.default_zip = default_zip or (
+            getattr(user, "postal_code", "") if getattr(user, "is_authenticated", False) else ""
+        )
+        self.form.clean = self._clean_form  # type: ignore[method-assign]
 
-    def filter_no_reserve(self, queryset: QuerySet[Vehicle], name: str, value: bool | None) -> QuerySet[Vehicle]:
-        return queryset.filter(reserve_price__isnull=True) if value else queryset
+    def _clean_form(self) -> dict[str, Any]:
+        data = forms.Form.clean(self.form) or self.form.cleaned_data
+        for name in ("year_min", "year_max", "mileage_max", "distance"):
+            value = data.get(name)
+            if value is not None and value != int(value):
+                self.form.add_error(name, "Enter a whole number.")
+        for name in ("price_min", "price_max"):
+            value = data.get(name)
+            if value is not None and value != value.quantize(Decimal("0.01")):
+                self.form.add_error(name, "Enter an amount with at most two decimals.")
+        raw_zip = (data.get("zip") or "").strip()
+        if raw_zip and zip_point(raw_zip) is None:
+            self.form.add_error("zip", "Enter a US ZIP code we know, like 55401.")
+        elif data.get("distance") and not (raw_zip or zip_point(self.default_zip)):
+            self.form.add_error("zip", "Enter a ZIP code to search by distance.")
+        state = (data.get("state") or "").strip()
+        if state and (len(state) != 2 or not state.isalpha()):
+            self.form.add_error("state", "Enter a two-letter state code, like MN.")
+        return data
 
-    def filter_buy_now(self, queryset: QuerySet[Vehicle], name: str, value: bool | None) -> QuerySet[Vehicle]:
-        if not value:
-            return queryset
-        return queryset.filter(buy_now_price__isnull=False, auction_status__in=["", *OPEN_AUCTION_STATUSES])
+    @property
+    def criteria(self) -> dict[str, Any]:
+        """The canonical criteria of a valid form ({} when unbound): what `search` applies and saved searches store."""
+        if not self.is_bound or not self.form.is_valid():
+            return {}
+        return criteria_from_cleaned(self.form.cleaned_data, default_zip=self.default_zip)
 
-    def filter_ending_24h(self, queryset: QuerySet[Vehicle], name: str, value: bool | None) -> QuerySet[Vehicle]:
-        if not value:
-            return queryset
-        now = timezone.now()
-        return queryset.filter(ending_rank=0, auction_ends_at__gt=now, auction_ends_at__lte=now + timedelta(hours=24))
-
-    def filter_sort(self, queryset: QuerySet[Vehicle], name: str, value: str) -> QuerySet[Vehicle]:
-        return queryset  # applied last in `qs`, whatever the other filters did
+    def filter_queryset(self, queryset: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
+        criteria = self.criteria
+        return search.order(search.apply(queryset, criteria), criteria)
 
     @property
     def qs(self) -> QuerySet[Vehicle]:
-        queryset: QuerySet[Vehicle] = super().qs
-        sort = self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else None
-        return queryset.order_by(*SORTS[sort or DEFAULT_SORT][1])
+        if not hasattr(self, "_qs"):
+            if self.is_bound and not self.form.is_valid():
+                self._qs = search.order(self.queryset.all(), {})
+            else:
+                self._qs = self.filter_queryset(self.queryset.all())
+        return self._qs
+
+
+def criteria_from_cleaned(data: dict[str, Any], *, default_zip: str = "") -> dict[str, Any]:
+    """Cleaned form data -> canonical criteria (only what is set; JSON-storable)."""
+    criteria: dict[str, Any] = {}
+    text = " ".join(str(data.get("q") or "").split())
+    if text:
+        criteria["q"] = text[:200]
+    for name in ("make", "model"):
+        value = " ".join(str(data.get(name) or "").split())
+        if value:
+            criteria[name] = value[:80]
+    if data.get("state"):
+        criteria["state"] = str(data["state"]).strip().upper()
+    for name in ("year_min", "year_max", "mileage_max"):
+        if data.get(name) is not None:
+            criteria[name] = int(data[name])
+    for name in ("price_min", "price_max"):
+        if data.get(name) is not None:
+            criteria[name] = str(Decimal(data[name]).quantize(Decimal("0.01")))
+    for name in MULTI:
+        if data.get(name):
+            criteria[name] = sorted(set(data[name]))
+    for name in FLAGS:
+        if data.get(name):
+            criteria[name] = True
+    zip_code = (data.get("zip") or "").strip() or (
+        default_zip if data.get("distance") or data.get("sort") == "distance" else ""
+    )
+    point = zip_point(zip_code)
+    if point is not None:
+        criteria["zip"] = point.zip_code
+    if data.get("distance") and point is not None:
+        criteria["distance"] = int(data["distance"])
+    if data.get("sort") and data["sort"] != DEFAULT_SORT:
+        criteria["sort"] = data["sort"]
+    return criteria
+
+
+def typed(criteria: dict[str, Any]) -> dict[str, Any]:
+    """Stored criteria with prices back as Decimals (JSON keeps them as strings)."""
+    out = dict(criteria)
+    for name in ("price_min", "price_max"):
+        if out.get(name) is not None:
+            out[name] = Decimal(str(out[name]))
+    return out
+
+
+def criteria_querystring(criteria: dict[str, Any]) -> str:
+    """The inventory URL's query string for stored criteria (to open a saved search)."""
+    from django.http import QueryDict
+
+    params = QueryDict(mutable=True)
+    for name, value in criteria.items():
+        if isinstance(value, list):
+            params.setlist(name, [str(v) for v in value])
+        elif value is True:
+            params[name] = "true"
+        else:
+            params[name] = str(value)
+    return params.urlencode()
 
 
 def active_filter_count(params: Any) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from core.errors import DomainError
+from vehicles import condition
 from vehicles.models import Vehicle
 from vehicles.validation import VehicleInvalid
 
@@ -120,10 +121,71 @@ class ConditionForm(ServiceForm):
         "Description", rows=10, help_text="Buyers read this first. You can ask for a draft and edit it."
     )
 
+    starts = _select("Does it start?", condition.Starts.choices)
+    drives = _select("Does it drive?", condition.YesNo.choices)
+    keys_count = _text("Keys", inputmode="numeric", maxlength="2", help_text="How many keys come with it (0 if none).")
+    odometer_brand = forms.ChoiceField(
+        label="Odometer",
+        required=False,
+        choices=condition.OdometerBrand.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    airbags_deployed = _select("Airbags deployed?", condition.YesNo.choices)
+    announcements = _area(
+        "Announcements",
+        rows=2,
+        help_text="Anything a buyer must know before bidding (e.g. “True mileage unknown”, “Frame damage”).",
+    )
+
+    def __init__(self, *args: Any, vehicle: Vehicle | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, vehicle=vehicle, **kwargs)
+        photos = [("", "No photo")]
+        if vehicle is not None:
+            photos += [(str(p.pk), f"Photo {n}") for n, p in enumerate(vehicle.photos.all(), start=1)]
+        current = {e["panel"]: e for e in (vehicle.damage if vehicle is not None else []) or []}
+        self.damage_panels = []
+        for panel, label in condition.PANELS:
+            names = (f"damage_{panel}_type", f"damage_{panel}_severity", f"damage_{panel}_photo")
+            self.fields[names[0]] = forms.ChoiceField(
+                label=f"{label}: damage", required=False, choices=_choices(condition.DAMAGE_TYPES, "None"),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )  # fmt: skip
+            self.fields[names[1]] = forms.ChoiceField(
+                label=f"{label}: severity", required=False, choices=_choices(condition.SEVERITIES, "—"),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )  # fmt: skip
+            self.fields[names[2]] = forms.ChoiceField(
+                label=f"{label}: photo", required=False, choices=photos,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )  # fmt: skip
+            entry = current.get(panel)
+            if entry and "initial" not in kwargs:
+                self.initial[names[0]] = entry["type"]
+                self.initial[names[1]] = entry["severity"]
+                self.initial[names[2]] = str(entry.get("photo_id") or "")
+            self.damage_panels.append({"label": label, "fields": [self[name] for name in names]})
+
     def initial_from(self, vehicle: Vehicle) -> dict[str, Any]:
         initial = super().initial_from(vehicle)
         initial["features"] = "\n".join(vehicle.features or [])
         return initial
+
+    def clean(self) -> dict[str, Any]:
+        """The per-panel selects become the `damage` list the service validates (vehicles.validation)."""
+        data = super().clean() or {}
+        damage = []
+        for panel, label in condition.PANELS:
+            kind = data.pop(f"damage_{panel}_type", "")
+            severity = data.pop(f"damage_{panel}_severity", "")
+            photo = data.pop(f"damage_{panel}_photo", "")
+            if kind and not severity:
+                self.add_error(f"damage_{panel}_severity", f"Choose how severe the {label.lower()} damage is.")
+            elif severity and not kind:
+                self.add_error(f"damage_{panel}_type", f"Choose the kind of damage on the {label.lower()}.")
+            elif kind:
+                damage.append({"panel": panel, "type": kind, "severity": severity, "photo_id": photo or None})
+        data["damage"] = damage
+        return data
 
     def clean_features(self) -> list[str]:
         text = self.cleaned_data.get("features") or ""

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Case, ExpressionWrapper, Q, Value, When
 from django.db.models.functions import Coalesce
 
+from vehicles import condition
+
 #: Auction states (written by the auctions app into `Vehicle.auction_status`) in which a vehicle is
 #: still open for bidding; "ending soonest" ranks these first.
 OPEN_AUCTION_STATUSES = ("scheduled", "live")
@@ -85,6 +87,9 @@ class Vehicle(models.Model):
         REBUILT = "rebuilt", "Rebuilt / reconstructed"
         FLOOD = "flood", "Flood damage"
         LEMON = "lemon", "Lemon buyback"
+        HAIL = "hail", "Hail damage"
+        FIRE = "fire", "Fire damage"
+        JUNK = "junk", "Junk / certificate of destruction"
         PARTS_ONLY = "parts_only", "Parts only"
 
     class ConditionGrade(models.TextChoices):
@@ -113,6 +118,17 @@ class Vehicle(models.Model):
     title_type = models.CharField(max_length=20, choices=TitleType.choices, default=TitleType.CLEAN)
     title_state = models.CharField(max_length=2, blank=True)
     features = models.JSONField(default=list, blank=True)
+    # Structured condition report (vehicles/condition.py holds the vocabulary and the rules).
+    starts = models.CharField(max_length=20, choices=condition.Starts.choices, blank=True)
+    drives = models.CharField(max_length=3, choices=condition.YesNo.choices, blank=True)
+    keys_count = models.PositiveSmallIntegerField("keys", null=True, blank=True)
+    odometer_brand = models.CharField(
+        max_length=30, choices=condition.OdometerBrand.choices, default=condition.OdometerBrand.ACTUAL
+    )
+    airbags_deployed = models.CharField(max_length=3, choices=condition.YesNo.choices, blank=True)
+    damage = models.JSONField(default=list, blank=True, help_text="[{panel, type, severity, photo_id}]")
+    damage_mask = models.PositiveSmallIntegerField(default=0, help_text="One bit per damage type present")
+    announcements = models.TextField(blank=True, help_text="Announcements buyers must know (seller or staff)")
     description = models.TextField(blank=True)
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True)
@@ -135,6 +151,17 @@ class Vehicle(models.Model):
     auction_ends_at = models.DateTimeField(null=True, blank=True)
     bid_count = models.PositiveIntegerField(default=0)
     snapshot_seq = models.PositiveBigIntegerField(default=0)
+    # The last sale's result, written by the auctions app (`vehicle_sale_result_record`) for the Results page
+    # and "similar vehicles sold": outcome sold / reserve_not_met, the price (final price, or the high bid
+    # when the reserve was not met — never the reserve), when it ended, and its bid count.
+    sale_outcome = models.CharField(max_length=20, blank=True)
+    sale_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    sale_ended_at = models.DateTimeField(null=True, blank=True)
+    sale_bid_count = models.PositiveIntegerField(default=0)
+    sale_seq = models.PositiveBigIntegerField(default=0)
+    # Saved-search alerts still to be matched for this vehicle (set with the status change that published
+    # or listed it; cleared by the matcher). A beat sweep picks up any whose task was lost.
+    alert_match_pending = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -151,6 +178,11 @@ class Vehicle(models.Model):
     )
     in_inventory = models.GeneratedField(
         expression=ExpressionWrapper(Q(status__in=INVENTORY_STATUSES), output_field=models.BooleanField()),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    runs_drives = models.GeneratedField(
+        expression=ExpressionWrapper(Q(starts="yes", drives="yes"), output_field=models.BooleanField()),
         output_field=models.BooleanField(),
         db_persist=True,
     )
@@ -180,8 +212,40 @@ class Vehicle(models.Model):
             models.Index(fields=["in_inventory", "approved_at"], name="vehicle_inv_listed"),
             models.Index(fields=["in_inventory", "mileage"], name="vehicle_inv_mileage"),
             models.Index(fields=["in_inventory", "year"], name="vehicle_inv_year"),
-            models.Index(fields=["in_inventory", "make", "model"], name="vehicle_inv_make_model"),
-            # Covers the inventory's low-cardinality filters, so a filtered COUNT(*) reads only this index.
+            # Led by latitude, for "within N miles": the bounding box is a range on it, the rest read in the index.
+            models.Index(
+                fields=[
+                    "in_inventory",
+                    "latitude",
+                    "longitude",
+                    "make",
+                    "model",
+                    "body_type",
+                    "fuel_type",
+                    "transmission",
+                    "drivetrain",
+                    "title_type",
+                    "state",
+                    "year",
+                    "mileage",
+                    "listing_price",
+                    "reserve_price",
+                    "buy_now_price",
+                    "ending_rank",
+                    "auction_status",
+                    "auction_ends_at",
+                    "runs_drives",
+                    "keys_count",
+                    "damage_mask",
+                    "approved_at",
+                ],
+                name="vehicle_inv_geo_v2",
+            ),  # fmt: skip
+            models.Index(fields=["sale_outcome", "sale_ended_at"], name="vehicle_sale_results"),
+            models.Index(fields=["make", "model", "sale_outcome", "year"], name="vehicle_sale_similar"),
+            models.Index(fields=["alert_match_pending"], name="vehicle_alert_pending"),
+            # Covers the inventory's filters and sort columns, so a filtered COUNT(*), and the ids of a page of a
+            # narrow search (vehicles/paging.py), are read from this index alone.
             models.Index(
                 fields=[
                     "in_inventory",
@@ -199,8 +263,43 @@ class Vehicle(models.Model):
                     "ending_rank",
                     "auction_status",
                     "auction_ends_at",
+                    "runs_drives",
+                    "keys_count",
+                    "damage_mask",
+                    "latitude",
+                    "longitude",
+                    "approved_at",
                 ],
-                name="vehicle_inv_filters",
+                name="vehicle_inv_filters_v2",
+            ),  # fmt: skip
+            # The same, led by make and model: a search by make (the most common) is counted from this index alone.
+            models.Index(
+                fields=[
+                    "in_inventory",
+                    "make",
+                    "model",
+                    "body_type",
+                    "fuel_type",
+                    "transmission",
+                    "drivetrain",
+                    "title_type",
+                    "state",
+                    "year",
+                    "mileage",
+                    "listing_price",
+                    "reserve_price",
+                    "buy_now_price",
+                    "ending_rank",
+                    "auction_status",
+                    "auction_ends_at",
+                    "runs_drives",
+                    "keys_count",
+                    "damage_mask",
+                    "latitude",
+                    "longitude",
+                    "approved_at",
+                ],
+                name="vehicle_inv_make_model_v2",
             ),  # fmt: skip
         ]
         constraints = [
@@ -243,6 +342,21 @@ class Vehicle(models.Model):
             and self.status != self.Status.SOLD
             and self.auction_status in ("", *OPEN_AUCTION_STATUSES)
         )
+
+    @property
+    def title_warning(self) -> str:
+        """The branded-title warning a buyer reads before committing ('' for a clean title)."""
+        return condition.title_warning_text(
+            title_type=self.title_type, title_label=self.get_title_type_display(), title_state=self.title_state
+        )
+
+    @property
+    def condition_badges(self) -> list[condition.Badge]:
+        return condition.badges(self)
+
+    @property
+    def condition_summary(self) -> str:
+        return condition.condition_summary(self)
 
     @property
     def location(self) -> str:
@@ -358,3 +472,18 @@ class Favorite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ♥ {self.vehicle_id}"
+
+
+from vehicles.models_saved_searches import SavedSearch, SavedSearchKey, SavedSearchMatch  # noqa: E402
+
+__all__ = [
+    "Favorite",
+    "SavedSearch",
+    "SavedSearchKey",
+    "SavedSearchMatch",
+    "Vehicle",
+    "VehicleDocument",
+    "VehicleEvent",
+    "VehiclePhoto",
+    "VinDecode",
+]

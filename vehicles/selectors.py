@@ -90,6 +90,16 @@ def favorite_vehicle_ids(user: Any, vehicle_ids: Iterable[int]) -> set[int]:
     return set(Favorite.objects.filter(user=user, vehicle_id__in=ids).values_list("vehicle_id", flat=True))
 
 
+def watcher_ids(vehicle_id: int) -> list[int]:
+    """Users watching this vehicle (for alerts that higher apps send about its auctions)."""
+    return list(Favorite.objects.filter(vehicle_id=vehicle_id).order_by("user_id").values_list("user_id", flat=True))
+
+
+def watched_vehicle_ids() -> QuerySet[Any, Any]:
+    """A subquery of the vehicles someone watches: `...filter(vehicle_id__in=watched_vehicle_ids())`."""
+    return Favorite.objects.values("vehicle_id")
+
+
 def watchlist(user: Any) -> QuerySet[Vehicle]:
     """The user's watched vehicles (published or their own), most recently added first."""
     return (
@@ -199,3 +209,79 @@ def inventory_models(make: str) -> list[str]:
 def inventory_choices_forget(make: str) -> None:
     """A vehicle entered the inventory: its make and model are offered at once, not after the cache expires."""
     cache.delete_many([MAKES_KEY, _models_key(make)])
+
+
+# --- saved searches -------------------------------------------------------------------------------------
+
+
+def saved_searches_for(user: Any) -> QuerySet[Any]:
+    """The user's saved searches, newest first, with how many vehicles each matched."""
+    from vehicles.models import SavedSearch
+
+    return SavedSearch.objects.filter(user=user).annotate(match_count=Count("matches")).order_by("-created_at", "-pk")
+
+
+def saved_search_get(*, user: Any, search_id: int) -> Any:
+    saved = saved_searches_for(user).filter(pk=search_id).select_related("user").first()
+    if saved is None:
+        raise NotFound("No such saved search.", code="saved_search_not_found")
+    return saved
+
+
+# --- sold results (read replicas may serve these: reads only) ------------------------------------------------
+RESULT_OUTCOMES = ("sold", "reserve_not_met")
+RESULT_SORTS: dict[str, tuple[str, list[str]]] = {
+    "recent": ("Most recent", ["-sale_ended_at", "-id"]),
+    "price_desc": ("Price: high to low", ["-sale_price", "-id"]),
+    "price_asc": ("Price: low to high", ["sale_price", "id"]),
+    "mileage": ("Mileage: lowest first", ["mileage", "id"]),
+    "year_desc": ("Year: newest first", ["-year", "-id"]),
+}
+SIMILAR_YEARS = 2
+SIMILAR_LIMIT = 8
+
+
+def sale_results(criteria: dict[str, Any], *, outcome: str = "", sort: str = "recent") -> QuerySet[Vehicle]:
+    """Ended sales (sold, or reserve not met with the high bid) filtered with the inventory's criteria.
+    The inventory-only criteria (price, auction flags) do not apply to past sales and are ignored."""
+    from vehicles import search
+
+    past = {k: v for k, v in criteria.items() if k not in RESULTS_IGNORED}
+    outcomes = [outcome] if outcome in RESULT_OUTCOMES else list(RESULT_OUTCOMES)
+    vehicles = search.apply(Vehicle.objects.filter(sale_outcome__in=outcomes), past)
+    if criteria.get("price_min") is not None:
+        vehicles = vehicles.filter(sale_price__gte=criteria["price_min"])
+    if criteria.get("price_max") is not None:
+        vehicles = vehicles.filter(sale_price__lte=criteria["price_max"])
+    return vehicles.order_by(*RESULT_SORTS.get(sort, RESULT_SORTS["recent"])[1])
+
+
+RESULTS_IGNORED = ("price_min", "price_max", "no_reserve", "buy_now", "ending_24h", "sort")
+
+
+def similar_sold(vehicle: Vehicle, *, limit: int = SIMILAR_LIMIT) -> dict[str, Any]:
+    """Vehicles of the same make and model, within two model years, that sold: the latest few and the
+    price range of all of them (sold prices only; reserve-not-met high bids are not prices)."""
+    from django.db.models import Max, Min
+
+    base = Vehicle.objects.filter(
+        make=vehicle.make,
+        model=vehicle.model,
+        sale_outcome="sold",
+        year__gte=vehicle.year - SIMILAR_YEARS,
+        year__lte=vehicle.year + SIMILAR_YEARS,
+    ).exclude(pk=vehicle.pk)
+    stats = base.aggregate(low=Min("sale_price"), high=Max("sale_price"), count=Count("pk"))
+    return {
+        "vehicles": list(base.order_by("-sale_ended_at", "-pk")[:limit]),
+        "low": stats["low"],
+        "high": stats["high"],
+        "count": stats["count"],
+        "years": (vehicle.year - SIMILAR_YEARS, vehicle.year + SIMILAR_YEARS),
+    }
+
+
+def title_warning(vehicle: Any) -> str:
+    """The branded-title warning for a vehicle ('' when the title is clean): for the bid, offer and buy-now
+    forms. Template: `{% include "vehicles/_title_warning.html" with vehicle=... %}`."""
+    return str(getattr(vehicle, "title_warning", "") or "")

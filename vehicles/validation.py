@@ -11,7 +11,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.errors import DomainError
+from core.geo import zip_point
 from core.money import MoneyError, parse_amount
+from vehicles import condition
 from vehicles.models import Vehicle
 from vehicles.vin import InvalidVin, validate_vin
 
@@ -32,6 +34,7 @@ TEXT_FIELDS = {
     "city": 100,
     "condition_notes": 5000,
     "description": 10000,
+    "announcements": 5000,
 }
 CHOICE_FIELDS: dict[str, type[Any]] = {
     "body_type": Vehicle.BodyType,
@@ -40,7 +43,13 @@ CHOICE_FIELDS: dict[str, type[Any]] = {
     "fuel_type": Vehicle.FuelType,
     "condition_grade": Vehicle.ConditionGrade,
     "title_type": Vehicle.TitleType,
+    "starts": condition.Starts,
+    "drives": condition.YesNo,
+    "airbags_deployed": condition.YesNo,
+    "odometer_brand": condition.OdometerBrand,
 }
+CONDITION_FIELDS = ("starts", "drives", "keys_count", "odometer_brand", "airbags_deployed", "damage", "announcements")
+MAX_KEYS = 20
 PRICE_FIELDS = ("starting_price", "reserve_price", "buy_now_price")
 SPEC_FIELDS = ("vin", "year", "make", "model", "trim", "body_type", "engine", "transmission", "drivetrain", "fuel_type")
 EDITABLE_FIELDS = (
@@ -52,6 +61,7 @@ EDITABLE_FIELDS = (
     "condition_notes",
     "title_type",
     "title_state",
+    *CONDITION_FIELDS,
     "features",
     "description",
     "city",
@@ -115,6 +125,58 @@ def _as_features(value: Any) -> list[str]:
     return features
 
 
+def _damage_entries(value: Any) -> list[Any]:
+    """The API sends a list of objects; forms and CSV send text: `panel:type:severity` separated by `;`."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        entries: list[Any] = []
+        for chunk in re.split(r"[;\n]", value):
+            if chunk.strip():
+                parts = [part.strip() for part in chunk.split(":")]
+                if len(parts) != 3:
+                    raise ValueError(f"“{chunk.strip()}” must be panel:type:severity, like hood:hail:minor")
+                entries.append({"panel": parts[0], "type": parts[1], "severity": parts[2]})
+        return entries
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ValueError("must be a list of {panel, type, severity, photo_id}")
+
+
+def _as_damage(value: Any) -> list[dict[str, Any]]:
+    """Validated damage entries in panel order; one entry per (panel, type)."""
+    cleaned: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in _damage_entries(value):
+        if not isinstance(entry, dict):
+            raise ValueError("each damage entry must be an object with panel, type and severity")
+        unknown = set(entry) - {"panel", "type", "severity", "photo_id"}
+        if unknown:
+            raise ValueError(f"unknown key in a damage entry: {', '.join(sorted(unknown))}")
+        panel = str(entry.get("panel") or "").strip().lower()
+        kind = str(entry.get("type") or "").strip().lower()
+        severity = str(entry.get("severity") or "").strip().lower()
+        if panel not in condition.PANEL_LABELS:
+            raise ValueError(f"panel must be one of: {', '.join(condition.PANEL_LABELS)}")
+        if kind not in condition.DAMAGE_TYPE_LABELS:
+            raise ValueError(f"damage type must be one of: {', '.join(condition.DAMAGE_TYPE_LABELS)}")
+        if severity not in condition.SEVERITY_LABELS:
+            raise ValueError(f"severity must be one of: {', '.join(condition.SEVERITY_LABELS)}")
+        photo = entry.get("photo_id")
+        if photo in (None, ""):
+            photo_id = None
+        elif isinstance(photo, bool) or not str(photo).strip().isdigit():
+            raise ValueError("photo_id must be the id of one of this vehicle's photos")
+        else:
+            photo_id = int(str(photo).strip())
+        if (panel, kind) in cleaned:
+            raise ValueError(f"{condition.PANEL_LABELS[panel]}: {kind} is listed twice")
+        cleaned[(panel, kind)] = {"panel": panel, "type": kind, "severity": severity, "photo_id": photo_id}
+    if len(cleaned) > len(condition.PANELS) * len(condition.DAMAGE_TYPES):
+        raise ValueError("too many damage entries")
+    order = {name: index for index, (name, _) in enumerate(condition.PANELS)}
+    return sorted(cleaned.values(), key=lambda e: (order[e["panel"]], e["type"]))
+
+
 def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kind of field
     if name == "vin":
         return validate_vin(str(value or ""))
@@ -133,6 +195,8 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
         if text == "":
             if name == "title_type":
                 return Vehicle.TitleType.CLEAN
+            if name == "odometer_brand":
+                return condition.OdometerBrand.ACTUAL
             return ""
         by_label = {str(label).lower(): key for key, label in choices.choices}
         text = by_label.get(text, text)
@@ -169,6 +233,12 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
         return number
     if name == "features":
         return _as_features(value)
+    if name == "keys_count":
+        if _blank(value):
+            return None
+        return _as_int(value, low=0, high=MAX_KEYS, what="keys")
+    if name == "damage":
+        return _as_damage(value)
     if name == "accepts_offers":
         return _as_bool(value)
     raise ValueError("is not a field of a vehicle")
@@ -193,6 +263,7 @@ def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = N
         except ValueError as exc:
             errors[name] = [str(exc)]
             code = "invalid_amount" if isinstance(exc, AmountInvalid) else code
+    _derive(cleaned, errors, current=current)
     if current is None:
         for name in REQUIRED_ON_CREATE:
             if name not in errors and _blank(cleaned.get(name, data.get(name))):
@@ -220,6 +291,28 @@ def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = N
     return cleaned
 
 
+def _derive(cleaned: dict[str, Any], errors: dict[str, list[str]], *, current: Vehicle | None) -> None:
+    """Fields computed from others: coordinates from the ZIP (core.geo, the one ZIP table), the damage bits,
+    and damage photos that must be this vehicle's."""
+    if "postal_code" in cleaned and "postal_code" not in errors:
+        if cleaned["postal_code"]:
+            point = zip_point(cleaned["postal_code"])
+            if point is None:
+                errors["postal_code"] = ["is not a US ZIP code we know"]
+            elif "latitude" not in cleaned and "longitude" not in cleaned:
+                cleaned["latitude"] = Decimal(str(point.latitude)).quantize(Decimal("0.000001"))
+                cleaned["longitude"] = Decimal(str(point.longitude)).quantize(Decimal("0.000001"))
+        elif "latitude" not in cleaned and "longitude" not in cleaned:
+            cleaned["latitude"] = cleaned["longitude"] = None
+    if "damage" in cleaned and "damage" not in errors:
+        photo_ids = {entry["photo_id"] for entry in cleaned["damage"] if entry["photo_id"] is not None}
+        if photo_ids:
+            own = set(current.photos.filter(pk__in=photo_ids).values_list("pk", flat=True)) if current else set()
+            if photo_ids - own:
+                errors["damage"] = ["photo_id must be the id of one of this vehicle's photos"]
+        cleaned["damage_mask"] = condition.damage_mask(cleaned["damage"])
+
+
 def listing_problems(vehicle: Vehicle, *, photo_count: int) -> list[str]:
     """What still stops a seller from submitting this vehicle for review (empty when ready)."""
     problems = []
@@ -229,6 +322,8 @@ def listing_problems(vehicle: Vehicle, *, photo_count: int) -> list[str]:
         problems.append("Set a starting price.")
     if not vehicle.condition_grade:
         problems.append("Choose a condition grade.")
+    if not (vehicle.starts and vehicle.drives and vehicle.keys_count is not None):
+        problems.append("Say whether it starts and drives, and how many keys come with it.")
     if len(vehicle.description.strip()) < 30:
         problems.append("Write a description (at least 30 characters).")
     if not (vehicle.city and vehicle.state):

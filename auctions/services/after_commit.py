@@ -55,6 +55,10 @@ def snapshot(auction: Auction) -> None:
         )
     except Exception:  # noqa: BLE001 - the inventory catches up on the next change
         logger.exception("vehicle snapshot update failed", extra={"auction_id": auction.pk})
+    if auction.status == Auction.Status.ENDED:
+        from auctions.services.sale_results import record_sale_result
+
+        record_sale_result(auction)
 
 
 def _notify(user_id: int | None, kind: str, context: dict[str, Any], auction_id: int) -> None:

@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "TitleDocumentKindEnum": "fulfillment.models.TitleDocument.Kind",
         "OfferKindEnum": "offers.models.OfferThread.Kind",
         "OfferStatusEnum": "offers.models.OfferThread.Status",
+        "YesNoEnum": "vehicles.condition.YesNo",  # finding: drives and airbags_deployed share it
     },
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

@@ -106,6 +106,12 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
 
     # --- condition and the AI draft -----------------------------------------------------------------------
     page.get_by_label("Overall condition").select_option("good")
+    # the structured report (issue 20): submission needs whether it starts and drives, and the keys
+    page.get_by_label("Does it start?").select_option("yes")
+    page.get_by_label("Does it drive?").select_option("yes")
+    page.get_by_label("Keys").fill("2")
+    page.get_by_label("Left front door: damage").select_option("dent")
+    page.get_by_label("Left front door: severity").select_option("minor")
     page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tyres.")
     page.get_by_role("button", name="Draft a description").click()
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft written")

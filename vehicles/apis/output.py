@@ -4,8 +4,10 @@ whether there is one; the seller and staff see it."""
 from typing import Any
 
 from django.core.files.storage import default_storage
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vehicles import condition
 from vehicles.models import Vehicle, VehicleDocument, VehiclePhoto
 from vehicles.selectors import can_manage, seller_public_name
 
@@ -43,6 +45,21 @@ class DocumentOutput(serializers.Serializer):
         return f"/vehicles/{document.vehicle_id}/documents/{document.pk}/"
 
 
+class BadgeOutput(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    tone = serializers.ChoiceField(choices=["good", "warning", "info"])
+    description = serializers.CharField()
+
+
+class DamageOutput(serializers.Serializer):
+    panel = serializers.CharField()
+    panel_label = serializers.CharField()
+    type = serializers.CharField()
+    type_label = serializers.CharField()
+    severity = serializers.CharField()
+    photo_id = serializers.IntegerField(allow_null=True)
+
+
 class VehicleCardOutput(serializers.Serializer):
     """One row of the inventory: what a card shows."""
 
@@ -75,6 +92,20 @@ class VehicleCardOutput(serializers.Serializer):
     bid_count = serializers.IntegerField()
     thumbnail_url = serializers.SerializerMethodField()
     approved_at = serializers.DateTimeField(allow_null=True)
+    runs_and_drives = serializers.BooleanField(source="runs_drives")
+    keys_count = serializers.IntegerField(allow_null=True)
+    badges = serializers.SerializerMethodField()
+    title_warning = serializers.CharField(help_text="Shown before a buyer commits; empty for a clean title")
+    distance_miles = serializers.SerializerMethodField(help_text="Miles from the search's ZIP, when given")
+
+    @extend_schema_field(BadgeOutput(many=True))
+    def get_badges(self, vehicle: Vehicle) -> list[dict[str, str]]:
+        return [{"label": b.label, "tone": b.tone, "description": b.description} for b in vehicle.condition_badges]
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_distance_miles(self, vehicle: Vehicle) -> float | None:
+        value = getattr(vehicle, "distance_miles", None)
+        return round(float(value), 1) if value is not None else None
 
     def get_url(self, vehicle: Vehicle) -> str:
         return f"/vehicles/{vehicle.pk}/"
@@ -93,6 +124,12 @@ class VehicleDetailOutput(VehicleCardOutput):
     condition_grade = serializers.CharField()
     condition_notes = serializers.CharField()
     title_state = serializers.CharField()
+    starts = serializers.CharField()
+    drives = serializers.CharField()
+    odometer_brand = serializers.CharField()
+    airbags_deployed = serializers.CharField()
+    damage = serializers.SerializerMethodField()
+    announcements = serializers.CharField()
     features = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField()
     postal_code = serializers.CharField()
@@ -124,6 +161,16 @@ class VehicleDetailOutput(VehicleCardOutput):
 
     def get_decoded_specs(self, vehicle: Vehicle) -> dict[str, Any]:
         return vehicle.decoded_specs if self._manager(vehicle) else {}
+
+    @extend_schema_field(DamageOutput(many=True))
+    def get_damage(self, vehicle: Vehicle) -> list[dict[str, Any]]:
+        rows = condition.damage_rows(vehicle.damage, {})
+        ids = {(e["panel"], e["type"]): e.get("photo_id") for e in vehicle.damage or []}
+        return [
+            {key: row[key] for key in ("panel", "panel_label", "type", "type_label", "severity")}
+            | {"photo_id": ids.get((row["panel"], row["type"]))}
+            for row in rows
+        ]
 
     def get_photos(self, vehicle: Vehicle) -> list[dict[str, Any]]:
         return PhotoOutput(vehicle.photos.all(), many=True).data  # type: ignore[return-value]

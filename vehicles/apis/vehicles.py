@@ -13,15 +13,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import CachedCountPagination, Pagination, ok
+from core.api import Pagination, ok
 from core.errors import NotAllowed
 from core.replica import replica_reads_view
-from vehicles import services
+from vehicles import condition, services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
 from vehicles.models import Vehicle
+from vehicles.paging import InventoryPaginator
 from vehicles.selectors import vehicle_visible_to
 from vehicles.validation import EDITABLE_FIELDS
+
+
+class DamageEntry(serializers.Serializer):
+    panel = serializers.ChoiceField(choices=condition.PANELS)
+    type = serializers.ChoiceField(choices=condition.DAMAGE_TYPES)
+    severity = serializers.ChoiceField(choices=condition.SEVERITIES)
+    photo_id = serializers.IntegerField(required=False, allow_null=True, help_text="One of this vehicle's photos")
 
 
 class VehicleInput(serializers.Serializer):
@@ -44,7 +52,14 @@ class VehicleInput(serializers.Serializer):
     condition_grade = serializers.ChoiceField(choices=Vehicle.ConditionGrade.choices, required=False, allow_blank=True)
     condition_notes = serializers.CharField(required=False, allow_blank=True)
     title_type = serializers.ChoiceField(choices=Vehicle.TitleType.choices, required=False)
-    title_state = serializers.CharField(required=False, allow_blank=True)
+    title_state = serializers.CharField(required=False, allow_blank=True, help_text="The title's issuing state")
+    starts = serializers.ChoiceField(choices=condition.Starts.choices, required=False, allow_blank=True)
+    drives = serializers.ChoiceField(choices=condition.YesNo.choices, required=False, allow_blank=True)
+    keys_count = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=20)
+    odometer_brand = serializers.ChoiceField(choices=condition.OdometerBrand.choices, required=False)
+    airbags_deployed = serializers.ChoiceField(choices=condition.YesNo.choices, required=False, allow_blank=True)
+    damage = DamageEntry(many=True, required=False, help_text="One entry per (panel, type); replaces the list")
+    announcements = serializers.CharField(required=False, allow_blank=True)
     features = serializers.ListField(child=serializers.CharField(), required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     city = serializers.CharField(required=False, allow_blank=True)
@@ -68,6 +83,26 @@ def _detail(request: Request, vehicle: Vehicle) -> dict[str, Any]:
     return VehicleDetailOutput(vehicle, context={"request": request}).data  # type: ignore[return-value]
 
 
+class InventoryPagination(Pagination):
+    """The public inventory: the count stops at 10,000 (`count_capped` says there are more); vehicles/paging.py."""
+
+    django_paginator_class = InventoryPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        assert self.page is not None
+        response.data["count_capped"] = getattr(self.page.paginator, "capped", False)
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "True when more than `count` (10,000) vehicles match",
+        }
+        return described
+
+
 class VehicleListApi(ListAPIView):
     """GET: the public inventory with every filter of the inventory page; `mine=true` lists the caller's
     own vehicles in any status. POST: an approved seller creates a draft."""
@@ -80,7 +115,7 @@ class VehicleListApi(ListAPIView):
     def paginator(self) -> Any:
         """The public inventory's large counts are cached briefly; a seller's own list is always exact."""
         if not hasattr(self, "_paginator"):
-            self._paginator = Pagination() if self.mine else CachedCountPagination()
+            self._paginator = Pagination() if self.mine else InventoryPagination()
         return self._paginator
 
     @property

@@ -16,6 +16,7 @@ from vehicles.services.listing import (
     vehicle_mark_listed,
     vehicle_mark_sold,
     vehicle_mark_unlisted,
+    vehicle_sale_result_record,
 )
 from vehicles.services.media import (
     document_attach,
@@ -24,6 +25,12 @@ from vehicles.services.media import (
     photo_delete,
     photos_reorder,
     upload_prepare,
+)
+from vehicles.services.saved_searches import (
+    saved_search_create,
+    saved_search_delete,
+    saved_search_match_vehicle,
+    saved_search_update,
 )
 from vehicles.services.vin_decoding import vin_decode
 
@@ -35,6 +42,10 @@ __all__ = [
     "photo_attach",
     "photo_delete",
     "photos_reorder",
+    "saved_search_create",
+    "saved_search_delete",
+    "saved_search_match_vehicle",
+    "saved_search_update",
     "upload_prepare",
     "vehicle_approve",
     "vehicle_archive",
@@ -46,6 +57,7 @@ __all__ = [
     "vehicle_mark_sold",
     "vehicle_mark_unlisted",
     "vehicle_reject",
+    "vehicle_sale_result_record",
     "vehicle_submit",
     "vehicle_update",
     "vin_decode",

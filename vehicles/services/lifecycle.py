@@ -13,6 +13,7 @@ from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from vehicles.models import Vehicle, VehiclePhoto
 from vehicles.selectors import can_manage, can_sell, inventory_choices_forget
 from vehicles.services.listing import _vehicle_transition
+from vehicles.services.saved_searches import mark_for_matching
 from vehicles.validation import SPEC_FIELDS, clean_vehicle_fields, listing_problems
 
 S = Vehicle.Status
@@ -150,6 +151,7 @@ def vehicle_approve(*, vehicle_id: int, actor: Any) -> Vehicle:
         _vehicle_transition(vehicle=vehicle, to_status=S.APPROVED, actor=actor, message="Approved")
         transaction.on_commit(lambda: _notify_seller(vehicle, kind="vehicle_approved", reason=""))
         transaction.on_commit(lambda: inventory_choices_forget(vehicle.make))
+        mark_for_matching(vehicle, reason="published")
     return vehicle
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from vehicles.models import Vehicle
 
+SALE_OUTCOMES = ("", "sold", "reserve_not_met")
+
 
 def vehicle_listing_snapshot_update(
     *,
@@ -32,6 +34,34 @@ def vehicle_listing_snapshot_update(
     )
 
 
+def vehicle_sale_result_record(
+    *,
+    vehicle_id: int,
+    seq: int,
+    outcome: str,
+    price: Decimal | None,
+    ended_at: datetime | None,
+    bid_count: int,
+) -> bool:
+    """Record how the vehicle's latest sale ended, for the Results page and "similar vehicles sold".
+
+    Called by the auctions app after a close, a buy-now or the seller's decision; `outcome` is `sold` or
+    `reserve_not_met` (the price is then the high bid; the reserve itself is never recorded here), or ''
+    to clear it. `seq` only grows per vehicle, so late updates never overwrite a newer result.
+    """
+    if outcome not in SALE_OUTCOMES:
+        raise ValueError(f"unknown sale outcome {outcome!r}")
+    return bool(
+        Vehicle.objects.filter(pk=vehicle_id, sale_seq__lte=seq).update(
+            sale_seq=seq,
+            sale_outcome=outcome,
+            sale_price=price if outcome else None,
+            sale_ended_at=ended_at if outcome else None,
+            sale_bid_count=bid_count if outcome else 0,
+        )
+    )
+
+
 def _vehicle_transition(*, vehicle: Vehicle, to_status: str, actor: Any = None, message: str = "") -> Vehicle:
     """Change status and write the event row. Precondition: the caller holds a transaction."""
     from vehicles.models import VehicleEvent
@@ -54,9 +84,11 @@ def vehicle_mark_listed(*, vehicle_id: int, actor: Any = None) -> Vehicle:
         from core.errors import Conflict
 
         raise Conflict(f"Only an approved vehicle can be listed; this one is {vehicle.get_status_display().lower()}.")
-    return _vehicle_transition(
-        vehicle=vehicle, to_status=Vehicle.Status.LISTED, actor=actor, message="Auction scheduled"
-    )
+    from vehicles.services.saved_searches import mark_for_matching
+
+    _vehicle_transition(vehicle=vehicle, to_status=Vehicle.Status.LISTED, actor=actor, message="Auction scheduled")
+    mark_for_matching(vehicle, reason="auction_scheduled")
+    return vehicle
 
 
 def vehicle_mark_unlisted(*, vehicle_id: int, actor: Any = None, message: str = "") -> Vehicle:

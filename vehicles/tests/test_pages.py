@@ -109,7 +109,17 @@ def test_listing_flow_creates_and_walks_the_steps(client, seller_factory, photo_
     assert client.get(f"/sell/vehicles/{vehicle.pk}/photos/").status_code == 200
     response = client.post(
         f"/sell/vehicles/{vehicle.pk}/condition/",
-        {"condition_grade": "good", "title_type": "clean", "features": "AWD\nHeated seats", "description": "x" * 40},
+        {
+            "condition_grade": "good",
+            "title_type": "clean",
+            "features": "AWD\nHeated seats",
+            "description": "x" * 40,
+            "starts": "yes",
+            "drives": "yes",
+            "keys_count": "2",
+            "damage_hood_type": "hail",
+            "damage_hood_severity": "minor",
+        },
     )
     assert response.status_code == 302
     response = client.post(
@@ -126,6 +136,8 @@ def test_listing_flow_creates_and_walks_the_steps(client, seller_factory, photo_
     vehicle.refresh_from_db()
     assert vehicle.status == S.PENDING_REVIEW
     assert vehicle.features == ["AWD", "Heated seats"]
+    assert vehicle.damage == [{"panel": "hood", "type": "hail", "severity": "minor", "photo_id": None}]
+    assert vehicle.runs_drives is True
 
 
 def test_listing_flow_shows_a_bad_vin_next_to_the_field(client, seller_factory):

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
-from core.paginator import CachedCountPaginator
 from core.replica import replica_reads_view
-from vehicles.filters import SORTS, VehicleFilter
+from vehicles.condition import damage_rows, panel_map
+from vehicles.filters import DAMAGE_CHOICES, SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
+from vehicles.paging import InventoryPaginator
 from vehicles.selectors import (
     can_manage,
     can_read_documents,
@@ -25,6 +26,7 @@ from vehicles.selectors import (
     inventory_models,
     is_favorite,
     seller_public_name,
+    similar_sold,
     vehicle_page_panels,
     vehicle_visible_to,
     watchlist,
@@ -52,15 +54,23 @@ FILTER_LABELS = {
     "no_reserve": "No reserve",
     "buy_now": "Buy now",
     "ending_24h": "Ending within 24 h",
+    "runs_drives": "Runs and drives",
+    "has_keys": "Has keys",
+    "clean_title": "Clean title only",
+    "damage": "Damage",
+    "distance": "Within (miles)",
+    "zip": "ZIP",
 }
-BOOLEAN_FILTERS = {"no_reserve", "buy_now", "ending_24h"}
-MULTI_FILTERS = ("body_type", "fuel_type", "transmission", "drivetrain", "title_type")
+BOOLEAN_FILTERS = {"no_reserve", "buy_now", "ending_24h", "runs_drives", "has_keys", "clean_title"}
+MULTI_FILTERS = ("body_type", "fuel_type", "transmission", "drivetrain", "title_type", "damage")
+DISTANCE_OPTIONS = [25, 50, 100, 250, 500]
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "body_type": dict(Vehicle.BodyType.choices),
     "fuel_type": dict(Vehicle.FuelType.choices),
     "transmission": dict(Vehicle.Transmission.choices),
     "drivetrain": dict(Vehicle.Drivetrain.choices),
     "title_type": dict(Vehicle.TitleType.choices),
+    "damage": dict(DAMAGE_CHOICES),
 }
 
 
@@ -82,9 +92,9 @@ def _active_filters(params: Any) -> list[dict[str, str]]:
 
 @replica_reads_view  # inventory reads decide nothing: the read replica may answer (core/replica.py)
 def inventory(request: HttpRequest) -> HttpResponse:
-    filterset = VehicleFilter(request.GET or None, queryset=Vehicle.objects.in_inventory())
+    filterset = VehicleFilter(request.GET or None, queryset=Vehicle.objects.in_inventory(), request=request)
     size = int(request.GET["page_size"]) if request.GET.get("page_size") in PAGE_SIZES else PAGE_SIZE
-    paginator = CachedCountPaginator(filterset.qs, size)  # large counts cached briefly (core/paginator.py)
+    paginator = InventoryPaginator(filterset.qs, size)  # bounded count, filter-first sort (vehicles/paging.py)
     page = paginator.get_page(request.GET.get("page"))
     vehicles = list(page.object_list)
     without_page = request.GET.copy()
@@ -108,6 +118,11 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "title_types": Vehicle.TitleType.choices,
         "selected": {name: request.GET.getlist(name) for name in MULTI_FILTERS},
         "mileage_options": [25_000, 50_000, 75_000, 100_000, 150_000, 200_000],
+        "damage_choices": DAMAGE_CHOICES,
+        "distance_options": DISTANCE_OPTIONS,
+        "zip_value": request.GET.get("zip") or filterset.default_zip,
+        "default_zip": filterset.default_zip,
+        "can_save_search": bool(filterset.criteria) or not request.GET,
         "now": timezone.now(),
     }
     return render(request, "vehicles/inventory.html", context)
@@ -118,9 +133,13 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         vehicle = vehicle_visible_to(vehicle_id=vehicle_id, user=request.user)
     except NotFound:
         raise Http404("No such vehicle") from None
+    photos = list(vehicle.photos.all())
     context = {
         "vehicle": vehicle,
-        "photos": list(vehicle.photos.all()),
+        "photos": photos,
+        "damage": damage_rows(vehicle.damage, {photo.pk: photo for photo in photos}),
+        "panel_map": panel_map(vehicle.damage),
+        "similar": similar_sold(vehicle),
         "documents": list(documents_for(request.user, vehicle)),
         "can_read_private": can_read_documents(request.user, vehicle),
         "is_manager": can_manage(request.user, vehicle),
