@@ -45,6 +45,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
     # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
     "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},
+    # backoffice: fraud flags for newly accepted bids (shared IP, device or card with the seller; bid-up
+    # pattern). Reads bids past a cursor, so every bid is checked once; 5 s keeps the monitor current
+    # without touching the bid path. Flags never block anyone.
+    "backoffice-scan-new-bids": {"task": "backoffice.tasks.scan_new_bids", "schedule": 5.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

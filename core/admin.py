@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.models import FeeSchedule, StateFee, WebhookDelivery
+from core.models import FeeSchedule, StateFee, WebhookDelivery, WebhookFailure
 
 
 class _HistoryInline:
@@ -67,3 +67,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(WebhookFailure)
+class WebhookFailureAdmin(LogAdmin):
+    list_display = ["received_at", "vendor", "status_code", "reason", "remote_addr"]
+    list_filter = ["vendor", "status_code"]
+    search_fields = ["reason", "remote_addr"]
+    date_hierarchy = "received_at"

@@ -1,5 +1,6 @@
 """Signature checks and de-duplication shared by every vendor webhook."""
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -64,3 +65,15 @@ def record_delivery(*, vendor: str, event_id: str, event_type: str = "", payload
     except IntegrityError:
         return False
     return True
+
+
+def record_failure(*, vendor: str, reason: str, status_code: int, remote_addr: str | None = None) -> None:
+    """Note a refused or failed delivery for staff (never raises: the vendor gets its answer regardless)."""
+    from django.db import DatabaseError
+
+    from core.models import WebhookFailure
+
+    with contextlib.suppress(DatabaseError):
+        WebhookFailure.objects.create(
+            vendor=vendor, reason=reason[:300], status_code=status_code, remote_addr=remote_addr or None
+        )

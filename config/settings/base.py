@@ -19,7 +19,7 @@ SITE_NAME = "North Star Auto Auctions"
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "backoffice.apps.ConsoleAdminConfig",  # django.contrib.admin with the staff console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "axes",
+    "auditlog",
     # ours, lowest layer first
     "core",
     "notifications",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "offers",
     "orders",
     "fulfillment",
+    "backoffice",  # the staff console: above every domain app
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "backoffice.middleware.DeviceIdMiddleware",
+    "backoffice.middleware.ConsoleAuditMiddleware",
     "core.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -400,3 +404,18 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+# --- backoffice (staff console) ------------------------------------------------------
+# Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).
+DEVICE_COOKIE_NAME = "nsa_device"
+DEVICE_COOKIE_AGE_SECONDS = 2 * 365 * 24 * 3600
+# Edits of these tables in the console are recorded with before/after values (django-auditlog).
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITED_TABLES = [
+    "core.FeeSchedule",
+    "core.StateFee",
+    "auctions.IncrementTier",
+    "auth.Group",
+]
+# Rows re-created by core.reference_data.ensure_reference_data (tests flush tables): dotted callables.
+REFERENCE_DATA_EXTRA = ["backoffice.roles.ensure_roles"]

@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class BackofficeConfig(AppConfig):
+    """The staff console: the top floor. It reads every app below it; nothing below imports it."""
+
+    name = "backoffice"
+    verbose_name = "Staff console"
+    default = True
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+        from django.apps import apps
+        from django.conf import settings
+
+        # Table edits staff make in the console (fee and rate tables, roles) are kept with before/after values.
+        for dotted in settings.AUDITED_TABLES:
+            try:
+                model = apps.get_model(dotted)
+            except LookupError:
+                continue
+            if not auditlog.contains(model):
+                auditlog.register(model, m2m_fields={"permissions"} if dotted == "auth.Group" else None)
+
+
+class ConsoleAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the console's site (home page, roles, plumbing for superusers only)."""
+
+    default = False
+    default_site = "backoffice.site.ConsoleSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscovers every app's admin module
+        from django.contrib import admin
+
+        admin.site.restrict_plumbing()  # type: ignore[attr-defined]
