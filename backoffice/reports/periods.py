@@ -5,8 +5,8 @@ that moment, a CASE over the zone's transitions between `start` and `end` (two a
 portable to SQLite (`make run`), and sargable on `field`'s range filter."""
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
