@@ -126,30 +126,30 @@ def fraud_flags(user: Any, now: datetime) -> Attention | None:
     )  # fmt: skip
 
 
-# (model the viewer must be able to see, reader). Fulfillment's title documents and claims join this
-# list when that app provides them.
-ITEMS: list[tuple[str, Callable[[Any, datetime], Attention | None]]] = [
-    ("accounts.SellerProfile", seller_applications),
-    ("vehicles.Vehicle", listings_to_review),
-    ("orders.Payment", payments_held),
-    ("orders.Order", overdue_payments),
-    ("orders.Order", cancellable_orders),
-    ("notifications.EmailDelivery", failed_emails),
-    ("core.WebhookFailure", failed_webhooks),
-    ("backoffice.FraudFlag", fraud_flags),
+# (model it counts, the permission of the staff who act on it, reader): each member sees the work of their
+# role. Fulfillment's title documents and claims join this list when that app provides them.
+ITEMS: list[tuple[str, str, Callable[[Any, datetime], Attention | None]]] = [
+    ("accounts.SellerProfile", "accounts.review_sellerprofile", seller_applications),
+    ("vehicles.Vehicle", "vehicles.review_vehicle", listings_to_review),
+    ("orders.Payment", "orders.refund_order", payments_held),
+    ("orders.Order", "orders.cancel_order", overdue_payments),
+    ("orders.Order", "orders.cancel_order", cancellable_orders),
+    ("notifications.EmailDelivery", "notifications.view_emaildelivery", failed_emails),
+    ("core.WebhookFailure", "core.view_webhookfailure", failed_webhooks),
+    ("backoffice.FraudFlag", "backoffice.view_fraudflag", fraud_flags),
 ]
 
 
 def attention_items(user: Any, now: datetime | None = None) -> list[Attention]:
     now = now or timezone.now()
     items = []
-    for model, read in ITEMS:
+    for model, permission, read in ITEMS:
         app_label, name = model.split(".")
         try:
             apps.get_model(app_label, name)
         except LookupError:
             continue
-        if not _may_view(user, model):
+        if not user.has_perm(permission):
             continue
         item = read(user, now)
         if item is not None:
