@@ -17,7 +17,8 @@ def test_approving_a_seller_from_the_detail_page_is_audited(console, seller_appl
     client = console(SUPPORT)
     client.post(f"/admin/accounts/sellerprofile/{application.pk}/approve/", REMOTE_ADDR="203.0.113.9")
     entry = LogEntry.objects.get(additional_data__action="seller_application_approve")
-    assert entry.actor is not None and entry.actor.groups.filter(name=SUPPORT).exists()
+    assert entry.actor is not None
+    assert entry.actor.groups.filter(name=SUPPORT).exists()
     assert entry.remote_addr == "203.0.113.9"
     assert entry.object_pk == str(application.pk)
     assert entry.changes["status"] == [SellerProfile.Status.PENDING, SellerProfile.Status.APPROVED]

@@ -25,7 +25,8 @@ def test_cancelling_for_non_payment_adds_a_strike_and_the_second_suspends(order_
     assert buyer.suspended_at is not None
     assert "2 non-payment strikes" in buyer.suspension_reason
     kinds = list(AccountEvent.objects.filter(user=buyer).values_list("kind", flat=True))
-    assert kinds.count(AccountEvent.Kind.STRIKE_ADDED) == 2 and AccountEvent.Kind.SUSPENDED in kinds
+    assert kinds.count(AccountEvent.Kind.STRIKE_ADDED) == 2
+    assert AccountEvent.Kind.SUSPENDED in kinds
 
 
 def test_a_cancellation_for_another_reason_adds_no_strike(order_factory, staff_user):
