@@ -5,7 +5,8 @@ A bidder is flagged on an auction when they share with its seller:
 - a device (the long-lived device-id cookie, seen on logged-in pages: backoffice.middleware);
 - a card (same brand, last four and expiry on file: Authorize.Net gives us no card fingerprint, and two
   different cards agreeing on all three are rare);
-or when they have bid on at least BID_UP_MIN_AUCTIONS of the seller's auctions and won none of them.
+or when they bid on a seller's auction after bidding on at least BID_UP_MIN_LOST of that seller's auctions that
+ended without them winning, and have never won one of the seller's auctions (a shill pushes prices and loses).
 
 `fraud_scan` reads bids past a cursor (each bid once), a few seconds after they were placed (a bid
 transaction that took a lower id but committed later is not skipped), writes flags (one per auction,
@@ -24,7 +25,8 @@ from accounts.models import CardOnFile
 from auctions.models import Auction, Bid
 from backoffice.models import DeviceSighting, FraudFlag, FraudScanCursor
 
-BID_UP_MIN_AUCTIONS = 3
+BID_UP_MIN_LOST = 2  # ended auctions of the seller the bidder bid on and lost, before bidding on another
+CLOSED = (Auction.Status.ENDED, Auction.Status.CANCELLED)
 SCAN_LAG = timedelta(seconds=3)
 MONITOR_GROUP = "console_monitor"
 
@@ -119,27 +121,25 @@ def pair_findings(*, bidder_id: int, seller_id: int) -> list[Finding]:
         )
     bid_on = list(
         Bid.objects.filter(bidder_id=bidder_id, auction__seller_id=seller_id, voided_at__isnull=True)
-        .values("auction_id")
+        .values("auction_id", "auction__status", "auction__winner_id", "auction__outcome")
         .annotate(bids=Count("pk"), top=Max("max_amount"))
         .order_by("auction_id")
     )
-    if len(bid_on) >= BID_UP_MIN_AUCTIONS:
+    lost = [row for row in bid_on if row["auction__status"] in CLOSED and row["auction__winner_id"] != bidder_id]
+    if len(lost) >= BID_UP_MIN_LOST and len(bid_on) > len(lost):
         won = Auction.objects.filter(seller_id=seller_id, winner_id=bidder_id).exists()
         if not won:
-            outcomes = dict(
-                Auction.objects.filter(pk__in=[row["auction_id"] for row in bid_on]).values_list("pk", "outcome")
-            )
             findings.append(
                 Finding(
                     FraudFlag.Kind.BID_UP,
-                    f"Bid on {len(bid_on)} of this seller's auctions and won none",
+                    f"Bid on {len(bid_on)} of this seller's auctions; lost all {len(lost)} that ended",
                     {
                         "auctions": [
                             {
                                 "auction_id": row["auction_id"],
                                 "bids": row["bids"],
                                 "highest_max": f"{row['top']:.2f}",
-                                "outcome": outcomes.get(row["auction_id"]) or "open",
+                                "outcome": (row["auction__outcome"] or row["auction__status"]).replace("_", " "),
                             }
                             for row in bid_on
                         ]

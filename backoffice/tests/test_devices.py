@@ -1,0 +1,34 @@
+"""The device-id cookie and the sightings it leaves for logged-in users."""
+
+import pytest
+from django.conf import settings
+
+from backoffice.models import DeviceSighting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_browser_gets_a_long_lived_random_device_id(client):
+    response = client.get("/")
+    cookie = response.cookies[settings.DEVICE_COOKIE_NAME]
+    assert len(cookie.value) >= 20
+    assert int(cookie["max-age"]) >= 365 * 24 * 3600
+    assert cookie["httponly"]
+    again = client.get("/")
+    assert settings.DEVICE_COOKIE_NAME not in again.cookies  # kept, not replaced
+
+
+def test_a_logged_in_user_is_recorded_once_per_device_and_address(client, user):
+    client.cookies[settings.DEVICE_COOKIE_NAME] = "k" * 32
+    client.force_login(user)
+    client.get("/", REMOTE_ADDR="192.0.2.10")
+    client.get("/", REMOTE_ADDR="192.0.2.10")
+    client.get("/account/", REMOTE_ADDR="192.0.2.11")
+    rows = list(DeviceSighting.objects.filter(user=user).values_list("device_id", "ip_address"))
+    assert sorted(rows) == [("k" * 32, "192.0.2.10"), ("k" * 32, "192.0.2.11")]
+
+
+def test_a_forged_device_cookie_is_replaced(client):
+    client.cookies[settings.DEVICE_COOKIE_NAME] = "<script>"
+    response = client.get("/")
+    assert response.cookies[settings.DEVICE_COOKIE_NAME].value != "<script>"
