@@ -43,13 +43,13 @@ class MonitorConsumer(AsyncWebsocketConsumer):
             return
         query = parse_qs((self.scope.get("query_string") or b"").decode())
         auction = (query.get("auction") or [""])[0]
-        await self.accept()
         if auction.isdigit():
             await self._join(realtime.room_group(int(auction)))
         else:
             await self._join(MONITOR_GROUP)
             await self._join_live()
             self._refresher = asyncio.ensure_future(self._keep_joining())
+        await self.accept()  # after joining: nothing broadcast once the page is told it is live is missed
 
     async def _join(self, group: str) -> None:
         if group not in self.groups_joined:
