@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -301,24 +301,3 @@ class AuctionComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.pk} on auction {self.auction_id}"
-
-
-class IdempotencyKey(models.Model):
-    """The first response to `POST /api/auctions/<id>/bid` with an Idempotency-Key, replayed on retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    fingerprint = models.CharField(max_length=200, help_text="What was asked, to refuse a reused key")
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_user_key")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
-
-    @classmethod
-    def fingerprint_for(cls, *, auction_id: int, amount: Any, kind: str) -> str:
-        return f"{kind}:{auction_id}:{amount}"

@@ -13,14 +13,18 @@ from auctions.services.increments import increment_table
 from auctions.state import public_state, viewer_state
 
 
-def purchase_preview(amount: Decimal, user: Any) -> Any:
-    """The total at an amount for the no-JavaScript form (the page updates it live with JavaScript)."""
+def purchase_preview(amount: Decimal, user: Any, *, request: HttpRequest | None = None, vehicle: Any = None) -> Any:
+    """The total at an amount for the no-JavaScript form (the page updates it live with JavaScript), with
+    door-to-door delivery to the visitor's remembered ZIP when there is one (vehicles.transport)."""
     try:
         from core.pricing import purchase_breakdown
     except ImportError:  # pragma: no cover - core.pricing ships with the project
         return None
+    from vehicles.transport import quote_for_request
+
     state = getattr(user, "state", "") if getattr(user, "is_authenticated", False) else ""
-    return purchase_breakdown(price=amount, buyer_state=state or "")
+    delivery = quote_for_request(request, vehicle) if vehicle is not None else None
+    return purchase_breakdown(price=amount, buyer_state=state or "", delivery=delivery)
 
 
 def bid_review_keep(request: HttpRequest, auction_id: int, amount: Decimal) -> None:
@@ -67,7 +71,7 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         "minimum": minimum,
         "amount": amount,
         "review": review is not None,
-        "preview": purchase_preview(amount, request.user),
+        "preview": purchase_preview(amount, request.user, request=request, vehicle=auction.vehicle),
         "confirm_above": auction.display_price * 3,
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]

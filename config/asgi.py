@@ -33,6 +33,12 @@ application = ProtocolTypeRouter(
     }
 )
 
+# performance: transport quotes look ZIP codes up in an index that takes ~0.5 s to load; load it now, not on a
+# visitor's first quote (core.geo.warm_up).
+from core.geo import warm_up as warm_up_zip_codes  # noqa: E402
+
+warm_up_zip_codes()
+
 # performance: everything loaded so far lives as long as the process; freezing it keeps full garbage
 # collections from scanning it again. Those scans paused a daphne holding 500 sockets for 120-230 ms
 # (tests/load/bench_fanout.py); with fewer, cheaper full collections a broadcast is not held up by one.

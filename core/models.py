@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 
@@ -79,3 +80,87 @@ class StateFee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state}: tax {self.sales_tax_rate * 100}%, title {self.title_fee}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an Idempotency-Key, replayed to retries (core/idempotency.py).
+    No answer yet (`response_status` null): the first request is still in flight."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100, help_text="As sent, lower-cased (keys compare without case)")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's scope and values")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_core_idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
+class TransportRateCard(models.Model):
+    """Door-to-door transport prices (FULFILLMENT.md "Transport quote before the sale"). The newest active
+    card applies; staff edit it in the admin. Its bands (TransportRateBand) price the road miles marginally,
+    like tax brackets: each band's rate applies to the miles between its start and the next band's start."""
+
+    name = models.CharField(max_length=60, default="Standard")
+    base_price = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("150.00"), help_text="Dispatch and loading, every order"
+    )
+    minimum_price = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("250.00"), help_text="No quote is below this"
+    )
+    enclosed_surcharge_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.4000"),
+        help_text="Enclosed trailer: this share of base + distance is added (0.4 = 40%)",
+    )
+    inoperable_surcharge = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("150.00"),
+        help_text="A vehicle that does not run needs a winch: added once",
+    )
+    road_factor = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.20"),
+        help_text="Road miles ≈ straight-line miles × this factor",
+    )
+    miles_per_day = models.PositiveIntegerField(default=450, help_text="A carrier's driving miles per day")
+    pickup_days_min = models.PositiveSmallIntegerField(default=1, help_text="Days until pickup, at best")
+    pickup_days_max = models.PositiveSmallIntegerField(default=3, help_text="Days until pickup, at worst")
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pickup_days_min__lte=models.F("pickup_days_max")), name="pickup_days_min_le_max"
+            ),
+            models.CheckConstraint(condition=models.Q(road_factor__gte=1), name="road_factor_at_least_one"),
+            models.CheckConstraint(condition=models.Q(miles_per_day__gt=0), name="miles_per_day_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (base {self.base_price}, minimum {self.minimum_price})"
+
+
+class TransportRateBand(models.Model):
+    """One per-mile rate of a rate card, for the road miles from `from_miles` up to the next band's start."""
+
+    card = models.ForeignKey(TransportRateCard, on_delete=models.CASCADE, related_name="bands")
+    from_miles = models.PositiveIntegerField(help_text="The band starts at this many road miles (the first at 0)")
+    per_mile = models.DecimalField(max_digits=6, decimal_places=2, help_text="Dollars per road mile in this band")
+
+    class Meta:
+        ordering = ["card", "from_miles"]
+        constraints = [models.UniqueConstraint(fields=["card", "from_miles"], name="uniq_rate_band_start")]
+
+    def __str__(self) -> str:
+        return f"from {self.from_miles} mi: ${self.per_mile}/mi"

@@ -1,14 +1,23 @@
 """What a buyer pays for a vehicle at a given price: one function for the bid form's preview,
 the order and the invoice, so the three always agree (BIDDING.md, "After the sale").
 
-CONTRACT: purchase_breakdown(*, price, buyer_state) -> PurchaseBreakdown
+CONTRACT: purchase_breakdown(*, price, buyer_state, delivery=None) -> PurchaseBreakdown
+`delivery` is a `core.transport.TransportQuote`; with it the breakdown also says what the purchase costs
+delivered ("with delivery to 55401: $X"): `transport_fee`, `delivery_zip` and `total_with_delivery`. `total`
+stays the purchase alone (the invoice at the sale; transport is paid as its own payment when booked).
 """
+
+from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from core.models import FeeSchedule, StateFee
 from core.money import ZERO, money
+
+if TYPE_CHECKING:
+    from core.transport import TransportQuote
 
 DEFAULT_SCHEDULE = FeeSchedule(
     buyer_fee_rate=Decimal("0.0500"),
@@ -30,6 +39,9 @@ class PurchaseBreakdown:
     total: Decimal
     buyer_state: str
     tax_collected: bool
+    transport_fee: Decimal = ZERO
+    delivery_zip: str = ""
+    total_with_delivery: Decimal = ZERO
 
     def as_strings(self) -> dict[str, str | bool]:
         """JSON-safe form: amounts as "1234.50" strings, never floats."""
@@ -46,8 +58,10 @@ def buyer_fee(price: Decimal, schedule: FeeSchedule) -> Decimal:
     return min(max(fee, schedule.buyer_fee_min), schedule.buyer_fee_max)
 
 
-def purchase_breakdown(*, price: Decimal, buyer_state: str) -> PurchaseBreakdown:
-    """Every line the buyer pays at `price`. Sales tax applies to the vehicle price only."""
+def purchase_breakdown(
+    *, price: Decimal, buyer_state: str, delivery: TransportQuote | None = None
+) -> PurchaseBreakdown:
+    """Every line the buyer pays at `price`. Sales tax applies to the vehicle price only (not to transport)."""
     price = money(price)
     schedule = active_fee_schedule()
     state = (buyer_state or "").strip().upper()
@@ -67,4 +81,7 @@ def purchase_breakdown(*, price: Decimal, buyer_state: str) -> PurchaseBreakdown
         total=total,
         buyer_state=state,
         tax_collected=state_fee is not None,
+        transport_fee=delivery.price if delivery else ZERO,
+        delivery_zip=delivery.destination_zip if delivery else "",
+        total_with_delivery=money(total + delivery.price) if delivery else total,
     )

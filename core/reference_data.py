@@ -30,12 +30,25 @@ def seed_fee_tables(fee_schedule_model: type, state_fee_model: type) -> None:
         )
 
 
+def seed_transport_rates(card_model: type, band_model: type) -> None:
+    """The first transport rate card (core.transport's defaults), when there is none. Works with real or
+    historical (migration) models."""
+    from core.transport import DEFAULT_BANDS
+
+    if card_model.objects.exists():  # type: ignore[attr-defined]
+        return
+    card = card_model.objects.create(name="Standard")  # type: ignore[attr-defined]
+    for from_miles, per_mile in DEFAULT_BANDS:
+        band_model.objects.create(card=card, from_miles=from_miles, per_mile=per_mile)  # type: ignore[attr-defined]
+
+
 def ensure_reference_data() -> None:
     from django.contrib.sites.models import Site
 
-    from core.models import FeeSchedule, StateFee
+    from core.models import FeeSchedule, StateFee, TransportRateBand, TransportRateCard
 
     seed_fee_tables(FeeSchedule, StateFee)
+    seed_transport_rates(TransportRateCard, TransportRateBand)
     domain = urlparse(settings.SITE_URL).netloc or "127.0.0.1:8000"
     Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain, "name": settings.SITE_NAME})
     from django.utils.module_loading import import_string

@@ -10,28 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, ok
+from core import idempotency
+from core.api import Pagination
+from orders.answers import PaymentOutput, payment_answer
 from orders.invoices import invoice_download
-from orders.models import ORDER_AMOUNT_FIELDS, Order, Payment
+from orders.models import ORDER_AMOUNT_FIELDS, Order
 from orders.payments import order_pay
 from orders.selectors import order_payments, order_timeline, order_visible_to
-
-
-class PaymentOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Payment
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "amount",
-            "invoice_number",
-            "gateway_transaction_id",
-            "card_brand",
-            "card_last4",
-            "reason",
-            "created_at",
-        ]
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -136,22 +121,21 @@ class OrderPayApi(APIView):
 
     @extend_schema(
         summary="Pay the balance with the card on file (send an Idempotency-Key header to make retries safe)",
-        parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
+        description="200 approved, 202 held for review or still confirming, 402 declined (the reason in error); "
+        "400 invalid_idempotency_key; 409 already paid, a payment in flight, idempotency_key_reused or "
+        "idempotency_key_in_flight. A retry with the same key gets the first answer (Idempotent-Replayed: true).",
+        parameters=[idempotency.openapi_header()],
         request=None,
         responses=PaymentOutput,
         tags=["orders"],
     )
     def post(self, request: Request, order_id: int) -> Response:
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or None
-        payment = order_pay(order_id=order_id, user=request.user, idempotency_key=key)
-        data = PaymentOutput(payment).data
-        if payment.status == Payment.Status.APPROVED:
-            return ok(data, message="Payment approved. Thank you!")
-        if payment.status == Payment.Status.HELD:
-            return ok(data, message="Your payment is being reviewed by the card processor.", status_code=202)
-        if payment.status == Payment.Status.UNKNOWN:
-            return ok(data, message="We're confirming your payment with the card processor.", status_code=202)
-        return Response({"error": payment.reason or "The card was declined.", "details": {"payment": data}}, status=402)
+        key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+        result = order_pay(order_id=order_id, user=request.user, idempotency_key=key)
+        if isinstance(result, idempotency.Replay):
+            return idempotency.replay_response(result)
+        answer = payment_answer(result)
+        return Response(answer.body, status=answer.status)
 
 
 class OrderInvoiceApi(APIView):

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.authorize_net import WebhookEvent
 from accounts.models import CardOnFile
-from core import metrics
+from core import idempotency, metrics
 from core.errors import Conflict, DomainError, NotFound
 from core.money import money
 from notifications.services import notify, notify_staff
@@ -60,15 +60,20 @@ def _next_invoice_number(order: Order) -> str:
 
 def order_pay(
     *, order_id: int, user: Any, idempotency_key: str | None = None, gateway: PaymentGateway | None = None
-) -> Payment:
-    """Charge the buyer's card on file for the order's balance. Returns the Payment (possibly an
-    earlier one when `idempotency_key` repeats). Raises NotFound for someone else's order and
-    Conflict while another attempt is in flight or when nothing is owed."""
+) -> Payment | idempotency.Replay:
+    """Charge the buyer's card on file for the order's balance. Returns the Payment, or with an
+    `idempotency_key` already used for this order the first answer (core/idempotency.py: a Replay; a key
+    used for something else is KeyReused, one whose charge is still in flight KeyInFlight). Raises NotFound
+    for someone else's order and Conflict while another attempt is in flight or when nothing is owed."""
     gateway = gateway or default_gateway()
-    payment, card, replayed = _charge_begin(order_id=order_id, user=user, idempotency_key=idempotency_key)
-    if replayed:
-        return payment
-    assert card is not None
+    keyed = idempotency.keyed(user, idempotency.parse_key(idempotency_key), "payment", order_id)
+    if keyed is not None and (stored := idempotency.replay(keyed)) is not None:
+        return stored
+    try:
+        payment, card = _charge_begin(order_id=order_id, user=user, keyed=keyed)
+    except idempotency.KeyTaken:  # the same key, committed meanwhile by a concurrent request
+        assert keyed is not None
+        return idempotency.replay_taken(keyed)
     result = _send_charge(gateway, payment, card)
     if result.status == "unknown":
         _payment_mark_unknown(payment_id=payment.pk, reason=result.reason)
@@ -76,16 +81,14 @@ def order_pay(
     return _payment_settle(payment_id=payment.pk, result=result)
 
 
-def _charge_begin(*, order_id: int, user: Any, idempotency_key: str | None) -> tuple[Payment, CardOnFile | None, bool]:
+def _charge_begin(*, order_id: int, user: Any, keyed: idempotency.Keyed | None) -> tuple[Payment, CardOnFile]:
     card = card_on_file(user)
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or (order.buyer_id != user.pk):
             raise NotFound("Order not found.")
-        if idempotency_key:
-            earlier = Payment.objects.filter(order=order, idempotency_key=idempotency_key).first()
-            if earlier:
-                return earlier, None, True
+        if keyed is not None:
+            idempotency.claim(keyed)  # answered when the charge is settled (_payment_settle)
         if Payment.objects.filter(order=order, kind=Payment.Kind.CHARGE, status__in=OPEN).exists():
             raise Conflict("A payment for this order is already being processed. Please wait a moment.")
         if Payment.objects.filter(order=order, kind=Payment.Kind.CHARGE, status=Payment.Status.HELD).exists():
@@ -105,7 +108,7 @@ def _charge_begin(*, order_id: int, user: Any, idempotency_key: str | None) -> t
             kind=Payment.Kind.CHARGE,
             amount=order.balance,
             invoice_number=_next_invoice_number(order),
-            idempotency_key=idempotency_key or None,
+            idempotency_key=keyed.key if keyed is not None else None,
             requested_by=user,
             card_last4=card.last4,
             card_brand=card.brand,
@@ -116,7 +119,7 @@ def _charge_begin(*, order_id: int, user: Any, idempotency_key: str | None) -> t
             actor=user,
             message=f"Charging ${payment.amount:,} to {card.brand} ending {card.last4}",
         )
-    return payment, card, False
+    return payment, card
 
 
 def _send_charge(gateway: PaymentGateway, payment: Payment, card: CardOnFile) -> GatewayResult:
@@ -181,6 +184,10 @@ def _payment_settle(*, payment_id: int, result: GatewayResult, actor: Any = None
         metrics.payments_total.labels(result=f"{payment.kind}_{new_status}").inc()
         if payment.kind == Payment.Kind.CHARGE:
             _apply_charge_outcome(order=order, payment=payment, actor=actor)
+            if payment.idempotency_key and payment.requested_by_id:  # the key's answer: this first outcome
+                from orders.answers import payment_answer
+
+                idempotency.record(payment.requested_by_id, payment.idempotency_key, payment_answer(payment))
         else:
             _apply_reversal_outcome(order=order, payment=payment, actor=actor)
     return payment

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core import idempotency
 from core.errors import DomainError, NotFound
 from orders.invoices import invoice_download
 from orders.models import Payment
@@ -53,15 +54,20 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_pay_view(request: HttpRequest, order_id: int) -> HttpResponse:
-    # The form carries a one-time token: a double click or a resubmitted form replays the first attempt.
-    token = (request.POST.get("pay_token") or "")[:100] or None
+    # The form carries a one-time token, used as the Idempotency-Key: a double click or a resubmitted form
+    # gets the first attempt's answer.
     try:
-        payment = order_pay(order_id=order_id, user=request.user, idempotency_key=token)
+        result = order_pay(order_id=order_id, user=request.user, idempotency_key=request.POST.get("pay_token"))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("orders:detail", order_id=order_id)
+    if isinstance(result, idempotency.Replay):
+        already = result.body.get("message") or result.body.get("error") or ""
+        messages.info(request, f"This payment was already submitted. {already}".strip())
+        return redirect("orders:detail", order_id=order_id)
+    payment = result
     if payment.status == Payment.Status.APPROVED:
         messages.success(request, f"Payment of ${payment.amount:,} approved. A receipt is on its way to your email.")
     elif payment.status in (Payment.Status.HELD, Payment.Status.UNKNOWN, Payment.Status.PENDING):

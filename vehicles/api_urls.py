@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vehicles.apis import favorites, media, vehicles
+from vehicles.apis import favorites, media, transport, vehicles
 
 urlpatterns = [
     path("vehicles", vehicles.VehicleListApi.as_view(), name="api-vehicles"),
@@ -22,6 +22,7 @@ urlpatterns = [
         media.DocumentDetailApi.as_view(),
         name="api-vehicle-document",
     ),
+    path("transport/quote", transport.TransportQuoteApi.as_view(), name="api-transport-quote"),
     path("favorites", favorites.FavoriteListApi.as_view(), name="api-favorites"),
     path("favorites/vehicle/<int:vehicle_id>", favorites.FavoriteVehicleApi.as_view(), name="api-favorite-vehicle"),
 ]

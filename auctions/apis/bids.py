@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -14,17 +13,11 @@ from rest_framework.views import APIView
 
 from auctions import selectors, services
 from auctions.apis.common import BID_TAGS, client_ip, user_agent
-from auctions.models import IdempotencyKey
+from core import idempotency
 from core.api import Pagination, ok
-from core.errors import Conflict, DomainError
+from core.errors import DomainError
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retrying with the same key returns the first response instead of bidding twice.",
-)
+IDEMPOTENCY_HEADER = idempotency.openapi_header()
 
 
 class BidInput(serializers.Serializer):
@@ -39,7 +32,6 @@ class BidInput(serializers.Serializer):
 
 
 AMOUNT_FIELDS = ("amount", "max_amount", "max")
-MAX_IDEMPOTENCY_KEY = 100  # characters (IdempotencyKey.key)
 
 
 def amount_sent(data: Any) -> tuple[bool, Any]:
@@ -61,44 +53,20 @@ def _raw_amount(request: Request) -> Any:
     return value
 
 
-def _replay(user: Any, key: str, fingerprint: str) -> Response | None:
-    stored = IdempotencyKey.objects.filter(user=user, key=key).first()
-    if stored is None:
-        return None
-    if stored.fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was already used for a different request.", code="idempotency_key_reused")
-    return Response(stored.response_body, status=stored.response_status, headers={"Idempotent-Replayed": "true"})
-
-
 def place_bid(request: Request, auction_id: int) -> Response:
     """Shared by /bid, /auto-bid and /api/bids/auction/<id>: one service, one response shape."""
     raw = _raw_amount(request)
-    key = (request.headers.get("Idempotency-Key") or "").strip() or None
-    fingerprint = ""
-    if key:
-        if len(key) > MAX_IDEMPOTENCY_KEY:
-            raise DomainError(
-                f"Idempotency-Key can be at most {MAX_IDEMPOTENCY_KEY} characters.", code="invalid_idempotency_key"
-            )
-        amount = services.parse_bid_amount(raw)
-        fingerprint = IdempotencyKey.fingerprint_for(auction_id=auction_id, amount=amount, kind="bid")
-        replayed = _replay(request.user, key, fingerprint)
-        if replayed is not None:
-            return replayed
-    try:
-        result = services.bid_place(
-            auction_id=auction_id,
-            bidder=request.user,
-            max_amount=raw,
-            ip=client_ip(request),
-            user_agent=user_agent(request),
-            idempotency_key=key,
-        )
-    except IntegrityError:
-        replayed = _replay(request.user, key, fingerprint) if key else None
-        if replayed is None:
-            raise
-        return replayed
+    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+    result = services.bid_place(
+        auction_id=auction_id,
+        bidder=request.user,
+        max_amount=raw,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+        idempotency_key=key,
+    )
+    if isinstance(result, idempotency.Replay):
+        return idempotency.replay_response(result)
     return ok(result.as_dict(), message=result.message, status_code=201)
 
 

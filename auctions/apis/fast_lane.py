@@ -43,16 +43,16 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
-from django.db import IntegrityError
 from django.http.request import split_domain_port, validate_host
 
-from auctions.apis.bids import MAX_IDEMPOTENCY_KEY, amount_sent
+from auctions.apis.bids import amount_sent
 from auctions.gather import Gatherer
 from auctions.services import bid_place_async, parse_bid_amount
 from auctions.services.bid_batch import TokenUserRefused
 from auctions.services.results import BidResult
+from core import idempotency
 from core.api import SERVER_ERROR, database_down_answer, error_body
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.request_id import accept_or_new
 from core.shared_redis import shared_redis
 from core.throttles import ScopedRateThrottle, UserRateThrottle, throttle_many_async
@@ -180,16 +180,11 @@ def _replay(body: bytes, receive: Any) -> Any:
 
 
 def _idempotency_key(headers: dict[bytes, bytes]) -> tuple[bool, str | None]:
-    """(usable here, the key or None) as the DRF view reads the header: blank is no key; one over the
-    length limit is Django's to refuse."""
-    key = headers.get(b"idempotency-key", b"").decode("latin-1").strip() or None
-    return (key is None or len(key) <= MAX_IDEMPOTENCY_KEY), key
-
-
-def _answered_by_django(outcome: Any, key: str | None) -> bool:
-    """A keyed bid the batch did not place because its key is stored (or was stored meanwhile), and a keyed
-    bid on a missing auction (a reused key is 409 there): Django's replay answers them, after the commit."""
-    return key is not None and isinstance(outcome, IntegrityError | NotFound)
+    """(usable here, the key or None): a key that breaks the rules is Django's to refuse."""
+    try:
+        return True, idempotency.parse_key(headers.get(b"idempotency-key"))
+    except DomainError:
+        return False, None
 
 
 def _parses(amount: Any) -> bool:
@@ -275,6 +270,8 @@ setting_changed.connect(_settings_changed)
 
 def _answer(outcome: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, body and extra headers, as the DRF view and the API's exception handler answer."""
+    if isinstance(outcome, idempotency.Replay):
+        return outcome.status, outcome.body, {idempotency.REPLAYED_HEADER: "true"}
     if isinstance(outcome, BidResult):
         return 201, {"message": outcome.message, "data": outcome.as_dict()}, {}
     if isinstance(outcome, DomainError):
@@ -323,8 +320,8 @@ class BidLane:
                 outcome = admitted
             elif admitted is not DELEGATE:
                 outcome = await bid_place_async(auction_id, bidder, amount, ip, agent, token=token, key=key)
-                if isinstance(outcome, TokenUserRefused) or _answered_by_django(outcome, key):
-                    outcome = DELEGATE  # the 401 for a gone, inactive or re-passworded user; a key's replay
+                if isinstance(outcome, TokenUserRefused):
+                    outcome = DELEGATE  # the 401 for a gone, inactive or re-passworded user
         if outcome is DELEGATE:
             await self.django(scope, _replay(body, receive), send)
             return

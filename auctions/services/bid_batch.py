@@ -9,10 +9,15 @@ flush, not Python, is what limits the bids per second (docs/BENCHMARKS.md).
 Each bid is judged exactly as if it were alone, in arrival order, against the state the bids before it
 left (the engine is the same pure function), and each gets its own result or error: a bid refused in a
 batch (below the minimum, own vehicle, suspended, ended) stores nothing and does not disturb the others.
+Idempotency-Keys follow core/idempotency.py's rules: a stored key's request places nothing and gets the
+stored answer (or KeyReused), read in the bidders' statement; an accepted bid's key is stored with it; the
+same key twice in one batch is answered from the first bid. A key another transaction stores meanwhile
+fails the batch's INSERT, and the bids are retried one by one, which then find it.
 Broadcasts and notifications run after commit, in seq order.
 """
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,17 +35,19 @@ from accounts.selectors import (
     eligibility_sql,
 )
 from auctions import engine
-from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
+from auctions.models import Auction, AuctionEvent, Bid
 from auctions.services import after_commit
 from auctions.services.clock import db_now_sql, parse_db_time
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
+from core import idempotency
 from core.auth import AuthColumns, passes_user_checks
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.models import IdempotencyKey
 from core.sql import insert_rows, row_by_sql, row_instance, update_row
 
-Outcome = BidResult | Exception
+Outcome = BidResult | idempotency.Replay | Exception
 
 # What a batch changes on the auction row (written once per batch, in _Batch.write).
 AUCTION_STATE_FIELDS = (
@@ -72,23 +79,16 @@ class BidRequest:
     amount: Decimal
     ip: str | None = None
     user_agent: str = ""
-    idempotency_key: str | None = None
+    idempotency_key: str | None = None  # parsed by core.idempotency.parse_key
     token: Any = None
+
+    def fingerprint(self, auction_id: int) -> str:
+        return idempotency.fingerprint("bid", auction_id, f"{self.amount:.2f}")
 
 
 class TokenUserRefused(Exception):
     """The token's user may not use the API (no such user, inactive, password changed): an authentication
     failure, answered by the API's authentication (401) rather than by the bid rules. Nothing is stored."""
-
-
-class IdempotencyKeyInFlight(IntegrityError):
-    """The same Idempotency-Key twice in one batch: the second is answered from the first (the API replays
-    the stored response once the batch has committed, as it does for a key committed earlier)."""
-
-
-class IdempotencyKeyStored(IntegrityError):
-    """The bidder's Idempotency-Key is stored already (a retry, or a key reused for another request): no bid
-    is placed; the API answers from what is stored (the first response, or 409 for another request)."""
 
 
 class BidUnconfirmed(DomainError):
@@ -105,6 +105,7 @@ def place_batch(
     *,
     now: datetime | None = None,
     more: Callable[[], list[BidRequest]] | None = None,
+    _key_retry: bool = False,
 ) -> list[Outcome]:
     """Decide `requests` in order; one result or exception per request. `more`, when given, is called once,
     as soon as the auction row is locked, for further requests decided in the same transaction after
@@ -117,9 +118,13 @@ def place_batch(
     except DomainError as exc:  # the auction is missing, or the commit failed: the same answer for everyone
         return [detached(exc)] * len(intake.all())
     except Exception as exc:
-        if len(intake.all()) == 1:
-            return [exc]
-        return [place_batch(auction_id, [request], now=now)[0] for request in intake.all()]
+        alone = intake.all()
+        if len(alone) > 1:
+            return [place_batch(auction_id, [request], now=now)[0] for request in alone]
+        if isinstance(exc, IntegrityError) and alone[0].idempotency_key and not _key_retry:
+            # its Idempotency-Key was stored meanwhile by another auction's batch: once more, to find it
+            return place_batch(auction_id, alone, now=now, _key_retry=True)
+        return [exc]
 
 
 class _Intake:
@@ -152,27 +157,30 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
             )
             now = now or db_time
             batch = _Batch(auction, now, increments, numbers)
-            keys_seen: set[tuple[int, str]] = set()
+            echoes: list[tuple[int, BidResult]] = []  # the same key again in this batch: the first bid's answer
             for index, request in enumerate(requests):
-                key = (request.bidder.pk, request.idempotency_key or "")
-                if request.idempotency_key and key in keys_seen:
-                    outcomes[index] = IdempotencyKeyInFlight("Idempotency-Key already in this batch")
-                    continue
                 if request.token is not None and not passes_user_checks(accounts.get(request.bidder.pk), request.token):
                     outcomes[index] = TokenUserRefused()
                     continue
-                if request.idempotency_key and stored_keys.taken(request):
-                    outcomes[index] = IdempotencyKeyStored("Idempotency-Key already stored")
-                    continue
+                key = (request.bidder.pk, request.idempotency_key or "")
                 try:
+                    if request.idempotency_key and key in stored_keys:  # a retry (or a reused key): no bid
+                        outcomes[index] = idempotency.stored_answer(stored_keys[key], request.fingerprint(auction_id))
+                        continue
+                    if request.idempotency_key and key in batch.keyed:
+                        first = batch.keyed[key]
+                        if first.fingerprint(auction_id) != request.fingerprint(auction_id):
+                            raise idempotency.KeyReused(idempotency.REUSED_MESSAGE)
+                        echoes.append((index, batch.results[batch.requests.index(first)]))
+                        continue
                     outcomes[index] = batch.apply(request, eligibility[request.bidder.pk])
                 except DomainError as exc:
                     outcomes[index] = detached(exc)
-                    continue
-                if request.idempotency_key:
-                    keys_seen.add(key)
             if batch.results:
                 batch.write()
+                for index, result in echoes:  # answered once the first bid has its id
+                    answer = result.answer()
+                    outcomes[index] = idempotency.Replay(answer.status, answer.body)
                 results = list(batch.results)
                 # robust: were it to raise, the batch (committed) would look failed and be retried bid by bid
                 transaction.on_commit(lambda: after_commit.bids_accepted(results), robust=True)
@@ -202,28 +210,14 @@ def _lock(auction_id: int) -> Auction:
     return auction
 
 
-@dataclass(frozen=True)
-class StoredKeys:
-    """The batch's (bidder, Idempotency-Key) pairs stored as sent; and the bidders the database matched a stored
-    key of only by its collation (another case, say), which cannot be told apart here."""
-
-    exact: set[tuple[int, str]]
-    unsure: set[int]
-
-    def taken(self, request: BidRequest) -> bool:
-        """Place nothing for this request: its key is stored, or may be and no exact look-up was made before
-        (the HTTP bid lane's requests; the DRF view looked its key up, and a conflict at the INSERT sends it
-        back there)."""
-        pair = (request.bidder.pk, request.idempotency_key)
-        return pair in self.exact or (request.token is not None and request.bidder.pk in self.unsure)
-
-
 def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int], keys: list[tuple[int, str]]
-) -> tuple[datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], StoredKeys]:
+) -> tuple[
+    datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], dict[tuple[int, str], IdempotencyKey]
+]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before), what authentication reads of the account, and their
-    eligibility to bid (accounts' SQL); and what is stored of the requests' Idempotency-Keys."""
+    eligibility to bid (accounts' SQL); and the stored rows of the requests' Idempotency-Keys."""
     asked = list(dict.fromkeys(key for _, key in keys))
     sql, eligibility_params = _clock_and_bidders_sql(connection.vendor, len(bidder_ids), len(asked))
     with connection.cursor() as cursor:
@@ -232,7 +226,7 @@ def _read_clock_and_bidders(
     numbers: dict[int, int] = {}
     accounts: dict[int, AuthColumns] = {}
     eligibility: dict[int, Eligibility] = {}
-    stored_by_bidder: dict[int, set[str]] = {}
+    stored: dict[tuple[int, str], IdempotencyKey] = {}
     today = timezone.localdate()
     key_column = 5 + ELIGIBILITY_COLUMNS
     for row in rows:
@@ -244,21 +238,23 @@ def _read_clock_and_bidders(
         accounts[bidder_id] = AuthColumns(bool(row[3]), row[4])
         eligibility[bidder_id] = eligibility_from_columns(row[5:key_column], today)
         if keys and row[key_column] is not None:
-            stored_by_bidder.setdefault(bidder_id, set()).add(row[key_column])
+            key, fingerprint, status, body = row[key_column : key_column + 4]
+            if isinstance(body, str | bytes):  # MariaDB returns JSON as text
+                body = json.loads(body)
+            stored[(bidder_id, key)] = IdempotencyKey(
+                user_id=bidder_id, key=key, fingerprint=fingerprint, response_status=status, response_body=body
+            )
     for bidder_id in bidder_ids:  # a bidder whose account is gone
         eligibility.setdefault(bidder_id, eligibility_from_columns(NO_ACCOUNT, today))
-    as_sent = set(asked)
-    unsure = {bidder for bidder, found in stored_by_bidder.items() if not found <= as_sent}
-    stored = {(bidder, key) for bidder, key in keys if key in stored_by_bidder.get(bidder, ())}
-    return parse_db_time(rows[0][0]), numbers, accounts, eligibility, StoredKeys(stored, unsure)
+    return parse_db_time(rows[0][0]), numbers, accounts, eligibility, stored
 
 
 @functools.lru_cache(maxsize=512)
 def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tuple[Any, ...]]:
     """One row per bidder (at least one row, for the clock, even if no bidder is found): the clock, the
-    bidder's id, alias number here, `is_active` and `password`, eligibility columns; with `keys`, one more
-    column: a stored Idempotency-Key of the bidder's among the batch's (a bidder with several has a row for
-    each). And eligibility's parameters. Parameters in all: the auction id, eligibility's, the bidder ids,
+    bidder's id, alias number here, `is_active` and `password`, eligibility columns; with `keys`, four more
+    columns: a stored Idempotency-Key of the bidder's among the batch's, its fingerprint and stored answer (a
+    bidder with several has a row for each). And eligibility's parameters. Parameters in all: the auction id, eligibility's, the bidder ids,
     then the `keys` distinct keys."""
     from accounts.models import User
 
@@ -282,15 +278,16 @@ def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tup
 
 
 def _stored_keys_sql(user_pk: str, keys: int) -> tuple[str, str]:
-    """The column and the LEFT JOIN (by the unique index on user and key) for the bidders' stored keys among
+    """The columns and the LEFT JOIN (by the unique index on user and key) for the bidders' stored keys among
     `keys` parameters."""
     table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
-    user, key = (
+    user, key, fingerprint, status, body = (
         connection.ops.quote_name(str(IdempotencyKey._meta.get_field(name).column))  # type: ignore[union-attr]
-        for name in ("user", "key")
+        for name in ("user", "key", "fingerprint", "response_status", "response_body")
     )
     placeholders = ", ".join(["%s"] * keys)
-    return f", k.{key}", f" LEFT JOIN {table} k ON k.{user} = {user_pk} AND k.{key} IN ({placeholders})"
+    columns = f", k.{key}, k.{fingerprint}, k.{status}, k.{body}"
+    return columns, f" LEFT JOIN {table} k ON k.{user} = {user_pk} AND k.{key} IN ({placeholders})"
 
 
 def _refuse_unless_open(auction: Auction, now: datetime) -> None:
@@ -318,7 +315,8 @@ class _Batch:
         self.results: list[BidResult] = []
         self.bids: list[Bid] = []
         self.events: list[AuctionEvent] = []
-        self.keys: list[tuple[BidResult, str]] = []
+        self.requests: list[BidRequest] = []  # the accepted ones, as `results`
+        self.keyed: dict[tuple[int, str], BidRequest] = {}  # accepted requests by (bidder, Idempotency-Key)
         self.ends_at_before = auction.ends_at
 
     def apply(self, request: BidRequest, eligibility: Eligibility) -> BidResult:
@@ -400,8 +398,9 @@ class _Batch:
         )
         self.bids.append(bid)
         self.results.append(result)
+        self.requests.append(request)
         if request.idempotency_key:
-            self.keys.append((result, request.idempotency_key))
+            self.keyed[(bidder_id, request.idempotency_key)] = request
         return result
 
     def write(self) -> None:
@@ -415,29 +414,26 @@ class _Batch:
         auction.updated_at = self.now
         update_row(auction, AUCTION_STATE_FIELDS)
         insert_rows(self.events)
-        if self.keys:
-            insert_rows(
-                [
+        keys = []
+        for result, request in zip(self.results, self.requests, strict=True):
+            if request.idempotency_key:
+                answer = result.answer()  # now that the bid has its id
+                keys.append(
                     IdempotencyKey(
-                        user_id=result.bid.bidder_id,
-                        key=key,
-                        fingerprint=IdempotencyKey.fingerprint_for(
-                            auction_id=auction.pk, amount=result.bid.max_amount, kind="bid"
-                        ),
-                        response_status=201,
-                        response_body={"message": result.message, "data": result.as_dict()},
+                        user_id=request.bidder.pk,
+                        key=request.idempotency_key,
+                        fingerprint=request.fingerprint(auction.pk),
+                        response_status=answer.status,
+                        response_body=answer.body,
                     )
-                    for result, key in self.keys
-                ]
-            )
+                )
+        insert_rows(keys)
 
 
 __all__ = [
     "BidRejected",
     "BidRequest",
     "BidUnconfirmed",
-    "IdempotencyKeyInFlight",
-    "IdempotencyKeyStored",
     "Outcome",
     "TokenUserRefused",
     "place_batch",

@@ -21,7 +21,7 @@ from auctions.models import Auction
 from auctions.services.bid_batch import BidRequest, Outcome, place_batch, refuse_unless_eligible
 from auctions.services.combiner import Combiner
 from auctions.services.results import BidRejected, BidResult, detached
-from core import metrics
+from core import idempotency, metrics
 from core.errors import DomainError
 from core.money import MoneyError, parse_amount
 
@@ -59,9 +59,10 @@ def bid_place(
     user_agent: str = "",
     now: datetime | None = None,
     idempotency_key: str | None = None,
-) -> BidResult:
+) -> BidResult | idempotency.Replay:
     """Place a max bid (proxy bidding, BIDDING.md). Raises a DomainError subclass with a clear
-    message and nothing stored when refused. `now` replaces the database clock (tests only)."""
+    message and nothing stored when refused. With an `idempotency_key` (core/idempotency.py's rules), a retry
+    gets the first answer (a Replay) and places nothing. `now` replaces the database clock (tests only)."""
     started_at = time.perf_counter()
     try:
         result = _bid_place(
@@ -76,7 +77,8 @@ def bid_place(
     except DomainError as exc:
         metrics.bids_total.labels(outcome=exc.code).inc()
         raise
-    metrics.bids_total.labels(outcome="accepted").inc()
+    if isinstance(result, BidResult):
+        metrics.bids_total.labels(outcome="accepted").inc()
     metrics.bid_seconds.observe(time.perf_counter() - started_at)
     return result
 
@@ -90,10 +92,10 @@ def _bid_place(
     user_agent: str,
     now: datetime | None,
     idempotency_key: str | None,
-) -> BidResult:
+) -> BidResult | idempotency.Replay:
     _refuse_inside_a_transaction()
     amount = parse_bid_amount(max_amount)
-    request = BidRequest(bidder, amount, ip, user_agent, idempotency_key)
+    request = BidRequest(bidder, amount, ip, user_agent, idempotency.parse_key(idempotency_key))
     if now is not None:  # a test's clock: decided alone
         (outcome,) = place_batch(auction_id, [request], now=now)
     else:
@@ -126,11 +128,12 @@ async def bid_place_async(
     """`bid_place` for the event loop (a live room's bid, the HTTP bid lane), with the amount as sent: the
     same checks and rules; the outcome (a BidResult, or the exception — a DomainError when refused) is
     returned, not raised. With a validated access `token` (the lane), the API's rules for its user are
-    checked under the lock too: TokenUserRefused when they fail. With an Idempotency-Key `key`, an
-    IntegrityError (IdempotencyKeyStored, IdempotencyKeyInFlight) when the key is taken: nothing is placed."""
+    checked under the lock too: TokenUserRefused when they fail. With an Idempotency-Key `key`, a retry's
+    outcome is the stored first answer (a Replay) or KeyReused: nothing is placed."""
     started_at = time.perf_counter()
     outcome: Outcome
     try:
+        key = idempotency.parse_key(key)
         request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, idempotency_key=key, token=token)
     except DomainError as exc:
         outcome = detached(exc)

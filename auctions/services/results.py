@@ -7,6 +7,7 @@ from typing import Any
 from auctions import engine
 from auctions.models import Auction, Bid
 from auctions.state import money_str
+from core import idempotency
 from core.errors import DomainError
 
 
@@ -60,6 +61,10 @@ class BidResult:
             "extended": self.extended,
             "auction": self.state,
         }
+
+    def answer(self) -> idempotency.Answer:
+        """The API's answer to this bid (201 and its body), also stored with its Idempotency-Key."""
+        return idempotency.Answer(201, {"message": self.message, "data": self.as_dict()})
 
     @property
     def message(self) -> str:

@@ -129,10 +129,17 @@ def test_idempotency_key_returns_the_first_response_instead_of_bidding_twice(as_
     assert Bid.objects.count() == 1
 
 
+@pytest.mark.parametrize("key", ["k" * 101, "two words", "ключ"])
+def test_a_malformed_idempotency_key_is_a_400_and_places_nothing(as_buyer, live_auction, key):
+    response = bid(as_buyer, live_auction, "6000", HTTP_IDEMPOTENCY_KEY=key)
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_idempotency_key")
+    assert not Bid.objects.exists()
+
+
 def test_reused_idempotency_key_for_another_amount_is_refused(as_buyer, live_auction):
     bid(as_buyer, live_auction, "6000", HTTP_IDEMPOTENCY_KEY="retry-2")
     response = bid(as_buyer, live_auction, "7000", HTTP_IDEMPOTENCY_KEY="retry-2")
-    assert response.status_code == 409
+    assert (response.status_code, response.json()["code"]) == (409, "idempotency_key_reused")
     assert Bid.objects.count() == 1
 
 

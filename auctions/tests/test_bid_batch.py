@@ -18,13 +18,15 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from auctions import engine
-from auctions.models import Auction, Bid, IdempotencyKey
+from auctions.models import Auction, Bid
 from auctions.services import bid_place, bid_place_async
-from auctions.services.bid_batch import BidRequest, IdempotencyKeyInFlight, IdempotencyKeyStored, place_batch
+from auctions.services.bid_batch import BidRequest, place_batch
 from auctions.services.combiner import Combiner
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult
+from core import idempotency
 from core.errors import DomainError
+from core.models import IdempotencyKey
 from tests.fixtures.accounts import make_user_eligible
 
 D = Decimal
@@ -127,7 +129,7 @@ def test_the_same_idempotency_key_twice_in_a_batch_bids_once(auction_factory, bi
         [BidRequest(buyer, D("6000"), idempotency_key="same"), BidRequest(buyer, D("6000"), idempotency_key="same")],
     )
     assert isinstance(first, BidResult)
-    assert isinstance(second, IdempotencyKeyInFlight)  # the API answers it from the stored first response
+    assert second == idempotency.Replay(201, first.answer().body)  # answered from the first bid
     assert Bid.objects.filter(auction=auction).count() == 1
 
 
@@ -135,9 +137,9 @@ def test_the_same_idempotency_key_twice_in_a_batch_bids_once(auction_factory, bi
 def test_a_stored_idempotency_key_places_no_bid_and_is_looked_up_in_the_bidders_statement(
     auction_factory, bidder_factory
 ):
-    """Keys are checked under the lock in the statement that reads the bidders: a stored one (a retry, or a
-    key reused on another auction) places nothing, a new one in the same batch bids, six statements at most;
-    keys are the bidder's own (another bidder's equal key is new)."""
+    """Keys are checked under the lock in the statement that reads the bidders: a stored one places nothing (a
+    retry gets the stored answer, a key reused for another request is refused), a new one in the same batch
+    bids, six statements at most; keys are the bidder's own (another bidder's equal key is new)."""
     auction, elsewhere = auction_factory(), auction_factory()
     buyer, other = bidder_factory(), bidder_factory()
     (placed,) = place_batch(elsewhere.pk, [BidRequest(buyer, D("6000"), idempotency_key="used")])
@@ -149,42 +151,31 @@ def test_a_stored_idempotency_key_places_no_bid_and_is_looked_up_in_the_bidders_
     ]
     with CaptureQueriesContext(connection) as ctx:
         reused, others_key, fresh = place_batch(auction.pk, requests)
-    assert isinstance(reused, IdempotencyKeyStored)
+    assert isinstance(reused, idempotency.KeyReused)
     assert isinstance(others_key, BidResult)
     assert isinstance(fresh, BidResult)
+    (retry,) = place_batch(elsewhere.pk, [BidRequest(buyer, D("6000"), idempotency_key="used")])
+    assert retry == idempotency.Replay(201, placed.answer().body)
     assert [b.max_amount for b in Bid.objects.filter(auction=auction).order_by("seq")] == [D("6000"), D("7000")]
     sql = [q["sql"].upper() for q in ctx.captured_queries]
     lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
     under_lock = [s for s in sql[lock_at:] if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     assert len(under_lock) <= 6, under_lock
-    assert sum("AUCTIONS_IDEMPOTENCYKEY" in s for s in under_lock) == 2  # looked up with the bidders, stored
-    first_request = IdempotencyKey.fingerprint_for(auction_id=elsewhere.pk, amount=D("6000"), kind="bid")
+    assert sum("CORE_IDEMPOTENCYKEY" in s for s in under_lock) == 2  # looked up with the bidders, stored
+    first_request = idempotency.fingerprint("bid", elsewhere.pk, D("6000.00"))
     assert IdempotencyKey.objects.get(user=buyer, key="used").fingerprint == first_request  # kept, not replaced
 
 
 @pytest.mark.django_db
-def test_a_key_the_database_matches_only_by_its_collation_hands_the_bidder_s_keyed_bids_to_the_exact_look_up(
-    auction_factory, bidder_factory
-):
-    """Keys compare case-insensitively in MariaDB (as the API's look-up does): "RETRY-1" finds "retry-1". The
-    batch cannot tell which of the bidder's keys matched, so it places none of the lane's (token) requests of
-    that bidder; the API decides. A request whose key the DRF view looked up already is placed."""
+def test_keys_compare_without_case_and_a_retry_in_another_case_gets_the_first_answer(auction_factory, bidder_factory):
+    """core.idempotency stores keys lower-cased, so the batch and the database agree on what matches."""
     auction = auction_factory()
-    buyer, other = bidder_factory(), bidder_factory()
-    (first,) = place_batch(auction.pk, [BidRequest(buyer, D("6000"), idempotency_key="retry-1")])
+    buyer = bidder_factory()
+    (first,) = place_batch(auction.pk, [BidRequest(buyer, D("6000"), idempotency_key=idempotency.parse_key("Retry-1"))])
     assert isinstance(first, BidResult)
-    token = AccessToken.for_user(buyer)
-    outcomes = place_batch(
-        auction.pk,
-        [
-            BidRequest(buyer, D("7000"), idempotency_key="RETRY-1", token=token),
-            BidRequest(buyer, D("8000"), idempotency_key="another", token=token),
-            BidRequest(other, D("9000"), idempotency_key="RETRY-1", token=AccessToken.for_user(other)),
-            BidRequest(buyer, D("10000"), idempotency_key="looked-up"),
-        ],
-    )
-    assert [type(o) for o in outcomes] == [IdempotencyKeyStored, IdempotencyKeyStored, BidResult, BidResult]
-    assert Bid.objects.filter(auction=auction).count() == 3
+    (again,) = place_batch(auction.pk, [BidRequest(buyer, D("6000"), idempotency_key=idempotency.parse_key("RETRY-1"))])
+    assert again == idempotency.Replay(201, first.answer().body)
+    assert Bid.objects.filter(auction=auction).count() == 1
 
 
 @pytest.mark.django_db
@@ -299,7 +290,6 @@ def test_a_token_s_user_is_authenticated_under_the_lock(auction_factory, bidder_
     reads anyway (no statement more), refusing a gone, inactive or (with CHECK_REVOKE_TOKEN) re-passworded
     user as an authentication failure that stores nothing; the others in the batch are decided."""
     from rest_framework_simplejwt import tokens
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from auctions.services.bid_batch import TokenUserRefused
     from core import auth

@@ -8,9 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from auctions.models import Auction, AuctionEvent, Bid, IdempotencyKey
+from auctions.models import Auction, AuctionEvent, Bid
 from auctions.services import bid_place
+from core import idempotency
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -81,7 +83,13 @@ def test_reserve_jump_through_the_service(auction_factory, bidder_factory, place
 
 @pytest.mark.parametrize(
     ("raw", "fragment"),
-    [("abc", "must be digits"), ("-5", "no commas, signs"), ("0", "greater than zero"), ("5100.001", "at most two decimals"), ("", "required")],
+    [
+        ("abc", "must be digits"),
+        ("-5", "no commas, signs"),
+        ("0", "greater than zero"),
+        ("5100.001", "at most two decimals"),
+        ("", "required"),
+    ],
 )
 def test_bad_amount_is_refused_and_nothing_is_stored(live_auction, bidder_factory, raw, fragment):
     with pytest.raises(DomainError) as info:
@@ -216,10 +224,13 @@ def test_the_lock_is_taken_before_any_write_and_at_most_six_statements_run_under
 
 def test_idempotency_key_replays_the_first_result_instead_of_bidding_twice(live_auction, bidder_factory):
     buyer = bidder_factory()
-    bid_place(auction_id=live_auction.pk, bidder=buyer, max_amount=D("6000"), idempotency_key="abc")
+    first = bid_place(auction_id=live_auction.pk, bidder=buyer, max_amount=D("6000"), idempotency_key="abc")
     stored = IdempotencyKey.objects.get(user=buyer, key="abc")
     assert stored.response_status == 201
     assert stored.response_body["data"]["bid"]["seq"] == 1
+    again = bid_place(auction_id=live_auction.pk, bidder=buyer, max_amount=D("6000"), idempotency_key="abc")
+    assert again == idempotency.Replay(201, stored.response_body) == idempotency.Replay(201, first.answer().body)
+    assert Bid.objects.filter(auction=live_auction).count() == 1
 
 
 def test_previous_leader_is_told_and_notified_after_commit(

@@ -15,10 +15,10 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("accounts", "0004_alter_accountevent_kind_strike"),
-        ("core", "0004_webhookfailure"),
+        ("core", "0007_webhookfailure"),
         ("notifications", "0001_initial"),
         ("vehicles", "0003_inventory_filter_and_fulltext_indexes"),
-        ("auctions", "0002_seed_increment_tiers"),
+        ("auctions", "0003_idempotency_keys_move_to_core"),
         ("orders", "0001_initial"),
         ("auditlog", "0001_initial"),
     ]

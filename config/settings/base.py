@@ -414,6 +414,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITED_TABLES = [
     "core.FeeSchedule",
     "core.StateFee",
+    "core.TransportRateCard",
+    "core.TransportRateBand",
     "auctions.IncrementTier",
     "auth.Group",
 ]

@@ -82,11 +82,14 @@ def test_pay_with_idempotency_key_returns_the_first_response(order_factory, buye
     assert first.status_code == 200, first.json()
     assert first.json()["message"].startswith("Payment approved")
     assert again.status_code == 200
-    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
     assert Payment.objects.filter(order=order).count() == 1
     third = client.post(f"/api/orders/{order.pk}/pay", HTTP_IDEMPOTENCY_KEY="other")
     assert third.status_code == 409
     assert third.json()["error"] == "This order is already paid."
+    too_long = client.post(f"/api/orders/{order.pk}/pay", HTTP_IDEMPOTENCY_KEY="k" * 101)
+    assert (too_long.status_code, too_long.json()["code"]) == (400, "invalid_idempotency_key")
 
 
 @pytest.mark.django_db

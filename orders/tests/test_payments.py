@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core import idempotency
 from core.errors import Conflict, DomainError, NotFound
 from orders.models import Order, Payment
 from orders.payments import order_pay, order_refund, payments_reconcile_unknown
@@ -82,9 +83,35 @@ def test_paying_twice_is_refused_and_charges_once(order_factory, buyer, fake_aut
 def test_same_idempotency_key_replays_the_first_payment(order_factory, buyer, fake_authorize_net):
     order = order_factory(buyer=buyer)
     first = order_pay(order_id=order.pk, user=buyer, idempotency_key="k-1")
-    again = order_pay(order_id=order.pk, user=buyer, idempotency_key="k-1")
-    assert first.pk == again.pk
+    again = order_pay(order_id=order.pk, user=buyer, idempotency_key="K-1")  # keys compare without case
+    assert isinstance(again, idempotency.Replay)
+    assert (again.status, again.body["data"]["id"]) == (200, first.pk)
     assert charges_at(fake_authorize_net) == 1
+
+
+@pytest.mark.django_db
+def test_a_key_used_for_another_order_is_refused_and_a_bad_key_is_never_cut(order_factory, buyer, fake_authorize_net):
+    order, other = order_factory(buyer=buyer), order_factory(buyer=buyer)
+    order_pay(order_id=order.pk, user=buyer, idempotency_key="k-1")
+    with pytest.raises(idempotency.KeyReused):
+        order_pay(order_id=other.pk, user=buyer, idempotency_key="k-1")
+    with pytest.raises(idempotency.InvalidKey):
+        order_pay(order_id=other.pk, user=buyer, idempotency_key="k" * 101)
+    assert charges_at(fake_authorize_net) == 1
+
+
+@pytest.mark.django_db
+def test_a_retry_while_the_first_charge_is_in_flight_is_told_to_wait(order_factory, buyer, fake_authorize_net):
+    """The key is taken with the pending payment and answered once the charge is settled: a retry in between
+    gets 409 idempotency_key_in_flight, and nothing is charged twice."""
+    from orders import payments
+
+    order = order_factory(buyer=buyer)
+    keyed = idempotency.keyed(buyer, "k-2", "payment", order.pk)
+    payments._charge_begin(order_id=order.pk, user=buyer, keyed=keyed)  # the first request, before its charge
+    with pytest.raises(idempotency.KeyInFlight):
+        order_pay(order_id=order.pk, user=buyer, idempotency_key="k-2")
+    assert charges_at(fake_authorize_net) == 0
 
 
 @pytest.mark.django_db

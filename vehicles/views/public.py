@@ -29,6 +29,7 @@ from vehicles.selectors import (
     watchlist,
 )
 from vehicles.storage import document_storage, is_s3
+from vehicles.transport import quote_box
 
 PAGE_SIZE = 24
 PAGE_SIZES = ("24", "48", "96")
@@ -124,6 +125,7 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         "is_favorite": is_favorite(request.user, vehicle.pk),
         "seller_name": seller_public_name(vehicle.seller),
         "panels": vehicle_page_panels(request, vehicle),
+        "transport": quote_box(request, vehicle),
         "events": list(vehicle.events.all()[:20]) if can_manage(request.user, vehicle) else [],
         "now": timezone.now(),
     }
