@@ -24,6 +24,15 @@ def central(value: datetime | None) -> str:
 
 
 @register.filter
+def central_iso(value: str | None) -> str:
+    """An ISO time kept in JSON evidence, shown like `central`."""
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    return central(moment) if moment is not None else (value or "—")
+
+
+@register.filter
 def dollars(value: Any) -> str:
     if value is None or value == "":
         return "—"

@@ -55,9 +55,12 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
         raise Http404("No such report.")
     title, build = REPORTS[name]
-    form = ReportForm(request.GET or None, initial=_defaults())
-    if not request.GET:
-        form = ReportForm({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in _defaults().items()})
+    asked = {key: value for key, value in request.GET.items() if key in ReportForm.base_fields}
+    defaults = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in _defaults().items()}
+    form = ReportForm({**defaults, **asked})  # what was not asked keeps its default
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-errors"})
     result: Report | None = None
     if form.is_valid():
         span = Range(form.cleaned_data["first"], form.cleaned_data["last"])
