@@ -5,6 +5,9 @@ only here) and, for a logged-in session, records once per session, device and ad
 seen there: the evidence fraud flags compare between a bidder and a seller. It costs no query on a
 request whose session already recorded the same device and address.
 
+API, webhook and file paths are left alone: their clients are programs (the site's own pages set the
+cookie before their scripts call the API), and the bid lane answers API bids without Django at all.
+
 ConsoleAuditMiddleware lets django-auditlog stamp console table edits (fee tables, roles …) with the staff
 member and their address; only under the admin's URL, so the rest of the site pays nothing for it.
 """
@@ -20,6 +23,7 @@ from core.audit import client_address
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 SEEN_KEY = "_console_device_seen"
+SKIPPED_PATHS = ("/api/", "/anymail/", "/metrics", "/static/", "/media/")
 
 
 def device_id_of(request: HttpRequest) -> str | None:
@@ -32,6 +36,8 @@ class DeviceIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(SKIPPED_PATHS):  # API clients and vendors: no browser to recognise
+            return self.get_response(request)
         device = device_id_of(request)
         fresh = device is None
         if device is None:

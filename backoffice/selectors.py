@@ -48,9 +48,9 @@ def person_overview(user_id: int) -> PersonOverview | None:
         return None
     bids = Bid.objects.filter(bidder=person).select_related("auction__vehicle").order_by("-placed_at")
     offers: list[Any] = []
-    offer_model = _optional("offers", "Offer")
-    if offer_model is not None and any(f.name == "buyer" for f in offer_model._meta.fields):
-        offers = list(offer_model.objects.filter(Q(buyer=person)).order_by("-pk")[:LIST_LIMIT])
+    offer_model = _optional("offers", "OfferThread")  # the offers app's negotiations, when it is installed
+    if offer_model is not None:
+        offers = list(offer_model.objects.filter(Q(buyer=person) | Q(seller=person)).order_by("-pk")[:LIST_LIMIT])
     return PersonOverview(
         person=person,
         email_verified=EmailAddress.objects.filter(user=person, verified=True).exists(),

@@ -32,3 +32,8 @@ def test_a_forged_device_cookie_is_replaced(client):
     client.cookies[settings.DEVICE_COOKIE_NAME] = "<script>"
     response = client.get("/")
     assert response.cookies[settings.DEVICE_COOKIE_NAME].value != "<script>"
+
+
+def test_api_answers_carry_no_device_cookie(client):
+    response = client.get("/api/health")
+    assert settings.DEVICE_COOKIE_NAME not in response.cookies
