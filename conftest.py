@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.vehicles",
     "tests.fixtures.auctions",
+    "tests.fixtures.offers",
     "tests.fixtures.orders",
     "tests.fixtures.live_server",
     "tests.fakes.authorize_net",

@@ -68,6 +68,10 @@ class Auction(models.Model):
         ACCEPTED = "accepted", "Accepted the high bid"
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "No decision in time"
+        # Settled through the offers channel (OFFERS.md "After an auction without a sale"): the auction ends
+        # unsold and a sale, if one follows, is the offer's (orders source "offer").
+        COUNTERED = "countered", "Countered the high bid"
+        BEST_OFFER = "best_offer", "Accepted the high bidder's best offer"
 
     vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.PROTECT, related_name="auctions")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="auctions_selling")

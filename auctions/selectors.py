@@ -298,3 +298,26 @@ def profile_bids(user: Any, viewer: Any) -> list[dict[str, Any]]:
 
 def public_counters(user: Any) -> dict[str, int]:
     return {"auctions": Auction.objects.filter(seller=user).exclude(status=Auction.Status.CANCELLED).count()}
+
+
+# --- after an auction without a sale (read by the offers app) ----------------------------------------
+
+
+def awaiting_decision_for_vehicle(vehicle_id: int) -> Auction | None:
+    """The vehicle's reserve-not-met auction still inside the seller's decision, if any: its `leader` is the
+    high bidder, `current_price` the high bid, `reserve_price` the reserve, `decision_deadline` the end of the
+    24 hours (what the seller's counter and the high bidder's best offer need)."""
+    return Auction.objects.awaiting_seller_decision().filter(vehicle_id=vehicle_id).select_related("leader").first()
+
+
+def runner_up(auction: Auction) -> tuple[int, Decimal] | None:
+    """The bidder with the next-highest max after the winner, and that max (BIDDING.md: each bidder's latest max
+    counts, and it is their highest), from the bids not voided; None without one."""
+    row = (
+        Bid.objects.filter(auction=auction, voided_at__isnull=True)
+        .exclude(bidder_id=auction.winner_id)
+        .order_by("-max_amount", "seq")  # among equal maxima, the one placed first ranks first
+        .values_list("bidder_id", "max_amount")
+        .first()
+    )
+    return (int(row[0]), row[1]) if row else None

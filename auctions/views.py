@@ -178,7 +178,23 @@ def my_bids(request: HttpRequest) -> HttpResponse:
 @login_required
 def seller_auctions(request: HttpRequest) -> HttpResponse:
     auctions = list(selectors.seller_auctions(request.user)[:200])
+    for auction in auctions:
+        auction.decision_panels = decision_panels(request, auction) if auction.awaiting_decision else []  # type: ignore[attr-defined]
     return render(request, "auctions/seller.html", {"auctions": auctions, "server_time": timezone.now().isoformat()})
+
+
+def decision_panels(request: HttpRequest, auction: Auction) -> list[str]:
+    """What higher apps add to a reserve-not-met decision (settings.AUCTION_DECISION_PANELS: the offers app's
+    "Counter"), without this app importing them: callables (request, auction) -> HTML."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    from django.utils.safestring import mark_safe
+
+    return [
+        mark_safe(html)  # noqa: S308 - trusted panels from settings
+        for path in getattr(settings, "AUCTION_DECISION_PANELS", ())
+        if (html := import_string(path)(request, auction))
+    ]
 
 
 def how_bidding_works(request: HttpRequest) -> HttpResponse:

@@ -33,8 +33,15 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # auctions: outbid notices queued in Redis by the bid path are sent by a task the first notice of a burst
     # queues; this entry only covers a lost task message.
     "auctions-send-queued-notifications": {"task": "auctions.tasks.send_queued_notifications", "schedule": 30.0},
-    # orders: a won auction gets its order within seconds even if the closing worker died after
-    # the close (the claim is the unique constraint per source, so overlapping runs are harmless).
+    # offers: end open threads whose amount expired (48 h; 24 h for a counter to the high bid), whose vehicle's
+    # auction started (offers close while bidding runs) or whose vehicle sold. Every 15 s so a buyer hears soon
+    # after an auction starts; each thread is settled under its vehicle's lock, so overlapping runs are harmless.
+    "offers-settle-due-threads": {"task": "offers.tasks.settle_due_threads", "schedule": 15.0},
+    # offers: the 12-hour reminder to the side whose turn it is; claimed per amount with a conditional UPDATE,
+    # and 5 minutes late at most is fine for a reminder.
+    "offers-send-reminders": {"task": "offers.tasks.send_offer_reminders", "schedule": 300.0},
+    # orders: a won auction or an accepted offer gets its order within seconds even if the worker that asked
+    # for it died (the claim is the unique constraint per source, so overlapping runs are harmless).
     "orders-create-for-won-auctions": {"task": "orders.tasks.create_orders_for_won_auctions", "schedule": 15.0},
     # orders: late fee once past the 3-business-day due date; hourly is precise enough for a fee.
     "orders-apply-late-fees": {"task": "orders.tasks.apply_late_fees", "schedule": 3600.0},

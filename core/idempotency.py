@@ -48,7 +48,8 @@ In the API view (the header read and refused here, the replay rendered by one he
 
 Document the header with `idempotency.openapi_header()` and the 400/409 answers in the view's schema. A
 service that spans transactions (a payment: commit, call the vendor, commit) uses the parts of `once`:
-`replay` before, `claim` in the first transaction, `record` in the last (see orders/payments.py).
+`replay` before, `claim` in the first transaction, `record` in the last (see orders/payments.py); one whose
+transaction commits a refusal (offers/services/once.py) gives its claim back with `release`.
 """
 
 import hashlib
@@ -179,6 +180,15 @@ def record(user_id: int, key: str, answer: Answer) -> None:
     IdempotencyKey.objects.filter(user_id=user_id, key=key, response_status__isnull=True).update(
         response_status=answer.status, response_body=answer.body
     )
+
+
+def release(request: Keyed) -> None:
+    """Give back a key this transaction claimed and will not answer: the work was refused after all, though the
+    transaction still commits (offers: acting on a thread that had just expired ends it, commits that, and
+    refuses the request). Like any refusal, it keeps no key."""
+    from core.models import IdempotencyKey
+
+    IdempotencyKey.objects.filter(user_id=request.user_id, key=request.key, response_status__isnull=True).delete()
 
 
 def once(request: Keyed | None, work: Callable[[], tuple[T, Answer]]) -> T | Replay:

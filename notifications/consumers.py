@@ -4,6 +4,7 @@ Server -> client messages:
     {"type": "unread_count", "unread_count": n}                      on connect and after mark-read
     {"type": "notification", "notification": {...}, "unread_count": n} when a notification is created
     {"type": "pong", "server_time": iso}                              answer to {"type": "ping"}
+    {"type": "event", "event": {"name": ..., ...}}                    a change the user's open pages refetch on
 Anonymous sockets are accepted and closed at once with code 4401.
 """
 
@@ -59,3 +60,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_unread(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "unread_count", "unread_count": event["unread_count"]})
+
+    async def user_event(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "event", "event": event["event"]})

@@ -73,6 +73,10 @@ LABELS = {
     "offer_accepted": "Offer accepted",
     "offer_declined": "Offer declined",
     "offer_expired": "Offer expired",
+    "offer_reminder": "Offer expiring in 12 hours",
+    "offer_withdrawn": "Offer withdrawn",
+    "offer_ended": "Offer ended (auction started or sold)",
+    "offer_second_chance": "Second-chance offer",
     "invoice_issued": "Invoice issued",
     "payment_received": "Payment received",
     "payment_failed": "Payment failed",
@@ -240,25 +244,25 @@ _KINDS = [
         action="Go to the auction",
         optional=False,
     ),
-    # --- offers --------------------------------------------------------------------------------
+    # --- offers (context keys: vehicle, amount, expires = ISO time the amount expires, reason) -----
     Kind(
         "offer_received",
         "offers",
         "New offer on " + VEHICLE,
-        "You received an offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        "{{ buyer|default:'A buyer' }} made an offer{% if amount %} of {{ amount|usd }}{% endif %} on "
         + VEHICLE
-        + ". Accept, decline or counter within 48 hours.",
-        keys=("vehicle", "amount"),
+        + ". Accept, decline or counter{% if expires %} by {{ expires|when }}{% else %} within 48 hours{% endif %}.",
+        keys=("vehicle", "amount", "buyer", "expires"),
         action="Respond to the offer",
     ),
     Kind(
         "offer_countered",
         "offers",
         "Counter-offer on " + THE_VEHICLE,
-        "You received a counter-offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        "{{ who|default:'The other side' }} countered{% if amount %} with {{ amount|usd }}{% endif %} on "
         + THE_VEHICLE
-        + ". It expires in 48 hours.",
-        keys=("vehicle", "amount"),
+        + ". Answer{% if expires %} by {{ expires|when }}{% else %} within 48 hours{% endif %}.",
+        keys=("vehicle", "amount", "who", "expires"),
         action="Respond to the offer",
     ),
     Kind(
@@ -276,15 +280,55 @@ _KINDS = [
         "offer_declined",
         "offers",
         "Offer declined on " + THE_VEHICLE,
-        "The offer on " + THE_VEHICLE + " was declined.",
-        keys=("vehicle",),
+        "{% if message %}{{ message }}{% else %}The offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        + THE_VEHICLE
+        + " was declined.{% endif %}",
+        keys=("vehicle", "amount", "message"),
     ),
     Kind(
         "offer_expired",
         "offers",
         "Offer expired on " + THE_VEHICLE,
-        "The offer on " + THE_VEHICLE + " expired without an answer.",
-        keys=("vehicle",),
+        "The offer{% if amount %} of {{ amount|usd }}{% endif %} on " + THE_VEHICLE + " expired without an answer.",
+        keys=("vehicle", "amount"),
+    ),
+    Kind(
+        "offer_reminder",
+        "offers",
+        "12 hours left to answer on " + THE_VEHICLE,
+        "The offer{% if amount %} of {{ amount|usd }}{% endif %} on "
+        + THE_VEHICLE
+        + " expires{% if expires %} at {{ expires|when }}{% else %} in 12 hours{% endif %}. Accept, decline or counter"
+        " before then.",
+        keys=("vehicle", "amount", "expires"),
+        action="Respond to the offer",
+    ),
+    Kind(
+        "offer_withdrawn",
+        "offers",
+        "Offer withdrawn on " + THE_VEHICLE,
+        "The offer{% if amount %} of {{ amount|usd }}{% endif %} on " + THE_VEHICLE + " was withdrawn." + REASON,
+        keys=("vehicle", "amount", "reason"),
+    ),
+    Kind(
+        "offer_ended",
+        "offers",
+        "Your offer on " + THE_VEHICLE + " has ended",
+        "{% if reason == 'auction_started' %}The auction for " + THE_VEHICLE + " has started, so offers are closed."
+        " Bid in the auction instead.{% elif reason == 'sold_to_another' %}{{ vehicle|default:'The vehicle' }}"
+        " was sold to another buyer.{% else %}Your offer on " + THE_VEHICLE + " has ended.{% endif %}",
+        keys=("vehicle", "reason"),
+        action="See the vehicle",
+    ),
+    Kind(
+        "offer_second_chance",
+        "offers",
+        "Second chance: " + THE_VEHICLE + " is offered to you",
+        "The winning bidder did not pay. The seller offers you " + THE_VEHICLE + "{% if amount %} at your max bid of "
+        "{{ amount|usd }}{% endif %}. Accept{% if expires %} by {{ expires|when }}{% else %} within 48 hours{% endif %}"
+        " to buy it.",
+        keys=("vehicle", "amount", "expires"),
+        action="See the offer",
     ),
     # --- orders and payments (not optional) ------------------------------------------------------
     Kind(

@@ -3,6 +3,9 @@
 Group messages (channel-layer "type" -> consumer handler):
     notification.created  {"notification": {...}, "unread_count": n}
     notification.unread   {"unread_count": n}       (after mark-read, so every open tab agrees)
+    user.event            {"event": {"name": ..., ...}}   a domain change the user's open pages may refetch on
+                                                          (e.g. an offer thread moved); sent whatever the user's
+                                                          notification preferences, never stored
 """
 
 import asyncio
@@ -67,3 +70,9 @@ def push_created(notification: Notification, *, unread_count: int) -> None:
 
 def push_unread_count(user_id: int, *, unread_count: int) -> None:
     _group_send(user_id, {"type": "notification.unread", "unread_count": unread_count})
+
+
+def push_event(user_id: int, event: dict[str, Any]) -> None:
+    """Tell the user's open pages that something they show changed (`event["name"]` says what, e.g.
+    "offer_thread", with ids): pages listen for it and refetch. Best effort, like every push here."""
+    _group_send(user_id, {"type": "user.event", "event": event})

@@ -122,6 +122,14 @@ class Order(models.Model):
     def is_payable(self) -> bool:
         return self.status == self.Status.PENDING_PAYMENT and self.balance > 0
 
+    @property
+    def cancelled_for_non_payment(self) -> bool:
+        """Cancelled after its payment deadline passed (only unpaid orders can be cancelled): the buyer did not
+        pay. An auction sale cancelled so may be offered to the runner-up (OFFERS.md "Second chance")."""
+        return (
+            self.status == self.Status.CANCELLED and self.cancelled_at is not None and self.cancelled_at >= self.due_at
+        )
+
 
 # The order's money, in invoice order: shown read-only by the admin and the API alike.
 ORDER_PRICE_FIELDS = (

@@ -47,3 +47,25 @@ def buyer_may_read_vehicle_documents(user: Any, vehicle: Any) -> bool:
         .exclude(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
         .exists()
     )
+
+
+def second_chance_for(order: Order) -> dict[str, Any] | None:
+    """For the seller's order page after a cancel for non-payment: the runner-up's max and the second-chance
+    thread if one was made; None when no second chance applies."""
+    from auctions.models import Auction
+    from auctions.selectors import runner_up
+    from offers.models import OfferThread
+
+    if not order.cancelled_for_non_payment or order.source_type not in (Order.Source.AUCTION, Order.Source.BUY_NOW):
+        return None
+    auction = Auction.objects.filter(pk=order.source_id).first()
+    found = runner_up(auction) if auction is not None else None
+    thread = OfferThread.objects.filter(auction_id=order.source_id, kind=OfferThread.Kind.SECOND_CHANCE).first()
+    return {
+        "runner_up_max": found[1] if found else None,
+        "thread": thread,
+    }
+
+
+def order_for_offer(thread_id: int) -> Order | None:
+    return Order.objects.filter(source_type=Order.Source.OFFER, source_id=thread_id).first()

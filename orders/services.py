@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, NotFound
 from core.pricing import active_fee_schedule, purchase_breakdown
 from notifications.services import notify, notify_staff
 from orders.deadlines import cancellable_at, payment_due_at
@@ -207,3 +207,22 @@ def orders_flag_cancellable(*, now: datetime | None = None) -> int:
             )
         flagged += 1
     return flagged
+
+
+def order_second_chance(*, order_id: int, seller: Any) -> Any:
+    """The buyer did not pay and the order was cancelled: the seller offers the vehicle to the auction's
+    runner-up at their max (offers.services.offer_second_chance, which checks the rest under its locks).
+    Returns the offers app's OfferResult."""
+    from offers.services import offer_second_chance
+
+    order = Order.objects.filter(pk=order_id, seller_id=getattr(seller, "pk", None)).first()
+    if order is None:
+        raise NotFound("Order not found.")
+    if not order.cancelled_for_non_payment:
+        raise Conflict(
+            "A second chance is possible once the order was cancelled because the buyer did not pay.",
+            code="second_chance_unavailable",
+        )
+    if order.source_type not in (Order.Source.AUCTION, Order.Source.BUY_NOW):
+        raise Conflict("Only an auction sale has a runner-up.", code="no_runner_up")
+    return offer_second_chance(auction_id=order.source_id, seller=seller)

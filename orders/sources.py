@@ -1,13 +1,14 @@
-"""Where orders come from: won auctions (at close, by seller acceptance, or buy now).
+"""Where orders come from: won auctions (at close, by seller acceptance, or buy now) and accepted offers.
 
-The auctions app records the outcome; this module creates the order for every won auction that
-has none. Creation is idempotent per auction (unique source), so the beat task, a buy-now request
-and a retried task can all call it safely.
+The auctions and offers apps record the outcome; this module creates the order for every won auction and
+every accepted offer thread that has none. Creation is idempotent per source (unique source), so the beat
+task, the request made right after the sale and a retried task can all call it safely.
 """
 
 from django.db.models import Exists, OuterRef
 
 from auctions.models import Auction
+from offers.models import OfferThread
 from orders.models import Order
 from orders.services import order_create
 
@@ -34,3 +35,27 @@ def orders_create_for_won_auctions(*, limit: int = 500) -> int:
     )
     missing = Auction.objects.won().filter(~Exists(has_order)).values_list("pk", flat=True)[:limit]
     return sum(1 for auction_id in missing if order_create_for_auction(auction_id=auction_id) is not None)
+
+
+def order_create_for_offer(*, thread_id: int) -> Order | None:
+    """The order for an accepted offer (OFFERS.md "Acceptance"): source "offer", the accepted amount as the
+    price, sold when it was accepted; fees, tax, payment deadline and late fee exactly as for a won auction."""
+    thread = OfferThread.objects.accepted().select_related("buyer", "seller").filter(pk=thread_id).first()
+    if thread is None or thread.accepted_amount is None:
+        return None
+    return order_create(
+        source_type=Order.Source.OFFER,
+        source_id=thread.pk,
+        buyer=thread.buyer,
+        seller=thread.seller,
+        vehicle_id=thread.vehicle_id,
+        price=thread.accepted_amount,
+        sold_at=thread.ended_at or thread.updated_at,
+    )
+
+
+def orders_create_for_accepted_offers(*, limit: int = 500) -> int:
+    """Create the missing orders for accepted offers; returns how many were created."""
+    has_order = Order.objects.filter(source_type=Order.Source.OFFER, source_id=OuterRef("pk"))
+    missing = OfferThread.objects.accepted().filter(~Exists(has_order)).values_list("pk", flat=True)[:limit]
+    return sum(1 for thread_id in missing if order_create_for_offer(thread_id=thread_id) is not None)

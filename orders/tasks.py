@@ -7,9 +7,10 @@ from orders import payments, services
 
 @shared_task
 def create_orders_for_won_auctions() -> int:
-    from orders.sources import orders_create_for_won_auctions
+    """The sweep: an order for every won auction and every accepted offer that has none."""
+    from orders.sources import orders_create_for_accepted_offers, orders_create_for_won_auctions
 
-    return orders_create_for_won_auctions()
+    return orders_create_for_won_auctions() + orders_create_for_accepted_offers()
 
 
 @shared_task
@@ -17,6 +18,15 @@ def create_order_for_auction(auction_id: int) -> int | None:
     from orders.sources import order_create_for_auction
 
     order = order_create_for_auction(auction_id=auction_id)
+    return order.pk if order else None
+
+
+@shared_task
+def create_order_for_offer(thread_id: int) -> int | None:
+    """Asked for by the offers app (by task name) right after an acceptance commits."""
+    from orders.sources import order_create_for_offer
+
+    order = order_create_for_offer(thread_id=thread_id)
     return order.pk if order else None
 
 

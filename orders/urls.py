@@ -9,4 +9,6 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="detail"),
     path("orders/<int:order_id>/pay/", views.order_pay_view, name="pay"),
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="invoice"),
+    path("orders/<int:order_id>/second-chance/", views.order_second_chance_view, name="second-chance"),
+    path("orders/offer/<int:thread_id>/", views.order_for_offer_view, name="for-offer"),
 ]

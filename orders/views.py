@@ -14,7 +14,16 @@ from core.errors import DomainError, NotFound
 from orders.invoices import invoice_download
 from orders.models import Payment
 from orders.payments import card_on_file, order_pay
-from orders.selectors import order_payments, order_timeline, order_visible_to, orders_for_buyer, orders_for_seller
+from orders.selectors import (
+    order_payments,
+    order_timeline,
+    order_visible_to,
+    orders_for_buyer,
+    orders_for_seller,
+    second_chance_for,
+)
+from orders.services import order_second_chance
+from orders.sources import order_create_for_offer
 
 
 def _visible_or_404(order_id: int, user: object):  # type: ignore[no-untyped-def]
@@ -47,8 +56,36 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "payments": order_payments(order),
         "card": card_on_file(request.user) if is_buyer else None,
         "pay_token": uuid.uuid4().hex,
+        "second_chance": second_chance_for(order) if order.seller_id == request.user.pk else None,
     }
     return render(request, "orders/detail.html", context)
+
+
+@login_required
+@require_POST
+def order_second_chance_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        result = order_second_chance(order_id=order_id, seller=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", order_id=order_id)
+    messages.success(request, result.message)
+    return redirect("offers:thread", thread_id=result.thread.pk)
+
+
+@login_required
+def order_for_offer_view(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """An accepted offer's order (the offer pages link here; offers cannot see orders). The order is made
+    at once if the request after the acceptance has not made it yet (idempotent)."""
+    from offers.models import OfferThread
+
+    parties = OfferThread.objects.filter(pk=thread_id).values_list("buyer_id", "seller_id").first()
+    order = order_create_for_offer(thread_id=thread_id) if parties and request.user.pk in parties else None
+    if order is None:
+        raise Http404("No order for this offer.")
+    return redirect("orders:detail", order_id=order.pk)
 
 
 @login_required

@@ -146,6 +146,17 @@ def vehicle_page_panels(request: HttpRequest, vehicle: Vehicle) -> list[SafeStri
     return panels
 
 
+def vehicle_pricing_panels(request: HttpRequest, vehicle: Vehicle) -> list[SafeString]:
+    """HTML that higher apps show under the listing's pricing step (settings.VEHICLE_PRICING_PANELS, e.g. the
+    offers app's automatic answers): their own forms, after the step's form."""
+    panels = []
+    for panel in _panel_callables(tuple(getattr(settings, "VEHICLE_PRICING_PANELS", ()))):
+        html = panel(request, vehicle)
+        if html:
+            panels.append(mark_safe(html))  # noqa: S308 - trusted panels from settings
+    return panels
+
+
 def dashboard_counters(user: Any) -> dict[str, int]:
     """For GET /api/users/dashboard (settings.USER_DASHBOARD_COUNTERS)."""
     return {"watchlist": Favorite.objects.filter(user=user).count()}

@@ -187,3 +187,34 @@ def auction_expire_decisions(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for auction_id in ids if auction_decision_expire(auction_id=auction_id))
+
+
+def auction_decision_by_offer(*, auction_id: int, actor: Any, decision: str) -> Auction:
+    """Reserve not met, settled through the offers channel: the seller countered the high bid
+    (`Decision.COUNTERED`) or accepted the high bidder's best offer (`Decision.BEST_OFFER`).
+
+    Runs inside the caller's transaction (the offers app's), which locked this auction before the vehicle.
+    The auction ends unsold here and is never a won auction: a sale that follows is the offer's. A counter
+    puts the vehicle back on the market (offers may follow); after a best offer the caller marks it sold.
+    Refuses like `auction_seller_decide` when no decision is pending or the 24 hours have passed.
+    """
+    from vehicles.services import vehicle_mark_unlisted
+
+    if decision not in (Auction.Decision.COUNTERED, Auction.Decision.BEST_OFFER):
+        raise ValueError(f"not an offer decision: {decision!r}")
+    auction = lock_auction(auction_id)
+    if actor is None or not (is_staff(actor) or actor.pk == auction.seller_id):
+        raise NotAllowed("Only the seller can decide on the high bid.", code="not_seller")
+    if not auction.awaiting_decision:
+        raise Conflict("This auction is not waiting for your decision.", code="no_decision_pending")
+    if auction.decision_deadline and db_now() >= auction.decision_deadline:
+        raise Conflict("The 24 hours to decide have passed.", code="decision_expired")
+    auction.seller_decision = decision
+    auction.outcome = Auction.Outcome.UNSOLD
+    auction.version += 1
+    auction.save(update_fields=["seller_decision", "outcome", "version", "updated_at"])
+    event(auction, AuctionEvent.Kind.SELLER_DECISION, actor=actor, from_status=Auction.Status.ENDED, decision=decision)
+    if decision == Auction.Decision.COUNTERED:
+        vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, actor=actor, message="Seller countered the high bid")
+    transaction.on_commit(lambda: after_commit.decision_made(auction))
+    return auction

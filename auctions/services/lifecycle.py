@@ -200,3 +200,23 @@ def auction_start_due(*, limit: int = 500) -> int:
     now = db_now()
     ids = list(Auction.objects.due_to_start(now).order_by("starts_at").values_list("pk", flat=True)[:limit])
     return sum(1 for auction_id in ids if auction_start(auction_id=auction_id))
+
+
+def auction_cancel_for_sale(*, auction_id: int, actor: Any, reason: str) -> Auction:
+    """The vehicle sold another way (an accepted offer) before its scheduled auction started: cancel it.
+
+    Runs inside the caller's transaction, which locked this auction before the vehicle (the house order);
+    the caller marks the vehicle sold. Refuses (`auction_started`) once the auction is live by the database
+    clock, so an acceptance racing the auction's start has one winner. Watchers hear `cancelled`.
+    """
+    auction = lock_auction(auction_id)
+    if auction.status != Auction.Status.SCHEDULED or auction.starts_at <= db_now():
+        raise Conflict("The auction has started: offers are closed while bidding runs.", code="auction_started")
+    auction.status = Auction.Status.CANCELLED
+    auction.cancel_reason = reason
+    auction.closed_at = db_now()
+    auction.version += 1
+    auction.save(update_fields=["status", "cancel_reason", "closed_at", "version", "updated_at"])
+    event(auction, AuctionEvent.Kind.CANCELLED, actor=actor, from_status=Auction.Status.SCHEDULED, reason=reason)
+    transaction.on_commit(lambda: after_commit.state_changed(auction, "cancelled", reason=reason))
+    return auction

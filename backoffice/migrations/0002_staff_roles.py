@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
         ("vehicles", "0003_inventory_filter_and_fulltext_indexes"),
         ("auctions", "0003_idempotency_keys_move_to_core"),
         ("orders", "0001_initial"),
+        ("offers", "0001_initial"),
         ("auditlog", "0001_initial"),
     ]
 

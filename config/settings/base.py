@@ -266,6 +266,8 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", default="600/min"),
         "auth": env("THROTTLE_AUTH", default="20/min"),
         "bids": env("THROTTLE_BIDS", default="120/min"),
+        # offers: writes (make, counter, accept, decline, withdraw) per user; a negotiation needs few
+        "offers": env("THROTTLE_OFFERS", default="30/min"),
     },
 }
 SIMPLE_JWT = {
@@ -286,7 +288,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["core.schema.drop_trailing_slash_twins"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OfferKindEnum": "offers.models.OfferThread.Kind",
+        "OfferStatusEnum": "offers.models.OfferThread.Status",
+    },
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -294,7 +300,11 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- Page composition ----------------------------------------------------------
 # The vehicle page (vehicles app) shows panels that higher apps render, without importing them:
 # each entry is a callable (request, vehicle) -> str of HTML, or "" when it has nothing to show.
-VEHICLE_PAGE_PANELS = ["auctions.panels.vehicle_panel"]
+VEHICLE_PAGE_PANELS = ["auctions.panels.vehicle_panel", "offers.panels.vehicle_panel"]
+# The listing's pricing step (vehicles) and the seller's reserve-not-met decision (auctions) show what higher
+# apps add there, the same way: callables (request, vehicle) / (request, auction) -> str of HTML.
+VEHICLE_PRICING_PANELS = ["offers.panels.vehicle_pricing_panel"]
+AUCTION_DECISION_PANELS = ["offers.panels.auction_decision_panel"]
 
 # --- Observability ----------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
@@ -364,6 +374,7 @@ USER_DASHBOARD_COUNTERS = [
     "vehicles.selectors.dashboard_counters",
     "auctions.selectors.dashboard_counts",
     "orders.selectors.dashboard_counters",
+    "offers.selectors.dashboard_counters",
 ]
 USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.selectors.public_counters"]
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.

@@ -34,7 +34,13 @@ STORAGES = {
 # Tests exercise throttling explicitly; defaults must not trip over suites that log in often.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min", "bids": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "10000/min",
+        "user": "10000/min",
+        "auth": "10000/min",
+        "bids": "10000/min",
+        "offers": "10000/min",
+    },
 }
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "false") == "true"
 CACHES["default"]["KEY_PREFIX"] = _ISOLATION

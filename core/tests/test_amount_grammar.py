@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.money import AMOUNT_FORM, MoneyError, parse_amount
@@ -87,6 +87,8 @@ def test_json_numbers_of_another_shape_are_refused(body):
 valid_amounts = st.from_regex(VALID, fullmatch=True).filter(lambda text: Decimal(text) > 0)
 
 
+# No deadline: the suite shares two cores with browsers and servers; a slow example is not a wrong one.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_amounts)
 def test_every_string_in_the_grammar_round_trips(text):
     value = parse_amount(text)
@@ -94,6 +96,7 @@ def test_every_string_in_the_grammar_round_trips(text):
     assert value.as_tuple().exponent == -2
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=16))
 @example("٣")
 @example("1 000")

@@ -124,6 +124,9 @@
         while (list.children.length > RECENT) list.lastElementChild.remove();
       }
       document.dispatchEvent(new CustomEvent("notifications:new", { detail: data.notification }));
+    } else if (data.type === "event") {
+      // a change one of this user's open pages may show (an offer thread moved, ...): pages refetch on it
+      document.dispatchEvent(new CustomEvent("notifications:event", { detail: data.event }));
     }
   }
 

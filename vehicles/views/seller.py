@@ -16,7 +16,7 @@ from vehicles import services
 from vehicles.apis.output import DocumentOutput, PhotoOutput
 from vehicles.forms import ConditionForm, PricingForm, ServiceForm, SpecsForm
 from vehicles.models import Vehicle, VehicleDocument, VehiclePhoto
-from vehicles.selectors import can_manage, can_sell, seller_status_counts, seller_vehicles
+from vehicles.selectors import can_manage, can_sell, seller_status_counts, seller_vehicles, vehicle_pricing_panels
 from vehicles.validation import listing_problems
 
 STEPS = [
@@ -124,6 +124,8 @@ def vehicle_step(request: HttpRequest, vehicle_id: int, step: str) -> HttpRespon
                 messages.success(request, "Saved.")
                 return redirect("vehicles:sell-step", vehicle.pk, context["next_step"] or "review")
         context["form"] = form
+        if step == "pricing":
+            context["extra_panels"] = vehicle_pricing_panels(request, vehicle)
     elif step == "photos":
         photos = VehiclePhoto.objects.filter(vehicle=vehicle)
         documents = VehicleDocument.objects.filter(vehicle=vehicle)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('auctions', '0003_idempotency_keys_move_to_core'),
+        ('auctions', '0004_seller_decision_by_offer'),
         ('vehicles', '0003_inventory_filter_and_fulltext_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
