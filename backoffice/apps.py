@@ -11,6 +11,13 @@ class BackofficeConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from django.contrib.auth.signals import user_logged_in
+
+        from backoffice.middleware import record_login_sighting
+
+        # A login is where a person and a browser meet: the device evidence of fraud flags (auth plumbing,
+        # not domain flow, so Django's own signal is the door).
+        user_logged_in.connect(record_login_sighting, dispatch_uid="backoffice-login-sighting")
         from django.apps import apps
         from django.conf import settings
 

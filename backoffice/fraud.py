@@ -1,8 +1,8 @@
 """Fraud flags, raised when a bid is accepted (shill bidding signals; never a block).
 
 A bidder is flagged on an auction when they share with its seller:
-- an IP address (any address either was seen at: bids, logged-in pages);
-- a device (the long-lived device-id cookie, seen on logged-in pages: backoffice.middleware);
+- an IP address (any address either was seen at: bids, logins);
+- a device (the long-lived device-id cookie, recorded at login: backoffice.middleware);
 - a card (same brand, last four and expiry on file: Authorize.Net gives us no card fingerprint, and two
   different cards agreeing on all three are rare);
 or when they bid on a seller's auction after bidding on at least BID_UP_MIN_LOST of that seller's auctions that
@@ -39,7 +39,7 @@ class Finding:
 
 
 def _addresses(user_id: int) -> dict[str, str]:
-    """Every address the user was seen at -> when last (ISO), from bids and logged-in pages."""
+    """Every address the user was seen at -> when last (ISO), from bids and logins."""
     seen: dict[str, str] = {}
     for ip, last in (
         Bid.objects.filter(bidder_id=user_id, ip_address__isnull=False)

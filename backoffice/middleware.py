@@ -1,9 +1,10 @@
 """Middleware of the staff console.
 
-DeviceIdMiddleware gives every browser a long-lived random device id (a cookie; not a tracker: it is read
-only here) and, for a logged-in session, records once per session, device and address that the user was
-seen there: the evidence fraud flags compare between a bidder and a seller. It costs no query on a
-request whose session already recorded the same device and address.
+DeviceIdMiddleware gives every browser a long-lived random device id (a cookie; not a tracker: only fraud
+flags read it) and exposes it as `request.device_id`. Logins record (user, device, address)
+(`record_login_sighting`, connected to Django's `user_logged_in` in backoffice.apps): the evidence fraud flags
+compare between a bidder and a seller, with the addresses bids record themselves. No query is added to any
+other request.
 
 API, webhook and file paths are left alone: their clients are programs (the site's own pages set the
 cookie before their scripts call the API), and the bid lane answers API bids without Django at all.
@@ -12,6 +13,7 @@ ConsoleAuditMiddleware lets django-auditlog stamp console table edits (fee table
 member and their address; only under the admin's URL, so the rest of the site pays nothing for it.
 """
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -21,8 +23,8 @@ from django.http import HttpRequest, HttpResponse
 
 from core.audit import client_address
 
+logger = logging.getLogger(__name__)
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-SEEN_KEY = "_console_device_seen"
 SKIPPED_PATHS = ("/api/", "/anymail/", "/metrics", "/static/", "/media/")
 
 
@@ -43,8 +45,6 @@ class DeviceIdMiddleware:
         if device is None:
             device = secrets.token_urlsafe(24)
         request.device_id = device  # type: ignore[attr-defined]
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
-            self._record_sighting(request, device)
         response = self.get_response(request)
         if fresh:
             response.set_cookie(
@@ -57,25 +57,25 @@ class DeviceIdMiddleware:
             )
         return response
 
-    @staticmethod
-    def _record_sighting(request: HttpRequest, device: str) -> None:
-        user = getattr(request, "user", None)
-        session = getattr(request, "session", None)
-        if user is None or session is None or not user.is_authenticated:
-            return
-        address = client_address(request)
-        mark = f"{device}|{address}"
-        if session.get(SEEN_KEY) == mark:
-            return
-        from backoffice.services import device_sighting_record
 
+def record_login_sighting(sender: object, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+    """`user_logged_in` receiver: the user was seen on this browser at this address (never raises)."""
+    if request is None or getattr(user, "pk", None) is None:
+        return
+    device = getattr(request, "device_id", None) or device_id_of(request)
+    if device is None:
+        return
+    from backoffice.services import device_sighting_record
+
+    try:
         device_sighting_record(
-            user_id=user.pk,
+            user_id=user.pk,  # type: ignore[attr-defined]
             device_id=device,
-            ip_address=address,
+            ip_address=client_address(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
-        session[SEEN_KEY] = mark
+    except Exception:  # noqa: BLE001 - evidence for staff must never cost anyone their login
+        logger.exception("device sighting not recorded")
 
 
 class ConsoleAuditMiddleware:

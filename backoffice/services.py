@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from backoffice.models import DeviceSighting, FraudFlag, StaffNote
@@ -10,18 +10,21 @@ from core.errors import Conflict, DomainError, NotFound
 
 
 def device_sighting_record(*, user_id: int, device_id: str, ip_address: str | None, user_agent: str = "") -> None:
-    """Upsert (user, device, address): a first sighting is a row, a later one moves `last_seen_at`."""
-    agent = (user_agent or "")[:300]
-    updated = DeviceSighting.objects.filter(user_id=user_id, device_id=device_id, ip_address=ip_address).update(
-        last_seen_at=timezone.now(), user_agent=agent
-    )
-    if updated:
-        return
-    try:
-        with transaction.atomic():
-            DeviceSighting.objects.create(user_id=user_id, device_id=device_id, ip_address=ip_address, user_agent=agent)
-    except IntegrityError:  # another request of the same session won the insert
-        pass
+    """Upsert (user, device, address) in one statement: a first sighting is a row, a later one moves
+    `last_seen_at` (the unique constraint decides, so two logins at once make one row)."""
+    now = timezone.now()
+    target = ["user", "device_id", "ip_address"] if connection.features.supports_update_conflicts_with_target else None
+    DeviceSighting.objects.bulk_create(
+        [
+            DeviceSighting(
+                user_id=user_id, device_id=device_id, ip_address=ip_address, user_agent=(user_agent or "")[:300],
+                first_seen_at=now, last_seen_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=target,
+        update_fields=["last_seen_at", "user_agent"],
+    )  # fmt: skip
 
 
 def staff_note_add(*, user_id: int, author: Any, body: str) -> StaffNote:

@@ -18,14 +18,32 @@ def test_a_new_browser_gets_a_long_lived_random_device_id(client):
     assert settings.DEVICE_COOKIE_NAME not in again.cookies  # kept, not replaced
 
 
-def test_a_logged_in_user_is_recorded_once_per_device_and_address(client, user):
-    client.cookies[settings.DEVICE_COOKIE_NAME] = "k" * 32
-    client.force_login(user)
-    client.get("/", REMOTE_ADDR="192.0.2.10")
-    client.get("/", REMOTE_ADDR="192.0.2.10")
-    client.get("/account/", REMOTE_ADDR="192.0.2.11")
+def test_a_login_records_the_device_and_address_once_per_pair(client, user):
+    from allauth.account.models import EmailAddress
+
+    from tests.fixtures.core import DEFAULT_PASSWORD
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    for address in ("192.0.2.10", "192.0.2.10", "192.0.2.11"):
+        client.cookies[settings.DEVICE_COOKIE_NAME] = "k" * 32  # logout() empties the test client's jar
+        response = client.post(
+            "/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=address
+        )
+        assert response.status_code == 302
+        client.logout()
     rows = list(DeviceSighting.objects.filter(user=user).values_list("device_id", "ip_address"))
     assert sorted(rows) == [("k" * 32, "192.0.2.10"), ("k" * 32, "192.0.2.11")]
+
+
+def test_pages_of_a_logged_in_session_add_no_query(client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/")
+        client.get("/account/")
+    assert not [q for q in captured.captured_queries if "devicesighting" in q["sql"]]
 
 
 def test_a_forged_device_cookie_is_replaced(client):
