@@ -88,3 +88,25 @@ def test_admin_cancel_form_adds_the_strike_and_the_person_page_shows_it(client, 
     page = client.get(f"/admin/console/people/{order.buyer_id}/").content.decode()
     assert "data-strikes>1<" in page
     assert "Unpaid for a week" in page
+
+
+def test_suspend_without_a_reason_is_a_form_error_and_changes_nothing(client, staff_user, user_factory):
+    member = user_factory()
+    client.force_login(staff_user)
+    response = client.post(f"/admin/console/people/{member.pk}/suspend/", {"reason": " "})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="reason-errors"' in page
+    assert User.objects.get(pk=member.pk).suspended_at is None
+
+
+def test_reinstate_from_the_person_page_lifts_a_strike_suspension(client, staff_user, user_factory):
+    member = user_factory()
+    for n in (1, 2):
+        user_strike_add(user_id=member.pk, source=f"order:{n}", reason="unpaid", actor=staff_user)
+    client.force_login(staff_user)
+    page = client.get(f"/admin/console/people/{member.pk}/").content.decode()
+    assert "Reinstate account" in page
+    client.post(f"/admin/console/people/{member.pk}/reinstate/", {"reason": "Paid both orders"})
+    assert User.objects.get(pk=member.pk).suspended_at is None
