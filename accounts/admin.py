@@ -23,7 +23,7 @@ from accounts.forms import IdentityOverrideForm, ReasonForm
 from accounts.models import AccountEvent, CardOnFile, IdentityVerification, SellerProfile, Strike, User
 from accounts.selectors import has_verified_email, identity_status
 from core.admin import HistoryStackedInline, HistoryTabularInline, LogAdmin
-from core.audit import staff_action
+from core.audit import staff_action, staff_action_record
 from core.errors import DomainError
 
 
@@ -163,6 +163,26 @@ class UserAdmin(DjangoUserAdmin):
             audit_fields=("suspended_at", "suspension_reason"),
         ),
     ]
+
+    ACCESS_FIELDS = ("is_staff", "is_superuser", "is_active")
+
+    def _access(self, user_id: Any) -> dict[str, Any]:
+        row = User.objects.filter(pk=user_id).values(*self.ACCESS_FIELDS).first() or {}
+        groups = sorted(User.groups.through.objects.filter(user_id=user_id).values_list("group__name", flat=True))
+        return {**row, "groups": ", ".join(groups)}
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        request._access_before = self._access(obj.pk) if change else {}  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Who is staff, superuser, active and in which role goes into the audit trail (before → after)."""
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_access_before", {})
+        after = self._access(form.instance.pk)
+        changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+        if changes:
+            staff_action_record(request=request, action="user_access_change", instance=form.instance, changes=changes)
 
     def has_suspend_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("accounts.suspend_user"))

@@ -22,13 +22,14 @@ class BackofficeConfig(AppConfig):
         from django.conf import settings
 
         # Table edits staff make in the console (fee and rate tables, roles) are kept with before/after values.
-        for dotted in settings.AUDITED_TABLES:
+        for entry in settings.AUDITED_TABLES:
+            dotted, options = (entry, {}) if isinstance(entry, str) else entry
             try:
                 model = apps.get_model(dotted)
             except LookupError:
                 continue
             if not auditlog.contains(model):
-                auditlog.register(model, m2m_fields={"permissions"} if dotted == "auth.Group" else None)
+                auditlog.register(model, **options)
 
 
 class ConsoleAdminConfig(admin_apps.AdminConfig):

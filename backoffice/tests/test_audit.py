@@ -65,3 +65,24 @@ def test_the_trail_is_searchable_and_never_edited_or_deleted(client, staff_user,
     change = client.post(f"/admin/auditlog/logentry/{entry.pk}/change/", {"object_repr": "x"})
     assert change.status_code in (200, 403)
     assert LogEntry.objects.get(pk=entry.pk).object_repr != "x"
+
+
+def test_giving_someone_a_role_in_the_user_admin_is_recorded(client, staff_user, user_factory):
+    from django.contrib.auth.models import Group
+
+    member = user_factory(email="new-hire@staff.test")
+    client.force_login(staff_user)
+    form = client.get(f"/admin/accounts/user/{member.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(
+        is_staff="on", is_active="on", groups=[Group.objects.get(name=FINANCE).pk], user_permissions=[],
+        date_joined_0=member.date_joined.strftime("%Y-%m-%d"), date_joined_1=member.date_joined.strftime("%H:%M:%S"),
+    )  # fmt: skip
+    for prefix in ("seller_profile", "identity_verification", "card_on_file"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = client.post(f"/admin/accounts/user/{member.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    entry = LogEntry.objects.get(additional_data__action="user_access_change")
+    assert entry.changes["is_staff"] == [False, True]
+    assert entry.changes["groups"] == ["", FINANCE]
+    assert entry.actor == staff_user

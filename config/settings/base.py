@@ -420,7 +420,8 @@ else:
 # Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).
 DEVICE_COOKIE_NAME = "nsa_device"
 DEVICE_COOKIE_AGE_SECONDS = 2 * 365 * 24 * 3600
-# Edits of these tables in the console are recorded with before/after values (django-auditlog).
+# Edits of these tables in the console are recorded with before/after values (django-auditlog): "app.Model" or
+# ("app.Model", options of auditlog.register).
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITED_TABLES = [
     "core.FeeSchedule",
@@ -428,7 +429,7 @@ AUDITED_TABLES = [
     "core.TransportRateCard",
     "core.TransportRateBand",
     "auctions.IncrementTier",
-    "auth.Group",
-]
+    ("auth.Group", {"m2m_fields": {"permissions"}}),
+]  # who is staff and in which role is recorded by the user admin itself (accounts/admin.py: UserAdmin.save_related)
 # Rows re-created by core.reference_data.ensure_reference_data (tests flush tables): dotted callables.
 REFERENCE_DATA_EXTRA = ["backoffice.roles.ensure_roles"]
