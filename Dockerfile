@@ -24,6 +24,6 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.db REDIS_URL=redis://loca
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/api/health || exit 1
-# --proxy-headers: behind a load balancer that overwrites X-Forwarded-For with the client's address (daphne
-# believes its first entry; one that appends to a client-sent header lets the client choose it).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "config.asgi:application"]
+# The one web-process command (scripts/web-server.sh). Behind the load balancer, X-Forwarded-For is believed
+# from TRUSTED_PROXIES only (core/proxy.py), never from any client.
+CMD ["bash", "scripts/web-server.sh", "0.0.0.0", "8000"]

@@ -8,12 +8,13 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck pytest bench services system-deps clean help
+.PHONY: run test lint typecheck pytest bench scale services system-deps clean help
 
 help:
 	@echo "make run    - install, migrate a SQLite database, load demo data, start site + worker + beat"
 	@echo "make test   - install dev tools, check MariaDB and Redis, run ruff, mypy and the whole pytest suite"
 	@echo "make bench  - run the benchmarks (needs MariaDB and Redis) and print results"
+	@echo "make scale  - HAProxy in front of 2 web processes, 2 Celery workers and beat: kill one of each mid-load"
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -55,6 +56,10 @@ test: system-deps $(VENV)/.dev-installed services lint typecheck pytest
 
 bench: system-deps $(VENV)/.dev-installed services
 	$(BIN)/python -m tests.load.run_all
+
+# The multi-process stack behind HAProxy, with one web process and one worker killed mid-load (tests/scale/).
+scale: system-deps $(VENV)/.dev-installed services
+	$(BIN)/python -m pytest -p no:xdist --create-db -m scale -s tests/scale $(PYTEST_ARGS)
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache

@@ -20,7 +20,7 @@ from accounts.forms import CardForm, ProfileForm, SellerApplicationForm
 from accounts.models import CardOnFile, IdentityVerification, User
 from core.api import error_body
 from core.errors import DomainError, VendorUnavailable
-from core.webhooks import WebhookRejected, record_failure
+from core.webhooks import WebhookRejected, rejected
 
 logger = structlog.get_logger(__name__)
 
@@ -247,7 +247,6 @@ def persona_webhook(request: HttpRequest) -> JsonResponse:
         )
     except WebhookRejected as exc:
         logger.warning("webhook.rejected", vendor="persona", reason=exc.message)
-        record_failure(vendor="persona", reason=exc.message, status_code=exc.status_code,
-                       remote_addr=request.META.get("REMOTE_ADDR"))  # fmt: skip
+        rejected("persona", exc, remote_addr=request.META.get("REMOTE_ADDR"))
         return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     return JsonResponse({"data": {"result": result}})

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from auctions import realtime
 from auctions.models import Auction
+from auctions.room_order import RoomOrder
 from auctions.services import bid_place_async
 from core.errors import DomainError
 
@@ -81,6 +82,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
         self.placed_bid_ids: set[int] = set()
+        self.order = RoomOrder(self._forward, lambda: self.seq)  # broadcasts of several processes, in seq order
         exists = await database_sync_to_async(Auction.objects.filter(pk=self.auction_id).exists)()
         await self.accept()
         if not exists:
@@ -99,6 +101,8 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         await self.join()
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "order"):
+            self.order.discard()
         if self.joined:
             await self.leave(reply=False)
 
@@ -281,7 +285,10 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def room_event(self, event: dict[str, Any]) -> None:
-        """A broadcast, already encoded once for the whole room."""
+        """A broadcast, already encoded once for the whole room, handed over in seq order."""
+        await self.order.admit(event)
+
+    async def _forward(self, event: dict[str, Any]) -> None:
         seq = event.get("seq")
         if isinstance(seq, int) and seq > self.seq:
             self.seq = seq

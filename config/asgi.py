@@ -8,6 +8,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHandler below
 
+from core import metrics, tracing  # noqa: E402
+
+tracing.setup_tracing("web")  # before the handlers load the middleware (off unless OTEL_EXPORTER_OTLP_ENDPOINT)
+metrics.serve_on_port("WEB_METRICS_PORT")  # this process' own /metrics for Prometheus (observability/prometheus.yml)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
@@ -15,7 +20,9 @@ from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
 from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
+from core.metrics import CountWebSockets  # noqa: E402
 from core.middleware import PooledThreadsASGIHandler  # noqa: E402
+from core.proxy import TrustedProxyHeaders  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
 stop_form_parsing()  # Django parses request bodies; Twisted need not parse them first
@@ -32,6 +39,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# X-Forwarded-For / -Proto are believed from settings.TRUSTED_PROXIES (the load balancer) only: core/proxy.py
+application = TrustedProxyHeaders(CountWebSockets(tracing.asgi(application)))
 
 # performance: transport quotes look ZIP codes up in an index that takes ~0.5 s to load; load it now, not on a
 # visitor's first quote (core.geo.warm_up).

@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -58,6 +58,27 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "backoffice-scan-new-bids": {"task": "backoffice.tasks.scan_new_bids", "schedule": 5.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
+
+
+@worker_process_init.connect
+def _worker_process_started(**_: Any) -> None:
+    """Each worker process: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and, when CELERY_METRICS_PORT is set,
+    its own Prometheus endpoint on that port + the process' index (0, 1, …; observability/prometheus.yml)."""
+    from core import tracing
+
+    tracing.setup_tracing("worker")
+    from billiard.process import current_process
+
+    from core.metrics import serve_on_port
+
+    serve_on_port("CELERY_METRICS_PORT", offset=int(getattr(current_process(), "index", 0) or 0))
+
+
+@beat_init.connect
+def _beat_started(**_: Any) -> None:
+    from core import tracing
+
+    tracing.setup_tracing("beat")
 
 
 @before_task_publish.connect

@@ -4,8 +4,11 @@ from typing import Any
 
 import structlog
 
+from core.tracing import add_trace_ids
+
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    add_trace_ids,  # trace_id / span_id when OpenTelemetry tracing is on (core/tracing.py)
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -12,3 +12,6 @@ class CoreConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("tasks")
+        from core.metrics import register_collectors
+
+        register_collectors()  # the scrape-time gauges of settings.METRICS_COLLECTORS

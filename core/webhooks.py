@@ -22,6 +22,15 @@ class WebhookRejected(Exception):
         self.status_code = status_code
 
 
+def rejected(vendor: str, exc: WebhookRejected, remote_addr: str | None = None) -> None:
+    """Count a refused delivery (webhook_failures_total): a bad or missing signature, or a malformed body; and
+    note it for staff (the console's home page counts them: `record_failure`)."""
+    from core.metrics import webhook_failures_total
+
+    webhook_failures_total.labels(vendor=vendor, reason="signature" if exc.status_code == 401 else "malformed").inc()
+    record_failure(vendor=vendor, reason=exc.message, status_code=exc.status_code, remote_addr=remote_addr)
+
+
 def hmac_hex(secret: str, message: bytes, digest: str = "sha256") -> str:
     return hmac.new(secret.encode(), message, getattr(hashlib, digest)).hexdigest()
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.authorize_net import parse_webhook, verify_webhook_signature
 from core.api import error_body
-from core.webhooks import WebhookRejected, record_delivery, record_failure
+from core.webhooks import WebhookRejected, record_delivery, rejected
 from orders.payments import payment_apply_gateway_event
 
 logger = structlog.get_logger(__name__)
@@ -28,8 +28,7 @@ def authorize_net_webhook(request: HttpRequest) -> JsonResponse:
         )
         event = parse_webhook(body)
     except WebhookRejected as exc:
-        record_failure(vendor="authorize_net", reason=exc.message, status_code=exc.status_code,
-                       remote_addr=request.META.get("REMOTE_ADDR"))  # fmt: skip
+        rejected("authorize_net", exc, remote_addr=request.META.get("REMOTE_ADDR"))
         return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     if not record_delivery(
         vendor="authorize_net", event_id=event.notification_id, event_type=event.event_type, payload=json.loads(body)

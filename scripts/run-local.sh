@@ -35,7 +35,7 @@ trap stop INT TERM EXIT
 # errors printed here: the worker and beat log warnings and errors only. Running as root (containers)
 # makes Celery warn about it on every start; that warning is not about this project.
 export PYTHONWARNINGS="ignore:You're running the worker with superuser privileges"
-$BIN/daphne -b "$HOST" -p "$PORT" config.asgi:application & pids+=($!)
+bash scripts/web-server.sh "$HOST" "$PORT" & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 

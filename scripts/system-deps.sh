@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu libraries the project needs when any is missing:
-# mysqlclient's build headers, WeasyPrint's Pango, poppler (PDF checks) and Chromium (browser tests).
+# mysqlclient's build headers, WeasyPrint's Pango, poppler (PDF checks), Chromium (browser tests) and
+# HAProxy (the load balancer of `make scale` and its test).
 set -euo pipefail
 packages=(libmariadb-dev pkg-config build-essential libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-          fonts-dejavu-core poppler-utils chromium)
+          fonts-dejavu-core poppler-utils chromium haproxy)
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "system-deps: not a Debian/Ubuntu machine; install the equivalents of: ${packages[*]}" >&2
   exit 0

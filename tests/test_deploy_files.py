@@ -11,14 +11,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_compose_declares_the_stack_with_health_checks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    assert {"db", "redis", "balancer", "web", "worker", "beat"} <= set(services)
     assert services["db"]["image"].startswith("mysql:8")
     assert services["redis"]["image"].startswith("redis:7")
     for name in ("db", "redis", "web", "worker", "beat"):
         assert "healthcheck" in services[name], name
-    web = services["web"]["command"]  # published directly: daphne trusts no X-Forwarded-For there
-    assert "daphne" in web
-    assert "--proxy-headers" not in web
+    # the balancer is the one published port; the web replicas sit behind it and believe its address only
+    assert [p.split(":")[-1] for p in services["balancer"]["ports"]] == ["8000"]
+    assert "ports" not in services["web"]
+    assert services["web"]["deploy"]["replicas"] >= 2
+    balancer_ip = services["balancer"]["networks"]["default"]["ipv4_address"]
+    assert services["web"]["environment"]["TRUSTED_PROXIES"] == balancer_ip
+    assert services["balancer"]["environment"]["LB_SOURCE"] == balancer_ip
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
 
@@ -27,8 +31,9 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root():
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2
     assert re.search(r"^USER app$", text, re.M)
-    assert "daphne" in text
-    assert "--proxy-headers" in text  # the image runs behind a load balancer that sets X-Forwarded-For
+    # the one web-process command; X-Forwarded-For is believed by the app from TRUSTED_PROXIES, not by daphne
+    assert re.search(r'^CMD \["bash", "scripts/web-server.sh", "0.0.0.0", "8000"\]$', text, re.M)
+    assert "--proxy-headers" not in text
 
 
 def test_env_example_documents_every_setting_read_from_the_environment():

@@ -18,6 +18,7 @@ from auctions.models import Auction
 from auctions.services.comments import comment_payload
 from core.api import ok
 from core.errors import NotFound
+from core.replica import replica_reads_view
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -75,6 +76,7 @@ class AuctionListApi(ListAPIView):
         operation_id="auctions_list",
         tags=AUCTION_TAGS,
     )
+    @replica_reads_view  # listing and search decide nothing: the read replica may answer (core/replica.py)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -145,6 +147,7 @@ class AuctionSearchApi(AuctionListApi):
     @extend_schema(
         parameters=LIST_PARAMETERS, responses=OpenApiTypes.OBJECT, summary="Search auctions (?q=)", tags=AUCTION_TAGS
     )
+    @replica_reads_view
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

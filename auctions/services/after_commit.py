@@ -16,6 +16,7 @@ from auctions.realtime import room_group, room_send, room_send_many, user_room_g
 from auctions.services import notify_queue
 from auctions.services.increments import increment_table
 from auctions.state import iso, money_str, public_state
+from core import replica, tracing
 
 if TYPE_CHECKING:
     from auctions.services.results import BidResult
@@ -112,6 +113,7 @@ def broadcast_state(auction: Auction, event_type: str, **extra: Any) -> None:
     room_send(room_group(auction.pk), payload)
 
 
+@tracing.traced("auction.bids_accepted")
 def bids_accepted(results: list["BidResult"]) -> None:
     """A committed batch of accepted bids (one, unless bids arrived together): the room hears each in seq
     order in one hand-off to the channel layer; outbid bidders are told; the inventory snapshot follows."""
@@ -128,6 +130,7 @@ def bids_accepted(results: list["BidResult"]) -> None:
         _notify_from_a_thread(notices)
     if results:
         snapshot_soon(results[-1].auction)
+    replica.writes_committed(r.bid.bidder_id for r in results)  # read your writes (no-op without a replica)
 
 
 _fallback_sender: ThreadPoolExecutor | None = None
@@ -274,6 +277,7 @@ def state_changed(auction: Auction, change: str, **extra: Any) -> None:
     snapshot(auction)
 
 
+@tracing.traced("auction.closed")
 def auction_closed(auction: Auction, *, change: str = "closed", previous_leader_id: int | None = None) -> None:
     """Closed at its end, by buy now, or by the seller's decision: tell the room and the people involved."""
     now = _server_time()

@@ -41,7 +41,7 @@ from auctions.services.clock import db_now_sql, parse_db_time
 from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
-from core import idempotency
+from core import idempotency, metrics, tracing
 from core.auth import AuthColumns, passes_user_checks
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.models import IdempotencyKey
@@ -140,6 +140,7 @@ class _Intake:
         return self.requests
 
 
+@tracing.traced("auction.bid_batch")
 def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) -> list[Outcome]:
     increments = increment_table()
     decided = False
@@ -149,6 +150,7 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
             requests = intake.all()
             if not requests:  # nothing was waiting after all
                 return []
+            metrics.bid_batch_size.observe(len(requests))
             outcomes: list[Outcome | None] = [None] * len(requests)
             bidder_ids = list(dict.fromkeys(request.bidder.pk for request in requests))
             keyed = list(dict.fromkeys((r.bidder.pk, r.idempotency_key) for r in requests if r.idempotency_key))

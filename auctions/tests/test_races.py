@@ -168,11 +168,23 @@ closing.auction_close_due()
 """
 
 
-def test_a_closer_killed_mid_run_leaves_nothing_half_done_and_the_next_run_finishes(auction_factory):
+@pytest.mark.parametrize(
+    ("batch", "committed"),
+    [
+        (1, 2),  # one auction per transaction: two committed, the third rolled back
+        (2, 2),  # the first batch (two) committed, the second (the third close in it) rolled back whole
+        (8, 0),  # all eight in one batch: nothing committed
+    ],
+)
+def test_a_closer_killed_mid_run_leaves_nothing_half_done_and_the_next_run_finishes(auction_factory, batch, committed):
     past = timezone.now() - timedelta(seconds=2)
     auctions = [auction_factory(ends_at=past - timedelta(seconds=i)) for i in range(8)]
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_CLOSER], cwd=ROOT, env=server_env(), stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILLED_CLOSER],
+        cwd=ROOT,
+        env=server_env(AUCTION_CLOSE_BATCH=str(batch)),
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -180,8 +192,39 @@ def test_a_closer_killed_mid_run_leaves_nothing_half_done_and_the_next_run_finis
     finally:
         process.kill()
         process.wait(timeout=10)
-    assert Auction.objects.filter(status="ended").count() == 2, "two committed, the third rolled back"
-    assert services.auction_close_due() == 6
+    assert Auction.objects.filter(status="ended").count() == committed, "whole batches commit, or none of it"
+    for auction in Auction.objects.filter(status="ended"):
+        assert AuctionEvent.objects.filter(auction=auction, kind="closed").count() == 1
+    assert services.auction_close_due() == 8 - committed
     for auction in auctions:
         assert AuctionEvent.objects.filter(auction=auction, kind="closed").count() == 1
     assert Auction.objects.filter(status="ended").count() == 8
+
+
+def test_a_batch_of_closes_commits_once_and_one_failing_auction_does_not_hold_back_the_others(
+    auction_factory, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auctions.services import closing
+
+    past = timezone.now() - timedelta(seconds=2)
+    auctions = [auction_factory(ends_at=past - timedelta(seconds=i)) for i in range(25)]
+    broken = auctions[3].pk
+    original = closing._close_locked
+
+    def close_or_fail(auction, now):
+        if auction.pk == broken:
+            raise RuntimeError("this one cannot close")
+        return original(auction, now)
+
+    monkeypatch.setattr(closing, "_close_locked", close_or_fail)
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.auction_close_due(batch=10) == 24
+    claims = [q for q in ctx.captured_queries if "SKIP LOCKED" in q["sql"].upper()]
+    assert len(claims) == 4, "one claim (and one transaction) per batch of ten: 10, 10, 5, then none left"
+    assert Auction.objects.get(pk=broken).status == Auction.Status.LIVE
+    ended = Auction.objects.filter(status="ended")
+    assert ended.count() == 24
+    assert AuctionEvent.objects.filter(kind="closed").count() == 24

@@ -13,6 +13,7 @@ from django.utils import timezone
 from backoffice.reports.periods import Range
 from backoffice.reports.tables import PENDING_REPORTS, REPORTS, Report
 from backoffice.views.common import console_context, require
+from core.replica import replica_reads_view
 
 MAX_DAYS = 3 * 366
 
@@ -50,6 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/console/reports.html", context)
 
 
+@replica_reads_view  # reports decide nothing: the read replica answers them when there is one
 def report(request: HttpRequest, name: str) -> HttpResponse:
     require(request, "backoffice.view_reports")
     if name not in REPORTS:

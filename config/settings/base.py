@@ -416,6 +416,32 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 
+# --- Scale-out: load balancer, read replica (docs/SCALING.md) -------------------------------------
+# Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the load balancer's address or network
+# (deploy/haproxy.cfg connects from one address). Empty: no peer is believed (core/proxy.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# A read replica of the primary (MariaDB/MySQL replication with GTIDs). Only reads that opt in with
+# core.replica.replica_reads / @replica_reads_view go there, and never a user's read before the replica has
+# applied that user's last write (core/replica.py). Unset: every read goes to the primary, at no cost.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = mysql_options(env.db("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "core.replica.ReadYourWritesMiddleware",
+)
+# Gauges read when Prometheus scrapes (core.metrics.SettingsCollectors): dotted callables -> metric families.
+METRICS_COLLECTORS = [
+    "core.metrics.worker_heartbeat",
+    "core.metrics.celery_queue",
+    "auctions.metrics.close_backlog",
+    "notifications.metrics.email_queue",
+]
+# Due auctions closed per transaction by auctions.services.closing.auction_close_due (one savepoint each).
+AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=20)
+
 # --- backoffice (staff console) ------------------------------------------------------
 # Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).
 DEVICE_COOKIE_NAME = "nsa_device"

@@ -10,6 +10,8 @@ DATABASES["default"] = mysql_options(env.db("DATABASE_URL"))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # --- performance: a reused connection is checked once per request, so a dropped one is replaced, not an error
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "replica" in DATABASES:  # DATABASE_REPLICA_URL (config/settings/base.py, core/replica.py)
+    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True)
 REDIS_URL = env("REDIS_URL")
 if not ALLOWED_HOSTS:
     raise RuntimeError("ALLOWED_HOSTS must name at least one host in production")

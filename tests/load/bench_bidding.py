@@ -37,6 +37,7 @@ DAPHNES = int(os.environ.get("BENCH_DAPHNES", "2"))
 WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
 OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "50"))  # bids/s offered in all by the open-loop rows (N=50)
 DAPHNE_PIDS: dict[int, int] = {}  # port -> pid of the daphnes started by `daphnes()`
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "auction_bench")  # created and migrated on first use
 BENCH_MAKE = "Bench"  # the make of the vehicles `make_auction` lists (cleaned up by `delete_auctions`)
 
 
@@ -47,7 +48,7 @@ def bench_env(isolation: str, **extra: str) -> dict[str, str]:
     """Environment for bench children and the servers they start: the bench database, own Redis prefix."""
     base = os.environ.get("DATABASE_URL", "mysql://root:@127.0.0.1:3306/auction")
     parts = urlsplit(base)
-    url = urlunsplit((parts.scheme, parts.netloc, "/auction_bench", "", ""))
+    url = urlunsplit((parts.scheme, parts.netloc, "/" + BENCH_DATABASE, "", ""))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",

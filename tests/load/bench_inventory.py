@@ -84,7 +84,9 @@ WORDS = ["leather seats", "sunroof", "one owner", "garage kept", "new tires", "t
 def bench_database_url() -> str:
     base = os.environ.get("DATABASE_URL", "mysql://root:@127.0.0.1:3306/auction")
     parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, "/auction_bench", "", ""))
+    return urlunsplit(
+        (parts.scheme, parts.netloc, "/" + os.environ.get("BENCH_DATABASE_NAME", "auction_bench"), "", "")
+    )
 
 
 def run() -> str:

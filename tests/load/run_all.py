@@ -48,6 +48,9 @@ def prepare_database() -> None:
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DATABASE_URL", "mysql://root:@127.0.0.1:3306/auction_bench")
+    if "BENCH_DATABASE_NAME" in os.environ:  # another bench database (its name), on the same server
+        base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+        os.environ["DATABASE_URL"] = f"{base}/{os.environ['BENCH_DATABASE_NAME']}"
     prepare_database()
     only = set(argv[1:])
     modules = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))

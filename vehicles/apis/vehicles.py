@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.api import CachedCountPagination, Pagination, ok
 from core.errors import NotAllowed
+from core.replica import replica_reads_view
 from vehicles import services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
@@ -101,6 +102,7 @@ class VehicleListApi(ListAPIView):
         tags=["vehicles"],
         parameters=[OpenApiParameter("mine", OpenApiTypes.BOOL, description="only my vehicles, any status")],
     )
+    @replica_reads_view  # inventory search decides nothing: the read replica may answer (core/replica.py)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

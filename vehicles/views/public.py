@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
 from core.paginator import CachedCountPaginator
+from core.replica import replica_reads_view
 from vehicles.filters import SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
 from vehicles.selectors import (
@@ -79,6 +80,7 @@ def _active_filters(params: Any) -> list[dict[str, str]]:
     return chips
 
 
+@replica_reads_view  # inventory reads decide nothing: the read replica may answer (core/replica.py)
 def inventory(request: HttpRequest) -> HttpResponse:
     filterset = VehicleFilter(request.GET or None, queryset=Vehicle.objects.in_inventory())
     size = int(request.GET["page_size"]) if request.GET.get("page_size") in PAGE_SIZES else PAGE_SIZE
