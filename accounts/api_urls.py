@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/login", apis.LoginApi.as_view(), name="api-login"),
     path("auth/refresh", apis.RefreshApi.as_view(), name="api-refresh"),
     path("auth/logout", apis.LogoutApi.as_view(), name="api-logout"),
+    path("ws-ticket", apis.WsTicketApi.as_view(), name="api-ws-ticket"),
     path("users/profile", apis.ProfileApi.as_view(), name="api-user-profile"),
     path("users/dashboard", apis.DashboardApi.as_view(), name="api-user-dashboard"),
     path("users/<int:user_id>", apis.PublicUserApi.as_view(), name="api-user-public"),

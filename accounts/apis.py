@@ -138,6 +138,36 @@ class LogoutApi(APIView):
         return ok(None, message="Logged out.")
 
 
+class WsTicketApi(APIView):
+    """`POST /api/ws-ticket`: a one-time ticket for one WebSocket handshake (`ws/...?ticket=<ticket>`), for
+    clients that cannot send a Sec-WebSocket-Protocol header; see core/auth.py."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Output(serializers.Serializer):
+        ticket = serializers.CharField()
+        expires_in = serializers.IntegerField(help_text="Seconds")
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer("WsTicketAnswer", {"data": Output()}),
+            401: inline_serializer(
+                "WsTicketRefused",
+                {"error": serializers.CharField(), "code": serializers.CharField(), "details": serializers.JSONField()},
+            ),
+        },
+        summary="A one-time WebSocket ticket (valid 30 s, used once): ws/auctions/<id>/?ticket=<ticket>",
+        description="Or send the access token in the handshake: Sec-WebSocket-Protocol: bearer, <access token>.",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        from core.auth import TICKET_SECONDS, ws_ticket_issue
+
+        ticket = ws_ticket_issue(user=request.user)
+        return ok({"ticket": ticket, "expires_in": TICKET_SECONDS}, status_code=status.HTTP_201_CREATED)
+
+
 # --- users: profile, public profile, dashboard -------------------------------------------------------
 
 

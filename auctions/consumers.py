@@ -2,7 +2,9 @@
 
 Server -> client: connection_response, auction_joined, auction_left, new_bid, bid_update, status_changed,
 timer_extended, auction_closed, user_typing, comment_posted, comment_hidden, pong, error.
-Client -> server: join_auction, leave_auction, bid_placed {amount, request_id?}, typing, ping.
+Client -> server: join_auction, leave_auction, bid_placed {amount (or max_amount, max), request_id?}, typing,
+ping. Bids follow auctions/bid_protocol.py, like the form and the API; every frame is admitted by the one
+rate-limit rule (core/throttles.py).
 Every room broadcast carries `seq` (the auction's bid sequence): a client that sees a gap, or
 reconnects, fetches GET /api/auctions/<id> so a lost message never leaves a stale price. Messages that are
 not bids (watchers, typing, comments) carry the latest `seq` their sender knew and never advance it: one
@@ -14,19 +16,23 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from auctions import realtime
+from auctions import bid_protocol, realtime
 from auctions.models import Auction
 from auctions.room_order import RoomOrder
 from auctions.services import bid_place_async
 from core.errors import DomainError
+from core.request_id import reset_request_id, set_request_id
+from core.throttles import ALLOWED, admit_async, windows
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +63,45 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         return json.loads(text_data, parse_float=Decimal)  # amounts stay exact
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
-        """A frame that is not JSON text gets an error; the socket stays open (channels would close it, 1011)."""
+        """Every frame is a request: a request id on its log lines, and (pings, the keep-alive, aside) admitted
+        by the one rule every door uses (core/throttles.py; a bid counts in `bids` too). A frame that is not JSON text gets an error;
+        the socket stays open (channels would close it, 1011)."""
+        request_id = uuid.uuid4().hex
+        token = set_request_id(request_id)
         try:
-            content = await self.decode_json(text_data) if text_data else None
-        except ValueError:
-            content = None
-        if content is None:
-            await self.send_json({"type": "error", "code": "invalid_json", "error": "Send JSON text messages."})
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                try:
+                    content = await self.decode_json(text_data) if text_data else None
+                except ValueError:
+                    content = None
+                kind = content.get("type") if isinstance(content, dict) else None
+                admission = ALLOWED  # a ping (the page's keep-alive, no work) is never refused
+                if kind != "ping":
+                    user_id = self.user.pk if self.authenticated else None
+                    scope = "bids" if kind == "bid_placed" else None
+                    admission = await admit_async(windows(user_id=user_id, address=self.address, scope=scope))
+                if not admission.allowed:
+                    await self.refuse(content, bid_protocol.throttled(admission.wait))
+                elif content is None:
+                    await self.send_json({"type": "error", "code": "invalid_json", "error": "Send JSON text messages."})
+                else:
+                    await self.receive_json(content, **kwargs)
+        finally:
+            reset_request_id(token)
+
+    async def refuse(self, content: Any, error: DomainError) -> None:
+        """A refused frame: a bid gets its `bid_update`, anything else an `error`."""
+        if isinstance(content, dict) and content.get("type") == "bid_placed":
+            told = bid_protocol.tell(error)
+            await self.send_json(bid_protocol.socket_reply(told, content.get("request_id"), self.auction_id))
             return
-        await self.receive_json(content, **kwargs)
+        await self.send_json({"type": "error", "code": error.code, "error": error.message, "details": error.details})
+
+    @property
+    def address(self) -> str | None:
+        """The connection's address, recorded with a bid, as every door records it."""
+        client = self.scope.get("client") or [None]
+        return client[0] or None
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
@@ -202,51 +238,24 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "unknown_type", "error": "Unknown message type."})
 
     async def place_bid(self, content: dict[str, Any]) -> None:
-        request_id = content.get("request_id")
-        reply: dict[str, Any] = {"type": "bid_update", "auction_id": self.auction_id, "request_id": request_id}
+        """A `bid_placed` frame (admitted already): bid_protocol reads it and tells the outcome."""
+        outcome: object
         if not self.authenticated:
-            await self.send_json(
-                {**reply, "status": "rejected", "code": "login", "error": "Log in to bid.", "details": {}}
-            )
-            return
-        amount = content.get("amount", content.get("max_amount"))
-        client = self.scope.get("client") or [None]
-        headers = dict(self.scope.get("headers") or [])
-        agent = headers.get(b"user-agent", b"").decode(errors="replace")
-        result = await bid_place_async(self.auction_id, self.user, amount, client[0], agent)
-        if isinstance(result, DomainError):
-            await self.send_json(
-                {**reply, "status": "rejected", "code": result.code, "error": result.message, "details": result.details}
-            )
-            return
-        if isinstance(result, Exception):  # not a refusal: the database failed
-            logger.error("bid failed in a live room", exc_info=result)
-            await self.send_json(
-                {
-                    **reply,
-                    "status": "rejected",
-                    "code": "unavailable",
-                    "error": "Your bid could not be placed just now. Please try again.",
-                    "details": {},
-                }
-            )
-            return
-        self.placed_bid_ids.add(result.bid.pk)
-        self.seq = max(self.seq, result.bid.seq)
-        await self.send_json(
-            {
-                **reply,
-                "status": "accepted",
-                "result": result.outcome,
-                "leading": result.leading,
-                "bid_id": result.bid.pk,
-                "seq": result.bid.seq,
-                "your_max": f"{result.bid.max_amount:.2f}",
-                "price": result.state["price"],
-                "minimum_next_bid": result.state["minimum_next_bid"],
-                "message": result.message,
-            }
-        )
+            outcome = bid_protocol.LOGIN_REQUIRED
+        else:
+            try:
+                ask = bid_protocol.read(content)
+            except DomainError as exc:
+                outcome = exc
+            else:
+                headers = dict(self.scope.get("headers") or [])
+                agent = headers.get(b"user-agent", b"").decode(errors="replace")
+                outcome = await bid_place_async(self.auction_id, self.user, ask.amount, self.address, agent)
+        told = bid_protocol.tell(outcome)
+        if told.result is not None:
+            self.placed_bid_ids.add(told.result.bid.pk)
+            self.seq = max(self.seq, told.result.bid.seq)
+        await self.send_json(bid_protocol.socket_reply(told, content.get("request_id"), self.auction_id))
 
     async def typing(self) -> None:
         now = time.monotonic()

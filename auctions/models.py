@@ -199,6 +199,18 @@ class Auction(models.Model):
     def display_price(self) -> Decimal:
         return self.current_price if self.current_price is not None else self.starting_price
 
+    CONFIRM_ABOVE_MULTIPLE = 3  # a max above this many times the price asks the bidder to confirm it
+
+    @property
+    def confirmation_threshold(self) -> Decimal:
+        """The highest max the site takes without asking the bidder to confirm it (the UI rule; the API and
+        the live room do not ask: their clients decide)."""
+        return self.display_price * self.CONFIRM_ABOVE_MULTIPLE
+
+    def needs_confirmation(self, max_amount: Decimal) -> bool:
+        """Whether the site asks the bidder to confirm this max (more than three times the current price)."""
+        return max_amount > self.confirmation_threshold
+
 
 class IncrementTier(models.Model):
     """One row of the increment table (BIDDING.md "Increments"); staff edit it in the admin."""

@@ -72,7 +72,6 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         "amount": amount,
         "review": review is not None,
         "preview": purchase_preview(amount, request.user, request=request, vehicle=auction.vehicle),
-        "confirm_above": auction.display_price * 3,
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
         ],

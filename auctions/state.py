@@ -24,6 +24,38 @@ def winner_alias(auction: Auction) -> str | None:
     return "Buy-now buyer"
 
 
+MY_STATUS_LABELS = {
+    "leading": "You're the high bidder",
+    "outbid": "Outbid — bid again",
+    "won": "You won",
+    "lost": "You lost",
+    "high_bidder": "High bidder — the seller is deciding",
+    "seller": "Your auction",
+    "anonymous": "Not logged in",
+    "not_bid": "Not bid yet",
+}
+
+
+def my_status_label(status: str) -> str:
+    """The words for a viewer's status (the page, the API and live updates all show these)."""
+    return MY_STATUS_LABELS.get(status, status)
+
+
+def status_label(auction: Auction) -> str:
+    """The words for the auction's status, as the page, the API and every broadcast show them."""
+    if auction.status == Auction.Status.LIVE:
+        return "Live"
+    if auction.status == Auction.Status.SCHEDULED:
+        return "Scheduled"
+    if auction.status == Auction.Status.CANCELLED:
+        return "Cancelled"
+    if auction.awaiting_decision:
+        return "Ended — seller deciding"
+    if auction.outcome == Auction.Outcome.SOLD and auction.final_price is not None:
+        return f"Sold for ${auction.final_price:,.2f}"
+    return "Ended — not sold"
+
+
 def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[str, Any]:
     """The auction as everyone may see it. `seq` is the bid sequence clients use to detect gaps."""
     terms = auction.terms(increments)
@@ -37,11 +69,13 @@ def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[st
         "seq": auction.last_seq,
         "version": auction.version,
         "status": str(auction.status),
+        "status_label": status_label(auction),
         "outcome": str(auction.outcome),
         "price": money_str(auction.display_price),
         "current_price": money_str(auction.current_price),
         "starting_price": money_str(auction.starting_price),
         "minimum_next_bid": money_str(engine.minimum_next_bid(terms, state)) if open_ else None,
+        "confirm_above": money_str(auction.confirmation_threshold),
         "bid_count": auction.bid_count,
         "bidder_count": auction.bidder_count,
         "leader_alias": f"Bidder {auction.leader_number}" if auction.leader_id and auction.leader_number else None,
@@ -62,9 +96,9 @@ def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[st
 def viewer_state(auction: Auction, user: Any, increments: engine.IncrementTable) -> dict[str, Any]:
     """What only this viewer sees: leading / outbid / not bid, won / lost, and their own max."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return {"my_status": "anonymous", "my_max": None, "is_seller": False}
+        return _viewer("anonymous", None, is_seller=False)
     if auction.seller_id == user.pk:
-        return {"my_status": "seller", "my_max": None, "is_seller": True}
+        return _viewer("seller", None, is_seller=True)
     from auctions.models import Bid
 
     my_max = (
@@ -83,4 +117,8 @@ def viewer_state(auction: Auction, user: Any, increments: engine.IncrementTable)
         status = "not_bid"
     else:
         status = "leading" if auction.leader_id == user.pk else "outbid"
-    return {"my_status": status, "my_max": money_str(my_max), "is_seller": False}
+    return _viewer(status, money_str(my_max), is_seller=False)
+
+
+def _viewer(status: str, my_max: str | None, *, is_seller: bool) -> dict[str, Any]:
+    return {"my_status": status, "my_status_label": my_status_label(status), "my_max": my_max, "is_seller": is_seller}

@@ -8,18 +8,20 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from auctions import selectors, services
+from auctions import bid_protocol, selectors, services
 from auctions.apis.common import client_ip
 from auctions.models import Auction
 from auctions.panels import bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
 from core.errors import DomainError
+from core.throttles import admit, windows
 
 
 def _back(request: HttpRequest, auction: Auction) -> HttpResponseRedirect:
@@ -51,34 +53,40 @@ def auction_room(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 @require_POST
 def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """The site's bid door (transport only): bid_protocol reads the form, the service decides, and the outcome
+    is told as a message on the way back to the vehicle page. The one UI rule of its own: a max above
+    `Auction.needs_confirmation` comes back filled in, with the total at it, until the bidder ticks confirm."""
     auction = get_object_or_404(Auction, pk=auction_id)
     if not request.user.is_authenticated:
-        messages.error(request, "Log in to bid.")
+        messages.error(request, bid_protocol.LOGIN_MESSAGE)
         return redirect(f"/accounts/login/?next=/vehicles/{auction.vehicle_id}/")
-    raw = request.POST.get("amount", "")
+    outcome: object
+    admission = admit(windows(user_id=request.user.pk, address=client_ip(request), scope="bids"))
     try:
-        amount = services.parse_bid_amount(raw)
-        if amount > auction.display_price * 3 and not request.POST.get("confirm"):
-            preview = purchase_preview(amount, request.user)
+        if not admission.allowed:
+            raise bid_protocol.throttled(admission.wait)
+        ask = bid_protocol.read(request.POST)
+        if auction.needs_confirmation(ask.amount) and not request.POST.get("confirm"):
+            preview = purchase_preview(ask.amount, request.user)
             total = f" If you win at that max you pay ${preview.total:,.2f} in total." if preview else ""
             messages.warning(
                 request,
-                f"${amount:,.2f} is more than three times the current price.{total} "
+                f"${ask.amount:,.2f} is more than three times the current price.{total} "
                 "Tick “I confirm this max bid” and submit again.",
             )
-            bid_review_keep(request, auction.pk, amount)
+            bid_review_keep(request, auction.pk, ask.amount)
             return _back(request, auction)
-        result = services.bid_place(
+        outcome = services.bid_place(
             auction_id=auction.pk,
             bidder=request.user,
-            max_amount=amount,
+            max_amount=ask.amount,
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return _back(request, auction)
-    (messages.success if result.leading else messages.warning)(request, result.message)
+    except (DomainError, OperationalError, InterfaceError) as exc:
+        outcome = exc
+    told = bid_protocol.tell(outcome)
+    getattr(messages, told.level)(request, told.message)
     return _back(request, auction)
 
 

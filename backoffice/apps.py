@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
@@ -22,7 +24,8 @@ class BackofficeConfig(AppConfig):
         from django.conf import settings
 
         # Table edits staff make in the console (fee and rate tables, roles) are kept with before/after values.
-        for entry in settings.AUDITED_TABLES:
+        entries: list[Any] = list(settings.AUDITED_TABLES)
+        for entry in entries:
             dotted, options = (entry, {}) if isinstance(entry, str) else entry
             try:
                 model = apps.get_model(dotted)

@@ -1,4 +1,4 @@
-"""HTTP and WebSocket entry point, served by daphne."""
+"""HTTP and WebSocket entry point, served by config/server.py."""
 
 import gc
 import os
@@ -6,7 +6,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-get_asgi_application()  # sets Django up; HTTP is served by PooledThreadsASGIHandler below
+get_asgi_application()  # sets Django up; HTTP is served by core.middleware.DjangoHttp below
 
 from core import metrics, tracing  # noqa: E402
 
@@ -18,24 +18,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing  # noqa: E402
-from core.jwt_ws import JwtQueryAuthMiddleware  # noqa: E402
+from core.auth import WebSocketAuthMiddleware  # noqa: E402
 from core.metrics import CountWebSockets  # noqa: E402
-from core.middleware import PooledThreadsASGIHandler  # noqa: E402
+from core.middleware import DjangoHttp  # noqa: E402
 from core.proxy import TrustedProxyHeaders  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
-stop_form_parsing()  # Django parses request bodies; Twisted need not parse them first
-drop_twisted_access_log()  # daphne keeps its own
-reap_finished_connections()  # not in a once-a-second sweep
-
+http = DjangoHttp()
 application = ProtocolTypeRouter(
     {
-        # performance: bid POSTs from API clients take the bid lane (auctions/apis/fast_lane.py); the rest
-        # goes to Django on long-lived threads (kept DB connections), one thread hop per request
-        "http": BidLane(PooledThreadsASGIHandler()),
+        "http": http if os.environ.get("BID_LANE") == "off" else BidLane(http),
         "websocket": allowed_hosts_origin_validator(
-            AuthMiddlewareStack(JwtQueryAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
@@ -49,7 +43,7 @@ from core.geo import warm_up as warm_up_zip_codes  # noqa: E402
 warm_up_zip_codes()
 
 # performance: everything loaded so far lives as long as the process; freezing it keeps full garbage
-# collections from scanning it again. Those scans paused a daphne holding 500 sockets for 120-230 ms
+# collections from scanning it again. Those scans paused a server holding 500 sockets for 120-230 ms
 # (tests/load/bench_fanout.py); with fewer, cheaper full collections a broadcast is not held up by one.
 gc.collect()
 gc.freeze()

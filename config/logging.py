@@ -43,7 +43,9 @@ def build_logging(*, json: bool, level: str) -> dict[str, Any]:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
-            "daphne": {"level": "WARNING"},
+            "uvicorn.access": {"level": "INFO"},
+            # a 4xx is the client's answer (a refused bid, a bad amount), not a warning about the site; 5xx stay
+            "django.request": {"level": "ERROR"},  # on or off by WEB_ACCESS_LOG (config/server.py), not LOG_LEVEL
             "axes": {"level": "WARNING"},
             "celery": {"level": level},
         },

@@ -1,59 +1,70 @@
-"""API authentication: simplejwt's JWTAuthentication, with validated access tokens remembered and the user
-read by a pre-composed query.
+"""Authentication for API clients, one implementation for HTTP and WebSocket: simplejwt's validation of an
+access token and its rules for the token's user (exists, is active, password unchanged: CHECK_REVOKE_TOKEN).
+HTTP: `Authorization: Bearer <access token>` (`FastJWTAuthentication`). WebSocket (`WebSocketAuthMiddleware`):
+the browser's session cookie; API clients send `Sec-WebSocket-Protocol: bearer, <access token>` (answered
+`bearer`) or a one-time ticket, `?ticket=`, from `POST /api/ws-ticket`. Never a token in a query string.
 
-Every API request with a Bearer token loads its user; the ORM spent longer composing that one-row
-SELECT than the database spent answering it. Same rules as simplejwt (user must exist and be active,
-and a changed password revokes tokens when CHECK_REVOKE_TOKEN is on).
+performance: a token's validity depends only on its bytes, the key and the clock, so one that passed is
+remembered per process until its `exp` (its signature check was ~18% of a server's time on a hot lot); the
+user is still read, by a pre-composed query, on every request."""
 
-performance: checking a token's signature and claims was ~18% of a daphne's time on a hot lot over
-HTTP. An access token's validity depends only on its bytes, the signing key and the clock (access tokens
-have no blacklist; the user is still loaded and checked on every request), so a token that passed is
-remembered, per process, until its `exp`."""
-
+import secrets
 import time
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from core.sql import row_by_sql, row_instance
 
+WS_PROTOCOL = "bearer"  # Sec-WebSocket-Protocol: bearer, <access token>
+TICKET_SECONDS = 30
 
-class AuthColumns(NamedTuple):
-    """The columns of a user that `check_user` reads: for a caller that reads them with its own SQL (the bid
-    batch checks the HTTP bid lane's users under the auction lock, in the statement it runs anyway)."""
 
-    is_active: bool
-    password: str
+class AccountRule(NamedTuple):
+    """What an access token asks of its user's row, as plain values (for a caller that reads the row with its
+    own SQL: the bid batch, under the auction's lock, in the statement it runs anyway)."""
+
+    user_id: Any
+    password_stamp: str | None  # the token's revocation claim (CHECK_REVOKE_TOKEN), or None
+
+
+def account_rule(validated_token: Token) -> AccountRule:
+    return AccountRule(
+        validated_token.get(api_settings.USER_ID_CLAIM), validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
+    )
+
+
+def account_refusal(is_active: bool | None, password: str | None, stamp: str | None) -> AuthenticationFailed | None:
+    """simplejwt's rules for a token's user, on plain values (None for a user that does not exist): it exists,
+    is active, and (when CHECK_REVOKE_TOKEN is on) its password is the one the token was issued under. The
+    refusal (a 401), or None."""
+    if is_active is None or password is None:
+        return AuthenticationFailed(_("User not found"), code="user_not_found")
+    if api_settings.CHECK_USER_IS_ACTIVE and not is_active:
+        return AuthenticationFailed(_("User is inactive"), code="user_inactive")
+    if api_settings.CHECK_REVOKE_TOKEN and stamp != get_md5_hash_password(password):
+        return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+    return None
 
 
 def check_user(user: Any, validated_token: Token) -> None:
-    """simplejwt's rules for the token's user: it exists, is active, and (when CHECK_REVOKE_TOKEN is on) the
-    password has not changed since the token was issued. Raises AuthenticationFailed. `user` may be a User or
-    an AuthColumns."""
-    if user is None:
-        raise AuthenticationFailed(_("User not found"), code="user_not_found")
-    if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-        raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-    if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
-        api_settings.REVOKE_TOKEN_CLAIM
-    ) != get_md5_hash_password(user.password):
-        raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
-
-
-def passes_user_checks(user: Any, validated_token: Token) -> bool:
-    """`check_user` as a yes or no."""
-    try:
-        check_user(user, validated_token)
-    except AuthenticationFailed:
-        return False
-    return True
+    """`account_refusal` for a user object (or None). Raises AuthenticationFailed."""
+    refusal = account_refusal(
+        getattr(user, "is_active", None),
+        getattr(user, "password", None),
+        validated_token.get(api_settings.REVOKE_TOKEN_CLAIM),
+    )
+    if refusal is not None:
+        raise refusal
 
 
 VALIDATED_TOKENS_KEPT = 10_000  # per process; the memo starts over when full
@@ -82,6 +93,104 @@ class FastJWTAuthentication(JWTAuthentication):
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
         model = get_user_model()
         sql = row_by_sql(model, api_settings.USER_ID_FIELD, vendor=connection.vendor)
-        user = row_instance(model, sql, [user_id])
+        try:
+            user = row_instance(model, sql, [user_id])
+        except (TypeError, ValueError) as exc:  # a claim that cannot be a key of the user table
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
         check_user(user, validated_token)
         return user
+
+
+_authentication = FastJWTAuthentication()  # keeps no per-request state
+
+
+def validated_token(raw: str | bytes) -> Token | None:
+    """The access token, validated as the API validates it (signature, expiry, type; remembered until `exp`),
+    or None. Its user is checked by `check_user` / `account_refusal`."""
+    try:
+        return _authentication.get_validated_token(raw.encode() if isinstance(raw, str) else raw)
+    except (InvalidToken, TokenError):
+        return None
+
+
+def user_for_token(raw: str | bytes) -> Any:
+    """The user of a valid access token, by exactly the API's rules, or AnonymousUser (sync: reads the user)."""
+    token = validated_token(raw)
+    try:
+        return _authentication.get_user(token) if token is not None else AnonymousUser()
+    except (InvalidToken, AuthenticationFailed):
+        return AnonymousUser()
+
+
+def _ticket_key(ticket: str) -> str:
+    from core.shared_redis import redis_key
+
+    return redis_key(f"ws-ticket:{ticket}")
+
+
+def ws_ticket_issue(*, user: Any) -> str:
+    """A one-time ticket that authenticates one WebSocket handshake as `user` within TICKET_SECONDS (kept in
+    Redis; in the process's cache where there is none, `make run`)."""
+    from django.core.cache import cache
+
+    from core.shared_redis import shared_redis
+
+    ticket = secrets.token_urlsafe(32)
+    client = shared_redis()
+    if client is not None:
+        client.set(_ticket_key(ticket), int(user.pk), ex=TICKET_SECONDS)
+    else:
+        cache.set(_ticket_key(ticket), int(user.pk), TICKET_SECONDS)
+    return ticket
+
+
+def ws_ticket_redeem(ticket: str) -> Any:
+    """The ticket's user, once (read and deleted in one step), or AnonymousUser. The user must still pass the
+    API's rules (exists, is active)."""
+    from django.core.cache import cache
+
+    from core.shared_redis import shared_redis
+
+    if not ticket or len(ticket) > 100:
+        return AnonymousUser()
+    client = shared_redis()
+    if client is not None:
+        user_id = client.getdel(_ticket_key(ticket))
+    else:
+        user_id = cache.get(_ticket_key(ticket))
+        cache.delete(_ticket_key(ticket))
+    if user_id is None:
+        return AnonymousUser()
+    user = get_user_model().objects.filter(pk=int(user_id)).first()
+    if user is None or (api_settings.CHECK_USER_IS_ACTIVE and not user.is_active):
+        return AnonymousUser()
+    return user
+
+
+class WebSocketAuthMiddleware:
+    """The API clients' WebSocket authentication, inside Channels' AuthMiddlewareStack (which has set the
+    session's user): a bearer token in Sec-WebSocket-Protocol, or a one-time ticket. The server's accept
+    answers the `bearer` protocol the client offered (a client that offers protocols requires one back)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        from channels.db import database_sync_to_async
+
+        offered = [str(protocol) for protocol in scope.get("subprotocols") or []]  # Sec-WebSocket-Protocol
+        user = scope.get("user")
+        if user is None or not user.is_authenticated:
+            if len(offered) >= 2 and offered[0] == WS_PROTOCOL:
+                scope = {**scope, "user": await database_sync_to_async(user_for_token)(offered[1])}
+            elif ticket := parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket", [""])[0]:
+                scope = {**scope, "user": await database_sync_to_async(ws_ticket_redeem)(ticket)}
+        if WS_PROTOCOL not in offered:
+            return await self.inner(scope, receive, send)
+
+        async def answering(message: dict[str, Any]) -> None:
+            if message.get("type") == "websocket.accept" and not message.get("subprotocol"):
+                message = {**message, "subprotocol": WS_PROTOCOL}
+            await send(message)
+
+        return await self.inner(scope, receive, answering)

@@ -1,36 +1,25 @@
 """Idempotency-Key: one design for every write that moves money or makes a commitment (bids, payments, offers).
 
-A client sends `Idempotency-Key: <key>` with a write; if the connection drops it sends the same request with
-the same key again, and gets the first answer instead of a second bid, charge or offer. The service owns the
-rule (the key is stored in the same transaction as the change it answers for), so every door gets the same
-behaviour; entry points only read the header (`parse_key`) and render what the service returns.
+A retry with the same key gets the first answer instead of a second bid, charge or offer. The service owns
+the rule (the key is stored in the transaction of the change it answers for); entry points read the header
+(`parse_key`) and render what the service returns.
+- **Key**: 1-100 characters, ASCII letters, digits and `- _ . : ~ + / =` (a UUID, a ULID, base64 fit), compared
+  without case (stored lower-cased); blank is no key; anything else is 400 `invalid_idempotency_key`, never cut.
+- **Scope**: a key belongs to one user and names one request: its `scope` and values (`fingerprint`).
+- **Replay**: the same key and request get the first answer (status and body as stored) with
+  `Idempotent-Replayed: true`; read the resource for its state now.
+- **Conflict**: the same key for another request is 409 `idempotency_key_reused`; while the first request is
+  still being processed (a payment at the card processor), 409 `idempotency_key_in_flight`.
+- **Refusals keep nothing**: a write refused by a rule (a DomainError) stores no key; only a committed change
+  stores its answer.
 
-The rules, the same everywhere:
-- **The key**: 1-100 characters, ASCII letters and digits and `- _ . : ~ + / =` (a UUID, a ULID, base64 all
-  fit); keys compare without regard to case (stored lower-case). A blank header is no key. Anything else is
-  refused with 400 `invalid_idempotency_key` before any work: never truncated, never changed silently.
-- **Scope**: a key belongs to one user; it names one request: the `scope` (what kind of write) and the
-  fingerprint of what was asked (`fingerprint(scope, ...)`).
-- **Replay**: the same key with the same request returns the first answer (status and body, as stored) with
-  the header `Idempotent-Replayed: true`. The answer is what the first request was told: read the resource
-  for its state now.
-- **Conflict**: the same key with a different request: 409 `idempotency_key_reused`. The same key while its
-  first request is still being processed (payments, which call the card processor between two
-  transactions): 409 `idempotency_key_in_flight`; try again in a moment.
-- **Refusals keep nothing**: a write refused by a rule (a 4xx raised as a DomainError) stores no key, so the
-  corrected request may use the key again. Only a committed change stores its answer.
-
-Storage: `core.models.IdempotencyKey`, unique on (user, key). The bid batch (auctions/services/bid_batch.py)
-looks keys up and stores them inside its own statements under the auction lock, with `fingerprint` and the
-model below; other services use the helpers here.
-
-Using it for a new endpoint (`POST /api/vehicles/<id>/offers`, say). In the service, one transaction:
-
-    from core import idempotency
+Stored in `core.models.IdempotencyKey`, unique on (user, key). The bid batch reads and stores keys in its own
+statements under the auction lock (auctions/services/bid_batch.py). A new endpoint, `POST
+/api/vehicles/<id>/offers` say; in the service, one transaction:
 
     def offer_create(*, vehicle_id: int, buyer: User, amount: Decimal,
                      idempotency_key: str | None = None) -> Offer | idempotency.Replay:
-        keyed = idempotency.keyed(buyer, idempotency_key, "offer.create", vehicle_id, amount)
+        keyed = idempotency.keyed(buyer, idempotency.parse_key(idempotency_key), "offer.create", vehicle_id, amount)
 
         def work() -> tuple[Offer, idempotency.Answer]:
             offer = ...  # lock, check, write, event row, on_commit notifications
@@ -38,18 +27,16 @@ Using it for a new endpoint (`POST /api/vehicles/<id>/offers`, say). In the serv
 
         return idempotency.once(keyed, work)
 
-In the API view (the header read and refused here, the replay rendered by one helper):
+and in the view (schema: `parameters=[idempotency.openapi_header()]`, and the 400/409 answers):
 
-    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
-    result = services.offer_create(vehicle_id=vehicle_id, buyer=request.user, amount=amount, idempotency_key=key)
+    result = services.offer_create(..., idempotency_key=idempotency.parse_key(request.headers.get(idempotency.HEADER)))
     if isinstance(result, idempotency.Replay):
         return idempotency.replay_response(result)
     return ok(offer_payload(result), message="Offer sent.", status_code=201)
 
-Document the header with `idempotency.openapi_header()` and the 400/409 answers in the view's schema. A
-service that spans transactions (a payment: commit, call the vendor, commit) uses the parts of `once`:
-`replay` before, `claim` in the first transaction, `record` in the last (see orders/payments.py); one whose
-transaction commits a refusal (offers/services/once.py) gives its claim back with `release`.
+A service that spans transactions (a payment: commit, call the vendor, commit) uses `once`'s parts: `replay`
+before, `claim` in the first transaction, `record` in the last (orders/payments.py); one whose transaction
+commits a refusal (offers/services/once.py) gives its claim back with `release`.
 """
 
 import hashlib
@@ -235,7 +222,6 @@ def openapi_header() -> Any:
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
         required=False,
-        description=f"{KEY_FORM}. A retry with the same key gets the first answer (header {REPLAYED_HEADER}: "
-        "true) instead of doing the write twice; the same key for another request is 409 "
-        "idempotency_key_reused; a malformed key is 400 invalid_idempotency_key.",
+        description=f"{KEY_FORM}. A retry gets the first answer ({REPLAYED_HEADER}: true); the same key for "
+        "another request is 409 idempotency_key_reused; a malformed key 400 invalid_idempotency_key.",
     )

@@ -2,6 +2,7 @@
 the ASGI handler daphne serves (long-lived threads, one hop per request)."""
 
 import asyncio
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -71,36 +72,115 @@ class ApiErrorMiddleware:
 
 
 class PooledThreadsASGIHandler(ASGIHandler):
-    """Django's ASGI handler with two changes, for speed (the page and API behave the same):
+    """Django's ASGI handler, for speed (pages and API behave the same): a request's sync code runs on one of
+    `ASGI_SYNC_THREADS` long-lived threads per process (Django starts and stops one per request, so no
+    database connection or Celery producer survived a request), and the middleware `chain`
+    (settings.MIDDLEWARE by default) and the view run there in one hop, not one per sync/async boundary."""
 
-    - Django runs each request's sync code on a new thread it starts and stops per request, so nothing
-      kept per thread survives a request: not the database connection (CONN_MAX_AGE has no effect), not
-      Celery's producer. Here a fixed set of `ASGI_SYNC_THREADS` long-lived threads take turns; a request
-      waits (in the event loop) for a free one.
-    - The middleware chain and the view run in that thread in one hop (the chain is loaded in sync mode),
-      instead of hopping between the event loop and the thread at every sync/async middleware boundary.
-    """
+    _executors: list[ThreadPoolExecutor] | None = None
+    _free: "asyncio.Queue[ThreadPoolExecutor] | None" = None
 
-    def __init__(self) -> None:
+    def __init__(self, chain: list[str] | None = None) -> None:
         BaseHandler.__init__(self)
+        self._chain = chain
         self.load_middleware(is_async=False)
-        size = max(1, int(getattr(settings, "ASGI_SYNC_THREADS", 16)))
-        self._executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-sync") for _ in range(size)]
-        self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+        if PooledThreadsASGIHandler._executors is None:
+            size = max(1, int(getattr(settings, "ASGI_SYNC_THREADS", 16)))
+            PooledThreadsASGIHandler._executors = [
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-sync") for _ in range(size)
+            ]
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        if self._chain is None:
+            super().load_middleware(is_async=is_async)
+            return
+        from django.test.utils import override_settings  # Django loads the chain from settings.MIDDLEWARE
+
+        with override_settings(MIDDLEWARE=self._chain):
+            super().load_middleware(is_async=is_async)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        if self._free is None:
-            self._free = asyncio.Queue()
-            for executor in self._executors:
-                self._free.put_nowait(executor)
-        executor = await self._free.get()
+        cls = PooledThreadsASGIHandler
+        if cls._free is None:
+            cls._free = asyncio.Queue()
+            for executor in cls._executors or []:
+                cls._free.put_nowait(executor)
+        executor = await cls._free.get()
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
-            self._free.put_nowait(executor)
+            cls._free.put_nowait(executor)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+def api_middleware() -> list[str]:
+    """settings.MIDDLEWARE without settings.SITE_ONLY_MIDDLEWARE, in order."""
+    return [name for name in settings.MIDDLEWARE if name not in settings.SITE_ONLY_MIDDLEWARE]
+
+
+def is_api_client(scope: dict[str, Any]) -> bool:
+    """An API client's request: under /api/, with a Bearer token and no cookie (no session, CSRF or messages
+    to serve, no page)."""
+    if not scope.get("path", "").startswith("/api/"):
+        return False
+    bearer = False
+    for name, value in scope.get("headers") or []:
+        if name == b"cookie":
+            return False
+        if name == b"authorization":
+            bearer = value[:7].lower() == b"bearer "
+    return bearer
+
+
+class AnsweredRequests(BaseHandler):
+    """A middleware chain around answers made already (the bid lane's): where the chain calls the view it gets
+    the prepared response, so those answers carry the headers, request id and metrics of every answer. Runs
+    in the event loop: the chain must not touch the database (the API chain does not)."""
+
+    def __init__(self, chain: list[str]) -> None:
+        super().__init__()
+        from django.test.utils import override_settings  # Django loads the chain from settings.MIDDLEWARE
+
+        with override_settings(MIDDLEWARE=chain):
+            self.load_middleware(is_async=False)
+
+    def _get_response(self, request: HttpRequest) -> HttpResponseBase:
+        request.resolver_match = _resolved(request.path_info)  # the view's name, for the per-view metrics
+        return request.prepared_response  # type: ignore[attr-defined,no-any-return]
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(path: str) -> Any:
+    """performance: resolving a path was a third of an answer's time in the chain; a hot lot's path repeats."""
+    from django.urls import resolve
+
+    return resolve(path)
+
+
+class DjangoHttp:
+    """HTTP into Django: API clients' requests through MIDDLEWARE without settings.SITE_ONLY_MIDDLEWARE, the
+    rest through MIDDLEWARE: security headers, request ids, API errors and metrics from the one list."""
+
+    def __init__(self) -> None:
+        self.site = PooledThreadsASGIHandler()
+        self.api = PooledThreadsASGIHandler(api_middleware())
+        self.answered = AnsweredRequests(api_middleware())
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        handler = self.api if is_api_client(scope) else self.site
+        await handler(scope, receive, send)
+
+    async def answer(
+        self, request: HttpRequest, body: dict[str, Any], status: int, headers: dict[str, str], send: Any
+    ) -> None:
+        """Send an answer made outside Django's views (the bid lane's) through the API's middleware chain."""
+        request.prepared_response = JsonResponse(  # type: ignore[attr-defined]
+            body, status=status, headers=headers, json_dumps_params={"separators": (",", ":"), "ensure_ascii": False}
+        )
+        response = self.answered.get_response(request)
+        await self.api.send_response(response, send)

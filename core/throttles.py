@@ -1,21 +1,22 @@
-"""DRF's throttles (performance): the same rates, scopes, keys and sliding window, in one Redis round trip.
-
-DRF's throttles keep a list per key in the Django cache: a GET and a SET per throttle, and under ASGI every
-request builds a new cache client and Redis connection. These keep DRF's rules in a Lua script (a sliding log
-in a sorted set per key, several keys per run) run by EVALSHA on the shared client (core/shared_redis.py).
-Without Redis (`make run`) they are DRF's own. If Redis fails they let the request through (a throttle
-protects the site; it must not take the API down with it). `throttle_many_async` checks several requests'
-throttles in one round trip from the event loop (the HTTP bid lane, auctions/apis/fast_lane.py), counting in
-the same keys.
+"""Admission: one rate-limit rule for every door (DRF views, the bid lane, the site's bid form, each live-room
+frame). A request counts in sliding windows keyed as DRF keys them, at DRF's rates: a logged-in user in `user`
+plus the endpoint's scope (`bids`) by id; anyone else in `anon` and `user` (and the scope) by address. Over a
+window: 429 `throttled` with `Retry-After`. One run of a Lua script counts a request's windows, or every
+request of one event-loop turn (`admit_async`). Without Redis (`make run`) nothing is limited; if Redis
+fails, requests are let through (a throttle protects the site; it must not take it down with it).
 """
 
+import asyncio
 import hashlib
 import logging
 import random
 import time
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from rest_framework import throttling
+from rest_framework.settings import api_settings
 
 from core.shared_redis import redis_key, shared_redis, shared_redis_async
 
@@ -43,131 +44,168 @@ return replies
 SLIDING_WINDOWS_SHA = hashlib.sha1(SLIDING_WINDOWS.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
 
 
-class Windows:
-    """Throttle checks sent together: one run of the script, whatever their number. Each check is a key (DRF's
-    cache key) with its limit and duration; its reply is (allowed, count, oldest ms). Checks of the same key
-    count one after the other (each has its own member in the key's sorted set)."""
+@dataclass(frozen=True)
+class Admission:
+    """Whether the request may go ahead; when not, the seconds until its fullest window has room."""
 
-    def __init__(self, now_ms: int) -> None:
-        self.keys: list[str] = []
-        self.args: list[Any] = [now_ms]
+    allowed: bool
+    wait: float | None = None
 
-    def add(self, key: str, limit: int, duration: int) -> None:
+
+ALLOWED = Admission(True)
+
+
+@dataclass(frozen=True)
+class Window:
+    key: str  # DRF's cache key, throttle_<scope>_<ident>
+    limit: int
+    seconds: int
+
+
+class Rates:
+    """The rates: DRF's setting, unless a test sets THROTTLE_RATES."""
+
+    THROTTLE_RATES: dict[str, str | None] | None = None
+
+    @classmethod
+    def get(cls, scope: str) -> str | None:
+        rates = cls.THROTTLE_RATES if cls.THROTTLE_RATES is not None else api_settings.DEFAULT_THROTTLE_RATES
+        rate = rates.get(scope)
+        return str(rate) if rate else None
+
+
+def windows(*, user_id: Any | None, address: str | None, scope: str | None = None) -> list[Window]:
+    """The windows a request counts in (see the module docstring)."""
+    if user_id is not None:
+        scopes, ident = ["user"], str(user_id)
+    else:
+        scopes, ident = ["anon", "user"], str(address or "unknown")
+    if scope:
+        scopes.append(scope)
+    found = []
+    for name in scopes:
+        rate = Rates.get(name)
+        if not rate:
+            continue
+        limit, seconds = throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        if limit is not None and seconds is not None:
+            key = throttling.SimpleRateThrottle.cache_format % {"scope": name, "ident": ident}
+            found.append(Window(key, limit, seconds))
+    return found
+
+
+def _script_args(checks: list[Window], now_ms: int) -> list[Any]:
+    keys: list[str] = []
+    args: list[Any] = [now_ms]
+    for window in checks:
         # the member only has to be unique within the key's window: random bits from Python's generator
         # (reseeded in every forked process), no system call per check
-        self.keys.append(redis_key(f"throttle:{key}"))
-        self.args += [duration * 1000, limit, f"{self.args[0]}-{random.getrandbits(64):016x}"]
-
-    def command(self) -> list[Any]:
-        return ["EVALSHA", SLIDING_WINDOWS_SHA, len(self.keys), *self.keys, *self.args]
+        keys.append(redis_key(f"throttle:{window.key}"))
+        args += [window.seconds * 1000, window.limit, f"{now_ms}-{random.getrandbits(64):016x}"]
+    return ["EVALSHA", SLIDING_WINDOWS_SHA, len(keys), *keys, *args]
 
 
-def check_windows(client: Any, windows: Windows) -> list[Any]:
-    """One round trip (the script loaded first only when Redis answers NOSCRIPT: a restarted or flushed
-    Redis, where no check ran). redis-py's registered scripts would ask SCRIPT EXISTS before every pipeline."""
-    from redis.exceptions import NoScriptError
-
-    try:
-        return list(client.execute_command(*windows.command()))
-    except NoScriptError:
-        client.script_load(SLIDING_WINDOWS)
-    return list(client.execute_command(*windows.command()))
-
-
-async def check_windows_async(client: Any, windows: Windows) -> list[Any]:
-    """`check_windows` on a redis.asyncio client."""
-    from redis.exceptions import NoScriptError
-
-    try:
-        return list(await client.execute_command(*windows.command()))
-    except NoScriptError:
-        await client.script_load(SLIDING_WINDOWS)
-    return list(await client.execute_command(*windows.command()))
+def _admissions(groups: list[list[Window]], replies: list[Any], now_ms: int) -> list[Admission]:
+    """Per request (a group of windows): allowed when every window had room; else the longest wait."""
+    answers, at = [], 0
+    for group in groups:
+        waits = []
+        for window, (allowed, _count, oldest) in zip(group, replies[at : at + len(group)], strict=True):
+            if not int(allowed):
+                waits.append(max(0.0, (float(oldest) + window.seconds * 1000 - now_ms) / 1000))
+        at += len(group)
+        answers.append(Admission(not waits, max(waits) if waits else None))
+    return answers
 
 
-async def throttle_many_async(checks: list[tuple[type[throttling.SimpleRateThrottle], str, Any]]) -> list[bool] | None:
-    """Throttles checked for several requests in one Redis round trip (one run of the script), from the event
-    loop: each check is (throttle class, scope, ident) — `(UserRateThrottle, "user", user_id)`,
-    `(ScopedRateThrottle, "bids", user_id)` — with the class's rates and the same keys, so both paths count
-    together. Returns whether each request may go ahead, or None when there is no Redis (callers use the DRF
-    path)."""
-    client = shared_redis_async()
+def admit(checks: list[Window]) -> Admission:
+    """One request's admission, from a thread (DRF views): one Redis round trip."""
+    if not checks:
+        return ALLOWED
+    now_ms = int(time.time() * 1000)
+    client = shared_redis()
     if client is None:
-        return None
-    windows = Windows(int(time.time() * 1000))
-    limited: list[int] = []
-    for index, (throttle, scope, ident) in enumerate(checks):
-        rate = throttle.THROTTLE_RATES.get(scope)
-        if rate is None:
-            continue
-        limit, duration = throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
-        if limit is None or duration is None:
-            continue
-        key = throttling.SimpleRateThrottle.cache_format % {"scope": scope, "ident": ident}
-        windows.add(key, limit, duration)
-        limited.append(index)
-    allowed = [True] * len(checks)
-    if not limited:
-        return allowed
+        return ALLOWED
+    from redis.exceptions import NoScriptError
+
+    command = _script_args(checks, now_ms)
     try:
-        replies = await check_windows_async(client, windows)
-    except Exception:  # noqa: BLE001 - Redis down: let the requests through, as the throttle classes do
-        logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
-        return allowed
-    for index, (ok_, _count, _oldest) in zip(limited, replies, strict=True):
-        allowed[index] = bool(int(ok_))
-    return allowed
-
-
-class FastThrottleMixin:
-    """One Redis round trip per throttle."""
-
-    rate: str | None
-    num_requests: int
-    duration: int
-    key: str | None
-    history: list[float]
-    now: float
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        return self.fast_allow_request(request, view)
-
-    def fast_allow_request(self, request: Any, view: Any) -> bool:
-        client = shared_redis()
-        if client is None:
-            return throttling.SimpleRateThrottle.allow_request(self, request, view)  # type: ignore[arg-type]
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
-        if self.key is None:
-            return True
-        self.now = time.time()
-        windows = Windows(int(self.now * 1000))
-        windows.add(self.key, self.num_requests, self.duration)
         try:
-            ((allowed, count, oldest),) = check_windows(client, windows)
-        except Exception:  # noqa: BLE001 - Redis down: let the request through, say so in the log
+            replies = client.execute_command(*command)
+        except NoScriptError:  # a restarted or flushed Redis
+            client.script_load(SLIDING_WINDOWS)
+            replies = client.execute_command(*command)
+    except Exception:  # noqa: BLE001 - Redis down: let the request through, say so in the log
+        logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
+        return ALLOWED
+    return _admissions([checks], list(replies), now_ms)[0]
+
+
+class _Turn:
+    def __init__(self) -> None:
+        self.pending: list[tuple[list[Window], asyncio.Future[Admission]]] = []
+        self.running: set[asyncio.Task[None]] = set()  # referenced until done (asyncio keeps weak ones)
+
+
+_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turn]" = weakref.WeakKeyDictionary()
+
+
+async def admit_async(checks: list[Window]) -> Admission:
+    """`admit` from the event loop (WebSocket frames): the requests of one turn of the loop are counted by one
+    run of the script, sent at once (later turns do not wait for it)."""
+    if not checks:
+        return ALLOWED
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = _Turn()
+    future: asyncio.Future[Admission] = loop.create_future()
+    if not turn.pending:
+        loop.call_soon(_send_turn, turn)
+    turn.pending.append((checks, future))
+    return await future
+
+
+def _send_turn(turn: _Turn) -> None:
+    batch, turn.pending = turn.pending, []
+    task = asyncio.ensure_future(_count_turn(batch))
+    turn.running.add(task)
+    task.add_done_callback(turn.running.discard)
+
+
+async def _count_turn(batch: list[tuple[list[Window], "asyncio.Future[Admission]"]]) -> None:
+    groups = [checks for checks, _ in batch]
+    now_ms = int(time.time() * 1000)
+    client = shared_redis_async()
+    answers = [ALLOWED] * len(batch)
+    if client is not None:
+        from redis.exceptions import NoScriptError
+
+        command = _script_args([w for group in groups for w in group], now_ms)
+        try:
+            try:
+                replies = await client.execute_command(*command)
+            except NoScriptError:
+                await client.script_load(SLIDING_WINDOWS)
+                replies = await client.execute_command(*command)
+            answers = _admissions(groups, list(replies), now_ms)
+        except Exception:  # noqa: BLE001 - Redis down: let the requests through
             logger.warning("throttle check skipped: Redis unavailable", exc_info=True)
-            return True
-        # Shape `history` like DRF's (newest first, oldest last) so its `wait()` gives the same answer.
-        self.history = [self.now] * (int(count) - 1) + [float(oldest) / 1000]
-        return bool(int(allowed))
+    for (_, future), answer in zip(batch, answers, strict=True):
+        if not future.done():  # the caller may have gone
+            future.set_result(answer)
 
 
-class AnonRateThrottle(FastThrottleMixin, throttling.AnonRateThrottle):
-    pass
+class Admit(throttling.BaseThrottle):
+    """DRF's throttle class: the one admission rule for every API view (the view's `throttle_scope` too)."""
 
-
-class UserRateThrottle(FastThrottleMixin, throttling.UserRateThrottle):
-    pass
-
-
-class ScopedRateThrottle(FastThrottleMixin, throttling.ScopedRateThrottle):
     def allow_request(self, request: Any, view: Any) -> bool:
-        # DRF's ScopedRateThrottle.allow_request: the rate comes from the view's `throttle_scope`
-        self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
-            return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
-        return self.fast_allow_request(request, view)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        self.admission = admit(
+            windows(user_id=user_id, address=self.get_ident(request), scope=getattr(view, "throttle_scope", None))
+        )
+        return self.admission.allowed
+
+    def wait(self) -> float | None:
+        return self.admission.wait

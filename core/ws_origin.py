@@ -1,8 +1,8 @@
 """Which WebSocket handshakes may connect: any without an Origin header, and those whose Origin is an allowed host.
 
 Channels' AllowedHostsOriginValidator refuses a handshake without an Origin, which shuts out API clients and
-scripts (Python's `websockets`, for one, sends none) that authenticate with `?token=`. The check guards against
-cross-site WebSocket hijacking, a browser attack: a browser always sends Origin on a WebSocket handshake, so
+scripts (Python's `websockets`, for one, sends none) that authenticate with their token (core/auth.py). The
+check guards against cross-site WebSocket hijacking, a browser attack: a browser always sends Origin on a WebSocket handshake, so
 a handshake without one is not a page on another site riding the visitor's cookie.
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs daphne, a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
+# Runs the web server (scripts/web-server.sh), a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
 set -uo pipefail
 export DJANGO_SETTINGS_MODULE=config.settings.local
 HOST=${HOST:-127.0.0.1}
@@ -39,7 +39,7 @@ bash scripts/web-server.sh "$HOST" "$PORT" & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 
-# Print the address only once the site answers (daphne takes a few seconds to import the project).
+# Print the address only once the site answers (the server takes a few seconds to import the project).
 for _ in $(seq 1 120); do
   port_open && break
   kill -0 "${pids[0]}" 2>/dev/null || break

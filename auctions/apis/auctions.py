@@ -300,7 +300,7 @@ class PricePreviewApi(APIView):
                 "auction_id": auction.pk,
                 "max": f"{amount:.2f}",
                 **breakdown.as_strings(),
-                "confirm_required": amount > 3 * auction.display_price,
+                "confirm_required": auction.needs_confirmation(amount),
             }
         )
 

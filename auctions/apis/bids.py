@@ -1,110 +1,124 @@
 """Bidding over HTTP: `POST /api/auctions/<id>/bid` (Idempotency-Key), `/auto-bid`, `/api/bids/...`."""
 
-from typing import Any
+from typing import Any, NoReturn
 
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from auctions import selectors, services
+from auctions import bid_protocol, selectors, services
 from auctions.apis.common import BID_TAGS, client_ip, user_agent
 from core import idempotency
 from core.api import Pagination, ok
 from core.errors import DomainError
 
-IDEMPOTENCY_HEADER = idempotency.openapi_header()
-
 
 class BidInput(serializers.Serializer):
-    amount = serializers.CharField(required=False, help_text="Your bid (a max bid), e.g. 5250 or 5250.00")
-    max_amount = serializers.CharField(required=False, help_text="Alias of amount")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        raw = attrs.get("amount", attrs.get("max_amount"))
-        if raw is None:
-            raise serializers.ValidationError({"amount": ["amount is required"]})
-        return {"amount": raw}
-
-
-AMOUNT_FIELDS = ("amount", "max_amount", "max")
-
-
-def amount_sent(data: Any) -> tuple[bool, Any]:
-    """(found, the amount exactly as sent) from a request body; a JSON number arrives as Decimal, so
-    parse_amount judges it. Shared with the HTTP bid lane (fast_lane.py)."""
-    if not hasattr(data, "get"):
-        return False, None
-    for name in AMOUNT_FIELDS:
-        if name in data:
-            value = data[name]
-            return True, value[0] if isinstance(value, list) and value else value
-    return False, None
-
-
-def _raw_amount(request: Request) -> Any:
-    found, value = amount_sent(request.data)
-    if not found:
-        raise DomainError("amount is required", code="invalid_amount", details={"amount": ["This field is required."]})
-    return value
-
-
-def place_bid(request: Request, auction_id: int) -> Response:
-    """Shared by /bid, /auto-bid and /api/bids/auction/<id>: one service, one response shape."""
-    raw = _raw_amount(request)
-    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
-    result = services.bid_place(
-        auction_id=auction_id,
-        bidder=request.user,
-        max_amount=raw,
-        ip=client_ip(request),
-        user_agent=user_agent(request),
-        idempotency_key=key,
+    amount = serializers.CharField(
+        required=False, help_text="Your bid (a max bid): digits with at most two decimals, e.g. 5250 or 5250.00"
     )
-    if isinstance(result, idempotency.Replay):
-        return idempotency.replay_response(result)
-    return ok(result.as_dict(), message=result.message, status_code=201)
+    max_amount = serializers.CharField(required=False, help_text="Another name for amount")
+    max = serializers.CharField(required=False, help_text="Another name for amount")
 
 
-class AuctionBidApi(APIView):
+class BidAnswer(serializers.Serializer):
+    message = serializers.CharField()
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="bid, result (leading / outbid), leading, extended, auction (the state)"
+    )
+
+
+class BidRefused(serializers.Serializer):
+    error = serializers.CharField()
+    code = serializers.CharField()
+    details = serializers.DictField()
+
+
+BID_RESPONSES = {
+    201: BidAnswer,
+    400: BidRefused,
+    401: BidRefused,
+    403: BidRefused,
+    404: BidRefused,
+    409: BidRefused,
+    429: BidRefused,
+    503: BidRefused,
+}
+BID_ERRORS = (
+    "Errors (auctions/bid_protocol.py, the same codes and messages as the site's form and the live room): 400 "
+    "invalid_amount, below_minimum (details.minimum_bid), not_above_own_max, invalid_idempotency_key; 401 "
+    "not_authenticated; 403 own_vehicle, not_eligible (details.missing), suspended; 404 auction_not_found; 409 "
+    "auction_ended, auction_not_started, auction_cancelled, idempotency_key_reused; 429 throttled (Retry-After); "
+    "503 unavailable (Retry-After) or bid_unconfirmed. Nothing is stored when a bid is refused."
+)
+
+
+class BidApi(APIView):
+    """The API's bid door (transport only): bid_protocol reads the request, the service decides, bid_protocol
+    tells the outcome."""
+
     permission_classes = [IsAuthenticated]
     throttle_scope = "bids"
 
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> NoReturn:
+        if request.authenticators and not request.successful_authenticator:
+            raise exceptions.NotAuthenticated(bid_protocol.LOGIN_MESSAGE)
+        super().permission_denied(request, message, code)
+
+    def place(self, request: Request, auction_id: int) -> Response:
+        outcome: object
+        try:
+            ask = bid_protocol.read(request.data, request.headers.get(idempotency.HEADER))
+            outcome = services.bid_place(
+                auction_id=auction_id,
+                bidder=request.user,
+                max_amount=ask.amount,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+                idempotency_key=ask.idempotency_key,
+            )
+        except (DomainError, OperationalError, InterfaceError) as exc:
+            outcome = exc
+        told = bid_protocol.tell(outcome)
+        return Response(told.body, status=told.status, headers=told.headers)
+
+
+class AuctionBidApi(BidApi):
     @extend_schema(
         request=BidInput,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: OpenApiTypes.OBJECT},
+        parameters=[idempotency.openapi_header()],
+        responses=BID_RESPONSES,
         summary="Bid on an auction (every bid is a max bid: the system bids for you up to it)",
-        description="Errors: 400 invalid amount or below the minimum next bid (details.minimum_bid); 401 not "
-        "logged in; 403 own vehicle, not eligible (details.missing) or suspended; 404 no such auction; "
-        "409 the auction is not live. Nothing is stored when a bid is refused.",
+        description=BID_ERRORS,
         tags=BID_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
-        return place_bid(request, auction_id)
+        return self.place(request, auction_id)
 
 
-class AuctionAutoBidApi(AuctionBidApi):
+class AuctionAutoBidApi(BidApi):
     @extend_schema(
         request=BidInput,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: OpenApiTypes.OBJECT},
+        parameters=[idempotency.openapi_header()],
+        responses=BID_RESPONSES,
         summary="Set (or raise) your maximum bid; proxy bidding raises your bid only as needed",
+        description=BID_ERRORS,
         tags=BID_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
-        return place_bid(request, auction_id)
+        return self.place(request, auction_id)
 
 
-class AuctionBidsApi(APIView):
+class AuctionBidsApi(BidApi):
     """`GET/POST /api/bids/auction/<auction_id>`: the public history under aliases, or place a bid."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
-    throttle_scope = "bids"
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
@@ -122,13 +136,14 @@ class AuctionBidsApi(APIView):
 
     @extend_schema(
         request=BidInput,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: OpenApiTypes.OBJECT},
+        parameters=[idempotency.openapi_header()],
+        responses=BID_RESPONSES,
         summary="Place a bid",
+        description=BID_ERRORS,
         tags=BID_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
-        return place_bid(request, auction_id)
+        return self.place(request, auction_id)
 
 
 class UserBidsApi(ListAPIView):

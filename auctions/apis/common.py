@@ -25,7 +25,7 @@ def client_ip(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def user_agent(request: Request) -> str:
+def user_agent(request: Any) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:300]
 
 
@@ -47,13 +47,3 @@ def query_datetime(request: Request, name: str) -> datetime | None:
     if value is None:
         raise DomainError(f"{name} must be an ISO date-time.", code="invalid_filter", details={name: ["Invalid."]})
     return value
-
-
-class AmountField(serializers.Field):
-    """A money amount from JSON or a form, as a string or number; parsed by core.money.parse_amount."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        return data  # the service parses, so HTTP, socket and form refuse bad input with the same message
-
-    def to_representation(self, value: Any) -> Any:
-        return str(value)

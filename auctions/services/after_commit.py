@@ -15,7 +15,7 @@ from auctions.models import Auction
 from auctions.realtime import room_group, room_send, room_send_many, user_room_group
 from auctions.services import notify_queue
 from auctions.services.increments import increment_table
-from auctions.state import iso, money_str, public_state
+from auctions.state import iso, money_str, my_status_label, public_state
 from core import replica, tracing
 
 if TYPE_CHECKING:
@@ -189,19 +189,7 @@ def _bid_sends(result: "BidResult", now: str) -> list[tuple[str, dict[str, Any],
         sends.append((group, timer, {}))
     if result.started:
         sends.append((group, {"type": "status_changed", **result.state, "change": "started", "server_time": now}, {}))
-    update = {
-        "type": "bid_update",
-        "auction_id": auction.pk,
-        "seq": auction.last_seq,
-        "status": "accepted",
-        "result": result.outcome,
-        "leading": result.leading,
-        "your_max": money_str(result.bid.max_amount),
-        "price": money_str(auction.display_price),
-        "minimum_next_bid": result.state.get("minimum_next_bid"),
-        "message": result.message,
-        "bid_id": result.bid.pk,
-    }
+    update = result.update()
     sends.append((user_room_group(auction.pk, result.bid.bidder_id), update, {"bid_id": result.bid.pk}))
     if _lost_lead(result):
         assert result.previous_leader_id is not None
@@ -212,6 +200,8 @@ def _bid_sends(result: "BidResult", now: str) -> list[tuple[str, dict[str, Any],
             "leading": False,
             "your_max": money_str(result.previous_leader_max),
             "message": f"You were outbid. The price is now ${auction.display_price:,.2f}.",
+            "my_status": "outbid",
+            "my_status_label": my_status_label("outbid"),
         }
         del outbid["bid_id"]
         sends.append((user_room_group(auction.pk, result.previous_leader_id), outbid, {}))

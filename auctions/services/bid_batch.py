@@ -42,7 +42,7 @@ from auctions.services.increments import increment_table
 from auctions.services.results import BidRejected, BidResult, detached, rejection
 from auctions.state import money_str, public_state
 from core import idempotency, metrics, tracing
-from core.auth import AuthColumns, passes_user_checks
+from core.auth import AccountRule, account_refusal
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.models import IdempotencyKey
 from core.sql import insert_rows, row_by_sql, row_instance, update_row
@@ -71,16 +71,17 @@ AUCTION_STATE_FIELDS = (
 
 @dataclass(eq=False)
 class BidRequest:
-    """A bid whose amount was parsed before the lock. `bidder` is the user (anything with its `pk`); `token`,
-    when given (the HTTP bid lane), is the request's validated access token: the API's authentication rules
-    for its user (core.auth.check_user) are then checked under the lock, from the row the batch reads."""
+    """A bid whose amount was parsed before the lock. `bidder` is the user (anything with its `pk`); `account`,
+    when given (the HTTP bid lane), is what the request's access token asks of its user, as plain values: the
+    API's rules for that user (core.auth.account_refusal) are then checked under the lock, on the row the batch
+    reads anyway."""
 
     bidder: Any
     amount: Decimal
     ip: str | None = None
     user_agent: str = ""
     idempotency_key: str | None = None  # parsed by core.idempotency.parse_key
-    token: Any = None
+    account: AccountRule | None = None
 
     def fingerprint(self, auction_id: int) -> str:
         return idempotency.fingerprint("bid", auction_id, f"{self.amount:.2f}")
@@ -89,6 +90,10 @@ class BidRequest:
 class TokenUserRefused(Exception):
     """The token's user may not use the API (no such user, inactive, password changed): an authentication
     failure, answered by the API's authentication (401) rather than by the bid rules. Nothing is stored."""
+
+    def __init__(self, refusal: Exception) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
 
 
 class BidUnconfirmed(DomainError):
@@ -161,9 +166,11 @@ def run_batch(auction_id: int, intake: _Intake, *, now: datetime | None = None) 
             batch = _Batch(auction, now, increments, numbers)
             echoes: list[tuple[int, BidResult]] = []  # the same key again in this batch: the first bid's answer
             for index, request in enumerate(requests):
-                if request.token is not None and not passes_user_checks(accounts.get(request.bidder.pk), request.token):
-                    outcomes[index] = TokenUserRefused()
-                    continue
+                if request.account is not None:
+                    is_active, password = accounts.get(request.bidder.pk, (None, None))
+                    if refusal := account_refusal(is_active, password, request.account.password_stamp):
+                        outcomes[index] = TokenUserRefused(refusal)
+                        continue
                 key = (request.bidder.pk, request.idempotency_key or "")
                 try:
                     if request.idempotency_key and key in stored_keys:  # a retry (or a reused key): no bid
@@ -215,7 +222,7 @@ def _lock(auction_id: int) -> Auction:
 def _read_clock_and_bidders(
     auction_id: int, bidder_ids: list[int], keys: list[tuple[int, str]]
 ) -> tuple[
-    datetime, dict[int, int], dict[int, AuthColumns], dict[int, Eligibility], dict[tuple[int, str], IdempotencyKey]
+    datetime, dict[int, int], dict[int, tuple[bool, str]], dict[int, Eligibility], dict[tuple[int, str], IdempotencyKey]
 ]:
     """After the lock is granted, in one statement: the database clock and, for each bidder, their alias
     number in this auction (if they bid before), what authentication reads of the account, and their
@@ -226,7 +233,7 @@ def _read_clock_and_bidders(
         cursor.execute(sql, [auction_id, *eligibility_params, *bidder_ids, *asked])
         rows = cursor.fetchall()
     numbers: dict[int, int] = {}
-    accounts: dict[int, AuthColumns] = {}
+    accounts: dict[int, tuple[bool, str]] = {}
     eligibility: dict[int, Eligibility] = {}
     stored: dict[tuple[int, str], IdempotencyKey] = {}
     today = timezone.localdate()
@@ -237,7 +244,7 @@ def _read_clock_and_bidders(
             continue
         if number:
             numbers[bidder_id] = int(number)
-        accounts[bidder_id] = AuthColumns(bool(row[3]), row[4])
+        accounts[bidder_id] = (bool(row[3]), row[4])
         eligibility[bidder_id] = eligibility_from_columns(row[5:key_column], today)
         if keys and row[key_column] is not None:
             key, fingerprint, status, body = row[key_column : key_column + 4]
@@ -265,7 +272,7 @@ def _clock_and_bidders_sql(vendor: str, count: int, keys: int) -> tuple[str, tup
     user_pk = f"u.{connection.ops.quote_name(str(User._meta.pk.column))}"  # type: ignore[union-attr]
     account = ", ".join(
         f"u.{connection.ops.quote_name(str(User._meta.get_field(name).column))}"  # type: ignore[union-attr]
-        for name in AuthColumns._fields
+        for name in ("is_active", "password")
     )
     bids = connection.ops.quote_name(Bid._meta.db_table)
     placeholders = ", ".join(["%s"] * count)

@@ -22,6 +22,7 @@ from auctions.services.bid_batch import BidRequest, Outcome, place_batch, refuse
 from auctions.services.combiner import Combiner
 from auctions.services.results import BidRejected, BidResult, detached
 from core import idempotency, metrics
+from core.auth import AccountRule
 from core.errors import DomainError
 from core.money import MoneyError, parse_amount
 
@@ -40,8 +41,6 @@ def parse_bid_amount(raw: object) -> Decimal:
         return parse_amount(raw, field="amount")
     except MoneyError as exc:
         raise BidRejected(str(exc), code="invalid_amount", details={"amount": [str(exc)]}) from exc
-    except TypeError as exc:
-        raise BidRejected("amount must be a number, like 5250 or 5250.00", code="invalid_amount") from exc
 
 
 def check_eligible(user: Any) -> None:
@@ -122,19 +121,19 @@ async def bid_place_async(
     amount: Any,
     ip: str | None,
     user_agent: str,
-    token: Any = None,
+    account: AccountRule | None = None,
     key: str | None = None,
 ) -> Outcome:
     """`bid_place` for the event loop (a live room's bid, the HTTP bid lane), with the amount as sent: the
     same checks and rules; the outcome (a BidResult, or the exception — a DomainError when refused) is
-    returned, not raised. With a validated access `token` (the lane), the API's rules for its user are
-    checked under the lock too: TokenUserRefused when they fail. With an Idempotency-Key `key`, a retry's
+    returned, not raised. With an `account` rule (the lane: what the request's access token asks of its user),
+    the API's rules for the user are checked under the lock too: TokenUserRefused when they fail. With an Idempotency-Key `key`, a retry's
     outcome is the stored first answer (a Replay) or KeyReused: nothing is placed."""
     started_at = time.perf_counter()
     outcome: Outcome
     try:
         key = idempotency.parse_key(key)
-        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, idempotency_key=key, token=token)
+        request = BidRequest(bidder, parse_bid_amount(amount), ip, user_agent, idempotency_key=key, account=account)
     except DomainError as exc:
         outcome = detached(exc)
     else:

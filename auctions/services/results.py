@@ -6,7 +6,7 @@ from typing import Any
 
 from auctions import engine
 from auctions.models import Auction, Bid
-from auctions.state import money_str
+from auctions.state import money_str, my_status_label
 from core import idempotency
 from core.errors import DomainError
 
@@ -60,6 +60,24 @@ class BidResult:
             "leading": self.leading,
             "extended": self.extended,
             "auction": self.state,
+        }
+
+    def update(self) -> dict[str, Any]:
+        """The live room's `bid_update` for this bid, to the bidder's sockets."""
+        return {
+            "type": "bid_update",
+            "auction_id": self.auction.pk,
+            "seq": self.bid.seq,
+            "status": "accepted",
+            "result": self.outcome,
+            "leading": self.leading,
+            "bid_id": self.bid.pk,
+            "your_max": money_str(self.bid.max_amount),
+            "price": self.state.get("price"),
+            "minimum_next_bid": self.state.get("minimum_next_bid"),
+            "message": self.message,
+            "my_status": self.outcome,
+            "my_status_label": my_status_label(self.outcome),
         }
 
     def answer(self) -> idempotency.Answer:

@@ -286,9 +286,10 @@ def test_eligibility_is_read_under_the_lock_for_each_bidder(auction_factory, bid
 
 @pytest.mark.django_db
 def test_a_token_s_user_is_authenticated_under_the_lock(auction_factory, bidder_factory, monkeypatch):
-    """The HTTP bid lane passes the validated token: the batch applies simplejwt's rules to the account row it
-    reads anyway (no statement more), refusing a gone, inactive or (with CHECK_REVOKE_TOKEN) re-passworded
-    user as an authentication failure that stores nothing; the others in the batch are decided."""
+    """The HTTP bid lane passes what the token asks of its user as plain values (core.auth.AccountRule): the
+    batch applies simplejwt's rules to the account row it reads anyway (no statement more), refusing a gone,
+    inactive or (with CHECK_REVOKE_TOKEN) re-passworded user as an authentication failure that stores nothing;
+    the others in the batch are decided."""
     from rest_framework_simplejwt import tokens
 
     from auctions.services.bid_batch import TokenUserRefused
@@ -298,7 +299,7 @@ def test_a_token_s_user_is_authenticated_under_the_lock(auction_factory, bidder_
         monkeypatch.setattr(module.api_settings, "CHECK_REVOKE_TOKEN", True)
     auction = auction_factory()
     fine, inactive, repassworded, gone = bidder_factory(), bidder_factory(), bidder_factory(), bidder_factory()
-    issued = {user.pk: AccessToken.for_user(user) for user in (fine, inactive, repassworded, gone)}
+    issued = {user.pk: auth.account_rule(AccessToken.for_user(user)) for user in (fine, inactive, repassworded, gone)}
     inactive.is_active = False
     inactive.save()
     repassworded.set_password("a-new-long-passphrase-1")  # the token carries a hash of the old one
@@ -306,14 +307,15 @@ def test_a_token_s_user_is_authenticated_under_the_lock(auction_factory, bidder_
     gone_pk = gone.pk
     gone.delete()
     requests = [
-        BidRequest(fine, D("6000"), token=issued[fine.pk]),
-        *(BidRequest(user, D("7000"), token=issued[user.pk]) for user in (inactive, repassworded)),
-        BidRequest(type("Bidder", (), {"pk": gone_pk})(), D("8000"), token=issued[gone_pk]),
+        BidRequest(fine, D("6000"), account=issued[fine.pk]),
+        *(BidRequest(user, D("7000"), account=issued[user.pk]) for user in (inactive, repassworded)),
+        BidRequest(type("Bidder", (), {"pk": gone_pk})(), D("8000"), account=issued[gone_pk]),
     ]
     with CaptureQueriesContext(connection) as ctx:
         outcomes = place_batch(auction.pk, requests)
     assert isinstance(outcomes[0], BidResult)
     assert [type(o) for o in outcomes[1:]] == [TokenUserRefused] * 3
+    assert [o.refusal.detail["code"] for o in outcomes[1:]] == ["user_inactive", "password_changed", "user_not_found"]
     assert list(Bid.objects.filter(auction=auction).values_list("bidder_id", flat=True)) == [fine.pk]
     sql = [q["sql"].upper() for q in ctx.captured_queries]
     lock_at = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)

@@ -20,15 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://127.0.0.1")]
 
 
-def room_path(auction, user=None) -> str:
-    path = f"/ws/auctions/{auction.pk}/"
-    if user is not None:
-        path += f"?token={RefreshToken.for_user(user).access_token}"
-    return path
+def room(auction, user=None, headers=ORIGIN) -> WebsocketCommunicator:
+    """A socket to the auction's room; with a user, an API client's: its access token in Sec-WebSocket-Protocol."""
+    protocols = ["bearer", str(RefreshToken.for_user(user).access_token)] if user is not None else None
+    return WebsocketCommunicator(application, f"/ws/auctions/{auction.pk}/", headers=headers, subprotocols=protocols)
 
 
 async def open_room(auction, user=None) -> tuple[WebsocketCommunicator, dict, dict]:
-    communicator = WebsocketCommunicator(application, room_path(auction, user), headers=ORIGIN)
+    communicator = room(auction, user)
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     hello = await communicator.receive_json_from(timeout=5)
@@ -156,7 +155,7 @@ def test_socket_refuses_own_vehicle_ended_ineligible_suspended_and_anonymous(
         (ended, bidder_factory(), "auction_ended"),
         (live_auction, user_factory(), "not_eligible"),
         (live_auction, bidder_factory(suspended_at=timezone.now()), "suspended"),
-        (live_auction, None, "login"),
+        (live_auction, None, "not_authenticated"),
     ]
 
     async def scenario():
@@ -329,14 +328,14 @@ def test_api_clients_connect_without_an_origin_and_other_sites_pages_are_refused
     buyer = bidder_factory()
 
     async def scenario():
-        client = WebsocketCommunicator(application, room_path(live_auction, buyer))
-        connected, _ = await client.connect(timeout=10)
-        assert connected
+        client = room(live_auction, buyer, headers=[])
+        connected, subprotocol = await client.connect(timeout=10)
+        assert (connected, subprotocol) == (True, "bearer")
         hello = await client.receive_json_from(timeout=5)
         assert (hello["type"], hello["authenticated"]) == ("connection_response", True)
         await client.disconnect()
         elsewhere = [(b"origin", b"https://evil.example")]
-        page = WebsocketCommunicator(application, room_path(live_auction, buyer), headers=elsewhere)
+        page = room(live_auction, buyer, headers=elsewhere)
         connected, _ = await page.connect(timeout=10)
         assert not connected
 
@@ -442,3 +441,30 @@ def test_bids_sent_at_once_from_many_sockets_are_each_answered_and_the_state_rep
     )
     assert replayed == auction.state()
     assert auction.leader_id == bidders[-1].pk  # the highest max leads, whatever the batching
+
+
+def test_frames_are_admitted_by_the_one_rate_limit_and_pings_always_answered(live_auction, monkeypatch):
+    """core/throttles.py's rule for every door, socket frames included: over the limit a frame gets a
+    `throttled` error (a bid its `bid_update`); the keep-alive ping is never refused."""
+    from core.throttles import Rates
+    from tests.fixtures.core import clear_cache
+
+    monkeypatch.setattr(Rates, "THROTTLE_RATES", {"anon": "2/min", "user": "1000/min"})
+    clear_cache()  # this worker's earlier anonymous frames counted in the same window (one address)
+
+    async def scenario():
+        room, _, _ = await open_room(live_auction)
+        for _ in range(2):
+            await room.send_json_to({"type": "typing"})  # anonymous typing: counted, ignored
+        await room.send_json_to({"type": "bid_placed", "amount": "6000", "request_id": "over"})
+        refused = await next_of(room, "bid_update")
+        assert (refused["status"], refused["code"], refused["request_id"]) == ("rejected", "throttled", "over")
+        assert refused["error"].startswith("Request was throttled.")
+        await room.send_json_to({"type": "typing"})
+        assert (await next_of(room, "error"))["code"] == "throttled"
+        await room.send_json_to({"type": "ping", "sent": 5})
+        assert (await next_of(room, "pong"))["sent"] == 5
+        await room.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.exists()

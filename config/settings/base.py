@@ -18,7 +18,6 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SITE_NAME = "North Star Auto Auctions"
 
 INSTALLED_APPS = [
-    "daphne",
     "backoffice.apps.ConsoleAdminConfig",  # django.contrib.admin with the staff console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -256,11 +255,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.Admit"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="600/min"),
@@ -391,16 +386,10 @@ NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_EMAIL_RETRY_BACKOFF_SECONDS
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("EMAIL_HTTP_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
 
 # --- performance ------------------------------------------------------------------
-# DRF's throttles, same rates and rules, in one Redis round trip each on a per-process client (core.throttles).
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "core.throttles.AnonRateThrottle",
-    "core.throttles.UserRateThrottle",
-    "core.throttles.ScopedRateThrottle",
-]
-# Sync work of HTTP requests runs on this many long-lived threads per daphne process (core.middleware.
+# Sync work of HTTP requests runs on this many long-lived threads per web process (core.middleware.
 # PooledThreadsASGIHandler), so each thread keeps its database connection for CONN_MAX_AGE seconds.
 ASGI_SYNC_THREADS = env.int("ASGI_SYNC_THREADS", default=16)
-# Auction rooms use channels-redis's pub/sub layer: a room broadcast is one PUBLISH that each daphne process
+# Auction rooms use channels-redis's pub/sub layer: a room broadcast is one PUBLISH that each web process
 # receives once and hands to its own sockets, where the default layer writes one copy per socket into Redis
 # and every process reads them back one by one (that made 1,000 watchers wait ~300 ms). Nothing is dropped at a
 # `capacity`; a process that loses its Redis connection misses messages, which clients see as a `seq` gap
@@ -442,6 +431,22 @@ METRICS_COLLECTORS = [
 # Due auctions closed per transaction by auctions.services.closing.auction_close_due (one savepoint each).
 AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=20)
 
+# --- the bid protocol (issue 17) ------------------------------------------------------------------------
+# API clients' requests (under /api/, a Bearer token, no cookie; core.middleware.DjangoHttp) take MIDDLEWARE
+# without what only pages use: static files, sessions, CSRF, the session's user, messages, allauth, axes
+# (login pages). Security headers, request ids, CORS, metrics and API errors stay: one list, one place.
+# Redis keys of the cache, throttles and tickets under a prefix (several sites or test servers on one Redis).
+CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default=""))
+SITE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+
 # --- backoffice (staff console) ------------------------------------------------------
 # Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).
 DEVICE_COOKIE_NAME = "nsa_device"
@@ -459,3 +464,5 @@ AUDITED_TABLES = [
 ]  # who is staff and in which role is recorded by the user admin itself (accounts/admin.py: UserAdmin.save_related)
 # Rows re-created by core.reference_data.ensure_reference_data (tests flush tables): dotted callables.
 REFERENCE_DATA_EXTRA = ["backoffice.roles.ensure_roles"]
+# API requests skip the console's middleware too (no browser to recognise, no console edit).
+SITE_ONLY_MIDDLEWARE |= {"backoffice.middleware.DeviceIdMiddleware", "backoffice.middleware.ConsoleAuditMiddleware"}

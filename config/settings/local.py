@@ -17,7 +17,7 @@ DATABASES = {
     }
 }
 
-# Templates are read from disk on every request, so edits show without restarting daphne.
+# Templates are read from disk on every request, so edits show without restarting the web server.
 TEMPLATES = [
     {
         **TEMPLATES[0],

@@ -9,7 +9,7 @@ os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Several pytest-xdist workers (and developers) share one Redis: keep their groups, keys and queues apart, and
 # each run's from the last one's (`make test` runs the browser journeys after the rest on the same worker
-# names; a cached page fragment left by the first run must not answer the second). Child processes (daphne,
+# names; a cached page fragment left by the first run must not answer the second). Child processes (the web server,
 # Celery workers) are handed the parent's values as TEST_ISOLATION and CHANNEL_LAYER_PREFIX. A process
 # without TEST_ISOLATION makes its own, layer prefix included: xdist workers inherit the controller's
 # environment, and a layer's flush() (tests) deletes every key under its prefix, the rooms' watcher counts too.
@@ -46,6 +46,6 @@ AXES_ENABLED = os.environ.get("AXES_ENABLED", "false") == "true"
 CACHES["default"]["KEY_PREFIX"] = _ISOLATION
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{_ISOLATION}"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true") == "true"
-# The daphne child of browser tests serves /static/ from the app folders without collectstatic.
+# The web-server child of browser tests serves /static/ from the app folders without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -105,11 +105,12 @@ def test_duplicate_registration_is_409(api_client):
 
 @pytest.mark.django_db
 def test_throttled_is_429_with_retry_after(api_client, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
+    from rest_framework.settings import api_settings
 
+    from core.throttles import Rates
     from tests.fixtures.core import clear_cache
 
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "auth": "2/min"})
+    monkeypatch.setattr(Rates, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "2/min"})
     clear_cache()
     try:
         payload = {"email": "t@example.test", "password": "wrong"}

@@ -2,6 +2,7 @@
 with simplejwt's rules kept — unknown, inactive and unparseable tokens get a 401 in our error shape."""
 
 import time
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -72,3 +73,52 @@ def test_a_forged_token_is_never_remembered(user_factory):
         with pytest.raises(InvalidToken):
             auth.FastJWTAuthentication().get_validated_token(forged)
     assert forged not in auth._validated
+
+
+# --- WebSocket: the same validation, from a header or a one-time ticket, never a query-string token ------------
+
+
+def _connect(path: str, protocols: list[str] | None = None) -> tuple[bool, Any, Any]:
+    """Connect to the notifications socket (closes 4401 unless authenticated); its first answer."""
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    async def run() -> tuple[bool, Any, Any]:
+        socket = WebsocketCommunicator(application, path, subprotocols=protocols)
+        connected, subprotocol = await socket.connect(timeout=10)
+        first = await socket.receive_output(timeout=5)
+        await socket.disconnect()
+        return connected, subprotocol, first
+
+    return async_to_sync(run)()
+
+
+def _authenticated(first: Any) -> bool:
+    return first.get("type") == "websocket.send" and "unread_count" in first.get("text", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_authenticates_by_the_bearer_protocol_with_the_api_s_rules(user_factory):
+    user = user_factory()
+    token = str(AccessToken.for_user(user))
+    connected, subprotocol, first = _connect("/ws/notifications/", ["bearer", token])
+    assert (connected, subprotocol, _authenticated(first)) == (True, "bearer", True)
+    user.is_active = False  # the API's rule: an inactive user's token no longer authenticates
+    user.save(update_fields=["is_active"])
+    assert not _authenticated(_connect("/ws/notifications/", ["bearer", token])[2])
+    assert not _authenticated(_connect(f"/ws/notifications/?token={token}")[2])  # never from the query string
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_authenticates_one_socket_once(user_factory):
+    user = user_factory()
+    client = _client(str(AccessToken.for_user(user)))
+    answer = client.post("/api/ws-ticket")
+    assert answer.status_code == 201, answer.content
+    ticket = answer.json()["data"]["ticket"]
+    assert answer.json()["data"]["expires_in"] == 30
+    assert _authenticated(_connect(f"/ws/notifications/?ticket={ticket}")[2])
+    assert not _authenticated(_connect(f"/ws/notifications/?ticket={ticket}")[2])  # used once
+    assert APIClient().post("/api/ws-ticket").status_code == 401

@@ -72,3 +72,27 @@ def test_redis_pubsub_sends_every_message_in_order_in_one_pipeline(monkeypatch):
 
 def test_other_layers_get_one_group_send_each():
     assert asyncio.run(_deliver(InMemoryChannelLayer())) == EXPECTED
+
+
+def test_the_channels_redis_internals_group_send_many_relies_on_are_there():
+    """group_send_many pipelines PUBLISHes through channels-redis's private per-loop layer and shard objects
+    (no public API sends several messages in one round trip). They are pinned in requirements.txt; an upgrade
+    that changes them must fail here, loudly, rather than fall back to one round trip per message unseen."""
+    import inspect
+    from importlib.metadata import version
+
+    from channels_redis import pubsub
+
+    assert version("channels-redis") == "4.3.0", "re-check core/group_send.py against this channels-redis"
+    layer = RedisPubSubChannelLayer(hosts=["redis://127.0.0.1:6379/0"])
+
+    async def inner() -> Any:
+        return layer._get_layer()
+
+    loop_layer = asyncio.run(inner())
+    for name in ("_get_group_channel_name", "_get_shard", "channel_layer"):
+        assert hasattr(loop_layer, name), name
+    assert hasattr(loop_layer.channel_layer, "serialize")
+    shard_source = inspect.getsource(pubsub.RedisSingleShardConnection)
+    for name in ("self._lock", "def _ensure_redis", "self._redis", "async def publish"):
+        assert name in shard_source, name

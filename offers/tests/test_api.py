@@ -241,9 +241,9 @@ def test_the_price_preview(buyer):
 
 
 def test_offer_writes_are_throttled(monkeypatch, offer_vehicle, buyer):
-    from core.throttles import ScopedRateThrottle
+    from core.throttles import Rates
 
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"offers": "2/min"})  # a fresh buyer: fresh counts
+    monkeypatch.setattr(Rates, "THROTTLE_RATES", {"offers": "2/min"})  # a fresh buyer: fresh counts
     client = api(buyer)
     statuses = [make(client, offer_vehicle.pk, "99999999").status_code for _ in range(3)]
     assert statuses == [409, 409, 429]

@@ -4,11 +4,7 @@
   "use strict";
   const site = window.site;
   const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  const STATUS_TEXT = {
-    leading: "You're the high bidder", outbid: "Outbid — bid again", won: "You won", lost: "You lost",
-    high_bidder: "High bidder — the seller is deciding", seller: "Your auction", anonymous: "Not logged in",
-    not_bid: "Not bid yet",
-  };
+  // Labels and the confirmation threshold come from the server (auctions/state.py): no copy of them here.
 
   const HISTORY_SIZE = 15; // bids the page shows (auctions.panels.panel_context renders the same number)
   const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
@@ -36,6 +32,7 @@
     this.endsAt = Date.parse(root.dataset.endsAt);
     this.status = root.dataset.status;
     this.price = null;
+    this.confirmAbove = root.dataset.confirmAbove; // the server's threshold (Auction.confirmation_threshold)
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
@@ -105,7 +102,8 @@
     if (s.ends_at) this.setText("ends_at_text", new Date(s.ends_at).toLocaleString());
     const badge = this.field("extended_badge");
     if (badge && s.extended_count) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + s.extended_count; }
-    this.setText("status_label", this.statusLabel(s));
+    if (s.status_label) this.setText("status_label", s.status_label);
+    if (s.confirm_above) this.confirmAbove = s.confirm_above;
     const buyNow = this.root.querySelector("[data-buy-now-form]");
     if (buyNow && !s.buy_now_available) buyNow.remove();
     if (s.status !== "live" && s.status !== "scheduled") {
@@ -117,19 +115,10 @@
     return true;
   };
 
-  Room.prototype.statusLabel = function (s) {
-    if (s.status === "live") return "Live";
-    if (s.status === "scheduled") return "Scheduled";
-    if (s.status === "cancelled") return "Cancelled";
-    if (s.outcome === "sold") return "Sold for " + fmt(s.final_price);
-    if (s.outcome === "reserve_not_met") return "Ended — seller deciding";
-    return "Ended — not sold";
-  };
-
   Room.prototype.applyViewer = function (viewer) {
     if (!viewer) return;
     const el = this.field("my_status");
-    if (el) { el.dataset.status = viewer.my_status; el.textContent = STATUS_TEXT[viewer.my_status] || viewer.my_status; }
+    if (el && viewer.my_status_label) { el.dataset.status = viewer.my_status; el.textContent = viewer.my_status_label; }
   };
 
   // The state and the bid history from the server, after a gap in `seq`, a reconnect or a change without a bid.
@@ -322,7 +311,7 @@
       if (li) this.markMine(li);
     }
     const status = msg.status === "outbid" || msg.result === "outbid" ? "outbid" : "leading";
-    this.applyViewer({ my_status: status });
+    this.applyViewer({ my_status: status, my_status_label: msg.my_status_label });
     this.notice(msg.message || (status === "leading" ? "You're the high bidder." : "You were outbid."), status === "leading" ? "success" : "warning");
   };
 
@@ -448,8 +437,8 @@
 
   Room.prototype.submitBid = function (form, value) {
     const self = this;
-    const current = Number(this.price || this.root.dataset.confirmAbove / 3);
-    if (Number(value) > current * 3 && !window.confirm("Your max of " + fmt(value) + " is more than three times the current price. Place it?")) return;
+    // The one rule (Auction.needs_confirmation): above the server's threshold, ask before sending.
+    if (Number(value) > Number(this.confirmAbove) && !window.confirm("Your max of " + fmt(value) + " is more than three times the current price. Place it?")) return;
     const button = form.querySelector("[data-bid-submit]");
     if (button) button.disabled = true;
     const done = function () { if (button) button.disabled = false; };

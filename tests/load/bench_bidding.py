@@ -1,5 +1,5 @@
 """Hot-auction benchmark: N concurrent bidders (N = 10, 50, 200) on one auction, over HTTP and over WebSocket,
-against two daphne processes and MariaDB; and the raw limit, the same transaction (lock the row, insert a bid,
+against two web processes (config/server.py) and MariaDB; and the raw limit, the same transaction (lock the row, insert a bid,
 update the auction) in a tight loop of plain SQL from N connections. Also counts the SQL statements issued
 while the auction lock is held.
 
@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 NS = [int(n) for n in os.environ.get("BENCH_BIDDERS", "10,50,200").split(",")]
 SECONDS = float(os.environ.get("BENCH_BID_SECONDS", "8"))
 RAW_SECONDS = float(os.environ.get("BENCH_RAW_SECONDS", "5"))
-DAPHNES = int(os.environ.get("BENCH_DAPHNES", "2"))
+SERVERS = int(os.environ.get("BENCH_SERVERS", "2"))
 WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
 OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "50"))  # bids/s offered in all by the open-loop rows (N=50)
-DAPHNE_PIDS: dict[int, int] = {}  # port -> pid of the daphnes started by `daphnes()`
+SERVER_PIDS: dict[int, int] = {}  # port -> pid of the web processes started by `servers()`
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE_NAME", "auction_bench")  # created and migrated on first use
 BENCH_MAKE = "Bench"  # the make of the vehicles `make_auction` lists (cleaned up by `delete_auctions`)
 
@@ -101,35 +101,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphnes(
+def servers(
     count: int, isolation: str, app: str = "config.asgi:application", env: dict[str, str] | None = None
 ) -> Iterator[list[int]]:
-    """`count` daphne processes serving `app` (the site, on the bench database, with `env` on top of the
-    bench's environment); yields their ports."""
+    """`count` web processes (config/server.py, as the site runs) serving `app` (the site, on the bench
+    database, with `env` on top of the bench's environment); yields their ports."""
+    from config.server import command
     from tests.fixtures.live_server import wait_for_port
 
     ports = [free_port() for _ in range(count)]
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                *os.environ.get("BENCH_DAPHNE_ARGS", "").split(),
-                app,
-            ],
+            command(host="127.0.0.1", port=port, app=app),
             cwd=ROOT,
             env=bench_env(isolation, DJANGO_ALLOW_ASYNC_UNSAFE="true", **(env or {})),
             stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("BENCH_DAPHNE_LOG", os.devnull), "ab"),  # noqa: SIM115
+            stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
         )
         for port in ports
     ]
-    DAPHNE_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
+    SERVER_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
     try:
         for port in ports:
             wait_for_port(port, timeout=60)
@@ -423,6 +414,7 @@ def run_load(
     idempotency_keys: bool = False,
     form_body: bool = False,
     seconds: float = SECONDS,
+    ws_auth: str = "protocol",
 ) -> Row:
     spec = {
         "kind": kind,
@@ -434,18 +426,19 @@ def run_load(
         "rate": rate,
         "idempotency_keys": idempotency_keys,
         "form_body": form_body,
+        "ws_auth": ws_auth,
     }
     command = [sys.executable, "-m", "tests.load.loadgen", json.dumps(spec)]
     label = label or ("HTTP" if kind == "http" else "WebSocket")
     load = "closed loop" if rate is None else f"open, {rate:.0f}/s"
-    return measured(label, mode, len(tokens), load, command, [DAPHNE_PIDS[p] for p in ports])
+    return measured(label, mode, len(tokens), load, command, [SERVER_PIDS[p] for p in ports])
 
 
 def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
     """`bid_place` in a tight loop, no HTTP or socket (child of `run_service`): the service's own ceiling."""
     setup_django()
     from accounts.models import User
-    from auctions.services import BidRejected, bid_place
+    from auctions.services import BidRejected, BidResult, bid_place
 
     user = User.objects.get(pk=user_id)
     minimum, latencies, accepted, refused = Decimal("5000"), [], 0, 0
@@ -454,6 +447,7 @@ def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
         begun = time.perf_counter()
         try:
             result = bid_place(auction_id=auction_id, bidder=user, max_amount=minimum + 200)
+            assert isinstance(result, BidResult)  # no Idempotency-Key, so never a replay
             accepted += 1
             minimum = Decimal(result.state["minimum_next_bid"])
         except BidRejected as exc:
@@ -466,7 +460,7 @@ def service_worker(auction_id: int, user_id: int, seconds: float) -> None:
 
 
 def run_service(auction_id: int, users: list[Any]) -> Row:
-    """Two processes (as many as daphnes) calling `bid_place` directly; merged into one row."""
+    """Two processes (as many as web processes) calling `bid_place` directly; merged into one row."""
     command = [sys.executable, "-m", "tests.load.bench_bidding", "--service", str(auction_id)]
     services = service_pids()
     before = {pid: cpu_seconds(pid) for pid in services["mariadb"]}
@@ -493,12 +487,12 @@ def run_service(auction_id: int, users: list[Any]) -> Row:
 
 
 METHOD = """\
-**Method.** One auction per row; {daphnes} daphne processes on 127.0.0.1 serve HTTP and WebSocket (the machine
+**Method.** One auction per row; {servers} web processes (`config/server.py`: uvicorn) on 127.0.0.1 serve HTTP and WebSocket (the machine
 has {cores} cores, shared with MariaDB, Redis, the load generator and other work: the load average is given
 below). The bidders run in a separate load-generator process (`tests/load/loadgen.py`: asyncio, raw HTTP/1.1
 with keep-alive, one connection or socket per bidder; Bearer JWT); its own CPU is the last "CPU ms" figure,
 so it is visible that it does not limit the results. Each row runs {seconds:.0f} s, after a {warm_up:.0f} s warm-up over both
-transports once the daphnes start (not reported).
+transports once the servers start (not reported).
 
 - **processed/s** counts every bid the server decided under the auction lock (accepted or refused because
   the price had moved): that is the like-for-like comparison with the raw SQL row, whose transactions all
@@ -512,32 +506,31 @@ transports once the daphnes start (not reported).
   **open, r/s**: the N bidders send at random (Poisson) times, r bids/s in all, a hot lot where each of the
   50 bidders bids about once a second; latency counts from when a bid was due.
 - **`bid_place` only**: two processes call the service in a loop with no HTTP or socket in front (the
-  ceiling of the Python + database work per bid with the same concurrency as two daphnes).
+  ceiling of the Python + database work per bid with the same concurrency as two web processes).
 - **raw SQL**: lock the auction row, insert a bid, update the row, commit, from N connections in threads
   (C client, no Python work per bid beyond the calls): the database's limit for this transaction, one bid
   per commit. The site decides the bids that arrive together in one process in one transaction (group
   commit, `auctions/services/combiner.py`), so under contention it can process more bids per second than
   the raw loop: the raw loop pays one log flush per bid, the site one per batch.
 - **HTTP** rows are API clients (Bearer JWT, JSON), answered by the bid lane (`auctions/apis/fast_lane.py`:
-  no middleware chain or DRF, bids batched per event loop); **HTTP, Idempotency-Key** sends each bid with a
+  transport only, no DRF, bids batched per event loop, the answer through the API's middleware); **HTTP, Idempotency-Key** sends each bid with a
   fresh `Idempotency-Key` (looked up under the lock in the statement that reads the bidders, stored with an
   accepted bid); **HTTP via Django + DRF** sends the same keyed bids form-encoded, which the lane hands to the
   full Django stack (the path every other API request takes), so the three are compared in one run.
-- **daphne alone**: the same two daphnes and the same load, with a do-nothing ASGI app
-  (`tests/load/floor_asgi.py`: no Django, no database, daphne set up as for the site by
-  `core/daphne_requests.py`) answering every bid as accepted: what the server itself costs per request here,
-  the ceiling for any code behind it. Its "vs raw" is the best any row could show.
-- **HTTP, Redis down**: the same two daphnes started with Redis (channel layer, cache, throttles, Celery
+- **server alone**: the same two web processes and the same load, with a do-nothing ASGI app
+  (`tests/load/floor_asgi.py`: no Django, no database) answering every bid as accepted: what the server itself
+  costs per request here, the ceiling for any code behind it. Its "vs raw" is the best any row could show.
+- **HTTP, Redis down**: the same two web processes started with Redis (channel layer, cache, throttles, Celery
   broker) pointing at a port where nothing listens: throttles let requests through, as DRF's do, broadcasts
   are lost (clients refetch on the `seq` gap), notices the queue refused are sent from another thread. Live
   rooms need the channel layer, so there is no WebSocket row.
-- **CPU ms/bid**: CPU time per answered bid used by the servers (daphnes, or the `bid_place` processes) /
+- **CPU ms/bid**: CPU time per answered bid used by the servers (web processes, or the `bid_place` processes) /
   MariaDB / the load generator; **cores** = all three together per second of the run.
 """
 
 
 def warm_up(seller: Any, ports: list[int], tokens: list[str]) -> None:
-    """A few seconds of bids over both transports before anything is measured, not reported: a fresh daphne's
+    """A few seconds of bids over both transports before anything is measured, not reported: a fresh server's
     first batches pay for imports, connections and caches (~65 ms of CPU for the first), which the first row
     (N = 10) would otherwise carry alone."""
     for kind in ("http", "ws"):
@@ -558,7 +551,7 @@ def child() -> str:
     raw_rows: dict[int, tuple[float, str]] = {}
     rows: list[tuple[int, Row]] = []
     checks = []
-    with daphnes(DAPHNES, "bench-bidding") as ports:
+    with servers(SERVERS, "bench-bidding") as ports:
         warm_up(seller, ports, tokens)
         for n in NS:
             raw_count, raw_elapsed, raw_lat = run_raw(n)
@@ -589,17 +582,17 @@ def child() -> str:
                 )
                 checks.append(f"http via Django N={n}: {verify(auction.pk)}")
         auction = make_auction(seller, "svc")
-        rows.append((2, run_service(auction.pk, bidders[:DAPHNES])))
+        rows.append((2, run_service(auction.pk, bidders[:SERVERS])))
         checks.append(f"bid_place only: {verify(auction.pk)}")
-    if 50 in NS:  # the server's own ceiling: the same daphnes and load with a do-nothing app behind them
-        with daphnes(DAPHNES, "bench-bidding", app="tests.load.floor_asgi:application") as ports:
+    if 50 in NS:  # the server's own ceiling: the same servers and load with a do-nothing app behind them
+        with servers(SERVERS, "bench-bidding", app="tests.load.floor_asgi:application") as ports:
             for kind in ("http", "ws"):
-                label = "daphne alone, " + ("HTTP" if kind == "http" else "WebSocket")
+                label = "server alone, " + ("HTTP" if kind == "http" else "WebSocket")
                 rows.append((50, run_load(kind, "war", ports, tokens[:50], 0, None, label=label)))
     if 10 in NS:  # a fault: Redis (channel layer, cache, throttles, broker) down; HTTP bids must go on
         dead = "redis://127.0.0.1:1/0"  # nothing listens there
         gone = {"REDIS_URL": dead, "CELERY_BROKER_URL": dead, "CELERY_RESULT_BACKEND": dead}
-        with daphnes(DAPHNES, "bench-bidding", env=gone) as ports:
+        with servers(SERVERS, "bench-bidding", env=gone) as ports:
             auction = make_auction(seller, "noredis")
             rows.append((10, run_load("http", "war", ports, tokens[:10], auction.pk, None, label="HTTP, Redis down")))
             checks.append(f"http Redis down N=10: {verify(auction.pk)}")
@@ -615,7 +608,7 @@ def child() -> str:
     lines = [
         "## Hot auction: bidding throughput and latency",
         "",
-        METHOD.format(daphnes=DAPHNES, cores=os.cpu_count(), seconds=SECONDS, warm_up=WARM_UP_SECONDS),
+        METHOD.format(servers=SERVERS, cores=os.cpu_count(), seconds=SECONDS, warm_up=WARM_UP_SECONDS),
         f"Load average before / after the run: {' '.join(load_before)} / {' '.join(load_after)}.",
         "",
         "| transport | mode | N | load | processed/s | accepted/s | accepted | p50 ms | p99 ms | processed vs raw "

@@ -10,9 +10,9 @@ The watchers are held by separate client processes (four by default, BENCH_FANOU
 reading thousands of sockets is not what is measured; the bidder is the benchmark's own child process, on 127.0.0.1
 (bench database, own Redis prefix). The bid goes through `bid_place`, whose after-commit broadcast is encoded
 once and published once on the rooms' channel layer (channels-redis pub/sub, settings CHANNEL_LAYERS["auctions"]);
-each daphne receives it once and forwards the text to its own sockets. Latency is from just before `bid_place`
+each web process receives it once and forwards the text to its own sockets. Latency is from just before `bid_place`
 is called to the moment a watcher's client read the `new_bid` message, so it includes the bid transaction and
-the client's own decoding. The run lasts longer than daphne's 20 s keepalive ping, so the pings to the idle
+the client's own decoding. The run lasts longer than the server's 20 s keepalive ping, so the pings to the idle
 watchers (all connected within about a second) fall inside it, as they would after a mass reconnect.
 """
 
@@ -30,20 +30,20 @@ from typing import Any
 
 from tests.load.bench_bidding import (
     bench_users,
-    daphnes,
     make_auction,
     percentile,
     purge_tasks,
     run_child,
+    servers,
     setup_django,
 )
 
 WATCHERS = int(os.environ.get("BENCH_WATCHERS", "5000"))
 BIDS = int(os.environ.get("BENCH_FANOUT_BIDS", "30"))
-DAPHNES = int(os.environ.get("BENCH_FANOUT_WEBS", "2"))
+WEBS = int(os.environ.get("BENCH_FANOUT_WEBS", "2"))
 DIRECT = os.environ.get("BENCH_FANOUT_DIRECT") == "1"
 CLIENTS = int(os.environ.get("BENCH_FANOUT_CLIENTS", "4"))
-# new sockets per second, all client processes together: daphne closes a socket its consumer has not accepted
+# new sockets per second, all client processes together: the server closes a socket its consumer has not accepted
 # within 5 s, and each accept queues for its process' one database thread (docs/SCALING.md)
 CONNECT_RATE = float(os.environ.get("BENCH_FANOUT_CONNECT_RATE", "50"))
 
@@ -153,7 +153,7 @@ def child() -> str:
     clients = CLIENTS
     files = raise_file_limit()
 
-    with daphnes(DAPHNES, "bench-fanout") as web_ports, balancer(web_ports) as lb:
+    with servers(WEBS, "bench-fanout") as web_ports, balancer(web_ports) as lb:
         ports = web_ports if lb is None else [lb.lb_port]
         started = time.perf_counter()
         watchers = [
@@ -216,7 +216,7 @@ def child() -> str:
         "",
         f"{watching:,} WebSocket watchers on one auction, "
         + ("connected directly" if lb is None else "connected through the load balancer (HAProxy, deploy/haproxy.cfg)")
-        + f" to {DAPHNES} web processes with channels-redis ({', '.join(f'{k}: {v:,}' for k, v in spread.items())}), "
+        + f" to {WEBS} web processes with channels-redis ({', '.join(f'{k}: {v:,}' for k, v in spread.items())}), "
         f"held by {clients} client processes (open-file limit {files:,}); {BIDS} bids, one per second, placed through "
         f"`bid_place` (127.0.0.1). {watching:,} watchers joined in {connect_seconds:.1f} s, opened at {CONNECT_RATE:.0f} "
         f"a second ({failed_total} failed to "
@@ -235,7 +235,7 @@ def child() -> str:
         "Targets: p99 ≤ 250 ms with 100% delivered for 5,000 watchers (1,000 watchers: p99 ≤ 200 ms; stock Channels "
         "measured about 800 ms p99 with one process). "
         "Each broadcast is JSON-encoded once, published once (channels-redis pub/sub layer for the rooms), and "
-        "forwarded as text by every socket without a per-message hop to the sync thread; daphne freezes its "
+        "forwarded as text by every socket without a per-message hop to the sync thread; the server freezes its "
         "start-up objects out of the garbage collector (config/asgi.py), whose full collections otherwise "
         "paused a process holding 500 sockets for 120-230 ms.",
     ]

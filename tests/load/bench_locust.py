@@ -27,11 +27,11 @@ from typing import Any
 from tests.load.bench_bidding import (
     ROOT,
     bench_users,
-    daphnes,
     make_auction,
     percentile,
     purge_tasks,
     run_child,
+    servers,
     setup_django,
 )
 
@@ -76,7 +76,7 @@ def child() -> str:
     stage_seconds = float(os.environ.get("LOCUST_STAGE_SECONDS", "20"))
     data = fixture()
     load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    with tempfile.TemporaryDirectory() as workdir, daphnes(2, ISOLATION) as ports, balancer(ports) as lb:
+    with tempfile.TemporaryDirectory() as workdir, servers(2, ISOLATION) as ports, balancer(ports) as lb:
         fixture_path, results_path = Path(workdir) / "fixture.json", Path(workdir) / "results.jsonl"
         fixture_path.write_text(json.dumps(data))
         host = f"http://127.0.0.1:{lb.lb_port if lb else ports[0]}"

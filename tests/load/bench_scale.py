@@ -24,17 +24,17 @@ import time
 from typing import Any
 
 from tests.load.bench_bidding import (
-    DAPHNE_PIDS,
     ROOT,
+    SERVER_PIDS,
     bench_env,
     bench_users,
-    daphnes,
     delete_auctions,
     make_auction,
     measured,
     percentile,
     purge_tasks,
     run_child,
+    servers,
     setup_django,
 )
 
@@ -74,8 +74,8 @@ def web_rows(webs: int, tokens: list[str], seller: Any) -> list[str]:
     from tests.load.bench_fanout import balancer
 
     rows = []
-    with daphnes(webs, ISOLATION) as ports, balancer(ports) as lb:
-        pids = [DAPHNE_PIDS[p] for p in ports]
+    with servers(webs, ISOLATION) as ports, balancer(ports) as lb:
+        pids = [SERVER_PIDS[p] for p in ports]
         auction = make_auction(seller, "SCALEB")
         spec = {
             "kind": "http",

@@ -3,7 +3,7 @@
 Three rows, each over random real destination ZIP codes (a fixed sample of the package's ZIP table):
 - `core.transport.transport_quote` alone (ZIP lookups + the rate card's two queries + arithmetic);
 - `GET /api/transport/quote` in-process through Django's test client (middleware, DRF, the vehicle query);
-- the same endpoint over HTTP from a daphne process (keep-alive client; 1 client, then 4 at once).
+- the same endpoint over HTTP from a web process (config/server.py) (keep-alive client; 1 client, then 4 at once).
 
     .venv/bin/python -m tests.load.bench_transport_quote          # prints the markdown section
     from tests.load.bench_transport_quote import run; run()       # same, for tests/load/run_all.py
@@ -70,7 +70,7 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"**Method.** {data['requests']} quotes per row from one vehicle (Minneapolis, 55401) to random real US ZIP "
         f"codes (a fixed sample of {SAMPLE_ZIPS}); warm-up first (the ZIP index is loaded once per process, "
-        "~0.5 s, at daphne's start: `core.geo.warm_up`). Target: p95 ≤ 20 ms.",
+        "~0.5 s, at the server's start: `core.geo.warm_up`). Target: p95 ≤ 20 ms.",
         "",
         "| row | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|",
@@ -173,13 +173,14 @@ def _http_samples(port: int, vehicle_id: int, zips: list[str], count: int, offse
     return samples
 
 
-def _daphne_rows(vehicle_id: int, zips: list[str]) -> list[dict[str, Any]]:
+def _server_rows(vehicle_id: int, zips: list[str]) -> list[dict[str, Any]]:
+    from config.server import command
     from tests.fixtures.live_server import free_port, wait_for_port
 
     port = free_port()
     with tempfile.NamedTemporaryFile(suffix=".log") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            command(host="127.0.0.1", port=port),  # the site's one web-process definition (config/server.py)
             cwd=ROOT,
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"},
             stdout=log,
@@ -204,14 +205,14 @@ def _daphne_rows(vehicle_id: int, zips: list[str]) -> list[dict[str, Any]]:
             process.terminate()
             process.wait(timeout=10)
     return [
-        _summary("API over HTTP, daphne, 1 client", single),
-        _summary("API over HTTP, daphne, 4 clients at once", [s for r in results for s in r]),
+        _summary("API over HTTP, web server, 1 client", single),
+        _summary("API over HTTP, web server, 4 clients at once", [s for r in results for s in r]),
     ]
 
 
 def child_main() -> dict[str, Any]:
     vehicle_id, zips = _prepare()
-    rows = [_function_row(zips), _client_row(vehicle_id, zips), *_daphne_rows(vehicle_id, zips)]
+    rows = [_function_row(zips), _client_row(vehicle_id, zips), *_server_rows(vehicle_id, zips)]
     return {"requests": REQUESTS, "rows": rows, "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 

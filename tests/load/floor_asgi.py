@@ -1,16 +1,10 @@
 """A do-nothing ASGI app that answers the load generator like the bid endpoint and the live room do (no Django,
-no database): served by the same daphne, it measures what the server alone costs per request on this machine,
-the ceiling for any code behind it (the "daphne alone" rows of the hot-auction benchmark). daphne is set up
-as config/asgi.py sets it up for the site (core/daphne_requests.py), so both run on the same server."""
+no database): served by the same web server (config/server.py), it measures what the server alone costs per
+request on this machine, the ceiling for any code behind it (the "server alone" rows of the hot-auction
+benchmark)."""
 
 import json
 from typing import Any
-
-from core.daphne_requests import drop_twisted_access_log, reap_finished_connections, stop_form_parsing
-
-stop_form_parsing()
-drop_twisted_access_log()
-reap_finished_connections()
 
 ANSWER = {"data": {"auction": {"minimum_next_bid": "5100.00"}}}
 
@@ -25,7 +19,8 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": body})
     elif scope["type"] == "websocket":
         await receive()  # websocket.connect
-        await send({"type": "websocket.accept"})
+        subprotocol = "bearer" if "bearer" in (scope.get("subprotocols") or []) else None
+        await send({"type": "websocket.accept", "subprotocol": subprotocol})
         while (message := await receive())["type"] != "websocket.disconnect":
             data = json.loads(message["text"])
             if data.get("type") == "leave_auction":

@@ -4,7 +4,8 @@
 
 spec: {"kind": "http" | "ws", "mode": "war" | "rising", "ports": [...], "tokens": [...], "auction_id": int,
        "seconds": float, "rate": float | null, "idempotency_keys": bool (HTTP: a fresh key on every bid),
-       "form_body": bool (HTTP: the amount form-encoded, which the bid lane hands to Django + DRF)}
+       "form_body": bool (HTTP: the amount form-encoded, which the bid lane hands to Django + DRF),
+       "ws_auth": "protocol" (default: Sec-WebSocket-Protocol: bearer, <token>) | "query" (?token=, before)}
 
 - HTTP: one keep-alive connection per bidder, raw asyncio sockets (`POST /api/auctions/<id>/bid`, a Bearer token).
   WebSocket: one socket per bidder (`bid_placed`), after leaving the room's broadcast group.
@@ -196,8 +197,22 @@ async def ws_bidder(spec: dict[str, Any], index: int, start: Start, tally: Tally
     import websockets
 
     port = spec["ports"][index % len(spec["ports"])]
-    url = f"ws://127.0.0.1:{port}/ws/auctions/{spec['auction_id']}/?token={spec['tokens'][index]}"
-    async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=60) as ws:
+    url = f"ws://127.0.0.1:{port}/ws/auctions/{spec['auction_id']}/"
+    token = spec["tokens"][index]
+    if spec.get("ws_auth") == "query":  # how clients authenticated before the token left the query string
+        url, protocols = f"{url}?token={token}", None
+    else:
+        protocols = ["bearer", token]  # Sec-WebSocket-Protocol: bearer, <access token>
+    for attempt in range(3):  # a handshake refused under load (a full backlog) is tried again
+        try:
+            ws = await websockets.connect(
+                url, origin="http://127.0.0.1", max_queue=None, open_timeout=60, subprotocols=protocols
+            )
+            break
+        except (OSError, websockets.exceptions.InvalidMessage):
+            if attempt == 2:
+                raise
+    async with ws:
         # Bidders leave the broadcast group: this measures bidding; fan-out is bench_fanout's job.
         await ws.send(json.dumps({"type": "leave_auction"}))
         while json.loads(await ws.recv())["type"] != "auction_left":
