@@ -14,9 +14,11 @@ from config.asgi import application
 ORIGIN = [(b"origin", b"http://127.0.0.1")]
 
 
-def monitor_path(user, auction=None) -> str:
-    path = f"/ws/console/monitor/?token={RefreshToken.for_user(user).access_token}"
-    return path + (f"&auction={auction.pk}" if auction else "")
+def monitor_socket(user, auction=None) -> WebsocketCommunicator:
+    """The monitor's socket as an API client opens it: the access token in Sec-WebSocket-Protocol."""
+    path = "/ws/console/monitor/" + (f"?auction={auction.pk}" if auction else "")
+    protocols = ["bearer", str(RefreshToken.for_user(user).access_token)]
+    return WebsocketCommunicator(application, path, headers=ORIGIN, subprotocols=protocols)
 
 
 async def next_of(communicator: WebsocketCommunicator, kind: str, timeout: float = 10) -> dict:
@@ -49,7 +51,7 @@ def test_the_monitor_hears_every_live_auctions_bids_without_counting_as_a_watche
     buyer = bidder_factory()
 
     async def scenario() -> tuple[dict, dict]:
-        communicator = WebsocketCommunicator(application, monitor_path(staff_user), headers=ORIGIN)
+        communicator = monitor_socket(staff_user)
         connected, _ = await communicator.connect(timeout=10)
         assert connected
         await database_sync_to_async(services.bid_place)(auction_id=second.pk, bidder=buyer, max_amount="5000")
@@ -70,7 +72,7 @@ def test_the_monitor_hears_every_live_auctions_bids_without_counting_as_a_watche
 @pytest.mark.django_db(transaction=True)
 def test_people_without_the_monitor_permission_are_refused(user_factory, staff_in):
     async def attempt(user) -> int | None:
-        communicator = WebsocketCommunicator(application, monitor_path(user), headers=ORIGIN)
+        communicator = monitor_socket(user)
         connected, code = await communicator.connect(timeout=10)
         return None if connected else code
 
