@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.auctions",
     "tests.fixtures.offers",
     "tests.fixtures.orders",
+    "tests.fixtures.fulfillment",
     "tests.fixtures.live_server",
     "tests.fakes.authorize_net",
     "tests.fixtures.browser",

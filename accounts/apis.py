@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -15,6 +15,14 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.login_guard import (
+    LOCKED_MESSAGE,
+    SLOWED_MESSAGE,
+    Verdict,
+    record_api_login,
+    record_second_factor_failure,
+    refusal,
+)
 from accounts.mfa import second_factor_passes
 from accounts.services import user_register
 from core.api import Pagination, error_body, ok
@@ -73,15 +81,34 @@ class LoginSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         code = str(attrs.pop("code", "") or "")
-        data: dict[str, Any] = dict(super().validate(attrs))
+        request = self.context["request"]
+        try:
+            data: dict[str, Any] = dict(super().validate(attrs))
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):  # axes refused the try, or this failure filled a count
+                raise LoginRefused(refusal(request)) from None
+            raise
         if self.user is not None and not second_factor_passes(self.user, code):
+            record_second_factor_failure(request, self.user.email)  # type: ignore[attr-defined]
+            if getattr(request, "axes_locked_out", False):
+                raise LoginRefused(refusal(request))
             raise AuthenticationFailed(
                 "Two-factor code required." if not code else "Incorrect two-factor code.", code="mfa_required"
             )
         if self.user is not None and self.user.suspended_at is not None:  # type: ignore[attr-defined]
             data["suspended"] = True
         data["user"] = UserOutput(self.user).data
+        record_api_login(request, self.user)
         return data
+
+
+class LoginRefused(exceptions.Throttled):
+    """A try the failed-login policy refused (accounts/login_guard.py): 429 with Retry-After, never a 401."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        message = SLOWED_MESSAGE if verdict.code == "login_slowed" else LOCKED_MESSAGE
+        super().__init__(wait=verdict.retry_after, detail=message, code=verdict.code)
+        self.default_code = verdict.code
 
 
 class LoginApi(TokenObtainPairView):

@@ -13,7 +13,8 @@ from auctions import services
 from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
 from auctions.services.increments import CACHE_SECONDS, increment_table_clear_cache
 from auctions.services.lifecycle import validate_terms
-from core.admin import HistoryTabularInline, LogAdmin
+from core.admin import HistoryTabularInline, LogAdmin, StrictNumbersAdminMixin
+from core.amount_fields import strict_formfield
 from core.audit import staff_action
 from core.errors import DomainError
 
@@ -58,6 +59,7 @@ class AuctionTermsForm(forms.ModelForm):
     class Meta:
         model = Auction
         fields = ("vehicle", *TERMS_FIELDS)
+        formfield_callback = strict_formfield
 
     @property
     def sets_terms(self) -> bool:
@@ -86,7 +88,7 @@ def terms_from(data: dict[str, Any]) -> services.AuctionTermsInput:
 
 
 @admin.register(Auction)
-class AuctionAdmin(admin.ModelAdmin):
+class AuctionAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     """State (status, prices reached, leader, times of a running auction) changes only through services: the
     form sets the terms of a new auction or of one without bids (the same rules as the seller's); cancelling
     and closing are actions."""
@@ -166,7 +168,7 @@ class AuctionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bid)
-class BidAdmin(admin.ModelAdmin):
+class BidAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = ("id", "auction", "seq", "bidder", "max_amount", "resulting_price", "placed_at", "voided_at")
     list_filter = ("voided_at",)
     search_fields = ("=auction__id", "bidder__email", "ip_address")
@@ -201,7 +203,7 @@ class BidAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncrementTier)
-class IncrementTierAdmin(admin.ModelAdmin):
+class IncrementTierAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = ("from_price", "increment")
     list_editable = ("increment",)
 

@@ -17,7 +17,6 @@ import json
 import logging
 import time
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -31,6 +30,7 @@ from auctions.models import Auction
 from auctions.room_order import RoomOrder
 from auctions.services import bid_place_async
 from core.errors import DomainError
+from core.parsers import loads_json
 from core.request_id import reset_request_id, set_request_id
 from core.throttles import ALLOWED, admit_async, windows
 
@@ -60,7 +60,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
-        return json.loads(text_data, parse_float=Decimal)  # amounts stay exact
+        return loads_json(text_data)  # amounts stay exact; nesting bounded (a hostile frame is an error, not a crash)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         """Every frame is a request: a request id on its log lines, and (pings, the keep-alive, aside) admitted

@@ -72,6 +72,11 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         "amount": amount,
         "review": review is not None,
         "preview": purchase_preview(amount, request.user, request=request, vehicle=auction.vehicle),
+        "buy_now_preview": purchase_preview(
+            auction.buy_now_price, request.user, request=request, vehicle=auction.vehicle
+        )
+        if auction.buy_now_price and state["buy_now_available"]
+        else None,
         "bids": [
             selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
         ],

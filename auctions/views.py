@@ -20,6 +20,7 @@ from auctions.apis.common import client_ip
 from auctions.models import Auction
 from auctions.panels import bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
+from core.amount_fields import StrictDecimalFormField
 from core.errors import DomainError
 from core.throttles import admit, windows
 
@@ -210,15 +211,11 @@ def how_bidding_works(request: HttpRequest) -> HttpResponse:
 
 
 class ScheduleForm(forms.Form):
-    starting_price = forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("1"), label="Starting price ($)"
+    starting_price = StrictDecimalFormField(min_value=Decimal("1"), label="Starting price ($)")
+    reserve_price = StrictDecimalFormField(
+        required=False, allow_zero=False, label="Reserve ($, optional)", help_text="Hidden from bidders."
     )
-    reserve_price = forms.DecimalField(
-        max_digits=12, decimal_places=2, required=False, label="Reserve ($, optional)", help_text="Hidden from bidders."
-    )
-    buy_now_price = forms.DecimalField(
-        max_digits=12, decimal_places=2, required=False, label="Buy-now price ($, optional)"
-    )
+    buy_now_price = StrictDecimalFormField(required=False, allow_zero=False, label="Buy-now price ($, optional)")
     starts_at = forms.DateTimeField(
         required=False,
         label="Starts",

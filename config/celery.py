@@ -49,6 +49,28 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "orders-flag-cancellable": {"task": "orders.tasks.flag_cancellable_orders", "schedule": 3600.0},
     # orders: settle charges whose gateway outcome was unknown (timeouts) within the duplicate window.
     "orders-reconcile-unknown-payments": {"task": "orders.tasks.reconcile_unknown_payments", "schedule": 60.0},
+    # fulfillment: start the title and vehicle tracks of every paid order that has none (orders also sends the
+    # start task right after the payment commits; this covers a lost task message). Idempotent per order.
+    "fulfillment-start-paid-orders": {"task": "fulfillment.tasks.start_paid_orders", "schedule": 30.0},
+    # fulfillment: title document reminders to the seller at business days 1 and 2, then lateness (seller, buyer
+    # and staff told once); every 15 minutes keeps a reminder within a quarter hour of its day.
+    "fulfillment-title-document-reminders": {"task": "fulfillment.tasks.title_document_reminders", "schedule": 900.0},
+    # fulfillment: decide the storage days that ended (charged, or waived for the seller's lateness / a vehicle not
+    # released); storage is counted in whole days, so hourly is enough. Each day is decided once.
+    "fulfillment-accrue-storage": {"task": "fulfillment.tasks.accrue_storage", "schedule": 3600.0},
+    # fulfillment: ask the carrier network about open transports in case a webhook was lost; 2 minutes shows a
+    # step soon without coming near the vendor's limits (the sandbox moves a step a minute).
+    "fulfillment-poll-transports": {"task": "fulfillment.tasks.poll_transports", "schedule": 120.0},
+    # fulfillment: transports paid but not booked (carrier network down, payment confirmed late) get booked.
+    "fulfillment-book-paid-transports": {"task": "fulfillment.tasks.book_paid_transports", "schedule": 60.0},
+    # fulfillment: file approved title transfers the title service did not take yet, and ask it about transfers in
+    # progress in case a webhook was lost.
+    "fulfillment-poll-titles": {"task": "fulfillment.tasks.poll_titles", "schedule": 120.0},
+    # fulfillment: complete orders whose claim window passed and release the seller's proceeds (the hold check
+    # decides); every 10 minutes is prompt for a 7-day window.
+    "fulfillment-complete-orders": {"task": "fulfillment.tasks.complete_orders", "schedule": 600.0},
+    # fulfillment: remind staff once a day of each released payout past its due date.
+    "fulfillment-remind-payouts": {"task": "fulfillment.tasks.remind_payouts", "schedule": 3600.0},
     # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
     # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
     "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},

@@ -2,8 +2,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
+from core.amount_fields import SIGNED_DECIMAL_COLUMNS, StrictDecimalFormField
 from core.models import (
     FeeSchedule,
     IdempotencyKey,
@@ -13,6 +15,19 @@ from core.models import (
     WebhookDelivery,
     WebhookFailure,
 )
+
+
+class StrictNumbersAdminMixin:
+    """Decimal columns are typed in with core.money's strict grammar (an amount, or a rate by its decimal
+    places), as at every other door: Django's DecimalField would take `６０５００`, `6e5` or ` 600000 `. Every
+    ModelAdmin and inline with a decimal column uses it (tests/hardening/test_amount_doors.py checks)."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if isinstance(db_field, models.DecimalField):
+            kwargs.setdefault("signed", db_field.name in SIGNED_DECIMAL_COLUMNS)
+            kwargs["form_class"] = StrictDecimalFormField
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
 
 class _HistoryInline:
@@ -25,15 +40,15 @@ class _HistoryInline:
         return False
 
 
-class HistoryTabularInline(_HistoryInline, admin.TabularInline):  # type: ignore[type-arg]
+class HistoryTabularInline(StrictNumbersAdminMixin, _HistoryInline, admin.TabularInline):  # type: ignore[type-arg]
     pass
 
 
-class HistoryStackedInline(_HistoryInline, admin.StackedInline):  # type: ignore[type-arg]
+class HistoryStackedInline(StrictNumbersAdminMixin, _HistoryInline, admin.StackedInline):  # type: ignore[type-arg]
     pass
 
 
-class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LogAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """An append-only event log: staff read and search it; nobody adds, edits or deletes a row."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -47,7 +62,7 @@ class LogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(FeeSchedule)
-class FeeScheduleAdmin(admin.ModelAdmin):
+class FeeScheduleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "buyer_fee_rate",
@@ -55,14 +70,23 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         "buyer_fee_max",
         "documentation_fee",
         "late_fee",
+        "seller_fee_rate",
+        "seller_fee_min",
+        "storage_fee_per_day",
         "is_active",
         "updated_at",
     ]
     list_filter = ["is_active"]
+    fieldsets = [
+        (None, {"fields": ["is_active"]}),
+        ("Buyer", {"fields": ["buyer_fee_rate", "buyer_fee_min", "buyer_fee_max", "documentation_fee", "late_fee"]}),
+        ("Seller", {"fields": ["seller_fee_rate", "seller_fee_min"]}),
+        ("Storage after the sale", {"fields": ["storage_free_business_days", "storage_fee_per_day"]}),
+    ]
 
 
 @admin.register(StateFee)
-class StateFeeAdmin(admin.ModelAdmin):
+class StateFeeAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = ["state", "name", "title_fee", "sales_tax_rate"]
     search_fields = ["state", "name"]
 
@@ -113,7 +137,7 @@ class TransportRateBandFormSet(forms.BaseInlineFormSet):  # type: ignore[type-ar
             raise forms.ValidationError("Two bands start at the same mileage.")
 
 
-class TransportRateBandInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransportRateBandInline(StrictNumbersAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = TransportRateBand
     formset = TransportRateBandFormSet
     extra = 1
@@ -121,7 +145,7 @@ class TransportRateBandInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(TransportRateCard)
-class TransportRateCardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TransportRateCardAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """The transport rate table (core/transport.py): the newest active card prices every quote."""
 
     list_display = [

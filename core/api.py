@@ -87,6 +87,14 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_codes(value) for value in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_codes(value) for value in codes)) if codes else set()
+    return {str(codes)}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped into our error body; domain errors map to their own status."""
     # imported here: rest_framework.views loads the configured API classes when it is imported
@@ -116,6 +124,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         wait = getattr(exc, "wait", None)
         if isinstance(exc, exceptions.Throttled) and wait is not None:
             details["retry_after_seconds"] = int(wait)
-    code = "invalid" if isinstance(exc, exceptions.ValidationError) else getattr(exc, "default_code", "error")
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        # an amount outside the one grammar (core.amount_fields) is `invalid_amount` at every door
+        code = "invalid_amount" if "invalid_amount" in _codes(exc.get_codes()) else "invalid"
     response.data = error_body(message, details, code=code)
     return response

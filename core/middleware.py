@@ -7,9 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import csp.middleware
 import structlog
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -40,6 +42,31 @@ class RequestIdMiddleware:
         return response
 
 
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's Content-Security-Policy, on documents only. A JSON answer is never rendered as a page
+    (`X-Content-Type-Options: nosniff`), and the HTTP bid lane answers the same API without the header: the API's
+    answers stay the same whichever path served them."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if response.get("Content-Type", "").startswith("application/json"):
+            response._csp_exempt = True  # type: ignore[attr-defined]  # django-csp's own exemption flag
+        return super().process_response(request, response)
+
+
+class RefuseTraceMiddleware:
+    """TRACE (and TRACK) echo a request back, cookies and all; no page or API of ours answers them: 405."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("TRACE", "TRACK"):
+            response = JsonResponse(error_body("Method not allowed.", code="method_not_allowed"), status=405)
+            response["Allow"] = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+            return response
+        return self.get_response(request)
+
+
 class ApiErrorMiddleware:
     """Under /api/, Django's HTML 404/405/500 pages become our JSON error body."""
 
@@ -67,6 +94,11 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
             return None
+        if isinstance(exception, RequestDataTooBig):  # request.body past DATA_UPLOAD_MAX_MEMORY_SIZE
+            return JsonResponse(error_body("The request body is too large.", code="too_large"), status=413)
+        if isinstance(exception, SuspiciousOperation):  # what Django itself answers with a 400
+            logger.warning("api.suspicious_request", path=request.path, error=str(exception))
+            return JsonResponse(error_body("The request could not be read.", code="bad_request"), status=400)
         logger.exception("api.unhandled_exception", path=request.path)
         return JsonResponse(error_body(SERVER_ERROR, code="server_error"), status=500)
 

@@ -47,6 +47,13 @@ class FeeSchedule(models.Model):
     buyer_fee_max = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("5000.00"))
     documentation_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("99.00"))
     late_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("50.00"))
+    # After the sale (FULFILLMENT.md): what the seller pays, and storage for a buyer who leaves the car.
+    seller_fee_rate = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.0250"))
+    seller_fee_min = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("100.00"))
+    storage_fee_per_day = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("25.00"))
+    storage_free_business_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Pickup is free for this many business days after payment"
+    )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,6 +25,10 @@ DEFAULT_SCHEDULE = FeeSchedule(
     buyer_fee_max=Decimal("5000.00"),
     documentation_fee=Decimal("99.00"),
     late_fee=Decimal("50.00"),
+    seller_fee_rate=Decimal("0.0250"),
+    seller_fee_min=Decimal("100.00"),
+    storage_fee_per_day=Decimal("25.00"),
+    storage_free_business_days=5,
 )
 
 
@@ -56,6 +60,12 @@ def buyer_fee(price: Decimal, schedule: FeeSchedule) -> Decimal:
     """Buyer fee: a percentage of the price, clamped to [min, max]."""
     fee = money(price * schedule.buyer_fee_rate)
     return min(max(fee, schedule.buyer_fee_min), schedule.buyer_fee_max)
+
+
+def seller_fee(price: Decimal, schedule: FeeSchedule | None = None) -> Decimal:
+    """The seller's fee on a sale: a percentage of the price, at least the minimum (FULFILLMENT.md)."""
+    schedule = schedule or active_fee_schedule()
+    return max(money(price * schedule.seller_fee_rate), money(schedule.seller_fee_min))
 
 
 def purchase_breakdown(

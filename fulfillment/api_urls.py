@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from fulfillment import apis, webhooks
+
+urlpatterns = [
+    # Before orders' own route (config/urls.py lists fulfillment first): the order detail with its fulfillment.
+    path("orders/<int:order_id>", apis.OrderDetailApi.as_view(), name="api-order"),
+    path("orders/<int:order_id>/delivery", apis.DeliveryApi.as_view(), name="api-order-delivery"),
+    path("orders/<int:order_id>/pickup", apis.PickupApi.as_view(), name="api-order-pickup"),
+    path("orders/<int:order_id>/release", apis.ReleaseApi.as_view(), name="api-order-release"),
+    path("orders/<int:order_id>/title-received", apis.TitleReceivedApi.as_view(), name="api-order-title-received"),
+    path(
+        "orders/<int:order_id>/title-documents/uploads",
+        apis.TitleUploadTicketApi.as_view(),
+        name="api-order-title-uploads",
+    ),
+    path("orders/<int:order_id>/title-documents", apis.TitleDocumentsApi.as_view(), name="api-order-title-documents"),
+    path("sales/statement", apis.StatementApi.as_view(), name="api-sales-statement"),
+    path("webhooks/super-dispatch", webhooks.super_dispatch_webhook, name="webhook-super-dispatch"),
+    path("webhooks/title", webhooks.title_webhook, name="webhook-title"),
+]

@@ -85,6 +85,19 @@ LABELS = {
     "title_status": "Title transfer updates",
     "transport_status": "Delivery updates",
     "staff_alert": "Staff alerts",
+    "delivery_choice_needed": "Pickup code and delivery choice",
+    "title_documents_requested": "Title documents needed (selling)",
+    "title_documents_reminder": "Title document reminders (selling)",
+    "title_documents_late": "Title documents overdue (selling)",
+    "title_documents_rejected": "Title documents need changes (selling)",
+    "storage_charged": "Storage charges",
+    "pickup_reminder": "Free pickup ending",
+    "storage_waived": "Storage waived",
+    "pickup_code_locked": "Pickup code locked",
+    "order_completed": "Sale completed",
+    "proceeds_released": "Proceeds released (selling)",
+    "proceeds_changed": "Proceeds changed (selling)",
+    "payout_sent": "Payout sent (selling)",
 }
 
 VEHICLE = "{{ vehicle|default:'your vehicle' }}"
@@ -394,6 +407,139 @@ _KINDS = [
         "Transport for " + ORDER + " is now: {{ status|words|default:'updated' }}.",
         keys=("order_number", "status"),
         action="Track your order",
+    ),
+    # --- after the sale: title, delivery, storage, proceeds (fulfillment) -----------------------------------
+    Kind(
+        "delivery_choice_needed",
+        "delivery",
+        "Pickup or delivery for " + ORDER,
+        "Choose how you get " + THE_VEHICLE + ": pick it up yourself"
+        "{% if free_until %} (free until {{ free_until|when }}){% endif %} or book door-to-door transport."
+        "{% if pickup_code %} Your pickup code is {{ pickup_code }}: give it to the seller only when you collect the"
+        " vehicle.{% endif %}",
+        keys=("order_number", "vehicle", "free_until", "pickup_code"),
+        action="Choose pickup or transport",
+        optional=False,
+    ),
+    Kind(
+        "title_documents_requested",
+        "selling",
+        "Upload the title documents for " + ORDER,
+        VEHICLE + " is paid for. Upload the signed title (front and back), the odometer disclosure and the dealer"
+        " reassignment{% if due_at %} by {{ due_at|when }}{% endif %}, and release the vehicle when it is ready"
+        " to be collected.",
+        keys=("order_number", "vehicle", "due_at"),
+        action="Upload the documents",
+        optional=False,
+    ),
+    Kind(
+        "title_documents_reminder",
+        "selling",
+        "Reminder: title documents for " + ORDER,
+        "The title documents for " + THE_VEHICLE + " are due{% if due_at %} by {{ due_at|when }}{% endif %}."
+        " The buyer is waiting for their title.",
+        keys=("order_number", "vehicle", "due_at"),
+        action="Upload the documents",
+        optional=False,
+    ),
+    Kind(
+        "title_documents_late",
+        "selling",
+        "Title documents overdue for " + ORDER,
+        "The title documents for " + THE_VEHICLE + " are overdue. Upload them now; until you do, the buyer is"
+        " not charged storage and our staff will contact you.",
+        keys=("order_number", "vehicle"),
+        action="Upload the documents",
+        optional=False,
+    ),
+    Kind(
+        "title_documents_rejected",
+        "selling",
+        "Title documents need changes for " + ORDER,
+        "Please upload new title documents for " + THE_VEHICLE + "." + REASON,
+        keys=("order_number", "vehicle", "reason"),
+        action="Upload new documents",
+        optional=False,
+    ),
+    Kind(
+        "pickup_reminder",
+        "delivery",
+        "Free pickup ends soon for " + ORDER,
+        "Collect " + THE_VEHICLE + "{% if free_until %} by {{ free_until|when }}{% endif %} or book door-to-door"
+        " transport; after that storage is{% if per_day %} {{ per_day|usd }}{% endif %} a day.",
+        keys=("order_number", "vehicle", "free_until", "per_day"),
+        action="Choose pickup or transport",
+        optional=False,
+    ),
+    Kind(
+        "storage_charged",
+        "orders",
+        "Storage charged for " + ORDER,
+        "Free pickup time for " + THE_VEHICLE + " has ended: storage{% if per_day %} is {{ per_day|usd }} a day"
+        "{% endif %}{% if amount %}; {{ amount|usd }} was added{% endif %}{% if total %} ({{ total|usd }} in all)"
+        "{% endif %}. Pay it on the order page and collect the vehicle, or book transport.",
+        keys=("order_number", "vehicle", "amount", "total", "per_day"),
+        action="Pay and collect",
+        optional=False,
+    ),
+    Kind(
+        "storage_waived",
+        "orders",
+        "Storage waived for " + ORDER,
+        "We waived{% if amount %} {{ amount|usd }} of{% endif %} storage for " + THE_VEHICLE + "." + REASON,
+        keys=("order_number", "vehicle", "amount", "reason"),
+        action="View the order",
+    ),
+    Kind(
+        "pickup_code_locked",
+        "delivery",
+        "Pickup code locked for " + ORDER,
+        "Several wrong pickup codes were entered for " + THE_VEHICLE + ", so code entry is locked. Our staff will"
+        " send you a new code; if you did not try to collect the vehicle, reply to this message.",
+        keys=("order_number", "vehicle"),
+        action="View the order",
+        optional=False,
+    ),
+    Kind(
+        "order_completed",
+        "orders",
+        ORDER_CAP + " is complete",
+        "The sale of " + THE_VEHICLE + " is complete: the title and the vehicle are with the buyer.",
+        keys=("order_number", "vehicle"),
+        action="View the order",
+    ),
+    Kind(
+        "proceeds_released",
+        "selling",
+        "Your proceeds for " + ORDER + " are released",
+        "The sale of " + THE_VEHICLE + " is complete. {% if amount %}{{ amount|usd }}{% else %}Your proceeds"
+        "{% endif %} will be paid out{% if due_date %} by {{ due_date|when }}{% endif %}.",
+        keys=("order_number", "vehicle", "amount", "due_date"),
+        action="See your statement",
+        optional=False,
+    ),
+    Kind(
+        "proceeds_changed",
+        "selling",
+        "Your proceeds for " + ORDER + " changed",
+        "{% if amount %}{{ amount|usd }} was deducted from{% else %}We changed{% endif %} your proceeds for "
+        + THE_VEHICLE
+        + "."
+        + REASON
+        + "{% if net %} You now receive {{ net|usd }}.{% endif %}",
+        keys=("order_number", "vehicle", "amount", "reason", "net"),
+        action="See your statement",
+        optional=False,
+    ),
+    Kind(
+        "payout_sent",
+        "selling",
+        "Payout sent for " + ORDER,
+        "We sent {% if amount %}{{ amount|usd }}{% else %}your proceeds{% endif %} for " + THE_VEHICLE + "."
+        "{% if reference %} Reference: {{ reference }}.{% endif %}",
+        keys=("order_number", "vehicle", "amount", "reference"),
+        action="See your statement",
+        optional=False,
     ),
     # --- staff -----------------------------------------------------------------------------------
     Kind(

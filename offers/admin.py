@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import StrictNumbersAdminMixin
 from core.audit import staff_action
 from core.errors import DomainError
 from offers.models import OfferAmount, OfferEvent, OfferRules, OfferThread
@@ -115,7 +116,7 @@ class OfferThreadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OfferRules)
-class OfferRulesAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OfferRulesAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["vehicle", "auto_decline_below", "auto_accept_at", "updated_by", "updated_at"]
     search_fields = ["vehicle__vin", "vehicle__make", "vehicle__model"]
     list_select_related = ["vehicle", "updated_by"]

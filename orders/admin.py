@@ -1,7 +1,6 @@
 """The staff console for orders: filters, timeline, payments, refund and cancel."""
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,7 +13,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import HistoryTabularInline
+from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
+from core.amount_fields import StrictDecimalFormField
 from core.audit import staff_action
 from core.errors import DomainError
 from orders.models import ORDER_AMOUNT_FIELDS, ORDER_PAYMENT_FIELDS, ORDER_PRICE_FIELDS, Order, OrderEvent, Payment
@@ -62,7 +62,7 @@ class OrderEventInline(HistoryTabularInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = StrictDecimalFormField(allow_zero=False)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -77,7 +77,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "vehicle",
@@ -241,7 +241,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     list_display = ["invoice_number", "order", "kind", "status", "amount", "gateway_transaction_id", "created_at"]
     list_filter = ["kind", "status"]
     search_fields = ["invoice_number", "gateway_transaction_id", "order__number"]

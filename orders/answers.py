@@ -15,6 +15,7 @@ class PaymentOutput(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "purpose",
             "status",
             "amount",
             "invoice_number",

@@ -61,6 +61,7 @@ class Order(models.Model):
     sales_tax_rate = models.DecimalField(max_digits=6, decimal_places=5, default=Decimal("0"))
     sales_tax = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     transport_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    storage_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     late_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
@@ -72,6 +73,8 @@ class Order(models.Model):
     late_fee_applied_at = models.DateTimeField(null=True, blank=True)
     flagged_overdue_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="The buyer has the vehicle")
+    completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,7 +123,14 @@ class Order(models.Model):
 
     @property
     def is_payable(self) -> bool:
-        return self.status == self.Status.PENDING_PAYMENT and self.balance > 0
+        """Something is owed on a live order: the purchase before payment, storage after it."""
+        return self.balance > 0 and self.status in PAYABLE_STATUSES
+
+    @property
+    def payment_purpose(self) -> str:
+        """What paying the balance pays for: the purchase while it is unpaid, else storage (the only line
+        added to an order after payment that is not paid as it is added)."""
+        return Payment.Purpose.PURCHASE if self.status == self.Status.PENDING_PAYMENT else Payment.Purpose.STORAGE
 
     @property
     def cancelled_for_non_payment(self) -> bool:
@@ -129,6 +139,9 @@ class Order(models.Model):
         return (
             self.status == self.Status.CANCELLED and self.cancelled_at is not None and self.cancelled_at >= self.due_at
         )
+
+
+PAYABLE_STATUSES = (Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.IN_FULFILLMENT)
 
 
 # The order's money, in invoice order: shown read-only by the admin and the API alike.
@@ -140,6 +153,7 @@ ORDER_PRICE_FIELDS = (
     "sales_tax_rate",
     "sales_tax",
     "transport_fee",
+    "storage_fee",
     "late_fee",
     "total",
 )
@@ -178,6 +192,11 @@ class Payment(models.Model):
         REFUND = "refund", "Refund"
         VOID = "void", "Void"
 
+    class Purpose(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        TRANSPORT = "transport", "Transport"
+        STORAGE = "storage", "Storage"
+
     class Status(models.TextChoices):
         PENDING = "pending", "In flight"
         APPROVED = "approved", "Approved"
@@ -188,6 +207,12 @@ class Payment(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    purpose = models.CharField(
+        max_length=10,
+        choices=Purpose.choices,
+        default=Purpose.PURCHASE,
+        help_text="The order line a charge pays (transport is added to the order when its charge is approved)",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     invoice_number = models.CharField(max_length=20, unique=True)

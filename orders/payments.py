@@ -14,6 +14,7 @@ payment stays UNKNOWN and blocks new attempts; `payments_reconcile_unknown` retr
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
@@ -30,8 +31,9 @@ from notifications.services import notify, notify_staff
 from orders import gateway as gw
 from orders.gateway import AuthorizeNetGateway as PaymentGateway
 from orders.gateway import GatewayResult
+from orders.live import broadcast_order_changed
 from orders.models import Order, Payment
-from orders.services import order_event, order_transition, order_url
+from orders.services import announce_paid, order_event, order_transition, order_url
 
 logger = structlog.get_logger(__name__)
 OPEN = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
@@ -61,16 +63,54 @@ def _next_invoice_number(order: Order) -> str:
 def order_pay(
     *, order_id: int, user: Any, idempotency_key: str | None = None, gateway: PaymentGateway | None = None
 ) -> Payment | idempotency.Replay:
-    """Charge the buyer's card on file for the order's balance. Returns the Payment, or with an
-    `idempotency_key` already used for this order the first answer (core/idempotency.py: a Replay; a key
-    used for something else is KeyReused, one whose charge is still in flight KeyInFlight). Raises NotFound
-    for someone else's order and Conflict while another attempt is in flight or when nothing is owed."""
+    """Charge the buyer's card on file for the order's balance (the purchase, or storage after it). Returns
+    the Payment, or with an `idempotency_key` already used for this order the first answer
+    (core/idempotency.py: a Replay; a key used for something else is KeyReused, one whose charge is still in
+    flight KeyInFlight). Raises NotFound for someone else's order and Conflict while another attempt is in
+    flight or when nothing is owed."""
+    return _charge(order_id=order_id, user=user, idempotency_key=idempotency_key, gateway=gateway)
+
+
+def order_pay_transport(
+    *,
+    order_id: int,
+    user: Any,
+    amount: Decimal,
+    idempotency_key: str | None = None,
+    gateway: PaymentGateway | None = None,
+) -> Payment | idempotency.Replay:
+    """Charge transport, as its own payment on a paid order: the same steps and exactly-once rules (and
+    Idempotency-Key answers) as the purchase. The amount becomes the order's transport line (and total) when,
+    and only when, it is approved."""
+    amount = money(amount)
+    if amount <= 0:
+        raise DomainError("The transport price must be greater than zero.")
+    return _charge(
+        order_id=order_id,
+        user=user,
+        idempotency_key=idempotency_key,
+        gateway=gateway,
+        purpose=Payment.Purpose.TRANSPORT,
+        amount=amount,
+    )
+
+
+def _charge(
+    *,
+    order_id: int,
+    user: Any,
+    idempotency_key: str | None,
+    gateway: PaymentGateway | None,
+    purpose: str | None = None,
+    amount: Decimal | None = None,
+) -> Payment | idempotency.Replay:
     gateway = gateway or default_gateway()
-    keyed = idempotency.keyed(user, idempotency.parse_key(idempotency_key), "payment", order_id)
+    parts: tuple[object, ...] = (order_id,) if purpose is None else (order_id, purpose, amount)
+    keyed = idempotency.keyed(user, idempotency.parse_key(idempotency_key), "payment", *parts)
     if keyed is not None and (stored := idempotency.replay(keyed)) is not None:
         return stored
     try:
-        payment, card = _charge_begin(order_id=order_id, user=user, keyed=keyed)
+        payment, card = _charge_begin(order_id=order_id, user=user, keyed=keyed, purpose=purpose, amount=amount)
     except idempotency.KeyTaken:  # the same key, committed meanwhile by a concurrent request
         assert keyed is not None
         return idempotency.replay_taken(keyed)
@@ -81,7 +121,14 @@ def order_pay(
     return _payment_settle(payment_id=payment.pk, result=result)
 
 
-def _charge_begin(*, order_id: int, user: Any, keyed: idempotency.Keyed | None) -> tuple[Payment, CardOnFile]:
+def _charge_begin(
+    *,
+    order_id: int,
+    user: Any,
+    keyed: idempotency.Keyed | None,
+    purpose: str | None = None,
+    amount: Decimal | None = None,
+) -> tuple[Payment, CardOnFile]:
     card = card_on_file(user)
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -93,7 +140,10 @@ def _charge_begin(*, order_id: int, user: Any, keyed: idempotency.Keyed | None) 
             raise Conflict("A payment for this order is already being processed. Please wait a moment.")
         if Payment.objects.filter(order=order, kind=Payment.Kind.CHARGE, status=Payment.Status.HELD).exists():
             raise Conflict("Your payment is being reviewed by the card processor; we'll email you the result.")
-        if not order.is_payable:
+        if purpose == Payment.Purpose.TRANSPORT:
+            if order.status not in (Order.Status.PAID, Order.Status.IN_FULFILLMENT):
+                raise Conflict("Transport can be paid once the vehicle is paid for.")
+        elif not order.is_payable:
             raise Conflict(
                 "This order is already paid."
                 if order.balance == 0
@@ -106,7 +156,8 @@ def _charge_begin(*, order_id: int, user: Any, keyed: idempotency.Keyed | None) 
         payment = Payment.objects.create(
             order=order,
             kind=Payment.Kind.CHARGE,
-            amount=order.balance,
+            purpose=purpose or order.payment_purpose,
+            amount=amount if amount is not None else order.balance,
             invoice_number=_next_invoice_number(order),
             idempotency_key=keyed.key if keyed is not None else None,
             requested_by=user,
@@ -196,24 +247,34 @@ def _payment_settle(*, payment_id: int, result: GatewayResult, actor: Any = None
 def _apply_charge_outcome(*, order: Order, payment: Payment, actor: Any) -> None:
     if payment.status == Payment.Status.APPROVED:
         order.amount_paid = money(order.amount_paid + payment.amount)
-        order.save(update_fields=["amount_paid", "updated_at"])
+        fields = ["amount_paid", "updated_at"]
+        if payment.purpose == Payment.Purpose.TRANSPORT:  # transport joins the order as it is paid
+            order.transport_fee = money(order.transport_fee + payment.amount)
+            order.total = money(order.total + payment.amount)
+            fields += ["transport_fee", "total"]
+        order.save(update_fields=fields)
+        what = "" if payment.purpose == Payment.Purpose.PURCHASE else f" for {payment.get_purpose_display().lower()}"
         order_event(
             order=order,
             kind="payment_approved",
             actor=actor,
-            message=f"Paid ${payment.amount:,}",
+            message=f"Paid ${payment.amount:,}{what}",
             transaction_id=payment.gateway_transaction_id,
+            purpose=payment.purpose,
         )
         if order.balance == 0 and order.status == Order.Status.PENDING_PAYMENT:
             order.paid_at = timezone.now()
             order_transition(order=order, to_status=Order.Status.PAID, actor=actor, message="Paid in full")
+            transaction.on_commit(partial(announce_paid, order.pk))
+        transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "amount": str(payment.amount), "url": order_url(order)}
         transaction.on_commit(
             lambda: notify(user=order.buyer, kind="payment_received", context=context, object_key=f"order:{order.pk}")
         )
     elif payment.status in (Payment.Status.DECLINED, Payment.Status.ERROR):
         reason = payment.reason or "The card was declined."
-        order_event(order=order, kind="payment_failed", actor=actor, message=reason)
+        order_event(order=order, kind="payment_failed", actor=actor, message=reason, purpose=payment.purpose)
+        transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "reason": reason, "url": order_url(order)}
         transaction.on_commit(
             lambda: notify(user=order.buyer, kind="payment_failed", context=context, object_key=f"order:{order.pk}")

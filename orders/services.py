@@ -13,9 +13,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
+from core.money import money
 from core.pricing import active_fee_schedule, purchase_breakdown
 from notifications.services import notify, notify_staff
 from orders.deadlines import cancellable_at, payment_due_at
+from orders.live import broadcast_order_changed
 from orders.models import Order, OrderEvent
 
 logger = structlog.get_logger(__name__)
@@ -46,7 +48,7 @@ def order_transition(
     """Change status and write the event. Precondition: the caller holds the order's row lock."""
     from_status = order.status
     order.status = to_status
-    order.save(update_fields=["status", "updated_at", "paid_at", "cancelled_at"])
+    order.save(update_fields=["status", "updated_at", "paid_at", "cancelled_at", "completed_at"])
     order_event(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to_status, message=message)
 
 
@@ -207,6 +209,77 @@ def orders_flag_cancellable(*, now: datetime | None = None) -> int:
             )
         flagged += 1
     return flagged
+
+
+# --- after the sale: what fulfillment (the layer above) asks of an order ------------------------------------
+# Each is a step inside the caller's use case. Precondition for all: the caller is inside a transaction and
+# holds the order's row lock (`order_lock`), taken before any of its own rows (locks in a fixed order).
+
+ORDER_LINES_AFTER_SALE = ("storage_fee",)
+
+
+def order_lock(order_id: int) -> Order:
+    """Lock and return the order. Precondition: inside a transaction."""
+    return Order.objects.select_for_update().select_related("vehicle", "buyer", "seller").get(pk=order_id)
+
+
+def order_add_charge(*, order: Order, line: str, amount: Decimal, message: str, actor: Any = None) -> None:
+    """Add `amount` (negative to take some off again, never below zero) to an after-sale line of a locked order
+    and to its total; the buyer then owes it (the order page's Pay button charges the balance)."""
+    if line not in ORDER_LINES_AFTER_SALE:
+        raise ValueError(f"{line} is not a line that changes after the sale")
+    current = getattr(order, line)
+    amount = max(money(amount), -current)
+    if amount == 0:
+        return
+    setattr(order, line, current + amount)
+    order.total = money(order.total + amount)
+    order.save(update_fields=[line, "total", "updated_at"])
+    order_event(order=order, kind=line.removesuffix("_fee"), actor=actor, message=message, amount=str(amount))
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
+
+
+def order_mark_in_fulfillment(*, order: Order, message: str, actor: Any = None) -> bool:
+    """paid → in fulfillment (title and vehicle on their way). False when the order is not paid."""
+    if order.status != Order.Status.PAID:
+        return False
+    order_transition(order=order, to_status=Order.Status.IN_FULFILLMENT, actor=actor, message=message)
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
+    return True
+
+
+def order_mark_delivered(*, order: Order, at: datetime, message: str, actor: Any = None) -> bool:
+    """Record, once, that the buyer has the vehicle (picked up or delivered). The claim window counts from here."""
+    if order.delivered_at is not None or order.status != Order.Status.IN_FULFILLMENT:
+        return False
+    order.delivered_at = at
+    order.save(update_fields=["delivered_at", "updated_at"])
+    order_event(order=order, kind="delivered", actor=actor, message=message)
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
+    return True
+
+
+def order_mark_completed(*, order: Order, message: str, actor: Any = None) -> bool:
+    """in fulfillment → completed, once. False when the order is in another status."""
+    if order.status != Order.Status.IN_FULFILLMENT or order.delivered_at is None:
+        return False
+    order.completed_at = timezone.now()
+    order_transition(order=order, to_status=Order.Status.COMPLETED, actor=actor, message=message)
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
+    return True
+
+
+def announce_paid(order_id: int) -> None:
+    """After commit of the payment that paid an order in full: start the tasks named in ORDER_PAID_TASKS
+    (fulfillment's start), by name, so orders needs nothing from the apps above it. Their beat sweeps are the
+    safety net when the broker is down."""
+    from celery import current_app
+
+    for name in settings.ORDER_PAID_TASKS:
+        try:
+            current_app.tasks[name].delay(order_id)  # registered in every process (core.apps)
+        except Exception:  # noqa: BLE001 - the sweep picks the order up
+            logger.exception("order.paid_task_failed", task=name, order_id=order_id)
 
 
 def order_second_chance(*, order_id: int, seller: Any) -> Any:

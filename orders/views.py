@@ -13,6 +13,7 @@ from core import idempotency
 from core.errors import DomainError, NotFound
 from orders.invoices import invoice_download
 from orders.models import Payment
+from orders.pages import TimelineEntry, order_page_sections, seller_nets
 from orders.payments import card_on_file, order_pay
 from orders.selectors import (
     order_payments,
@@ -41,18 +42,28 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_sales(request: HttpRequest) -> HttpResponse:
+    """The seller's sales with what they receive (their net), never the buyer's invoice total."""
     page = Paginator(orders_for_seller(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "orders/my_orders.html", {"page": page, "title": "Sales", "role": "seller"})
+    nets = seller_nets(list(page.object_list))
+    rows = [(order, nets.get(order.pk)) for order in page.object_list]
+    return render(request, "orders/my_sales.html", {"page": page, "rows": rows, "title": "Sales", "role": "seller"})
 
 
 @login_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _visible_or_404(order_id, request.user)
     is_buyer = order.buyer_id == request.user.pk
+    sections = order_page_sections(request, order)
+    events = [
+        TimelineEntry(at=event.created_at, message=event.message or event.kind, kind=event.kind, track="order")
+        for event in order_timeline(order)
+    ]
     context = {
         "order": order,
         "is_buyer": is_buyer,
-        "events": order_timeline(order),
+        "is_seller": order.seller_id == request.user.pk,
+        "events": sorted([*events, *sections.timeline], key=lambda entry: entry.at),
+        "sections": sections,
         "payments": order_payments(order),
         "card": card_on_file(request.user) if is_buyer else None,
         "pay_token": uuid.uuid4().hex,

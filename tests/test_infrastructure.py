@@ -99,6 +99,8 @@ def test_health_is_200_when_everything_answers(client):
 @pytest.mark.django_db
 def test_health_is_503_when_the_broker_is_down(client, monkeypatch):
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # celery 5.6 resolves the producers' URL (broker_write_url) from broker_url once, when configured
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
     response = client.get("/api/health")
     assert response.status_code == 503
     body = response.json()

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from core.admin import HistoryTabularInline
+from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
 from core.audit import staff_action
 from core.errors import DomainError
 from vehicles import services
@@ -58,7 +58,7 @@ REVIEW_FIELDS = ("status", "rejection_reason", "approved_at")
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "title_link", "vin", "seller", "status", "photo_count", "starting_price", "submitted_at"]
     list_filter = ["status", "title_type", "body_type", "fuel_type", "state"]
     search_fields = ["vin", "make", "model", "seller__email"]

@@ -87,11 +87,19 @@ class VehicleFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search make, model, trim, VIN or description")
     make = django_filters.CharFilter(field_name="make", lookup_expr="iexact")
     model = django_filters.CharFilter(field_name="model", lookup_expr="iexact")
-    year_min = django_filters.NumberFilter(field_name="year", lookup_expr="gte", label="Year from")
-    year_max = django_filters.NumberFilter(field_name="year", lookup_expr="lte", label="Year to")
+    # bounds of the columns (PositiveSmallIntegerField, PositiveIntegerField): past them the database lookup
+    # cannot be built (EmptyResultSet, a 500); inside them it is an ordinary, possibly empty, search
+    year_min = django_filters.NumberFilter(
+        field_name="year", lookup_expr="gte", label="Year from", min_value=0, max_value=32767
+    )
+    year_max = django_filters.NumberFilter(
+        field_name="year", lookup_expr="lte", label="Year to", min_value=0, max_value=32767
+    )
     price_min = django_filters.NumberFilter(field_name="listing_price", lookup_expr="gte", label="Price from")
     price_max = django_filters.NumberFilter(field_name="listing_price", lookup_expr="lte", label="Price to")
-    mileage_max = django_filters.NumberFilter(field_name="mileage", lookup_expr="lte", label="Max mileage")
+    mileage_max = django_filters.NumberFilter(
+        field_name="mileage", lookup_expr="lte", label="Max mileage", min_value=0, max_value=2147483647
+    )
     body_type = django_filters.MultipleChoiceFilter(choices=Vehicle.BodyType.choices, label="Body type", distinct=False)
     fuel_type = django_filters.MultipleChoiceFilter(choices=Vehicle.FuelType.choices, label="Fuel", distinct=False)
     transmission = django_filters.MultipleChoiceFilter(choices=Vehicle.Transmission.choices, distinct=False)

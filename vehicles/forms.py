@@ -15,13 +15,21 @@ def _choices(choices: list[tuple[str, str]], blank: str = "— choose —") -> l
     return [("", blank), *choices]
 
 
-def _text(label: str, *, required: bool = False, help_text: str = "", **attrs: Any) -> forms.CharField:
+def _text(
+    label: str, *, required: bool = False, help_text: str = "", strip: bool = True, **attrs: Any
+) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=required,
         help_text=help_text,
+        strip=strip,
         widget=forms.TextInput(attrs={"class": "form-control", **attrs}),
     )
+
+
+def _amount(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
+    """A price, passed as typed to the service (core.money.parse_amount: no spaces, signs or exponents)."""
+    return _text(label, required=required, help_text=help_text, strip=False, inputmode="decimal")
 
 
 def _select(label: str, choices: list[tuple[str, str]], *, required: bool = False) -> forms.ChoiceField:
@@ -123,13 +131,12 @@ class ConditionForm(ServiceForm):
 
 
 class PricingForm(ServiceForm):
-    starting_price = _text("Starting price ($)", required=True, inputmode="decimal", help_text="The lowest first bid.")
-    reserve_price = _text(
+    starting_price = _amount("Starting price ($)", required=True, help_text="The lowest first bid.")
+    reserve_price = _amount(
         "Reserve price ($)",
-        inputmode="decimal",
         help_text="Optional hidden minimum; bidders only see whether it is met. Leave empty for no reserve.",
     )
-    buy_now_price = _text("Buy-now price ($)", inputmode="decimal", help_text="Optional; ends the auction at once.")
+    buy_now_price = _amount("Buy-now price ($)", help_text="Optional; ends the auction at once.")
     accepts_offers = forms.BooleanField(
         label="Accept offers", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )

@@ -79,9 +79,10 @@ def new_key(*, vehicle_id: int, kind: str, content_type: str) -> str:
 def make_ticket(
     *, user_id: int, vehicle_id: int, kind: str, content_type: str, filename: str, max_bytes: int
 ) -> UploadTicket:
-    """A presigned POST (S3) or a signed local policy for one upload of `kind` ("photo"/"document")."""
+    """A presigned POST (S3) or a signed local policy for one upload of `kind`: "photo" (public storage) or a
+    private document ("document", or another app's document kind such as fulfillment's "title_document")."""
     key = new_key(vehicle_id=vehicle_id, kind=kind, content_type=content_type)
-    store = "private" if kind == "document" else "public"
+    store = "public" if kind == "photo" else "private"
     ttl = settings.VEHICLE_UPLOAD_TTL_SECONDS
     storage: Any = storage_named(store)
     if is_s3(storage):

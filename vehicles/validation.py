@@ -67,11 +67,16 @@ MAX_FEATURES = 60
 
 
 class VehicleInvalid(DomainError):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], *, code: str | None = None) -> None:
         field, messages = next(iter(errors.items()))
         label = field.replace("_", " ")
-        super().__init__(f"{label}: {messages[0]}" if field != "non_field_errors" else messages[0], details=errors)
+        message = f"{label}: {messages[0]}" if field != "non_field_errors" else messages[0]
+        super().__init__(message, details=errors, code=code)
         self.errors = errors
+
+
+class AmountInvalid(ValueError):
+    """A price outside the one amount grammar (core.money.parse_amount): the error's code is `invalid_amount`."""
 
 
 def _blank(value: Any) -> bool:
@@ -150,7 +155,7 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
         try:
             return parse_amount(value, field=name.replace("_", " "))
         except MoneyError as exc:
-            raise ValueError(str(exc).removeprefix(name.replace("_", " ") + " ")) from None
+            raise AmountInvalid(str(exc).removeprefix(name.replace("_", " ") + " ")) from None
     if name in ("latitude", "longitude"):
         if _blank(value):
             return None
@@ -177,6 +182,7 @@ def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = N
     """
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
+    code = None
     for name in EDITABLE_FIELDS:
         if name not in data:
             continue
@@ -186,6 +192,7 @@ def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = N
             errors[name] = [exc.message]
         except ValueError as exc:
             errors[name] = [str(exc)]
+            code = "invalid_amount" if isinstance(exc, AmountInvalid) else code
     if current is None:
         for name in REQUIRED_ON_CREATE:
             if name not in errors and _blank(cleaned.get(name, data.get(name))):
@@ -209,7 +216,7 @@ def clean_vehicle_fields(data: Mapping[str, Any], *, current: Vehicle | None = N
         elif buy_now is not None and reserve is not None and buy_now < reserve:
             errors["buy_now_price"] = ["must be at least the reserve price"]
     if errors:
-        raise VehicleInvalid(errors)
+        raise VehicleInvalid(errors, code=code)
     return cleaned
 
 

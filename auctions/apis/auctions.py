@@ -16,6 +16,7 @@ from auctions import selectors, services
 from auctions.apis.common import AUCTION_TAGS, client_ip, query_amount, query_datetime, user_agent
 from auctions.models import Auction
 from auctions.services.comments import comment_payload
+from core.amount_fields import AmountField
 from core.api import ok
 from core.errors import NotFound
 from core.replica import replica_reads_view
@@ -39,9 +40,9 @@ class AuctionListApi(ListAPIView):
 
     class Input(serializers.Serializer):
         vehicle_id = serializers.IntegerField()
-        starting_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
-        reserve_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-        buy_now_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+        starting_price = AmountField(required=False)
+        reserve_price = AmountField(required=False, allow_null=True)
+        buy_now_price = AmountField(required=False, allow_null=True)
         starts_at = serializers.DateTimeField(required=False)
         ends_at = serializers.DateTimeField()
         soft_close_window_seconds = serializers.IntegerField(required=False, default=120)
@@ -144,6 +145,8 @@ def _terms(
 
 
 class AuctionSearchApi(AuctionListApi):
+    http_method_names = ["get", "head", "options"]  # a search; scheduling is POST /api/auctions only
+
     @extend_schema(
         parameters=LIST_PARAMETERS, responses=OpenApiTypes.OBJECT, summary="Search auctions (?q=)", tags=AUCTION_TAGS
     )
@@ -156,9 +159,9 @@ class AuctionDetailApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     class UpdateInput(serializers.Serializer):
-        starting_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
-        reserve_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-        buy_now_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+        starting_price = AmountField(required=False)
+        reserve_price = AmountField(required=False, allow_null=True)
+        buy_now_price = AmountField(required=False, allow_null=True)
         starts_at = serializers.DateTimeField(required=False)
         ends_at = serializers.DateTimeField(required=False)
         soft_close_window_seconds = serializers.IntegerField(required=False)
@@ -239,7 +242,7 @@ class AuctionReserveApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class Input(serializers.Serializer):
-        reserve_price = serializers.CharField()
+        reserve_price = AmountField()
 
     @extend_schema(
         request=Input, responses=OpenApiTypes.OBJECT, summary="Seller: lower an unmet reserve", tags=AUCTION_TAGS

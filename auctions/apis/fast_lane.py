@@ -11,9 +11,7 @@ untrusted Host, plain HTTP where HTTPS is required, no Redis (`make run`). Numbe
 """
 
 import io
-import json
 import re
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +26,7 @@ from auctions.services.bid_batch import TokenUserRefused
 from core.auth import account_rule, validated_token
 from core.errors import DomainError
 from core.middleware import DjangoHttp, is_api_client
+from core.parsers import loads_json
 from core.request_id import accept_or_new, reset_request_id, set_request_id
 from core.shared_redis import shared_redis
 from core.throttles import admit_async, windows
@@ -96,7 +95,7 @@ def _read(request: ASGIRequest, body: bytes) -> tuple[_Bidder, Any, bid_protocol
             return None
         if request.content_type != "application/json":
             return None  # form bodies are DRF's
-        ask = bid_protocol.read(json.loads(body, parse_float=Decimal), request.META.get("HTTP_IDEMPOTENCY_KEY"))
+        ask = bid_protocol.read(loads_json(body), request.META.get("HTTP_IDEMPOTENCY_KEY"))
         token = validated_token(request.META.get("HTTP_AUTHORIZATION", "")[7:])
         if token is None:
             return None

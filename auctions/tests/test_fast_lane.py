@@ -453,3 +453,13 @@ def test_an_unconfirmed_bid_is_answered_as_the_drf_view_does(live_auction, bidde
     assert lane[0] == 503
     assert b"retry-after" not in {name.lower() for name in lane[1]}
     assert_same(lane, through_django)
+
+
+def test_a_5000_deep_json_bid_is_django_s_400_never_a_500(live_auction, bidder_factory, django_spy):
+    """A hostile body is parsed by the one bounded loader (core.parsers.loads_json): the lane hands it to
+    Django, whose parser answers 400 parse_error with the error body."""
+    body = ("[" * 5000 + "]" * 5000).encode()
+    status, _, content = call(LANE, f"/api/auctions/{live_auction.pk}/bid", body, bearer(bidder_factory()))
+    assert (status, django_spy.calls) == (400, 1), content
+    assert json.loads(content)["code"] == "parse_error"
+    assert not Bid.objects.filter(auction=live_auction).exists()

@@ -315,6 +315,8 @@ def test_a_frame_that_is_not_json_text_is_an_error_and_the_room_stays_open(live_
         assert (await next_of(room, "error"))["code"] == "invalid_json"
         await room.send_to(bytes_data=b"\x00\x01")
         assert (await next_of(room, "error"))["code"] == "invalid_json"
+        await room.send_to(text_data="[" * 5000 + "]" * 5000)  # nested past the one loader's bound
+        assert (await next_of(room, "error"))["code"] == "invalid_json"
         await room.send_json_to({"type": "ping", "sent": 1})
         assert (await next_of(room, "pong"))["sent"] == 1
         await room.disconnect()

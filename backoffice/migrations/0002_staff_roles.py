@@ -15,12 +15,13 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("accounts", "0004_alter_accountevent_kind_strike"),
-        ("core", "0007_webhookfailure"),
+        ("core", "0008_webhookfailure"),
         ("notifications", "0001_initial"),
         ("vehicles", "0003_inventory_filter_and_fulltext_indexes"),
         ("auctions", "0003_idempotency_keys_move_to_core"),
         ("orders", "0001_initial"),
         ("offers", "0001_initial"),
+        ("fulfillment", "0001_initial"),
         ("auditlog", "0001_initial"),
     ]
 

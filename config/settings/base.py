@@ -57,7 +57,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RefuseTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -198,6 +200,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Redis restarts (docs/operations.md): worker and beat reconnect by themselves, at start too, for as long as it
+# takes (the default gives up after 100 tries, some tens of minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = BASE_DIR / "var" / "celery"
     for _sub in ("out", "processed", "results", "control"):
@@ -219,6 +225,8 @@ ANYMAIL = {
     "SENDGRID_API_URL": env("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
     "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", default=None),
 }
+# A signed tracking post older than this is refused (notifications.email_tracking), as Persona's are.
+SENDGRID_WEBHOOK_TOLERANCE_SECONDS = env.int("SENDGRID_WEBHOOK_TOLERANCE_SECONDS", default=300)
 SILENCED_SYSTEM_CHECKS = ["anymail.W003", "models.W036"]
 
 # --- allauth / axes --------------------------------------------------------
@@ -232,11 +240,24 @@ ACCOUNT_CHANGE_EMAIL = True
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Failed log-ins: one policy for every door (docs/accounts.md "Failed log-ins", accounts/login_guard.py). An
+# (account, address) pair locks after AXES_FAILURE_LIMIT failures; an address after LOGIN_ADDRESS_FAILURE_LIMIT
+# over any accounts; an account is only slowed (never locked) for addresses it never logged in from.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=8)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_USERNAME_FORM_FIELD = "login"
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.login_guard.login_email"
+AXES_HANDLER = "accounts.login_guard.LoginGuardHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.login_guard.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused try is not a failure: the lock does not grow
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+LOGIN_ACCOUNT_SLOW_AFTER = env.int("LOGIN_ACCOUNT_SLOW_AFTER", default=20)
+LOGIN_ACCOUNT_SLOW_SECONDS = env.int("LOGIN_ACCOUNT_SLOW_SECONDS", default=60)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+# allauth's own failed-login limit counts per email from every address (5 in 5 minutes locked an account for
+# everyone) and only on its door: axes above is the one counter.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -255,6 +276,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_METADATA_CLASS": "core.metadata.Metadata",  # OPTIONS never asks a serializer-less view for one (a 500)
     "DEFAULT_THROTTLE_CLASSES": ["core.throttles.Admit"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
@@ -285,6 +307,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
+        "TitleDocumentKindEnum": "fulfillment.models.TitleDocument.Kind",
         "OfferKindEnum": "offers.models.OfferThread.Kind",
         "OfferStatusEnum": "offers.models.OfferThread.Status",
     },
@@ -405,6 +428,30 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS["auctions"] = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 
+# --- orders and fulfillment (after the sale) -----------------------------------------------------------------
+# Started by name after the payment that pays an order commits (orders knows nothing of the apps above it).
+ORDER_PAID_TASKS = ["fulfillment.tasks.start_fulfillment"]
+# The order page (orders app) shows sections the apps above it render: dotted callables (request, order) ->
+# orders.pages.OrderPageSections. "My sales" shows each sale's net from SELLER_NET_PROVIDER: a dotted callable
+# (orders) -> {order id: SaleNet}.
+ORDER_PAGE_SECTIONS = ["fulfillment.panels.order_sections"]
+SELLER_NET_PROVIDER = "fulfillment.selectors.seller_nets"
+# What holds a seller's proceeds (fulfillment/holds.py): dotted callables (order, fulfillment, now) -> reasons.
+# Claims (back office) add theirs here.
+PROCEEDS_HOLD_CHECKS = [
+    "fulfillment.holds.order_state",
+    "fulfillment.holds.tracks_unfinished",
+    "fulfillment.holds.claim_window",
+]
+FULFILLMENT_CLAIM_WINDOW_SECONDS = env.int("FULFILLMENT_CLAIM_WINDOW_SECONDS", default=7 * 24 * 3600)
+PAYOUT_DUE_BUSINESS_DAYS = env.int("PAYOUT_DUE_BUSINESS_DAYS", default=2)
+SUPER_DISPATCH_TIMEOUT = env.float("SUPER_DISPATCH_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+# The sandboxes (no credentials) move an order / a transfer one step every this many seconds.
+SUPER_DISPATCH_SANDBOX_STEP_SECONDS = env.float("SUPER_DISPATCH_SANDBOX_STEP_SECONDS", default=60.0)
+TITLE_TRANSFER_TIMEOUT = env.float("TITLE_TRANSFER_TIMEOUT", default=VENDOR_HTTP_TIMEOUT)
+TITLE_TRANSFER_SANDBOX_STEP_SECONDS = env.float("TITLE_TRANSFER_SANDBOX_STEP_SECONDS", default=60.0)
+TITLE_TRANSFER_WEBHOOK_TOLERANCE_SECONDS = env.int("TITLE_TRANSFER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
 # --- Scale-out: load balancer, read replica (docs/SCALING.md) -------------------------------------
 # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the load balancer's address or network
 # (deploy/haproxy.cfg connects from one address). Empty: no peer is believed (core/proxy.py).
@@ -446,6 +493,37 @@ SITE_ONLY_MIDDLEWARE = {
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
 }
+
+# --- hardening: Content-Security-Policy, HTTPS, cookies (docs/operations.md) --------------------------------
+# Scripts only from our own static files (and Authorize.Net's Accept.js on the card page): no inline script
+# without a nonce (`<script nonce="{{ request.csp_nonce }}">`, none needed today), no eval. Styles keep
+# 'unsafe-inline' for the style attributes and <style> blocks some pages and the Swagger UI still carry.
+from urllib.parse import urlsplit as _urlsplit  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+_ACCEPT_JS = _urlsplit(AUTHORIZE_NET_ACCEPT_JS_URL)
+_ACCEPT_JS_ORIGIN = f"{_ACCEPT_JS.scheme}://{_ACCEPT_JS.netloc}"
+# Accept.js sends the card to Authorize.Net's API from the browser (jstest -> apitest, js -> api2)
+_ACCEPT_API_ORIGIN = _ACCEPT_JS_ORIGIN.replace("://jstest.", "://apitest.").replace("://js.", "://api2.")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, _ACCEPT_JS_ORIGIN],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", "https:"],  # photos may come from the S3 bucket by signed URL
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, _ACCEPT_API_ORIGIN],  # 'self' covers the site's own ws:/wss: sockets
+        "frame-src": [_ACCEPT_JS_ORIGIN],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Off by default here; production turns HTTPS-only cookies on (config/settings/production.py).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 
 # --- backoffice (staff console) ------------------------------------------------------
 # Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).

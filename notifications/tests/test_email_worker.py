@@ -20,7 +20,8 @@ def celery_worker(transactional_db, fake_sendgrid, tmp_path, settings):
     from config.celery import app
 
     was_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # publish to the broker, like production
+    # publish to the broker, like production; celery 5.6 reads the setting under its Django name first
+    app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = False
     settings.NOTIFY_EMAIL_WINDOW_SECONDS = WINDOW_SECONDS
     env = server_env(
         DJANGO_SETTINGS_MODULE="notifications.tests.worker_settings",
@@ -34,7 +35,7 @@ def celery_worker(transactional_db, fake_sendgrid, tmp_path, settings):
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     yield fake_sendgrid
-    app.conf.task_always_eager = was_eager
+    app.conf.task_always_eager = app.conf.CELERY_TASK_ALWAYS_EAGER = was_eager
     process.terminate()
     try:
         process.wait(timeout=10)

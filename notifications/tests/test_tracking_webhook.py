@@ -95,3 +95,57 @@ def test_system_check_warns_when_sendgrid_runs_without_a_webhook_key(settings):
 
     settings.ANYMAIL = {**settings.ANYMAIL, "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkw..."}
     assert check_tracking_webhook_key() == []
+
+
+def _signed(sendgrid_tracking, events, *, age_seconds=0):
+    import json
+    import time
+
+    body = json.dumps(events).encode()
+    return body, sendgrid_tracking.headers(body, timestamp=str(int(time.time()) - age_seconds))
+
+
+def test_a_signed_post_thirty_days_old_is_refused(client, sendgrid_tracking):
+    # given a bounce SendGrid really signed, thirty days ago
+    body, headers = _signed(
+        sendgrid_tracking, [sendgrid_event("bounce", "victim@example.test")], age_seconds=30 * 86400
+    )
+    # when it is posted now
+    response = client.post(TRACKING_URL, data=body, content_type="application/json", **headers)
+    # then it is refused and changes nothing
+    assert response.status_code == 400
+    assert not UndeliverableEmail.objects.exists()
+
+
+def test_a_signed_post_six_minutes_old_is_refused_but_four_minutes_is_accepted(client, sendgrid_tracking):
+    stale_body, stale = _signed(sendgrid_tracking, [sendgrid_event("bounce", "old@example.test")], age_seconds=360)
+    fresh_body, fresh = _signed(sendgrid_tracking, [sendgrid_event("bounce", "new@example.test")], age_seconds=240)
+
+    assert client.post(TRACKING_URL, data=stale_body, content_type="application/json", **stale).status_code == 400
+    assert client.post(TRACKING_URL, data=fresh_body, content_type="application/json", **fresh).status_code == 200
+    assert list(UndeliverableEmail.objects.values_list("email", flat=True)) == ["new@example.test"]
+
+
+def test_a_replayed_event_is_processed_once(client, sendgrid_tracking):
+    from core.models import WebhookDelivery
+    from notifications.services import email_mark_deliverable
+
+    # given a bounce that was processed, after which the user fixed their mailbox
+    event = sendgrid_event("bounce", "fixed@example.test")
+    body, headers = _signed(sendgrid_tracking, [event])
+    assert client.post(TRACKING_URL, data=body, content_type="application/json", **headers).status_code == 200
+    email_mark_deliverable(email="fixed@example.test")
+    # when the same signed post is replayed, and the same event comes again in a new post
+    assert client.post(TRACKING_URL, data=body, content_type="application/json", **headers).status_code == 200
+    again_body, again = _signed(sendgrid_tracking, [event, sendgrid_event("delivered", "other@example.test")])
+    assert client.post(TRACKING_URL, data=again_body, content_type="application/json", **again).status_code == 200
+    # then the address stays deliverable: each event id is acted on once
+    assert not UndeliverableEmail.objects.exists()
+    assert WebhookDelivery.objects.filter(vendor="sendgrid", event_id=event["sg_event_id"]).count() == 1
+    assert WebhookDelivery.objects.filter(vendor="sendgrid").count() == 2
+
+
+def test_a_malformed_signed_body_is_a_400_not_a_500(client, sendgrid_tracking):
+    body = b'[{"event": "bounce"'
+    response = client.post(TRACKING_URL, data=body, content_type="application/json", **sendgrid_tracking.headers(body))
+    assert response.status_code == 400

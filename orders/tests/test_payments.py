@@ -35,9 +35,11 @@ def test_approved_charge_pays_the_order_in_full(
     assert payment.amount == order.total
     assert payment.gateway_transaction_id in fake_authorize_net.transactions
     assert fake_authorize_net.transactions[payment.gateway_transaction_id].invoice_number == payment.invoice_number
-    assert order.status == Order.Status.PAID
+    # paid in full, and the start of title and delivery (settings.ORDER_PAID_TASKS) ran after the commit
+    assert order.events.filter(to_status=Order.Status.PAID).exists()
+    assert order.paid_at is not None
+    assert order.status == Order.Status.IN_FULFILLMENT
     assert order.balance == 0
-    assert order.events.filter(to_status="paid").exists()
     assert any(order.number in m.subject or order.number in m.body for m in mailoutbox)
 
 

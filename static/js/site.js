@@ -32,3 +32,10 @@ document.addEventListener("DOMContentLoaded", function () {
     current.parentElement.scrollLeft = current.offsetLeft - current.parentElement.offsetLeft - 16;
   }
 });
+
+// Forms that ask before they submit (`data-confirm="Question?"`): no inline handlers under the site's CSP.
+document.addEventListener("submit", function (event) {
+  "use strict";
+  const question = event.target instanceof HTMLFormElement ? event.target.dataset.confirm : undefined;
+  if (question && !window.confirm(question)) event.preventDefault();
+});

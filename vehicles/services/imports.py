@@ -23,7 +23,7 @@ from vehicles.models import Vehicle, VehicleEvent, VehiclePhoto
 from vehicles.services.media import _refresh_cover
 from vehicles.services.vin_decoding import vin_decode
 from vehicles.storage import photo_storage
-from vehicles.validation import EDITABLE_FIELDS, VehicleInvalid, clean_vehicle_fields
+from vehicles.validation import EDITABLE_FIELDS, PRICE_FIELDS, VehicleInvalid, clean_vehicle_fields
 from vehicles.vin import InvalidVin, validate_vin
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -70,7 +70,9 @@ def _photo_files(photos_dir: Path | None, vin: str) -> list[Path]:
 def _validate_row(
     line: int, raw: dict[str, Any], *, seen: set[str], decode: bool, photos_dir: Path | None
 ) -> RowResult:
-    data = {str(k).strip().lower(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
+    data = {str(k).strip().lower(): v for k, v in raw.items() if k}
+    # cells are trimmed, except amounts: the one amount grammar has no spaces, at every door (core.money)
+    data = {k: (v.strip() if isinstance(v, str) and k not in PRICE_FIELDS else v) for k, v in data.items()}
     result = RowResult(line=line, vin=str(data.get("vin") or "").upper())
     try:
         vin = validate_vin(str(data.get("vin") or ""))

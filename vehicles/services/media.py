@@ -80,7 +80,8 @@ def upload_prepare(
     )
 
 
-def _claim_upload(*, actor: Any, vehicle_id: int, token: str, kind: str) -> dict[str, Any]:
+def claim_upload(*, actor: Any, vehicle_id: int, token: str, kind: str) -> dict[str, Any]:
+    """The upload a ticket's token stands for, checked to be this actor's, for this vehicle and kind."""
     try:
         ticket = read_ticket(token)
     except signing.SignatureExpired:
@@ -110,7 +111,7 @@ def _read_uploaded(storage: Storage, key: str, limit: int) -> bytes:
 def photo_attach(*, actor: Any, vehicle_id: int, upload_token: str) -> VehiclePhoto:
     """Verify an uploaded photo (a real JPEG/PNG/WebP, size and dimensions), store the display copy
     and thumbnail, and add it last in the gallery (first photo = primary)."""
-    ticket = _claim_upload(actor=actor, vehicle_id=vehicle_id, token=upload_token, kind="photo")
+    ticket = claim_upload(actor=actor, vehicle_id=vehicle_id, token=upload_token, kind="photo")
     check_can_edit(actor=actor, vehicle=_vehicle_for(actor, vehicle_id))
     storage = photo_storage()
     key = ticket["k"]
@@ -251,15 +252,11 @@ def document_attach(
             "Choose what kind of document this is.",
             details={"kind": [f"must be one of {', '.join(VehicleDocument.Kind.values)}"]},
         )
-    ticket = _claim_upload(actor=actor, vehicle_id=vehicle_id, token=upload_token, kind="document")
+    ticket = claim_upload(actor=actor, vehicle_id=vehicle_id, token=upload_token, kind="document")
     _check_documents_open(_vehicle_for(actor, vehicle_id))
     storage = document_storage()
     key = ticket["k"]
-    data = _read_uploaded(storage, key, settings.VEHICLE_DOCUMENT_MAX_BYTES)
-    signature = DOCUMENT_SIGNATURES.get(ticket["ct"], b"?")
-    if not data.startswith(signature):
-        storage.delete(key)
-        raise UploadRejected("The file's content does not match its type; upload a PDF, JPEG or PNG.")
+    data = read_verified_document(key=key, content_type=ticket["ct"])
     try:
         with transaction.atomic():
             vehicle = _lock_vehicle(vehicle_id)
@@ -277,6 +274,18 @@ def document_attach(
     except Exception:
         storage.delete(key)
         raise
+
+
+def read_verified_document(*, key: str, content_type: str) -> bytes:
+    """The bytes of an uploaded private document, once its size is within VEHICLE_DOCUMENT_MAX_BYTES and its
+    first bytes are those of its declared type (PDF, JPEG or PNG); otherwise the object is deleted and
+    UploadRejected says why. Storage I/O: never call it inside a transaction."""
+    storage = document_storage()
+    data = _read_uploaded(storage, key, settings.VEHICLE_DOCUMENT_MAX_BYTES)
+    if content_type not in DOCUMENT_TYPES or not data.startswith(DOCUMENT_SIGNATURES.get(content_type, b"?")):
+        storage.delete(key)
+        raise UploadRejected("The file's content does not match its type; upload a PDF, JPEG or PNG.")
+    return data
 
 
 def document_delete(*, actor: Any, vehicle_id: int, document_id: int) -> None:

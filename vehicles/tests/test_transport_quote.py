@@ -96,3 +96,13 @@ def test_bid_form_total_includes_delivery_to_the_buyers_zip(client, live_auction
     html = client.get(f"/vehicles/{live_auction.vehicle_id}/").content.decode()
     assert "With delivery to 60601:" in html
     assert "Door-to-door delivery to 60601 adds $685.65" in html
+
+
+def test_buy_now_shows_the_total_with_delivery_to_the_buyers_zip(client, auction_factory, bidder_factory):
+    auction = auction_factory(buy_now_price=Decimal("15000.00"))
+    client.force_login(bidder_factory(postal_code="60601", state="MN"))
+    html = client.get(f"/vehicles/{auction.vehicle_id}/").content.decode()
+    from core.pricing import purchase_breakdown
+
+    total = purchase_breakdown(price=Decimal("15000.00"), buyer_state="MN").total
+    assert f"You pay ${total:,} in total; with delivery to 60601: ${total + Decimal('685.65'):,}." in html

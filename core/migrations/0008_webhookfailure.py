@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0006_merge_0004_idempotency_key_0005_seed_transport_rates'),
+        ('core', '0007_seller_and_storage_fees'),
     ]
 
     operations = [

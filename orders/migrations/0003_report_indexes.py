@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0001_initial'),
+        ('orders', '0002_fulfillment_lines'),
         ('vehicles', '0003_inventory_filter_and_fulltext_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,1 +1,0 @@
-"""Writes for the fulfillment domain."""

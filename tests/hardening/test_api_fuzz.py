@@ -1,0 +1,77 @@
+"""No input is a 500 (issue 15, item 5): schemathesis runs over every operation in /api/schema/ against a real
+daphne (the ASGI app as deployed, the HTTP bid lane included), as a buyer and as a seller, and every answer
+must be something other than a 5xx (the `not_a_server_error` check).
+
+Bounded and repeatable: the examples, coverage (boundary values) and fuzzing phases, a fixed seed, a fixed
+number of examples per operation, no shrinking, a time budget. Operations come from the schema, so a new
+endpoint is fuzzed the day it is added. On failure the message holds schemathesis's report: each operation
+that answered 5xx, with a curl command that reproduces it.
+"""
+
+import subprocess
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from tests.fixtures.live_server import ROOT, running_daphne
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SEED = 20261206
+MAX_EXAMPLES = 6
+TIME_BUDGET_SECONDS = 100  # per identity; the run stops generating when it is spent
+
+
+@pytest.fixture
+def people(seller: User, eligible_buyer: User, auction_factory: Any, place_bid: Any) -> dict[str, User]:
+    """A seller with a running auction and a draft vehicle, and a buyer leading it, so that small ids exist."""
+    from tests.fixtures.vehicles import VehicleFactory
+
+    VehicleFactory(seller=seller, status="draft")
+    auction = auction_factory(vehicle__seller=seller, ends_at=timezone.now() + timedelta(hours=2))
+    place_bid(auction, eligible_buyer, Decimal("5000"))
+    return {"buyer": eligible_buyer, "seller": seller}
+
+
+def schemathesis_run(base_url: str, token: str, report: Path) -> subprocess.Popen[str]:
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/api/schema/?format=json",
+        "--url", base_url,
+        "--checks", "not_a_server_error",
+        "--phases", "examples,coverage,fuzzing",
+        "--mode", "all",
+        "--max-examples", str(MAX_EXAMPLES),
+        "--seed", str(SEED),
+        "--no-shrink",
+        "--workers", "1",
+        "--max-time", str(TIME_BUDGET_SECONDS),
+        "--request-timeout", "20",
+        "--header", f"Authorization: Bearer {token}",
+        "--suppress-health-check", "all",
+        "--warnings", "off",
+        "--report", "junit", "--report-junit-path", str(report),
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_no_request_in_the_schema_gets_a_5xx_as_buyer_or_seller(people: dict[str, User], tmp_path: Path) -> None:
+    # every vendor is its sandbox, VIN decoding stays offline: no network in tests
+    with running_daphne(tmp_path / "daphne.log", VPIC_ENABLED="false", OPENAI_API_KEY="") as base_url:
+        # the buyer's and the seller's runs side by side, against the same server
+        runs = {
+            who: schemathesis_run(base_url, str(RefreshToken.for_user(user).access_token), tmp_path / f"{who}.xml")
+            for who, user in people.items()
+        }
+        outputs = {who: run.communicate(timeout=TIME_BUDGET_SECONDS + 300)[0] for who, run in runs.items()}
+    for who, run in runs.items():
+        summary = outputs[who][-12000:]
+        print(f"--- schemathesis as {who}:\n{summary[summary.find('SUMMARY') :]}")  # shown with -s / -rP
+        assert "Tested: " in summary, f"as {who}, schemathesis did not run:\n{summary}"
+        assert run.returncode == 0, f"as {who}, schemathesis found server errors:\n{summary}"
