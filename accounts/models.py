@@ -98,6 +98,7 @@ class AccountEvent(models.Model):
         CARD_ADDED = "card_added", "Card added"
         CARD_REPLACED = "card_replaced", "Card replaced"
         CARD_REMOVED = "card_removed", "Card removed"
+        STRIKE_ADDED = "strike_added", "Non-payment strike"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events")
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -245,3 +246,23 @@ class CardOnFile(models.Model):
     def is_expired(self, today: Any = None) -> bool:
         today = today or timezone.localdate()
         return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+
+class Strike(models.Model):
+    """A non-payment strike: an order cancelled because the buyer did not pay. `STRIKES_TO_SUSPEND` strikes
+    suspend the account (bidding and offers) until staff reinstate it. One strike per source (an order)."""
+
+    STRIKES_TO_SUSPEND = 2
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="strikes")
+    source = models.CharField(max_length=60, help_text="What caused it, e.g. order:42")
+    reason = models.TextField()
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "source"], name="strike_once_per_source")]
+
+    def __str__(self) -> str:
+        return f"Strike on {self.user_id} ({self.source})"

@@ -247,6 +247,6 @@ def persona_webhook(request: HttpRequest) -> JsonResponse:
         )
     except WebhookRejected as exc:
         logger.warning("webhook.rejected", vendor="persona", reason=exc.message)
-        rejected("persona", exc)
+        rejected("persona", exc, remote_addr=request.META.get("REMOTE_ADDR"))
         return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     return JsonResponse({"data": {"result": result}})

@@ -15,6 +15,7 @@ from auctions.services.increments import CACHE_SECONDS, increment_table_clear_ca
 from auctions.services.lifecycle import validate_terms
 from core.admin import HistoryTabularInline, LogAdmin, StrictNumbersAdminMixin
 from core.amount_fields import strict_formfield
+from core.audit import staff_action
 from core.errors import DomainError
 
 
@@ -143,12 +144,18 @@ class AuctionAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Cancel selected auctions (reason required once bids exist)")
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("auctions.cancel_auction"))
+
+    @admin.action(description="Cancel selected auctions (reason required once bids exist)", permissions=["cancel"])
     def cancel_auctions(self, request: HttpRequest, queryset: QuerySet[Auction]) -> None:
         reason = request.POST.get("reason", "")
         for auction in queryset:
             try:
-                services.auction_cancel(auction_id=auction.pk, actor=request.user, reason=reason)
+                with staff_action(
+                    request, "auction_cancel", Auction, auction.pk, fields=("status", "cancel_reason"), reason=reason
+                ):
+                    services.auction_cancel(auction_id=auction.pk, actor=request.user, reason=reason)
             except DomainError as exc:
                 self.message_user(request, f"Auction {auction.pk}: {exc.message}", messages.ERROR)
             else:
@@ -179,12 +186,16 @@ class BidAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Void selected bids (enter a reason) and recompute the auctions")
+    def has_void_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("auctions.void_bid"))
+
+    @admin.action(description="Void selected bids (enter a reason) and recompute the auctions", permissions=["void"])
     def void_bids(self, request: HttpRequest, queryset: QuerySet[Bid]) -> None:
         reason = request.POST.get("reason", "")
         for bid in queryset.order_by("-seq"):
             try:
-                services.bid_void(bid_id=bid.pk, actor=request.user, reason=reason)
+                with staff_action(request, "bid_void", Bid, bid.pk, fields=("voided_at", "void_reason"), reason=reason):
+                    services.bid_void(bid_id=bid.pk, actor=request.user, reason=reason)
             except DomainError as exc:
                 self.message_user(request, f"Bid {bid.pk}: {exc.message}", messages.ERROR)
             else:

@@ -129,6 +129,10 @@ class Auction(models.Model):
             models.Index(fields=["status", "starts_at"], name="auction_status_starts"),
             models.Index(fields=["status", "outcome", "decision_deadline"], name="auction_decision_due"),
             models.Index(fields=["winner", "status"], name="auction_winner"),
+            # Reports of ended auctions (backoffice): the columns they read, so they scan this index alone.
+            models.Index(
+                fields=["status", "closed_at", "seller", "outcome", "seller_decision"], name="auction_report_cover"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="auction_ends_after_start"),

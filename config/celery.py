@@ -85,6 +85,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auctions-send-watch-alerts": {"task": "auctions.tasks.send_watch_alerts", "schedule": 15.0},
     # auctions (finding): results of ended auctions whose after-commit copy to the vehicle was lost.
     "auctions-record-sale-results": {"task": "auctions.tasks.record_sale_results", "schedule": 300.0},
+    # backoffice: fraud flags for newly accepted bids (shared IP, device or card with the seller; bid-up
+    # pattern). Reads bids past a cursor, so every bid is checked once; 5 s keeps the monitor current
+    # without touching the bid path. Flags never block anyone.
+    "backoffice-scan-new-bids": {"task": "backoffice.tasks.scan_new_bids", "schedule": 5.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 

@@ -6,7 +6,15 @@ from django.db import models
 from django.http import HttpRequest
 
 from core.amount_fields import SIGNED_DECIMAL_COLUMNS, StrictDecimalFormField
-from core.models import FeeSchedule, IdempotencyKey, StateFee, TransportRateBand, TransportRateCard, WebhookDelivery
+from core.models import (
+    FeeSchedule,
+    IdempotencyKey,
+    StateFee,
+    TransportRateBand,
+    TransportRateCard,
+    WebhookDelivery,
+    WebhookFailure,
+)
 
 
 class StrictNumbersAdminMixin:
@@ -92,6 +100,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(WebhookFailure)
+class WebhookFailureAdmin(LogAdmin):
+    list_display = ["received_at", "vendor", "status_code", "reason", "remote_addr"]
+    list_filter = ["vendor", "status_code"]
+    search_fields = ["reason", "remote_addr"]
+    date_hierarchy = "received_at"
 
 
 @admin.register(IdempotencyKey)

@@ -21,6 +21,24 @@ class WebhookDelivery(models.Model):
         return f"{self.vendor}:{self.event_id}"
 
 
+class WebhookFailure(models.Model):
+    """A vendor delivery we refused (bad signature, malformed) or failed to process: the console's home page
+    counts them, since a vendor that keeps being refused means lost updates."""
+
+    vendor = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField()
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["received_at"], name="webhook_failure_received")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}: {self.reason} ({self.status_code})"
+
+
 class FeeSchedule(models.Model):
     """The buyer's fees (BIDDING.md "After the sale"). The newest active row applies; staff edit it."""
 

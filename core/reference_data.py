@@ -51,3 +51,7 @@ def ensure_reference_data() -> None:
     seed_transport_rates(TransportRateCard, TransportRateBand)
     domain = urlparse(settings.SITE_URL).netloc or "127.0.0.1:8000"
     Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain, "name": settings.SITE_NAME})
+    from django.utils.module_loading import import_string
+
+    for path in getattr(settings, "REFERENCE_DATA_EXTRA", []):  # higher apps' rows (e.g. staff roles)
+        import_string(path)()

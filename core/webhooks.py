@@ -1,5 +1,6 @@
 """Signature checks and de-duplication shared by every vendor webhook."""
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -21,11 +22,13 @@ class WebhookRejected(Exception):
         self.status_code = status_code
 
 
-def rejected(vendor: str, exc: WebhookRejected) -> None:
-    """Count a refused delivery (webhook_failures_total): a bad or missing signature, or a malformed body."""
+def rejected(vendor: str, exc: WebhookRejected, remote_addr: str | None = None) -> None:
+    """Count a refused delivery (webhook_failures_total): a bad or missing signature, or a malformed body; and
+    note it for staff (the console's home page counts them: `record_failure`)."""
     from core.metrics import webhook_failures_total
 
     webhook_failures_total.labels(vendor=vendor, reason="signature" if exc.status_code == 401 else "malformed").inc()
+    record_failure(vendor=vendor, reason=exc.message, status_code=exc.status_code, remote_addr=remote_addr)
 
 
 def hmac_hex(secret: str, message: bytes, digest: str = "sha256") -> str:
@@ -71,3 +74,15 @@ def record_delivery(*, vendor: str, event_id: str, event_type: str = "", payload
     except IntegrityError:
         return False
     return True
+
+
+def record_failure(*, vendor: str, reason: str, status_code: int, remote_addr: str | None = None) -> None:
+    """Note a refused or failed delivery for staff (never raises: the vendor gets its answer regardless)."""
+    from django.db import DatabaseError
+
+    from core.models import WebhookFailure
+
+    with contextlib.suppress(DatabaseError):
+        WebhookFailure.objects.create(
+            vendor=vendor, reason=reason[:300], status_code=status_code, remote_addr=remote_addr or None
+        )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -11,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin import StrictNumbersAdminMixin
+from core.audit import staff_action
 from core.errors import DomainError
 from offers.models import OfferAmount, OfferEvent, OfferRules, OfferThread
 from offers.services import offer_staff_withdraw
@@ -85,11 +87,17 @@ class OfferThreadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ]
 
     def withdraw_view(self, request: HttpRequest, thread_id: int) -> HttpResponse:
+        if not request.user.has_perm("offers.withdraw_offerthread"):
+            raise PermissionDenied
         thread = get_object_or_404(OfferThread.objects.select_related("vehicle", "buyer", "seller"), pk=thread_id)
         form = WithdrawForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                offer_staff_withdraw(thread_id=thread.pk, staff=request.user, reason=form.cleaned_data["reason"])
+                with staff_action(
+                    request, "offer_staff_withdraw", OfferThread, thread.pk, fields=("status",),
+                    reason=form.cleaned_data["reason"],
+                ):  # fmt: skip
+                    offer_staff_withdraw(thread_id=thread.pk, staff=request.user, reason=form.cleaned_data["reason"])
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

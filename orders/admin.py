@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 
 from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
 from core.amount_fields import StrictDecimalFormField
+from core.audit import staff_action
 from core.errors import DomainError
 from orders.models import ORDER_AMOUNT_FIELDS, ORDER_PAYMENT_FIELDS, ORDER_PRICE_FIELDS, Order, OrderEvent, Payment
 from orders.payments import order_refund, refundable_amount
@@ -66,7 +68,12 @@ class RefundForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    suspend_buyer = forms.BooleanField(required=False, help_text="Also suspend the buyer from bidding.")
+    non_payment = forms.BooleanField(
+        required=False,
+        label="The buyer did not pay",
+        help_text="Adds a non-payment strike to the buyer; two strikes suspend the account until staff reinstate it.",
+    )
+    suspend_buyer = forms.BooleanField(required=False, help_text="Also suspend the buyer from bidding now.")
 
 
 @admin.register(Order)
@@ -170,17 +177,25 @@ class OrderAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
         return render(request, "admin/orders/order_action.html", context)
 
     def refund_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        if not request.user.has_perm("orders.refund_order"):
+            raise PermissionDenied
         order = get_object_or_404(Order, pk=order_id)
         available = refundable_amount(order)
         form = RefundForm(request.POST or None, initial={"amount": available})
         if request.method == "POST" and form.is_valid():
             try:
-                refund = order_refund(
-                    order_id=order.pk,
-                    amount=form.cleaned_data["amount"],
+                with staff_action(
+                    request, "order_refund", Order, order.pk, fields=("amount_refunded", "status"),
                     reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                )
+                ) as note:  # fmt: skip
+                    note.extra["amount"] = f"{form.cleaned_data['amount']:.2f}"
+                    refund = order_refund(
+                        order_id=order.pk,
+                        amount=form.cleaned_data["amount"],
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                    )
+                    note.extra["outcome"] = refund.status
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -196,16 +211,25 @@ class OrderAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
         )
 
     def cancel_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        if not request.user.has_perm("orders.cancel_order"):
+            raise PermissionDenied
         order = get_object_or_404(Order, pk=order_id)
-        form = CancelForm(request.POST or None)
+        overdue = order.status == Order.Status.PENDING_PAYMENT and order.due_at < timezone.now()
+        form = CancelForm(request.POST or None, initial={"non_payment": overdue})
         if request.method == "POST" and form.is_valid():
             try:
-                order_cancel(
-                    order_id=order.pk,
-                    actor=request.user,
+                with staff_action(
+                    request, "order_cancel", Order, order.pk, fields=("status", "cancelled_at"),
                     reason=form.cleaned_data["reason"],
-                    suspend_buyer=form.cleaned_data["suspend_buyer"],
-                )
+                ) as note:  # fmt: skip
+                    note.extra["non_payment"] = form.cleaned_data["non_payment"]
+                    order_cancel(
+                        order_id=order.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        suspend_buyer=form.cleaned_data["suspend_buyer"],
+                        non_payment=form.cleaned_data["non_payment"],
+                    )
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

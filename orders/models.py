@@ -86,7 +86,28 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["source_type", "source_id"], name="uniq_order_per_source"),
             models.CheckConstraint(condition=Q(amount_refunded__lte=F("amount_paid")), name="refund_le_paid"),
         ]
-        indexes = [models.Index(fields=["status", "due_at"], name="order_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="order_status_due"),
+            # Reports by sale date (backoffice): every column they read, so a report scans this index alone.
+            models.Index(
+                fields=[
+                    "sold_at",
+                    "status",
+                    "seller",
+                    "buyer",
+                    "source_type",
+                    "vehicle_price",
+                    "buyer_fee",
+                    "documentation_fee",
+                    "late_fee",
+                    "total",
+                    "amount_paid",
+                    "due_at",
+                    "paid_at",
+                ],
+                name="order_report_cover",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"Order {self.pk}"

@@ -114,8 +114,11 @@ def _notify_order_created(order_id: int) -> None:
     notify(user=order.buyer, kind="invoice_issued", context=context, object_key=f"order:{order.pk}")
 
 
-def order_cancel(*, order_id: int, actor: Any, reason: str, suspend_buyer: bool = False) -> Order:
-    """Staff cancel an unpaid order (e.g. payment overdue past 5 business days)."""
+def order_cancel(
+    *, order_id: int, actor: Any, reason: str, suspend_buyer: bool = False, non_payment: bool = False
+) -> Order:
+    """Staff cancel an unpaid order (e.g. payment overdue past 5 business days). `non_payment`: the buyer
+    did not pay, which adds a non-payment strike (two suspend the account: accounts.services.user_strike_add)."""
     if not reason.strip():
         raise DomainError("A reason is required to cancel an order.")
     with transaction.atomic(durable=True):
@@ -128,6 +131,15 @@ def order_cancel(*, order_id: int, actor: Any, reason: str, suspend_buyer: bool 
             raise Conflict("Refund what was paid before cancelling.")
         order.cancelled_at = timezone.now()
         order_transition(order=order, to_status=Order.Status.CANCELLED, actor=actor, message=reason)
+        if non_payment:
+            from accounts.services import user_strike_add
+
+            order_event(order=order, kind="strike", actor=actor, message="Non-payment strike added to the buyer")
+            user_strike_add(
+                user_id=order.buyer_id, source=f"order:{order.pk}", reason=f"Order {order.number} not paid: {reason}",
+                actor=actor,
+            )  # fmt: skip
+            order.buyer.refresh_from_db(fields=["suspended_at"])
         if suspend_buyer and not order.buyer.is_suspended:
             from accounts.services import user_suspend
 

@@ -28,7 +28,7 @@ def authorize_net_webhook(request: HttpRequest) -> JsonResponse:
         )
         event = parse_webhook(body)
     except WebhookRejected as exc:
-        rejected("authorize_net", exc)
+        rejected("authorize_net", exc, remote_addr=request.META.get("REMOTE_ADDR"))
         return JsonResponse(error_body(exc.message, code=exc.code), status=exc.status_code)
     if not record_delivery(
         vendor="authorize_net", event_id=event.notification_id, event_type=event.event_type, payload=json.loads(body)

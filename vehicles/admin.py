@@ -4,12 +4,16 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from core.admin import HistoryTabularInline, StrictNumbersAdminMixin
+from core.audit import staff_action
 from core.errors import DomainError
 from vehicles import services
 from vehicles.forms import RejectForm
@@ -58,6 +62,9 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+REVIEW_FIELDS = ("status", "rejection_reason", "approved_at")
+
+
 @admin.register(Vehicle)
 class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "title_link", "vin", "seller", "status", "photo_count", "starting_price", "submitted_at"]
@@ -68,6 +75,7 @@ class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[t
     ordering = ["-submitted_at", "-id"]
     actions = ["approve_vehicles", "reject_vehicles"]
     inlines = [PhotoInline, DocumentInline, EventInline]
+    change_form_template = "admin/vehicles/vehicle/change_form.html"
     readonly_fields = [
         "seller", "status", "rejection_reason", "submitted_at", "approved_at", "decoded_specs", "cover_thumbnail",
         "current_price", "auction_status", "auction_ends_at", "bid_count", "snapshot_seq", "listing_price",
@@ -98,12 +106,74 @@ class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[t
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
 
-    @admin.action(description="Approve selected vehicles")
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("vehicles.review_vehicle"))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(require_POST(self.approve_view)), name="vehicles_vehicle_approve"),
+            path("<int:pk>/reject/", view(require_POST(self.reject_view)), name="vehicles_vehicle_reject"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The listing with what staff review: every photo, the condition report, the title, the documents."""
+        vehicle = Vehicle.objects.select_related("seller").filter(pk=object_id).first()
+        context = dict(extra_context or {})
+        if vehicle is not None:
+            context.update(
+                review_photos=list(vehicle.photos.all()),
+                review_documents=list(vehicle.documents.all()),
+                may_review=self.has_review_permission(request) and vehicle.status == Vehicle.Status.PENDING_REVIEW,
+                may_reject=self.has_review_permission(request)
+                and vehicle.status in (Vehicle.Status.PENDING_REVIEW, Vehicle.Status.APPROVED),
+                reject_form=RejectForm(),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def _decide(self, request: HttpRequest, pk: int, action: str, reason: str, call: Any) -> HttpResponse:
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        try:
+            with staff_action(request, action, Vehicle, pk, fields=REVIEW_FIELDS, reason=reason):
+                call()
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                "Approved; the seller was told and the vehicle is in the inventory."
+                if action == "vehicle_approve"
+                else "Rejected; the seller was told why and can resubmit.",
+            )
+        return HttpResponseRedirect(reverse("admin:vehicles_vehicle_change", args=[pk]))
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decide(
+            request, pk, "vehicle_approve", "", lambda: services.vehicle_approve(vehicle_id=pk, actor=request.user)
+        )
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = RejectForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Say why the vehicle is rejected (at least a few words): the seller reads it.")
+            return HttpResponseRedirect(reverse("admin:vehicles_vehicle_change", args=[pk]))
+        reason = form.cleaned_data["reason"]
+        return self._decide(
+            request, pk, "vehicle_reject", reason,
+            lambda: services.vehicle_reject(vehicle_id=pk, actor=request.user, reason=reason),
+        )  # fmt: skip
+
+    @admin.action(description="Approve selected vehicles", permissions=["review"])
     def approve_vehicles(self, request: HttpRequest, queryset: QuerySet[Vehicle]) -> None:
         done, failed = 0, []
         for vehicle in queryset:
             try:
-                services.vehicle_approve(vehicle_id=vehicle.pk, actor=request.user)
+                with staff_action(request, "vehicle_approve", Vehicle, vehicle.pk, fields=REVIEW_FIELDS):
+                    services.vehicle_approve(vehicle_id=vehicle.pk, actor=request.user)
                 done += 1
             except DomainError as exc:
                 failed.append(f"{vehicle}: {exc.message}")
@@ -112,16 +182,18 @@ class VehicleAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[t
         for message in failed:
             self.message_user(request, message, messages.WARNING)
 
-    @admin.action(description="Reject selected vehicles (with a reason)")
+    @admin.action(description="Reject selected vehicles (with a reason)", permissions=["review"])
     def reject_vehicles(self, request: HttpRequest, queryset: QuerySet[Vehicle]) -> HttpResponse | None:
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             done, failed = 0, []
             for vehicle in queryset:
                 try:
-                    services.vehicle_reject(
-                        vehicle_id=vehicle.pk, actor=request.user, reason=form.cleaned_data["reason"]
-                    )
+                    reason = form.cleaned_data["reason"]
+                    with staff_action(
+                        request, "vehicle_reject", Vehicle, vehicle.pk, fields=REVIEW_FIELDS, reason=reason
+                    ):
+                        services.vehicle_reject(vehicle_id=vehicle.pk, actor=request.user, reason=reason)
                     done += 1
                 except DomainError as exc:
                     failed.append(f"{vehicle}: {exc.message}")

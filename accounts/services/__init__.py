@@ -19,6 +19,7 @@ from accounts.services.sellers import (
     seller_application_reject,
     seller_application_submit,
 )
+from accounts.services.strikes import user_strike_add
 from accounts.services.users import user_profile_update, user_register, user_reinstate, user_suspend
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "user_profile_update",
     "user_register",
     "user_reinstate",
+    "user_strike_add",
     "user_suspend",
 ]

@@ -18,7 +18,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SITE_NAME = "North Star Auto Auctions"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.ConsoleAdminConfig",  # django.contrib.admin with the staff console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "axes",
+    "auditlog",
     # ours, lowest layer first
     "core",
     "notifications",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "offers",
     "orders",
     "fulfillment",
+    "backoffice",  # the staff console: above every domain app
 ]
 
 MIDDLEWARE = [
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "backoffice.middleware.DeviceIdMiddleware",
+    "backoffice.middleware.ConsoleAuditMiddleware",
     "core.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -521,3 +525,23 @@ CONTENT_SECURITY_POLICY = {
 # Off by default here; production turns HTTPS-only cookies on (config/settings/production.py).
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# --- backoffice (staff console) ------------------------------------------------------
+# Long-lived random device-id cookie (fraud flags compare a bidder's devices with the seller's).
+DEVICE_COOKIE_NAME = "nsa_device"
+DEVICE_COOKIE_AGE_SECONDS = 2 * 365 * 24 * 3600
+# Edits of these tables in the console are recorded with before/after values (django-auditlog): "app.Model" or
+# ("app.Model", options of auditlog.register).
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITED_TABLES = [
+    "core.FeeSchedule",
+    "core.StateFee",
+    "core.TransportRateCard",
+    "core.TransportRateBand",
+    "auctions.IncrementTier",
+    ("auth.Group", {"m2m_fields": {"permissions"}}),
+]  # who is staff and in which role is recorded by the user admin itself (accounts/admin.py: UserAdmin.save_related)
+# Rows re-created by core.reference_data.ensure_reference_data (tests flush tables): dotted callables.
+REFERENCE_DATA_EXTRA = ["backoffice.roles.ensure_roles"]
+# API requests skip the console's middleware too (no browser to recognise, no console edit).
+SITE_ONLY_MIDDLEWARE |= {"backoffice.middleware.DeviceIdMiddleware", "backoffice.middleware.ConsoleAuditMiddleware"}

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-DEMO_APPS = ["accounts", "notifications", "vehicles", "auctions", "offers", "orders", "fulfillment"]
+DEMO_APPS = ["accounts", "notifications", "vehicles", "auctions", "offers", "orders", "fulfillment", "backoffice"]
 MARKER_EMAIL = "staff@demo.test"
 
 

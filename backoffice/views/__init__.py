@@ -1,0 +1,1 @@
+"""Pages of the staff console (mounted by backoffice.site.ConsoleSite under /admin/console/)."""
