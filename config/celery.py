@@ -71,6 +71,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "fulfillment-complete-orders": {"task": "fulfillment.tasks.complete_orders", "schedule": 600.0},
     # fulfillment: remind staff once a day of each released payout past its due date.
     "fulfillment-remind-payouts": {"task": "fulfillment.tasks.remind_payouts", "schedule": 3600.0},
+    # fulfillment (claims): a seller who did not answer a claim within 2 business days hands it to staff; 15
+    # minutes is well inside a deadline counted in days.
+    "fulfillment-claims-seller-deadlines": {"task": "fulfillment.tasks.claims_seller_deadlines", "schedule": 900.0},
+    # fulfillment (claims): decisions whose refunds did not finish (the process died, or the processor had not
+    # answered) are resumed with the same idempotency keys and settled.
+    "fulfillment-settle-claim-refunds": {"task": "fulfillment.tasks.settle_claim_refunds", "schedule": 120.0},
     # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
     # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
     "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},

@@ -424,3 +424,15 @@ class SandboxRecord(models.Model):
 
 def proceeds_total(lines: Any) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
+
+
+from fulfillment.models_claims import (  # noqa: E402
+    Claim,
+    ClaimCategory,
+    ClaimEvent,
+    ClaimOutcome,
+    ClaimPhoto,
+    ClaimStatus,
+)
+
+__all__ = ["Claim", "ClaimCategory", "ClaimEvent", "ClaimOutcome", "ClaimPhoto", "ClaimStatus"]

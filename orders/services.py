@@ -269,6 +269,22 @@ def order_mark_completed(*, order: Order, message: str, actor: Any = None) -> bo
     return True
 
 
+def order_reverse_sale(*, order: Order, to_status: str, message: str, actor: Any = None) -> None:
+    """A paid sale undone after the buyer was refunded in full (a claim's full refund with return, or a
+    cancelled sale): paid or in fulfillment → refunded or cancelled. Precondition: the caller holds the order's
+    lock. Conflict when money is still held or the order is in another status."""
+    if to_status not in (Order.Status.REFUNDED, Order.Status.CANCELLED):
+        raise ValueError(f"A sale is reversed to refunded or cancelled, not {to_status}")
+    if order.status not in (Order.Status.PAID, Order.Status.IN_FULFILLMENT):
+        raise Conflict(f"This order is {order.get_status_display().lower()}; it cannot be reversed.")
+    if order.amount_refunded < order.amount_paid:
+        raise Conflict("Refund everything that was paid before reversing the sale.")
+    if to_status == Order.Status.CANCELLED:
+        order.cancelled_at = timezone.now()
+    order_transition(order=order, to_status=to_status, actor=actor, message=message)
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
+
+
 def announce_paid(order_id: int) -> None:
     """After commit of the payment that paid an order in full: start the tasks named in ORDER_PAID_TASKS
     (fulfillment's start), by name, so orders needs nothing from the apps above it. Their beat sweeps are the

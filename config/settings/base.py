@@ -438,11 +438,12 @@ ORDER_PAID_TASKS = ["fulfillment.tasks.start_fulfillment"]
 ORDER_PAGE_SECTIONS = ["fulfillment.panels.order_sections"]
 SELLER_NET_PROVIDER = "fulfillment.selectors.seller_nets"
 # What holds a seller's proceeds (fulfillment/holds.py): dotted callables (order, fulfillment, now) -> reasons.
-# Claims (back office) add theirs here.
+# An open claim holds them too (fulfillment.holds.open_claims).
 PROCEEDS_HOLD_CHECKS = [
     "fulfillment.holds.order_state",
     "fulfillment.holds.tracks_unfinished",
     "fulfillment.holds.claim_window",
+    "fulfillment.holds.open_claims",
 ]
 FULFILLMENT_CLAIM_WINDOW_SECONDS = env.int("FULFILLMENT_CLAIM_WINDOW_SECONDS", default=7 * 24 * 3600)
 PAYOUT_DUE_BUSINESS_DAYS = env.int("PAYOUT_DUE_BUSINESS_DAYS", default=2)
