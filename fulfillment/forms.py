@@ -40,3 +40,22 @@ class TitleUploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].widget.attrs["accept"] = "application/pdf,image/jpeg,image/png"
+
+
+class ClaimOpenForm(forms.Form):
+    """The buyer's claim; photos come as the `photos` files of the same form (read with getlist)."""
+
+    category = forms.ChoiceField(label="What is wrong", choices=[])
+    description = forms.CharField(
+        label="Describe the problem", widget=forms.Textarea(attrs={"rows": 4}), min_length=20, max_length=4000
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from fulfillment.models_claims import ClaimCategory
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = ClaimCategory.choices
+
+
+class ClaimMessageForm(forms.Form):
+    message = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

@@ -149,6 +149,21 @@ class ClaimEvent(models.Model):
     def __str__(self) -> str:
         return f"Claim {self.claim_id}: {self.kind}"
 
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " "))
+
+
+EVENT_LABELS = {
+    "opened": "opened the claim",
+    "seller_answered": "answered",
+    "message": "wrote",
+    "seller_late": "the seller's time to answer ran out",
+    "decision_started": "decided; refunding",
+    "refund_failed": "the refund failed",
+    "decided": "decided",
+}
+
 
 class ClaimPhoto(models.Model):
     """A photo or document attached to a claim message; private to the buyer, the seller and staff (kept in

@@ -111,9 +111,9 @@ def _verify(key: str, content_type: str, name: str, kept: list[StoredFile]) -> N
     kept.append(StoredFile(key=key, content_type=content_type, name=safe_filename(name or "photo"), size=len(data)))
 
 
-def store_uploads(*, actor: Any, order: Order, uploads: Sequence[UploadedFile] = (), tokens: Sequence[str] = ()) -> (
-    list[StoredFile]
-):
+def store_uploads(
+    *, actor: Any, order: Order, uploads: Sequence[UploadedFile] = (), tokens: Sequence[str] = ()
+) -> list[StoredFile]:
     """Store and verify the files of one message: uploaded through the page's form, or already in storage
     with an upload token. Storage I/O: never inside a transaction. All or nothing."""
     if len(uploads) + len(tokens) > MAX_PHOTOS:
@@ -406,9 +406,7 @@ def claim_message(
     if role == "staff" and not actor.has_perm("fulfillment.answer_claim"):
         raise NotAllowed("You may not answer claims.")
     files = (
-        store_uploads(actor=actor, order=claim.order, uploads=uploads, tokens=photo_tokens)
-        if role != "staff"
-        else []
+        store_uploads(actor=actor, order=claim.order, uploads=uploads, tokens=photo_tokens) if role != "staff" else []
     )
     try:
         with transaction.atomic(durable=True):

@@ -156,7 +156,8 @@ def test_seller_answers_with_photos_then_staff_have_two_business_days(delivered,
         claim = services.claim_answer(actor=order.seller, claim_id=claim.pk, message="The scratch is in photo 7.",
                                       uploads=[photo("listing.png")])  # fmt: skip
     assert claim.status == ClaimStatus.IN_REVIEW
-    assert claim.due_at == claim.decision_due_at and claim.seller_answered_at is not None
+    assert claim.due_at == claim.decision_due_at
+    assert claim.seller_answered_at is not None
     assert ClaimPhoto.objects.filter(claim=claim, event__kind="seller_answered").count() == 1
     assert Notification.objects.filter(user=order.buyer, kind="claim_answered").exists()
     with pytest.raises(Conflict):
@@ -193,11 +194,17 @@ def test_support_may_deny_but_is_refused_a_refund_and_finance_refunds_part_once(
     with committed():
         claim = services.claim_decide(claim_id=claim.pk, actor=finance, outcome="partial_refund",
                                       amount=Decimal("500.00"), reason="Repair estimate for the door")  # fmt: skip
-    assert claim.status == ClaimStatus.DECIDED and claim.refunded == Decimal("500.00")
+    assert claim.status == ClaimStatus.DECIDED
+    assert claim.refunded == Decimal("500.00")
     refund = Payment.objects.get(kind=Payment.Kind.REFUND)
-    assert (refund.status, refund.amount, refund.idempotency_key) == ("approved", Decimal("500.00"), f"claim-{claim.pk}-1-1")
+    assert (refund.status, refund.amount, refund.idempotency_key) == (
+        "approved",
+        Decimal("500.00"),
+        f"claim-{claim.pk}-1-1",
+    )
     order.refresh_from_db()
-    assert order.amount_refunded == Decimal("500.00") and order.status == Order.Status.IN_FULFILLMENT
+    assert order.amount_refunded == Decimal("500.00")
+    assert order.status == Order.Status.IN_FULFILLMENT
     proceeds = SellerProceeds.objects.get(order=order)
     assert proceeds.net == Decimal("10000.00") - Decimal("250.00") - Decimal("500.00")
     assert proceeds.lines.filter(kind=ProceedsLine.Kind.ADJUSTMENT, amount=Decimal("-500.00")).count() == 1
@@ -218,8 +225,10 @@ def test_a_full_refund_with_return_reverses_the_sale_and_zeroes_the_proceeds(del
     claim = services.claim_decide(claim_id=claim.pk, actor=finance, outcome="full_refund_return",
                                   reason="Frame damage hidden; the seller takes the car back")  # fmt: skip
     order.refresh_from_db()
-    assert claim.status == ClaimStatus.DECIDED and claim.refunded == order.amount_paid
-    assert order.status == Order.Status.REFUNDED and order.amount_refunded == order.amount_paid
+    assert claim.status == ClaimStatus.DECIDED
+    assert claim.refunded == order.amount_paid
+    assert order.status == Order.Status.REFUNDED
+    assert order.amount_refunded == order.amount_paid
     assert SellerProceeds.objects.get(order=order).net == Decimal("0.00")
 
 
@@ -236,7 +245,8 @@ def test_a_refused_refund_puts_the_claim_back_for_a_new_decision(paid_order, fak
     fake_authorize_net.settle_all()
     claim = services.claim_decide(claim_id=claim.pk, actor=finance, outcome="partial_refund",
                                   amount=Decimal("300.00"), reason="Repair, after settlement")  # fmt: skip
-    assert claim.status == ClaimStatus.DECIDED and claim.refunded == Decimal("300.00")
+    assert claim.status == ClaimStatus.DECIDED
+    assert claim.refunded == Decimal("300.00")
     assert Payment.objects.filter(kind=Payment.Kind.REFUND, status="approved").count() == 1
 
 
@@ -263,7 +273,8 @@ def test_a_decision_whose_process_died_is_resumed_by_beat_with_the_same_refund(d
     claim_decisions.claim_refund_steps(claim_id=claim.pk)  # a late retry of the first request
     assert Payment.objects.filter(kind=Payment.Kind.REFUND).count() == 1
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.DECIDED and claim.refunded == Decimal("700.00")
+    assert claim.status == ClaimStatus.DECIDED
+    assert claim.refunded == Decimal("700.00")
 
 
 # --- races on MariaDB --------------------------------------------------------------------------------------------
@@ -303,7 +314,7 @@ def test_two_staff_deciding_at_once_refund_exactly_once(delivered, user_factory)
     )  # fmt: skip
     conflicts = [r for r in results if isinstance(r, Conflict)]
     decided = [r for r in results if isinstance(r, Claim)]
-    assert len(conflicts) == 1 and len(decided) == 1, results
+    assert (len(conflicts), len(decided)) == (1, 1), results
     assert Payment.objects.filter(kind=Payment.Kind.REFUND).count() == 1
     order.refresh_from_db()
     assert order.amount_refunded == Decimal("1234.56")
