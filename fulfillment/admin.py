@@ -181,6 +181,21 @@ def available_actions(fulfillment: Fulfillment) -> list[str]:
     return found
 
 
+class LateDocumentsFilter(admin.SimpleListFilter):
+    title = "title documents"
+    parameter_name = "documents"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("late", "Late from the seller")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "late":
+            from django.utils import timezone
+
+            return queryset.open().awaiting_documents().filter(documents_due_at__lt=timezone.now())
+        return queryset
+
+
 @admin.register(Fulfillment)
 class FulfillmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
@@ -193,7 +208,13 @@ class FulfillmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "released_at",
         "completed_at",
     ]
-    list_filter = ["title_status", "vehicle_status", "delivery_method", ("completed_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        LateDocumentsFilter,
+        "title_status",
+        "vehicle_status",
+        "delivery_method",
+        ("completed_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = [
         "order__number",
         "order__vehicle__vin",

@@ -311,6 +311,8 @@ SPECTACULAR_SETTINGS = {
         "OfferKindEnum": "offers.models.OfferThread.Kind",
         "OfferStatusEnum": "offers.models.OfferThread.Status",
         "YesNoEnum": "vehicles.condition.YesNo",  # finding: drives and airbags_deployed share it
+        "ClaimEventRoleEnum": "fulfillment.models_claims.ClaimEvent.Role",
+        "OfferRoleEnum": ["buyer", "seller", "staff"],  # offers: the viewer's side of a thread
     },
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
