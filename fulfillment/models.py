@@ -119,6 +119,13 @@ class Fulfillment(models.Model):
         indexes = [
             models.Index(fields=["title_status", "documents_due_at"], name="fulfil_title_due"),
             models.Index(fields=["vehicle_status"], name="fulfil_vehicle_status"),
+            # Reports (backoffice): title turnaround and delivery times read these indexes alone.
+            models.Index(
+                fields=["title_issued_at", "started_at", "title_promised_by", "order"], name="fulfil_title_report"
+            ),
+            models.Index(
+                fields=["delivered_at", "started_at", "delivery_method", "order"], name="fulfil_delivery_report"
+            ),
         ]
 
     def __str__(self) -> str:

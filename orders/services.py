@@ -239,6 +239,13 @@ def order_add_charge(*, order: Order, line: str, amount: Decimal, message: str, 
     transaction.on_commit(partial(broadcast_order_changed, order.pk))
 
 
+def order_record_seller_fee(*, order: Order, amount: Decimal) -> None:
+    """Keep the sale's seller fee on the order (the reports read it with the buyer's fees). Precondition: the
+    caller holds the order's lock; the seller's proceeds (fulfillment) are the record the seller sees."""
+    order.seller_fee = money(amount)
+    order.save(update_fields=["seller_fee", "updated_at"])
+
+
 def order_mark_in_fulfillment(*, order: Order, message: str, actor: Any = None) -> bool:
     """paid → in fulfillment (title and vehicle on their way). False when the order is not paid."""
     if order.status != Order.Status.PAID:
