@@ -76,9 +76,11 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args: Any, may_refund: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        outcome = self.fields["outcome"]
+        assert isinstance(outcome, forms.ChoiceField)
         if not may_refund:
-            self.fields["outcome"].choices = [(ClaimOutcome.DENIED.value, ClaimOutcome.DENIED.label)]
-            self.fields["outcome"].help_text = "Refunds need the finance role."
+            outcome.choices = [(ClaimOutcome.DENIED.value, ClaimOutcome.DENIED.label)]
+            outcome.help_text = "Refunds need the finance role."
 
 
 class MessageForm(forms.Form):

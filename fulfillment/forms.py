@@ -54,7 +54,9 @@ class ClaimOpenForm(forms.Form):
         from fulfillment.models_claims import ClaimCategory
 
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = ClaimCategory.choices
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = ClaimCategory.choices
 
 
 class ClaimMessageForm(forms.Form):

@@ -23,7 +23,7 @@ def _back(order_id: int, anchor: str = "claims") -> HttpResponseRedirect:
 
 
 def _form_errors(form: ClaimOpenForm | ClaimMessageForm) -> str:
-    return " ".join(" ".join(errors) for errors in form.errors.values())
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _claim_on(order_id: int, claim_id: int) -> None:
