@@ -188,3 +188,12 @@ def test_the_buyer_opens_a_claim_with_photos_from_the_order_page_form(client, pa
     assert client.get(photo_url).status_code == 200
     client.force_login(type(order.buyer).objects.create_user(email="stranger@example.test", password="x" * 12))
     assert client.get(photo_url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_person_page_lists_their_claims_as_buyer_and_as_seller(console, claim):
+    client = console("support")
+    for person, side in ((claim.buyer_id, "as buyer"), (claim.seller_id, "as seller")):
+        page = client.get(reverse("admin:console_person", args=[person])).content.decode()
+        assert f"{claim}</a>" in page
+        assert side in page
