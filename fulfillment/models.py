@@ -72,6 +72,10 @@ class Fulfillment(models.Model):
     """One per paid order: both tracks, the pickup code and the storage clock."""
 
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="fulfillment")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The order's seller, kept here so reports by seller read one index",
+    )  # fmt: skip
 
     # title track
     title_status = models.CharField(max_length=24, choices=TitleStatus.choices, default=TitleStatus.AWAITING_DOCUMENTS)

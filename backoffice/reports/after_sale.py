@@ -58,7 +58,7 @@ def _period(grain: str) -> Column:
 def fulfillment_report(span: Range, grain: str) -> Report:
     issued = Fulfillment.objects.filter(title_issued_at__gte=span.start, title_issued_at__lt=span.end)
     titles = _grouped(
-        issued, "title_issued_at", grain, span, "order__seller",
+        issued, "title_issued_at", grain, span, "seller",
         {
             "titles": Count("pk"),
             "title_seconds": Sum(SecondsBetween("started_at", "title_issued_at")),
@@ -97,7 +97,7 @@ def fulfillment_report(span: Range, grain: str) -> Report:
 
     delivered = Fulfillment.objects.filter(delivered_at__gte=span.start, delivered_at__lt=span.end)
     deliveries = _grouped(
-        delivered, "delivered_at", grain, span, "order__seller",
+        delivered, "delivered_at", grain, span, "seller",
         {
             "deliveries": Count("pk"),
             "delivery_seconds": Sum(SecondsBetween("started_at", "delivered_at")),
@@ -170,7 +170,7 @@ def claims_report(span: Range, grain: str) -> Report:
         },
     )  # fmt: skip
     delivered = Fulfillment.objects.filter(delivered_at__gte=span.start, delivered_at__lt=span.end)
-    deliveries = _grouped(delivered, "delivered_at", grain, span, "order__seller", {"deliveries": Count("pk")})
+    deliveries = _grouped(delivered, "delivered_at", grain, span, "seller", {"deliveries": Count("pk")})
     rows = []
     for key in _keys_in_order(grain, claims, deliveries):
         c, d = claims.get(key, {}), deliveries.get(key, {})

@@ -139,7 +139,7 @@ def generate_after_sale() -> None:
         delivered = paid_at + timedelta(hours=rng.randrange(48, 14 * 24))
         batch.append(
             Fulfillment(
-                order_id=order_id, title_status="delivered_to_buyer", documents_due_at=paid_at + timedelta(days=3),
+                order_id=order_id, seller_id=seller_id, title_status="delivered_to_buyer", documents_due_at=paid_at + timedelta(days=3),
                 title_promised_by=paid_at + timedelta(days=21),
                 title_issued_at=paid_at + timedelta(hours=rng.randrange(5 * 24, 25 * 24)),
                 delivery_method="transport" if transport else "pickup",
