@@ -125,10 +125,17 @@ class Fulfillment(models.Model):
             models.Index(fields=["vehicle_status"], name="fulfil_vehicle_status"),
             # Reports (backoffice): title turnaround and delivery times read these indexes alone.
             models.Index(
-                fields=["title_issued_at", "started_at", "title_promised_by", "order"], name="fulfil_title_report"
+                fields=["title_issued_at", "started_at", "title_promised_by", "seller"], name="fulfil_title_report"
             ),
             models.Index(
-                fields=["delivered_at", "started_at", "delivery_method", "order"], name="fulfil_delivery_report"
+                fields=["delivered_at", "started_at", "delivery_method", "seller"], name="fulfil_delivery_report"
+            ),
+            # By seller the planner walks the seller's index; these cover that walk (no row reads).
+            models.Index(
+                fields=["seller", "title_issued_at", "started_at", "title_promised_by"], name="fulfil_title_seller"
+            ),
+            models.Index(
+                fields=["seller", "delivered_at", "started_at", "delivery_method"], name="fulfil_delivery_seller"
             ),
         ]
 

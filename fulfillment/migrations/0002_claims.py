@@ -98,11 +98,19 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='fulfillment',
-            index=models.Index(fields=['title_issued_at', 'started_at', 'title_promised_by', 'order'], name='fulfil_title_report'),
+            index=models.Index(fields=['title_issued_at', 'started_at', 'title_promised_by', 'seller'], name='fulfil_title_report'),
         ),
         migrations.AddIndex(
             model_name='fulfillment',
-            index=models.Index(fields=['delivered_at', 'started_at', 'delivery_method', 'order'], name='fulfil_delivery_report'),
+            index=models.Index(fields=['delivered_at', 'started_at', 'delivery_method', 'seller'], name='fulfil_delivery_report'),
+        ),
+        migrations.AddIndex(
+            model_name='fulfillment',
+            index=models.Index(fields=['seller', 'title_issued_at', 'started_at', 'title_promised_by'], name='fulfil_title_seller'),
+        ),
+        migrations.AddIndex(
+            model_name='fulfillment',
+            index=models.Index(fields=['seller', 'delivered_at', 'started_at', 'delivery_method'], name='fulfil_delivery_seller'),
         ),
         migrations.AddField(
             model_name='claim',
