@@ -3,7 +3,13 @@
 from typing import Any
 
 from django.db import IntegrityError
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -26,6 +32,7 @@ from accounts.login_guard import (
 from accounts.mfa import second_factor_passes
 from accounts.services import user_register
 from core.api import Pagination, error_body, ok
+from core.error_schema import ErrorOutput
 from core.errors import Conflict, NotFound
 
 
@@ -111,11 +118,27 @@ class LoginRefused(exceptions.Throttled):
         self.default_code = verdict.code
 
 
+LoginOutput = inline_serializer(
+    "LoginOutput",
+    {
+        "access": serializers.CharField(help_text="The access token (Bearer)"),
+        "refresh": serializers.CharField(help_text="The refresh token, for POST /api/auth/refresh"),
+        "user": UserOutput(),
+        "suspended": serializers.BooleanField(required=False, help_text="Present (true) when the account is suspended"),
+    },
+)
+TOKEN_REFUSED = {401: OpenApiResponse(ErrorOutput, description="Wrong credentials, or an invalid or expired token")}
+
+
 class LoginApi(TokenObtainPairView):
     serializer_class = LoginSerializer
     throttle_scope = "auth"
 
-    @extend_schema(summary="Exchange email and password for an access and a refresh token", tags=["auth"])
+    @extend_schema(
+        responses={200: LoginOutput, **TOKEN_REFUSED},
+        summary="Exchange email and password for an access and a refresh token",
+        tags=["auth"],
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
@@ -124,7 +147,9 @@ class RefreshApi(TokenRefreshView):
     throttle_scope = "auth"
 
     @extend_schema(
-        summary="Exchange a refresh token for a new access token (the old refresh is blacklisted)", tags=["auth"]
+        responses={200: TokenRefreshSerializer, **TOKEN_REFUSED},
+        summary="Exchange a refresh token for a new access token (the old refresh is blacklisted)",
+        tags=["auth"],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)

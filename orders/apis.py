@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core import idempotency
 from core.api import Pagination
+from core.response_schema import paginated
 from orders.answers import PaymentOutput, payment_answer
 from orders.invoices import invoice_download
 from orders.models import ORDER_AMOUNT_FIELDS, Order
@@ -93,7 +94,8 @@ class OrderListApi(APIView):
     @extend_schema(
         summary="My orders (as buyer; ?role=seller for my sales)",
         parameters=[OpenApiParameter("role", str, enum=["buyer", "seller"]), OpenApiParameter("status", str)],
-        responses=OrderOutput(many=True),
+        responses=paginated(OrderOutput),
+        operation_id="orders_list",
         tags=["orders"],
     )
     def get(self, request: Request) -> Response:

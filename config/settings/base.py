@@ -297,7 +297,9 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "North Star Auto Auctions API",
     "DESCRIPTION": "Vehicle inventory, timed auctions, offers, orders and fulfillment. "
-    'Errors are always {"error": message, "details": {...}}.',
+    'Errors are always {"error": message, "code": reason, "details": {...}}. Lists that can grow are pages '
+    '{"count", "page", "pages", "next", "previous", "results"}; other successes are {"data": ..., "message"?}, '
+    "with the exceptions docs/api.md lists.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
