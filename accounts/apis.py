@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError
+from django.utils.module_loading import import_string
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -204,10 +206,7 @@ class WsTicketApi(APIView):
         request=None,
         responses={
             201: inline_serializer("WsTicketAnswer", {"data": Output()}),
-            401: inline_serializer(
-                "WsTicketRefused",
-                {"error": serializers.CharField(), "code": serializers.CharField(), "details": serializers.JSONField()},
-            ),
+            401: OpenApiResponse(ErrorOutput, description="Not logged in"),
         },
         summary="A one-time WebSocket ticket (valid 30 s, used once): ws/auctions/<id>/?ticket=<ticket>",
         description="Or send the access token in the handshake: Sec-WebSocket-Protocol: bearer, <access token>.",
@@ -315,7 +314,10 @@ class PublicUserOutput(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
 
 
-def _paged(name: str) -> Any:
+def _paged(name: str, item_setting: str) -> Any:
+    """A page of the items another app provides; the app names their serializer in `item_setting`."""
+    path = getattr(settings, item_setting, "")
+    items = import_string(path)(many=True) if path else serializers.ListField(child=serializers.DictField())
     return inline_serializer(
         name,
         {
@@ -324,7 +326,7 @@ def _paged(name: str) -> Any:
             "pages": serializers.IntegerField(),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
-            "results": serializers.ListField(child=serializers.DictField()),
+            "results": items,
         },
     )
 
@@ -446,7 +448,7 @@ class _ProvidedListApi(APIView):
 
 @extend_schema_view(
     get=extend_schema(
-        responses={200: _paged("UserAuctionsPage")},
+        responses={200: _paged("UserAuctionsPage", "USER_AUCTIONS_ITEM_SCHEMA")},
         summary="A member's auctions (filled by the auctions app)",
         tags=["users"],
     )
@@ -460,7 +462,10 @@ class UserAuctionsApi(_ProvidedListApi):
 
 @extend_schema_view(
     get=extend_schema(
-        responses={200: _paged("UserBidsPage")},
+        responses={
+            200: _paged("UserBidsPage", "USER_BIDS_ITEM_SCHEMA"),
+            403: OpenApiResponse(ErrorOutput, description="Not the member or staff (private)"),
+        },
         summary="A member's bids: for the member and staff (403 for anyone else: aliases stay anonymous)",
         tags=["users"],
     )

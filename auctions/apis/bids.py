@@ -13,11 +13,12 @@ from rest_framework.views import APIView
 
 from auctions import bid_protocol, selectors, services
 from auctions.apis.common import BID_TAGS, client_ip, user_agent
-from auctions.apis.output import AuctionDetailOutput, BidOutput, MyBidOutput
+from auctions.apis.output import AuctionDetailOutput, BidOutput, BidResultOutput, MyBidOutput
 from auctions.models import Bid
 from core import idempotency
 from core.amount_fields import AmountField
 from core.api import Pagination, ok
+from core.error_schema import ErrorOutput
 from core.errors import DomainError
 from core.response_schema import enveloped, paginated
 
@@ -32,26 +33,18 @@ class BidInput(serializers.Serializer):
 
 class BidAnswer(serializers.Serializer):
     message = serializers.CharField()
-    data = serializers.DictField(  # type: ignore[assignment]
-        help_text="bid, result (leading / outbid), leading, extended, auction (the state)"
-    )
-
-
-class BidRefused(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
-    details = serializers.DictField()
+    data = BidResultOutput()  # type: ignore[assignment]
 
 
 BID_RESPONSES = {
     201: BidAnswer,
-    400: BidRefused,
-    401: BidRefused,
-    403: BidRefused,
-    404: BidRefused,
-    409: BidRefused,
-    429: BidRefused,
-    503: BidRefused,
+    400: ErrorOutput,
+    401: ErrorOutput,
+    403: ErrorOutput,
+    404: ErrorOutput,
+    409: ErrorOutput,
+    429: ErrorOutput,
+    503: ErrorOutput,
 }
 BID_ERRORS = (
     "Errors (auctions/bid_protocol.py, the same codes and messages as the site's form and the live room): 400 "

@@ -24,10 +24,9 @@ class AuctionVehicleOutput(serializers.Serializer):  # type: ignore[type-arg]
     url = serializers.CharField(help_text="The vehicle's page, a site path")
 
 
-class AuctionCardOutput(serializers.Serializer):  # type: ignore[type-arg]
-    """An auction as everyone may see it (auctions.state.public_state) with its vehicle."""
+class AuctionStateOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """An auction's state as everyone may see it (auctions.state.public_state)."""
 
-    id = serializers.IntegerField()
     auction_id = serializers.IntegerField()
     vehicle_id = serializers.IntegerField()
     seq = serializers.IntegerField(help_text="The bid sequence: a client that sees a gap refetches")
@@ -54,6 +53,12 @@ class AuctionCardOutput(serializers.Serializer):  # type: ignore[type-arg]
     final_price = _money(allow_null=True)
     seller_decision = serializers.CharField()
     decision_deadline = serializers.CharField(allow_null=True)
+
+
+class AuctionCardOutput(AuctionStateOutput):
+    """An auction's public state with its id and vehicle (auctions.selectors.auction_card)."""
+
+    id = serializers.IntegerField()
     vehicle = AuctionVehicleOutput()
 
 
@@ -147,3 +152,30 @@ class MyBidAuctionOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class MyBidOutput(BidOutput):
     auction = MyBidAuctionOutput()
+
+
+class PlacedBidOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    auction_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    max_amount = _money()
+    resulting_price = _money()
+    placed_at = serializers.CharField()
+    bidder_alias = serializers.CharField()
+
+
+class BidResultOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A placed bid's answer (auctions.services.results.BidResult.as_dict), also replayed for its Idempotency-Key."""
+
+    bid = PlacedBidOutput()
+    result = serializers.ChoiceField(choices=["leading", "outbid"])
+    leading = serializers.BooleanField()
+    extended = serializers.BooleanField(help_text="The bid came in the soft-close window and moved the end")
+    auction = AuctionStateOutput()
+
+
+class ProfileBidOutput(AuctionCardOutput):
+    """An auction a member bid on, on their own profile (auctions.selectors.user_bids): never their max."""
+
+    bidder_alias = serializers.CharField()
+    last_bid_at = serializers.CharField(allow_null=True)

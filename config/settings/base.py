@@ -401,6 +401,9 @@ USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.
 USER_AUCTIONS_PROVIDER = "auctions.selectors.profile_auctions"
 USER_BIDS_PROVIDER = "auctions.selectors.profile_bids"
+# ...and the serializers that describe their items in the API schema (GET /api/users/<id>/auctions|bids)
+USER_AUCTIONS_ITEM_SCHEMA = "auctions.apis.output.AuctionCardOutput"
+USER_BIDS_ITEM_SCHEMA = "auctions.apis.output.ProfileBidOutput"
 
 # --- notifications --------------------------------------------------------------
 # The same kind about the same object (notify's object_key) within this window sends one email, with the

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, ok
+from core.error_schema import ErrorOutput
 from core.response_schema import enveloped, paginated
 from vehicles import search
 from vehicles.filters import criteria_querystring, typed
@@ -23,13 +24,6 @@ from vehicles.models import SavedSearch
 from vehicles.selectors import saved_searches_for
 from vehicles.services import saved_search_create, saved_search_delete, saved_search_update
 from vehicles.services.saved_searches import SavedSearchInvalid, criteria_from_params
-
-
-class ErrorOutput(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
-    details = serializers.DictField()
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorOutput, description="Invalid name, frequency or filters (details per field)"),
