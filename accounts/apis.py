@@ -133,6 +133,7 @@ TOKEN_REFUSED = {401: OpenApiResponse(ErrorOutput, description="Wrong credential
 
 
 class LoginApi(TokenObtainPairView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     serializer_class = LoginSerializer
     throttle_scope = "auth"
 
@@ -146,6 +147,7 @@ class LoginApi(TokenObtainPairView):
 
 
 class RefreshApi(TokenRefreshView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     throttle_scope = "auth"
 
     @extend_schema(
@@ -158,6 +160,7 @@ class RefreshApi(TokenRefreshView):
 
 
 class LogoutApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="LogoutInput")
@@ -193,6 +196,7 @@ class LogoutApi(APIView):
 
 
 class WsTicketApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     """`POST /api/ws-ticket`: a one-time ticket for one WebSocket handshake (`ws/...?ticket=<ticket>`), for
     clients that cannot send a Sec-WebSocket-Protocol header; see core/auth.py."""
 
@@ -222,10 +226,31 @@ class WsTicketApi(APIView):
 # --- users: profile, public profile, dashboard -------------------------------------------------------
 
 
+class MissingStepOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    url = serializers.CharField(help_text="Where to do it, a site path")
+
+
 class EligibilityOutput(serializers.Serializer):
     ok = serializers.BooleanField()
     message = serializers.CharField()
-    missing = serializers.ListField(child=serializers.DictField())
+    missing = MissingStepOutput(many=True)
+
+
+class CardOutput(serializers.Serializer):
+    label = serializers.CharField()
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+    expiry = serializers.CharField()
+    expired = serializers.BooleanField()
+
+
+class SellerApplicationOutput(serializers.Serializer):
+    status = serializers.CharField()
+    business_name = serializers.CharField()
+    rejection_reason = serializers.CharField()
+    submitted_at = serializers.CharField()
 
 
 def _eligibility(eligibility: Any) -> dict[str, Any]:
@@ -294,8 +319,8 @@ class ProfileBody(ProfileOutput):
     email_verified = serializers.BooleanField()
     two_factor_enabled = serializers.BooleanField()
     identity_status = serializers.CharField()
-    card = serializers.DictField(allow_null=True, help_text="label, brand, last4, expiry, expired — or null")
-    seller_application = serializers.DictField(allow_null=True, help_text="status, business_name, rejection_reason")
+    card = CardOutput(allow_null=True, help_text="The card on file, or null")
+    seller_application = SellerApplicationOutput(allow_null=True, help_text="The seller application, or null")
     bidding = EligibilityOutput()
     selling = EligibilityOutput()
 

@@ -4,8 +4,9 @@ documenting, on every operation, the error answers it can give (the Error body, 
 Which errors an operation documents (`AutoSchema.error_statuses`), unless its `extend_schema` says otherwise:
 400 when it takes a body or query parameters; 401 when it authenticates (a missing, expired or forged token is
 refused on every such route, even a public one); 403 unless anyone may call it; 404 when its path names an
-object or it takes a page number; 409 on writes (a state that does not allow it now); 429 when it is throttled and 503 always (the
-database or a vendor briefly unavailable), both with `Retry-After`.
+object or it takes a page number; 409 on writes (a state that does not allow it now), unless the view sets
+`schema_conflicts = False` (a write that changes no object's state: logging in, decoding a VIN); 429 when it is
+throttled; 503 always (the database or a vendor briefly unavailable). 429 and 503 carry `Retry-After`.
 """
 
 from typing import Any
@@ -56,7 +57,7 @@ class AutoSchema(SpectacularAutoSchema):
         paged = any(parameter.get("name") == "page" for parameter in self._get_parameters())
         if "{" in self.path or paged:  # a page past the last (or `page=0`) is a 404 too
             statuses.append(404)
-        if self.method in WRITE_METHODS:
+        if self.method in WRITE_METHODS and getattr(self.view, "schema_conflicts", True):
             statuses.append(409)
         return sorted(statuses)
 

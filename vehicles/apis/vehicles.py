@@ -205,6 +205,7 @@ class VehicleSubmitApi(APIView):
 
 
 class DecodeVinApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     permission_classes = [AllowAny]
 
     @extend_schema_serializer(component_name="DecodeVinInput")
