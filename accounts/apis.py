@@ -228,7 +228,7 @@ class WsTicketApi(APIView):
 
 class MissingStepOutput(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the key "label"
     url = serializers.CharField(help_text="Where to do it, a site path")
 
 
@@ -239,7 +239,7 @@ class EligibilityOutput(serializers.Serializer):
 
 
 class CardOutput(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the key "label"
     brand = serializers.CharField()
     last4 = serializers.CharField()
     expiry = serializers.CharField()
