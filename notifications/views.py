@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import NotFound
+from core.site_urls import site_path
 from notifications.kinds import CHANNELS, get_kind
 from notifications.selectors import notifications_for, preferences_for, undeliverable_record, unread_count
 from notifications.services import (
@@ -73,7 +74,8 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
         messages.error(request, "That notification was not found.")
         return redirect("notifications:list")
     if _is_ours(request, notification.url):
-        return HttpResponseRedirect(notification.url)
+        # rows written before links were stored as paths carry SITE_URL's host: follow their path on this host
+        return HttpResponseRedirect(site_path(notification.url))
     return redirect("notifications:list")
 
 

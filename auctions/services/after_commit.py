@@ -30,12 +30,6 @@ def auction_url(auction_id: int) -> str:
     return f"/auctions/{auction_id}/"
 
 
-def absolute(url: str) -> str:
-    from django.conf import settings
-
-    return settings.SITE_URL.rstrip("/") + url
-
-
 def _server_time() -> str:
     return timezone.now().isoformat()
 
@@ -102,7 +96,7 @@ def notify_now(user_id: int, kind: str, context: dict[str, Any], auction_id: int
 
 
 def _context(auction: Auction, **extra: Any) -> dict[str, Any]:
-    url = absolute(auction_url(auction.pk))
+    url = auction_url(auction.pk)  # a site path: emails make it absolute (core.site_urls), the bell follows it
     return {
         "auction_url": url,
         "url": url,

@@ -231,6 +231,7 @@ SILENCED_SYSTEM_CHECKS = ["anymail.W003", "models.W036"]
 
 # --- allauth / axes --------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"  # links in its emails from SITE_URL
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
