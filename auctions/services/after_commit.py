@@ -309,6 +309,7 @@ def _notify_close(auction: Auction, *, selling_done: bool = True) -> None:
         losers = (
             Bid.objects.filter(auction_id=auction.pk)
             .exclude(bidder_id=auction.winner_id)
+            .order_by()  # Bid's default ordering would make DISTINCT per (bidder, seq): a notice per bid
             .values_list("bidder_id", flat=True)
             .distinct()
         )
