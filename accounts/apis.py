@@ -27,6 +27,7 @@ from accounts.mfa import second_factor_passes
 from accounts.services import user_register
 from core.api import Pagination, error_body, ok
 from core.errors import Conflict, NotFound
+from core.us_states import StateSerializerField
 
 
 class UserOutput(serializers.Serializer):
@@ -315,7 +316,7 @@ class ProfileApi(APIView):
         address_line1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
         address_line2 = serializers.CharField(required=False, allow_blank=True, max_length=200)
         city = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        state = serializers.CharField(required=False, allow_blank=True, max_length=2)
+        state = StateSerializerField(required=False, allow_blank=True)
         postal_code = serializers.CharField(required=False, allow_blank=True, max_length=10)
 
     @extend_schema(
