@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -18,6 +18,7 @@ from auctions.models import Auction
 from auctions.services.comments import comment_payload
 from core.amount_fields import AmountField
 from core.api import ok
+from core.error_schema import ErrorOutput
 from core.errors import NotFound
 from core.replica import replica_reads_view
 
@@ -223,15 +224,38 @@ class AuctionBuyNowApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "bids"
 
+    class Input(serializers.Serializer):
+        expected_price = AmountField(
+            help_text='The buy-now price the buyer was shown and confirmed (amount string, e.g. "41181.00"); '
+            "a different current price is refused with 409 price_changed"
+        )
+
     @extend_schema(
-        request=None,
-        responses=OpenApiTypes.OBJECT,
-        summary="Buy now: ends the auction with you as the winner",
+        request=Input,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            409: OpenApiResponse(
+                ErrorOutput,
+                description="price_changed (details.buy_now_price is the current price), buy_now_unavailable, "
+                "auction_ended",
+            ),
+        },
+        summary="Buy now at the price you confirmed: ends the auction with you as the winner",
+        description="Show the buyer the total first (GET /api/auctions/{id}/price-preview?max=<buy-now price>), "
+        "then send the buy-now price they confirmed as expected_price.",
         tags=AUCTION_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
         services.auction_buy_now(
-            auction_id=auction_id, buyer=request.user, ip=client_ip(request), user_agent=user_agent(request)
+            auction_id=auction_id,
+            buyer=request.user,
+            expected_price=data.validated_data["expected_price"],
+            ip=client_ip(request),
+            user_agent=user_agent(request),
         )
         return ok(
             selectors.auction_detail(auction_id, user=request.user), message="You bought it! We'll email your invoice."

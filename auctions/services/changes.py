@@ -15,8 +15,14 @@ from auctions.services.lifecycle import event, is_staff, lock_auction
 from core.errors import Conflict, DomainError, NotAllowed
 
 
-def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_agent: str = "") -> Auction:
-    """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold)."""
+def auction_buy_now(
+    *, auction_id: int, buyer: Any, expected_price: Decimal, ip: str | None = None, user_agent: str = ""
+) -> Auction:
+    """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold).
+
+    `expected_price` is the buy-now price the buyer confirmed (the page's confirmation, the API client's
+    echo); a different price under the lock is a Conflict `price_changed` (details: the current price), so
+    a stale page never buys at a price its buyer did not see."""
     from vehicles.services import vehicle_mark_sold
 
     increments = increment_table()
@@ -31,6 +37,13 @@ def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_
         terms = auction.terms(increments)
         if not engine.buy_now_available(terms, auction.state()):
             raise Conflict("Buy now is no longer available on this auction.", code="buy_now_unavailable")
+        if auction.buy_now_price != expected_price:
+            raise Conflict(
+                f"The buy-now price is now ${auction.buy_now_price:,.2f}, not ${expected_price:,.2f}: "
+                "review the new total and confirm again.",
+                code="price_changed",
+                details={"buy_now_price": f"{auction.buy_now_price:.2f}", "expected_price": f"{expected_price:.2f}"},
+            )
         previous_leader_id = auction.leader_id
         from_status = auction.status
         auction.status = Auction.Status.ENDED
