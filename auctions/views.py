@@ -131,7 +131,7 @@ def buy_now_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
                 messages.success(request, "You bought it! Your order and invoice are ready.")
                 return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
     state = public_state(auction, increment_table())
-    if not state["buy_now_available"] or auction.seller_id == request.user.pk:
+    if not state["buy_now_available"] or auction.buy_now_price is None or auction.seller_id == request.user.pk:
         messages.error(request, "Buy now is no longer available on this auction.")
         return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
     context = {

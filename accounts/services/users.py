@@ -130,7 +130,7 @@ def announce_suspended(user_id: int) -> None:
         try:
             current_app.tasks[name].delay(user_id)  # registered in every process (core.apps)
         except Exception:  # noqa: BLE001 - the sweep catches up
-            logger.exception("account.suspended_task_failed", task=name, user_id=user_id)
+            logger.exception("account.suspended_task_failed: %s for user %s", name, user_id)
 
 
 def user_reinstate(*, user_id: int, actor: User | None, reason: str) -> User:

@@ -7,6 +7,7 @@ task message, or a bid whose eligibility was read just before the suspension com
 """
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -79,11 +80,7 @@ def void_bids_locked(auction: Auction, bids: Sequence[Bid], *, actor: Any, reaso
         )
     told = {bid.bidder_id: bid.seq for bid in bids}  # one notice per bidder, about their latest voided bid
     for bidder_id, seq in told.items():
-        transaction.on_commit(
-            lambda bidder_id=bidder_id, seq=seq: after_commit.bid_voided(
-                auction, bidder_id=bidder_id, seq=seq, reason=reason
-            )
-        )
+        transaction.on_commit(partial(after_commit.bid_voided, auction, bidder_id=bidder_id, seq=seq, reason=reason))
 
 
 def bid_void(*, bid_id: int, actor: Any, reason: str) -> Auction:
