@@ -101,12 +101,12 @@ def notify(
     return notification
 
 
-def notify_staff(*, kind: str, context: dict[str, Any], object_key: str | None = None) -> int:
+def notify_staff(*, kind: str, context: dict[str, Any], object_key: str | None = None, event: str | None = None) -> int:
     """Notify every active staff user (alerts such as overdue payments). Returns how many were notified."""
     get_kind(kind)
     staff = list(get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk"))
     for member in staff:
-        notify(user=member, kind=kind, context=context, object_key=object_key)
+        notify(user=member, kind=kind, context=context, object_key=object_key, event=event)
     return len(staff)
 
 

@@ -226,4 +226,5 @@ def _notify_seller(vehicle: Vehicle, *, kind: str, reason: str) -> None:
         # vehicle/reason/url are the contract; subject/message feed the plain-email fallback.
         context={"vehicle": vehicle.title, "reason": reason, "url": url, "subject": subject, "message": message},
         object_key=f"vehicle:{vehicle.pk}",
+        event=timezone.now().isoformat(),  # each review is its own event, even with the same reason
     )
