@@ -17,16 +17,6 @@ from core.errors import DomainError
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 
 
-@pytest.fixture(autouse=True)
-def _celery_join_flag_restored():
-    """As in test_races.py: eager tasks run from several threads can leave Celery's join flag set."""
-    from celery._state import _set_task_join_will_block, task_join_will_block
-
-    before = task_join_will_block()
-    yield
-    _set_task_join_will_block(before)
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_bids_racing_a_suspension_never_leave_the_suspended_bidder_counting(
     auction_factory, bidder_factory, staff_user, round_
