@@ -30,6 +30,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auctions-start-due": {"task": "auctions.tasks.start_due_auctions", "schedule": 5.0},
     # auctions: reserve-not-met auctions end unsold when the seller's 24 hours pass; a minute is precise enough.
     "auctions-expire-seller-decisions": {"task": "auctions.tasks.expire_seller_decisions", "schedule": 60.0},
+    # auctions: a suspended or deactivated bidder's bids on open auctions are voided right after the suspension
+    # (accounts starts the task); this sweep catches a lost task message or a bid that raced the suspension.
+    # The close itself never awards an ineligible leader, so 30 s only bounds what the room shows.
+    "auctions-void-bids-of-ineligible-users": {
+        "task": "auctions.tasks.void_bids_of_ineligible_users",
+        "schedule": 30.0,
+    },
     # auctions: outbid notices queued in Redis by the bid path are sent by a task the first notice of a burst
     # queues; this entry only covers a lost task message.
     "auctions-send-queued-notifications": {"task": "auctions.tasks.send_queued_notifications", "schedule": 30.0},

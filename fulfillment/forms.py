@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from core.money import MoneyError, parse_amount
+from core.us_states import StateFormField
 from fulfillment.models import TitleDocument
 
 
@@ -14,9 +15,7 @@ class TransportForm(forms.Form):
     phone = forms.CharField(label="Phone", max_length=32, required=False)
     address = forms.CharField(label="Street address", max_length=200)
     city = forms.CharField(label="City", max_length=100)
-    state = forms.RegexField(
-        label="State", regex=r"^[A-Za-z]{2}$", max_length=2, error_messages={"invalid": "Two letters, like MN."}
-    )
+    state = StateFormField(label="State")
     zip = forms.CharField(label="ZIP code", max_length=10)
     enclosed = forms.BooleanField(label="Enclosed trailer", required=False)
     expected_price = forms.CharField(widget=forms.HiddenInput)

@@ -269,7 +269,13 @@ def _apply_charge_outcome(*, order: Order, payment: Payment, actor: Any) -> None
         transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "amount": str(payment.amount), "url": order_url(order)}
         transaction.on_commit(
-            lambda: notify(user=order.buyer, kind="payment_received", context=context, object_key=f"order:{order.pk}")
+            lambda: notify(
+                user=order.buyer,
+                kind="payment_received",
+                context=context,
+                object_key=f"order:{order.pk}",
+                event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+            )
         )
     elif payment.status in (Payment.Status.DECLINED, Payment.Status.ERROR):
         reason = payment.reason or "The card was declined."
@@ -277,7 +283,13 @@ def _apply_charge_outcome(*, order: Order, payment: Payment, actor: Any) -> None
         transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "reason": reason, "url": order_url(order)}
         transaction.on_commit(
-            lambda: notify(user=order.buyer, kind="payment_failed", context=context, object_key=f"order:{order.pk}")
+            lambda: notify(
+                user=order.buyer,
+                kind="payment_failed",
+                context=context,
+                object_key=f"order:{order.pk}",
+                event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+            )
         )
     elif payment.status == Payment.Status.HELD:
         order_event(order=order, kind="payment_held", actor=actor, message="Held for review by the card processor")
@@ -416,7 +428,13 @@ def _apply_reversal_outcome(*, order: Order, payment: Payment, actor: Any) -> No
         order_transition(order=order, to_status=Order.Status.REFUNDED, actor=actor, message="Refunded in full")
     context = {"order_number": order.number, "amount": str(payment.amount), "url": order_url(order)}
     transaction.on_commit(
-        lambda: notify(user=order.buyer, kind="refund_issued", context=context, object_key=f"order:{order.pk}")
+        lambda: notify(
+            user=order.buyer,
+            kind="refund_issued",
+            context=context,
+            object_key=f"order:{order.pk}",
+            event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+        )
     )
 
 

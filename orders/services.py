@@ -10,6 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
@@ -24,7 +25,8 @@ logger = structlog.get_logger(__name__)
 
 
 def order_url(order: Order) -> str:
-    return f"{settings.SITE_URL}/orders/{order.pk}/"
+    """The order page's site path (notifications store paths; emails make them absolute)."""
+    return reverse("orders:detail", args=[order.pk])
 
 
 def order_event(
@@ -177,7 +179,7 @@ def _notify_late(order_id: int, fee: Decimal) -> None:
         context={
             "subject": f"Payment overdue: {order.number}",
             "message": f"{order.buyer.email} has not paid {order.number}; a ${fee} late fee was added.",
-            "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+            "url": reverse("admin:orders_order_change", args=[order.pk]),
         },
         object_key=f"order:{order.pk}",
     )
@@ -202,7 +204,7 @@ def orders_flag_cancellable(*, now: datetime | None = None) -> int:
                     context={
                         "subject": f"Order {order.number} may be cancelled",
                         "message": f"{order.buyer.email} has not paid within 5 business days.",
-                        "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+                        "url": reverse("admin:orders_order_change", args=[order.pk]),
                     },
                     object_key=f"order:{order.pk}",
                 )

@@ -231,6 +231,7 @@ SILENCED_SYSTEM_CHECKS = ["anymail.W003", "models.W036"]
 
 # --- allauth / axes --------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"  # links in its emails from SITE_URL
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -441,6 +442,9 @@ else:
 # --- orders and fulfillment (after the sale) -----------------------------------------------------------------
 # Started by name after the payment that pays an order commits (orders knows nothing of the apps above it).
 ORDER_PAID_TASKS = ["fulfillment.tasks.start_fulfillment"]
+# Started by name, with the user's id, after a suspension commits (accounts knows nothing of the apps above it):
+# the bidder's bids on open auctions are voided (auctions/services/voiding.py).
+ACCOUNT_SUSPENDED_TASKS = ["auctions.tasks.void_bids_of_suspended_user"]
 # The order page (orders app) shows sections the apps above it render: dotted callables (request, order) ->
 # orders.pages.OrderPageSections. "My sales" shows each sale's net from SELLER_NET_PROVIDER: a dotted callable
 # (orders) -> {order id: SaleNet}.

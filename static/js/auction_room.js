@@ -82,7 +82,7 @@
     if (s.status) this.status = s.status;
     this.price = s.price;
     this.setText("price", fmt(s.price));
-    this.setText("price_caption", s.bid_count ? "Current bid" : "Starting bid");
+    this.setText("price_caption", s.price_caption || (s.bid_count ? "Current bid" : "Starting bid"));
     this.setText("bid_count", String(s.bid_count));
     this.setText("leader_alias", s.leader_alias || "—");
     if (s.minimum_next_bid) {
