@@ -40,7 +40,22 @@ def parse_bid_amount(raw: object) -> Decimal:
     try:
         return parse_amount(raw, field="amount")
     except MoneyError as exc:
-        raise BidRejected(str(exc), code="invalid_amount", details={"amount": [str(exc)]}) from exc
+        raise BidRejected(amount_sentence(raw), code="invalid_amount", details={"amount": [str(exc)]}) from exc
+
+
+def amount_sentence(raw: object) -> str:
+    """Why a max bid's text is not an amount, as a sentence the bidder reads (the grammar's own words stay in
+    `details`)."""
+    if raw is None or raw == "":
+        return "Enter your max bid, for example 5250 or 5250.00."
+    try:
+        parse_amount(raw, field="amount", allow_zero=True)
+    except MoneyError:
+        return (
+            "Enter your max bid as digits with at most two decimals, for example 5250 or 5250.00 "
+            "(no $ sign, commas or spaces)."
+        )
+    return "Your max bid must be more than $0."
 
 
 def check_eligible(user: Any) -> None:
