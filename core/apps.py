@@ -15,3 +15,6 @@ class CoreConfig(AppConfig):
         from core.metrics import register_collectors
 
         register_collectors()  # the scrape-time gauges of settings.METRICS_COLLECTORS
+        from core.admin_widgets import install
+
+        install()  # the admin's date-and-time inputs each get a name

@@ -89,7 +89,7 @@
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
-    this.mine = {}; // seqs of this user's own bids seen in bid_update, for the "you" badge
+    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the "you" badge
     this.notices = new Announcer(this.field("notice"), "alert small py-2 mb-1");
     this.times = new Announcer(this.field("time_notice"), "mb-0");
     // Thresholds already behind us at load are not announced; each is spoken once, and again after an
@@ -306,7 +306,7 @@
     li.appendChild(who);
     li.appendChild(document.createTextNode(" · " + fmt(bid.price)));
     if (bid.raised_own_max) li.appendChild(this.tag("raised max", "text-muted"));
-    if (bid.mine || this.mine[bid.seq]) this.markMine(li, bid.my_max);
+    if (bid.mine || this.mine[bid.seq]) this.markMine(li, bid.max_amount || this.mine[bid.seq]);
     return li;
   };
 
@@ -319,11 +319,12 @@
 
   // This person's own row: "you", with the max they set (the row's amount is the price it produced).
   Room.prototype.markMine = function (li, max) {
-    if (li.querySelector("[data-mine]")) return;
+    const shown = li.querySelector("[data-mine]");
+    if (shown) { if (max && max !== true) shown.textContent = "you · your max " + fmt(max); return; }
     const badge = document.createElement("span");
     badge.className = "badge badge-you";
     badge.dataset.mine = "";
-    badge.textContent = max ? "you · your max " + fmt(max) : "you";
+    badge.textContent = max && max !== true ? "you · your max " + fmt(max) : "you";
     li.appendChild(document.createTextNode(" "));
     li.appendChild(badge);
   };
@@ -445,7 +446,7 @@
     if (msg.status === "rejected") { this.refuse(msg.error || "Your bid was not accepted."); return; }
     if (msg.status === "accepted") this.clearRefusal();
     if (msg.status === "accepted" && msg.bid_id && typeof msg.seq === "number") { // our own bid: badge it
-      this.mine[msg.seq] = true;
+      this.mine[msg.seq] = msg.your_max || true;
       const list = this.field("history");
       const li = list && list.querySelector('li[data-seq="' + msg.seq + '"]');
       if (li) this.markMine(li, msg.your_max);
