@@ -24,7 +24,7 @@ from auctions.services.results import BidRejected, BidResult, detached
 from core import idempotency, metrics
 from core.auth import AccountRule
 from core.errors import DomainError
-from core.money import MoneyError, parse_amount
+from core.money import AMOUNT_FORM, MoneyError, parse_amount
 
 
 def _place_taken(auction_id: int, take: Any) -> list[Outcome]:
@@ -44,18 +44,15 @@ def parse_bid_amount(raw: object) -> Decimal:
 
 
 def amount_sentence(raw: object) -> str:
-    """Why a max bid's text is not an amount, as a sentence the bidder reads (the grammar's own words stay in
-    `details`)."""
+    """Why a max bid's text is not an amount, as a sentence the bidder reads (the grammar's own words in
+    `details`); the accepted form is core.money's."""
     if raw is None or raw == "":
-        return "Enter your max bid, for example 5250 or 5250.00."
+        return "Your max bid is required: enter an amount like 5250 or 5250.00."
     try:
         parse_amount(raw, field="amount", allow_zero=True)
     except MoneyError:
-        return (
-            "Enter your max bid as digits with at most two decimals, for example 5250 or 5250.00 "
-            "(no $ sign, commas or spaces)."
-        )
-    return "Your max bid must be more than $0."
+        return f"Your max bid must be {AMOUNT_FORM}."
+    return "Your max bid must be greater than zero."
 
 
 def check_eligible(user: Any) -> None:

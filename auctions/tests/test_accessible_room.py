@@ -22,13 +22,14 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("", "Enter your max bid, for example 5250 or 5250.00."),
-        (None, "Enter your max bid, for example 5250 or 5250.00."),
+        ("", "Your max bid is required: enter an amount like 5250 or 5250.00."),
+        (None, "Your max bid is required: enter an amount like 5250 or 5250.00."),
         (
             "12,000",
-            "Enter your max bid as digits with at most two decimals, for example 5250 or 5250.00 (no $ sign, commas or spaces).",
+            "Your max bid must be digits with at most two decimals, like 5250 or 5250.00 "
+            "(no commas, signs, spaces or exponents).",
         ),
-        ("0.00", "Your max bid must be more than $0."),
+        ("0.00", "Your max bid must be greater than zero."),
     ],
 )
 def test_an_amount_refusal_is_a_sentence_and_keeps_the_grammar_in_details(raw, message):

@@ -232,3 +232,16 @@ def test_accessibility_statement_takes_a_barrier_report_that_staff_can_read(
     report = BarrierReport.objects.get()
     assert report.description == "The photo gallery traps keyboard focus."
     assert report.page_url.endswith("/how-bidding-works/")
+
+
+def test_after_a_failed_log_in_focus_is_on_the_error(collected_static, page: Page, live_url: str, user_factory):
+    user_factory(email="ann@example.com")
+    page.goto(f"{live_url}/accounts/login/")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Password").fill("not her password")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state("load")
+    errors = page.locator("[data-form-errors]")
+    expect(errors).to_be_visible()
+    expect(errors).to_be_focused()
+    assert_accessible(page)
