@@ -150,7 +150,11 @@
     error.textContent = "";
     error.textContent = text;
     error.classList.remove("d-none-empty");
-    if (amount) amount.setAttribute("aria-invalid", "true");
+    if (amount) {
+      amount.setAttribute("aria-invalid", "true");
+      // Focus in the field to correct it (its description now starts with the refusal).
+      if (!document.activeElement || document.activeElement === document.body || document.activeElement.matches("[data-bid-submit]")) amount.focus();
+    }
     const preview = this.field("preview");
     if (preview) preview.textContent = ""; // never a total at a refused amount
   };
@@ -601,8 +605,13 @@
     // The one rule (Auction.needs_confirmation): above the server's threshold, ask before sending.
     if (Number(value) > Number(this.confirmAbove) && !window.confirm("Your max of " + fmt(value) + " is more than three times the current price. Place it?")) return;
     const button = form.querySelector("[data-bid-submit]");
+    const focused = document.activeElement;
     if (button) button.disabled = true;
-    const done = function () { if (button) button.disabled = false; };
+    // Disabling the focused button drops focus to <body>: it goes back where it was when the answer comes.
+    const done = function () {
+      if (button) button.disabled = false;
+      if (focused && focused.isConnected && (!document.activeElement || document.activeElement === document.body)) focused.focus();
+    };
     const requestId = "b" + Date.now() + "-" + (this.requestCounter += 1);
     this.pending[requestId] = done;
     if (this.send({ type: "bid_placed", amount: value, request_id: requestId })) {
