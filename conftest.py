@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.live_server",
     "tests.fakes.authorize_net",
     "tests.fixtures.browser",
+    "tests.fixtures.accessibility",
 ]
 
 

@@ -62,6 +62,7 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
     viewer = viewer_state(auction, request.user, increments)
     minimum = Decimal(state["minimum_next_bid"]) if state["minimum_next_bid"] else auction.display_price
     review = bid_review_take(request, auction.pk)
+    raised = selectors.raised_own_max(auction)
     amount = review or minimum
     return {
         "auction": auction,
@@ -78,7 +79,8 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
         if auction.buy_now_price and state["buy_now_available"]
         else None,
         "bids": [
-            selectors.bid_public(b, viewer=request.user, auction=auction) for b in selectors.bid_history(auction)[:15]
+            selectors.bid_public(b, viewer=request.user, auction=auction, raised=raised)
+            for b in selectors.bid_history(auction)[:15]
         ],
         "comments": threaded(list(selectors.visible_comments(auction.pk).reverse()[:200])[::-1]),  # the newest
         "watchers": watcher_count(auction.pk),

@@ -141,9 +141,25 @@ def can_see_names(user: Any, auction: Auction) -> bool:
     return bool(user is not None and user.is_authenticated and (user.is_staff or user.pk == auction.seller_id))
 
 
-def bid_public(bid: Bid, *, viewer: Any, auction: Auction) -> dict[str, Any]:
-    """A bid as this viewer may see it: everyone sees the alias and resulting price; the bidder and
-    staff see the max; the seller and staff see the name."""
+def raised_own_max(auction: Auction) -> set[int]:
+    """The seqs of bids by the bidder who already led: a leader raising their own max. Such a bid is counted
+    (it is a bid) but does not move the price (BIDDING.md rule 5), so the history labels it as a raise rather
+    than show it as a rival's bid at the same price. Voided bids are left out of the chain."""
+    raised: set[int] = set()
+    leader = None
+    rows = Bid.objects.filter(auction=auction, voided_at__isnull=True).order_by("seq")
+    for seq, bidder_id, leading_after in rows.values_list("seq", "bidder_id", "leading_after"):
+        if bidder_id == leader:
+            raised.add(seq)
+        if leading_after:
+            leader = bidder_id
+    return raised
+
+
+def bid_public(bid: Bid, *, viewer: Any, auction: Auction, raised: set[int] | None = None) -> dict[str, Any]:
+    """A bid as this viewer may see it: everyone sees the alias and the price the bid produced, and whether
+    it was the leader raising their own max (`raised`, from `raised_own_max`); the bidder and staff see the
+    max; the seller and staff see the name."""
     own = viewer is not None and viewer.is_authenticated and viewer.pk == bid.bidder_id
     staff = viewer is not None and viewer.is_authenticated and viewer.is_staff
     data: dict[str, Any] = {
@@ -155,6 +171,7 @@ def bid_public(bid: Bid, *, viewer: Any, auction: Auction) -> dict[str, Any]:
         "placed_at": iso(bid.placed_at),
         "voided": bid.is_voided,
         "mine": own,
+        "raised_own_max": raised is not None and bid.seq in raised,
     }
     if own or staff:
         data["max_amount"] = money_str(bid.max_amount)

@@ -105,9 +105,9 @@ def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[st
 def viewer_state(auction: Auction, user: Any, increments: engine.IncrementTable) -> dict[str, Any]:
     """What only this viewer sees: leading / outbid / not bid, won / lost, and their own max."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return _viewer("anonymous", None, is_seller=False)
+        return _viewer("anonymous", None, is_seller=False, auction=auction)
     if auction.seller_id == user.pk:
-        return _viewer("seller", None, is_seller=True)
+        return _viewer("seller", None, is_seller=True, auction=auction)
     from auctions.models import Bid
 
     my_max = (
@@ -126,8 +126,31 @@ def viewer_state(auction: Auction, user: Any, increments: engine.IncrementTable)
         status = "not_bid"
     else:
         status = "leading" if auction.leader_id == user.pk else "outbid"
-    return _viewer(status, money_str(my_max), is_seller=False)
+    return _viewer(status, money_str(my_max), is_seller=False, auction=auction)
 
 
-def _viewer(status: str, my_max: str | None, *, is_seller: bool) -> dict[str, Any]:
-    return {"my_status": status, "my_status_label": my_status_label(status), "my_max": my_max, "is_seller": is_seller}
+def outcome_message(auction: Auction, status: str) -> str | None:
+    """The close in words for this viewer, announced to them when the auction ends ("You won at $X");
+    None while the auction is open."""
+    if auction.status in (Auction.Status.LIVE, Auction.Status.SCHEDULED):
+        return None
+    price = auction.final_price if auction.final_price is not None else auction.display_price
+    if auction.status == Auction.Status.CANCELLED:
+        return "The auction was cancelled."
+    if status == "won":
+        return f"You won at ${price:,.2f}."
+    if status == "high_bidder":
+        return f"The auction ended with you as the high bidder at ${price:,.2f}. The reserve was not met: the seller is deciding."
+    if status == "lost":
+        return f"You were outbid; the auction ended at ${price:,.2f}."
+    return f"The auction has ended: {status_label(auction)}."
+
+
+def _viewer(status: str, my_max: str | None, *, is_seller: bool, auction: Auction | None = None) -> dict[str, Any]:
+    return {
+        "my_status": status,
+        "my_status_label": my_status_label(status),
+        "my_max": my_max,
+        "is_seller": is_seller,
+        "outcome_message": outcome_message(auction, status) if auction is not None else None,
+    }

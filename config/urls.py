@@ -38,6 +38,7 @@ urlpatterns = [
     # ahead of anymail's own route: adds the timestamp check and event-id de-duplication (notifications)
     path("anymail/sendgrid/tracking/", TrackingWebhookView.as_view(), name="sendgrid-tracking"),
     path("anymail/", include("anymail.urls")),
+    path("", include("core.accessibility")),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("vehicles.urls")),

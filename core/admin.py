@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from core.amount_fields import SIGNED_DECIMAL_COLUMNS, StrictDecimalFormField
 from core.models import (
+    BarrierReport,
     FeeSchedule,
     IdempotencyKey,
     StateFee,
@@ -167,3 +168,19 @@ class TransportRateCardAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type
         ("Price", {"fields": ["base_price", "minimum_price", "enclosed_surcharge_rate", "inoperable_surcharge"]}),
         ("Distance and days", {"fields": ["road_factor", "miles_per_day", "pickup_days_min", "pickup_days_max"]}),
     ]
+
+
+@admin.register(BarrierReport)
+class BarrierReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Accessibility barriers visitors reported (/accessibility/): open ones first."""
+
+    list_display = ("created_at", "page_url", "short_description", "contact_email", "resolved_at")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter),)
+    search_fields = ("page_url", "description", "contact_email")
+    readonly_fields = ("page_url", "description", "assistive_technology", "contact_email", "reporter", "created_at")
+    list_select_related = ("reporter",)
+    fields = (*readonly_fields, "resolved_at", "staff_notes")
+
+    @admin.display(description="Description")
+    def short_description(self, obj: BarrierReport) -> str:
+        return obj.description[:80]

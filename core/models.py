@@ -171,3 +171,23 @@ class TransportRateBand(models.Model):
 
     def __str__(self) -> str:
         return f"from {self.from_miles} mi: ${self.per_mile}/mi"
+
+
+class BarrierReport(models.Model):
+    """An accessibility barrier a visitor reported from the accessibility statement page (/accessibility/);
+    staff read and close them in the admin."""
+
+    page_url = models.CharField(max_length=500, blank=True, help_text="The page where the barrier is")
+    description = models.TextField(help_text="What happened, in the visitor's words")
+    assistive_technology = models.CharField(max_length=200, blank=True, help_text="Screen reader, browser, etc.")
+    contact_email = models.EmailField(blank=True)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    staff_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Barrier report #{self.pk} ({self.page_url or 'no page given'})"

@@ -126,8 +126,9 @@ class AuctionBidsApi(BidApi):
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.bid_history(auction), request, view=self)
         assert page is not None
+        raised = selectors.raised_own_max(auction)
         return paginator.get_paginated_response(
-            [selectors.bid_public(b, viewer=request.user, auction=auction) for b in page]
+            [selectors.bid_public(b, viewer=request.user, auction=auction, raised=raised) for b in page]
         )
 
     @extend_schema(

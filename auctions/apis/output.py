@@ -67,6 +67,9 @@ class AuctionViewerOutput(serializers.Serializer):  # type: ignore[type-arg]
     my_status_label = serializers.CharField()
     my_max = _money(allow_null=True)
     is_seller = serializers.BooleanField()
+    outcome_message = serializers.CharField(
+        allow_null=True, help_text='The close in words for this viewer ("You won at $X."); null while open'
+    )
 
 
 class AuctionDetailOutput(AuctionCardOutput):
@@ -135,6 +138,7 @@ class BidOutput(serializers.Serializer):  # type: ignore[type-arg]
     placed_at = serializers.CharField(allow_null=True)
     voided = serializers.BooleanField()
     mine = serializers.BooleanField()
+    raised_own_max = serializers.BooleanField(help_text="The leader raising their own max (the price did not move)")
     max_amount = _money(required=False, allow_null=True)
     leading_after = serializers.BooleanField(required=False)
     bidder = BidderOutput(required=False)

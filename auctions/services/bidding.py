@@ -24,7 +24,7 @@ from auctions.services.results import BidRejected, BidResult, detached
 from core import idempotency, metrics
 from core.auth import AccountRule
 from core.errors import DomainError
-from core.money import MoneyError, parse_amount
+from core.money import AMOUNT_FORM, MoneyError, parse_amount
 
 
 def _place_taken(auction_id: int, take: Any) -> list[Outcome]:
@@ -40,7 +40,19 @@ def parse_bid_amount(raw: object) -> Decimal:
     try:
         return parse_amount(raw, field="amount")
     except MoneyError as exc:
-        raise BidRejected(str(exc), code="invalid_amount", details={"amount": [str(exc)]}) from exc
+        raise BidRejected(amount_sentence(raw), code="invalid_amount", details={"amount": [str(exc)]}) from exc
+
+
+def amount_sentence(raw: object) -> str:
+    """Why a max bid's text is not an amount, as a sentence the bidder reads (the grammar's own words in
+    `details`); the accepted form is core.money's."""
+    if raw is None or raw == "":
+        return "Your max bid is required: enter an amount like 5250 or 5250.00."
+    try:
+        parse_amount(raw, field="amount", allow_zero=True)
+    except MoneyError:
+        return f"Your max bid must be {AMOUNT_FORM}."
+    return "Your max bid must be greater than zero."
 
 
 def check_eligible(user: Any) -> None:

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django.contrib.sites",
     "django.contrib.humanize",
     # third party
@@ -81,6 +82,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 SITE_ID = 1
 
+# Widgets render through TEMPLATES, so templates/ can override a widget's template (Django's documented way):
+# templates/admin/widgets/split_datetime.html gives the admin's date and time inputs each a label.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -19,6 +19,59 @@
     return Date.now() - (performance.now() - nav.requestStart);
   }
 
+  // A persistent live region (present, empty, from page load) that speaks each event once: the messages of
+  // one event (those within QUIET_MS of each other: a bid, its extension, its outbid) are combined into one
+  // line, and a later event adds a line below instead of overwriting the last one; lines older than
+  // STALE_MS are cleared when the next event arrives (removals are not announced).
+  const QUIET_MS = 200;
+  const STALE_MS = 8000;
+  function Announcer(region, lineClass) {
+    this.region = region;
+    this.lineClass = lineClass || "";
+    this.pending = [];
+    this.kind = null;
+    this.flushedAt = 0;
+    this.timer = null;
+  }
+  // `key` lets a later message of the same event replace an earlier one (the extension, once we learn
+  // it was this person's own bid); `kind` is the look (success, warning, danger, info).
+  Announcer.prototype.say = function (text, kind, key) {
+    if (!this.region || !text) return;
+    const same = key && this.pending.find(function (m) { return m.key === key; });
+    if (same) same.text = text; else this.pending.push({ text: text, key: key });
+    if (kind && (kind === "danger" || kind === "warning" || !this.kind)) this.kind = kind;
+    if (!this.timer) this.timer = setTimeout(this.flush.bind(this), QUIET_MS);
+  };
+  Announcer.prototype.replace = function (key, text) {
+    const same = this.pending.find(function (m) { return m.key === key; });
+    if (same) { same.text = text; return true; }
+    return false;
+  };
+  Announcer.prototype.flush = function () {
+    this.timer = null;
+    if (!this.pending.length) return;
+    if (Date.now() - this.flushedAt > STALE_MS) this.region.replaceChildren();
+    const line = document.createElement("p");
+    line.className = this.lineClass + (this.kind ? " alert-" + this.kind : "");
+    line.textContent = this.pending.map(function (m) { return m.text; }).join(" ");
+    this.region.appendChild(line);
+    this.pending = [];
+    this.kind = null;
+    this.flushedAt = Date.now();
+  };
+
+  // The end time in words, in the viewer's zone ("3:42:10 PM CST").
+  function clockTime(ms) {
+    return new Date(ms).toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+  }
+
+  // Threshold announcements (the countdown itself is not live: it would speak every second).
+  const THRESHOLDS = [
+    { ms: 5 * 60000, text: "5 minutes left." },
+    { ms: 60000, text: "1 minute left." },
+    { ms: 30000, text: "30 seconds left." },
+  ];
+
   function csrfToken(root) {
     const input = root.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
@@ -36,7 +89,14 @@
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
-    this.mine = {}; // seqs of this user's own bids seen in bid_update, for the "you" badge
+    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the "you" badge
+    this.notices = new Announcer(this.field("notice"), "alert small py-2 mb-1");
+    this.times = new Announcer(this.field("time_notice"), "mb-0");
+    // Thresholds already behind us at load are not announced; each is spoken once, and again after an
+    // extension takes the time left back above it.
+    this.spoken = {};
+    const leftAtLoad = this.endsAt - Date.now();
+    THRESHOLDS.forEach(function (t) { if (leftAtLoad <= t.ms) this.spoken[t.ms] = true; }, this);
     this.opened = false; // the socket was open once: the next open is a reconnect
     // With JavaScript a dialog asks for confirmation only when needed (submitBid); the checkbox is the no-JS way.
     root.querySelectorAll("[data-nojs-confirm]").forEach(function (el) { el.hidden = true; });
@@ -49,14 +109,19 @@
 
   Room.prototype.field = function (name) { return this.root.querySelector('[data-field="' + name + '"]'); };
   Room.prototype.setText = function (name, text) { const el = this.field(name); if (el) el.textContent = text; };
+  Room.prototype.setChanged = function (name, text) { const el = this.field(name); if (el && el.textContent !== text) el.textContent = text; };
 
   Room.prototype.tick = function () {
     const el = this.field("countdown");
     if (!el) return;
     const open = this.status === "live" || this.status === "scheduled";
     const left = this.endsAt - site.serverNow();
-    el.textContent = open ? site.formatRemaining(left) : "Ended";
-    el.classList.toggle("ending", open && left > 0 && left < 120000);
+    const text = open ? site.formatRemaining(left) : "Ended";
+    this.root.querySelectorAll('[data-field="countdown"], [data-field="sticky_countdown"]').forEach(function (c) {
+      c.textContent = text;
+      c.classList.toggle("ending", open && left > 0 && left < 120000);
+    });
+    if (this.status === "live") this.announceThresholds(left);
     // Past the end but not closed yet: ask the server every few seconds (the close broadcast may not reach us).
     if (open && left < -3000 && (!this.lastPoll || Date.now() - this.lastPoll > 5000)) {
       this.lastPoll = Date.now();
@@ -64,11 +129,41 @@
     }
   };
 
-  Room.prototype.notice = function (text, kind) {
-    const el = this.field("notice");
-    if (!el) return;
-    el.className = "alert small py-2 alert-" + (kind || "info");
-    el.textContent = text;
+  Room.prototype.announceThresholds = function (left) {
+    THRESHOLDS.forEach(function (t) {
+      if (left > t.ms) { this.spoken[t.ms] = false; return; } // above it again (an extension): speak it next time
+      if (!this.spoken[t.ms] && left > 0) {
+        this.spoken[t.ms] = true;
+        // Only the most urgent of the thresholds crossed at once is spoken.
+        if (!THRESHOLDS.some(function (u) { return u.ms < t.ms && left <= u.ms; })) this.times.say(t.text, null, "threshold");
+      }
+    }, this);
+  };
+
+  Room.prototype.notice = function (text, kind) { this.notices.say(text, kind); };
+
+  // A refusal: in the form's role=alert region, linked to the field (aria-invalid, aria-describedby).
+  Room.prototype.refuse = function (text) {
+    const error = this.field("bid_error");
+    const amount = this.field("amount");
+    if (!error) { this.notice(text, "danger"); return; }
+    error.textContent = "";
+    error.textContent = text;
+    error.classList.remove("d-none-empty");
+    if (amount) {
+      amount.setAttribute("aria-invalid", "true");
+      // Focus in the field to correct it (its description now starts with the refusal).
+      if (!document.activeElement || document.activeElement === document.body || document.activeElement.matches("[data-bid-submit]")) amount.focus();
+    }
+    const preview = this.field("preview");
+    if (preview) preview.textContent = ""; // never a total at a refused amount
+  };
+
+  Room.prototype.clearRefusal = function () {
+    const error = this.field("bid_error");
+    const amount = this.field("amount");
+    if (error) error.textContent = "";
+    if (amount) amount.removeAttribute("aria-invalid");
   };
 
   // --- state -------------------------------------------------------------------------------
@@ -81,10 +176,14 @@
     if (s.ends_at) this.endsAt = Date.parse(s.ends_at);
     if (s.status) this.status = s.status;
     this.price = s.price;
-    this.setText("price", fmt(s.price));
-    this.setText("price_caption", s.price_caption || (s.bid_count ? "Current bid" : "Starting bid"));
-    this.setText("bid_count", String(s.bid_count));
-    this.setText("leader_alias", s.leader_alias || "—");
+    // Rewritten only when changed: the same text written again can be spoken again.
+    const caption = s.price_caption || (s.bid_count ? "Current bid" : "Starting bid");
+    this.setChanged("price", fmt(s.price));
+    this.setChanged("sticky_price", fmt(s.price));
+    this.setChanged("price_caption", caption);
+    this.setChanged("sticky_caption", caption);
+    this.setChanged("bid_count", String(s.bid_count));
+    this.setChanged("leader_alias", s.leader_alias || "—");
     if (s.minimum_next_bid) {
       this.setText("minimum_next_bid", fmt(s.minimum_next_bid));
       const amount = this.field("amount");
@@ -99,26 +198,54 @@
       reserve.classList.toggle("badge-reserve-met", met);
       reserve.classList.toggle("badge-reserve-not-met", !met);
     }
-    if (s.ends_at) this.setText("ends_at_text", new Date(s.ends_at).toLocaleString());
+    if (s.ends_at) this.setChanged("ends_at_text", new Date(s.ends_at).toLocaleString());
     const badge = this.field("extended_badge");
     if (badge && s.extended_count) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + s.extended_count; }
-    if (s.status_label) this.setText("status_label", s.status_label);
+    if (s.status_label) this.setChanged("status_label", s.status_label);
     if (s.confirm_above) this.confirmAbove = s.confirm_above;
     const buyNow = this.root.querySelector("[data-buy-now-form]");
     if (buyNow && !s.buy_now_available) buyNow.remove();
-    if (s.status !== "live" && s.status !== "scheduled") {
-      const form = this.root.querySelector("[data-bid-form]");
-      if (form) form.remove();
-    }
+    if (s.status !== "live" && s.status !== "scheduled") this.closeForms();
     this.root.dataset.seq = String(this.seq);
     this.tick();
     return true;
+  };
+
+  // The auction is over: the forms go, and focus (if it was in them, or lost with them) moves to the
+  // outcome, which says what happened; the outcome for this person is announced once the server tells it.
+  Room.prototype.closeForms = function () {
+    const forms = this.root.querySelectorAll("[data-bid-form], [data-buy-now-form], [data-sticky-bid]");
+    if (!forms.length) return;
+    const active = document.activeElement;
+    const hadFocus = Array.prototype.some.call(forms, function (f) { return f.contains(active); });
+    forms.forEach(function (f) { f.remove(); });
+    this.awaitingOutcome = true;
+    const outcome = this.field("outcome");
+    if (outcome) {
+      outcome.hidden = false;
+      outcome.textContent = this.field("status_label") ? this.field("status_label").textContent : "Auction ended.";
+      if (hadFocus || document.activeElement === document.body || !document.activeElement) outcome.focus();
+    }
   };
 
   Room.prototype.applyViewer = function (viewer) {
     if (!viewer) return;
     const el = this.field("my_status");
     if (el && viewer.my_status_label) { el.dataset.status = viewer.my_status; el.textContent = viewer.my_status_label; }
+    if ("my_max" in viewer) this.showMyMax(viewer.my_max);
+    if (viewer.outcome_message && this.status !== "live" && this.status !== "scheduled") {
+      const outcome = this.field("outcome");
+      if (outcome && outcome.textContent !== viewer.outcome_message) { outcome.hidden = false; outcome.textContent = viewer.outcome_message; }
+      if (this.awaitingOutcome) { this.awaitingOutcome = false; this.times.say(viewer.outcome_message, null, "outcome"); }
+    }
+  };
+
+  Room.prototype.showMyMax = function (value) {
+    const el = this.field("my_max");
+    if (!el) return;
+    el.hidden = !value;
+    const amount = el.querySelector("[data-my-max-amount]");
+    if (amount && value) amount.textContent = fmt(value);
   };
 
   // The state and the bid history from the server, after a gap in `seq`, a reconnect or a change without a bid.
@@ -183,16 +310,26 @@
     who.textContent = (bid.bidder && bid.bidder.name) || bid.bidder_alias || "A bidder";
     li.appendChild(who);
     li.appendChild(document.createTextNode(" · " + fmt(bid.price)));
-    if (bid.mine || this.mine[bid.seq]) this.markMine(li);
+    if (bid.raised_own_max) li.appendChild(this.tag("raised max", "text-muted"));
+    if (bid.mine || this.mine[bid.seq]) this.markMine(li, bid.max_amount || this.mine[bid.seq]);
     return li;
   };
 
-  Room.prototype.markMine = function (li) {
-    if (li.querySelector("[data-mine]")) return;
+  Room.prototype.tag = function (text, className) {
+    const span = document.createElement("span");
+    span.className = "small " + className;
+    span.textContent = " (" + text + ")";
+    return span;
+  };
+
+  // This person's own row: "you", with the max they set (the row's amount is the price it produced).
+  Room.prototype.markMine = function (li, max) {
+    const shown = li.querySelector("[data-mine]");
+    if (shown) { if (max && max !== true) shown.textContent = "you · your max " + fmt(max); return; }
     const badge = document.createElement("span");
-    badge.className = "badge bg-info text-dark";
+    badge.className = "badge badge-you";
     badge.dataset.mine = "";
-    badge.textContent = "you";
+    badge.textContent = max && max !== true ? "you · your max " + fmt(max) : "you";
     li.appendChild(document.createTextNode(" "));
     li.appendChild(badge);
   };
@@ -275,7 +412,10 @@
           const badge = this.field("extended_badge");
           if (badge) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + msg.extended_count; }
           this.setText("ends_at_text", new Date(msg.ends_at).toLocaleString());
-          this.notice("A late bid extended the auction by two minutes.", "warning");
+          this.extendedSeq = msg.seq;
+          // Worded for everyone; this person's own bid rewords it when its bid_update follows (onBidUpdate).
+          const text = this.mine[msg.seq] ? this.extensionText(true) : this.extensionText(false);
+          this.times.say(text, null, "extension");
           this.tick();
         }
         break;
@@ -301,17 +441,25 @@
     }
   };
 
+  Room.prototype.extensionText = function (own) {
+    return (own ? "Your bid extended the auction by two minutes." : "A bid in the last two minutes extended the auction.") +
+      " It now ends at " + clockTime(this.endsAt) + ".";
+  };
+
   Room.prototype.onBidUpdate = function (msg) {
     if (msg.request_id && this.pending[msg.request_id]) { this.pending[msg.request_id](); delete this.pending[msg.request_id]; }
-    if (msg.status === "rejected") { this.notice(msg.error || "Your bid was not accepted.", "danger"); return; }
+    if (msg.status === "rejected") { this.refuse(msg.error || "Your bid was not accepted."); return; }
+    if (msg.status === "accepted") this.clearRefusal();
     if (msg.status === "accepted" && msg.bid_id && typeof msg.seq === "number") { // our own bid: badge it
-      this.mine[msg.seq] = true;
+      this.mine[msg.seq] = msg.your_max || true;
       const list = this.field("history");
       const li = list && list.querySelector('li[data-seq="' + msg.seq + '"]');
-      if (li) this.markMine(li);
+      if (li) this.markMine(li, msg.your_max);
+      if (this.extendedSeq === msg.seq) this.times.replace("extension", this.extensionText(true));
     }
     const status = msg.status === "outbid" || msg.result === "outbid" ? "outbid" : "leading";
-    this.applyViewer({ my_status: status, my_status_label: msg.my_status_label });
+    // your max: this person's own bid sets it; an outbid leaves it as it was (the max that was beaten)
+    this.applyViewer({ my_status: status, my_status_label: msg.my_status_label, my_max: msg.your_max || null });
     this.notice(msg.message || (status === "leading" ? "You're the high bidder." : "You were outbid."), status === "leading" ? "success" : "warning");
   };
 
@@ -322,7 +470,7 @@
     if (typeof msg.seq === "number" && list.querySelector('li[data-seq="' + msg.seq + '"]')) return;
     const empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
-    const li = this.historyItem({ seq: msg.seq, bidder_alias: msg.bidder_alias, price: msg.price });
+    const li = this.historyItem({ seq: msg.seq, bidder_alias: msg.bidder_alias, price: msg.price, raised_own_max: msg.raised_own_max });
     let before = list.firstElementChild;
     while (before && before.dataset.seq && typeof msg.seq === "number" && Number(before.dataset.seq) > msg.seq) {
       before = before.nextElementSibling;
@@ -404,11 +552,23 @@
       let previewTimer;
       amount.addEventListener("input", function () {
         clearTimeout(previewTimer);
-        previewTimer = setTimeout(function () { self.preview(amount.value); }, 300);
+        self.clearRefusal();
+        previewTimer = setTimeout(function () { self.preview(amount.value.trim()); }, 300);
       });
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         self.submitBid(form, amount.value.trim());
+      });
+    }
+    // Phones: the sticky bar's Bid button brings the bid form into view and puts the cursor in the amount.
+    const stickyBid = this.root.querySelector("[data-sticky-bid-button]");
+    if (stickyBid && form) {
+      stickyBid.addEventListener("click", function (event) {
+        event.preventDefault();
+        const amount = form.querySelector("[name=amount]");
+        form.scrollIntoView({ block: "center" });
+        amount.focus();
+        amount.select();
       });
     }
     const comment = this.root.querySelector("[data-comment-form]");
@@ -420,13 +580,19 @@
 
   Room.prototype.preview = function (value) {
     const self = this;
-    if (!value) return;
+    const el = this.field("preview");
+    const minimum = this.field("minimum_next_bid");
+    const below = minimum && Number(value) < Number(minimum.textContent.replace(/[^0-9.]/g, ""));
+    if (!value || !/^[0-9]{1,10}(\.[0-9]{1,2})?$/.test(value) || below) {
+      // no total at an amount the server would refuse; why it would is said once, on submit
+      if (el) el.textContent = "";
+      return;
+    }
     fetch("/api/auctions/" + this.id + "/price-preview?max=" + encodeURIComponent(value), { credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
-        const el = self.field("preview");
         if (!el) return;
-        if (!res.ok) { el.textContent = res.body.error || ""; return; }
+        if (!res.ok) { el.textContent = ""; return; }
         const d = res.body.data;
         el.textContent = "If you win at " + fmt(d.vehicle_price) + " you pay " + fmt(d.total) + " in total (buyer fee " +
           fmt(d.buyer_fee) + ", documentation " + fmt(d.documentation_fee) +
@@ -440,8 +606,13 @@
     // The one rule (Auction.needs_confirmation): above the server's threshold, ask before sending.
     if (Number(value) > Number(this.confirmAbove) && !window.confirm("Your max of " + fmt(value) + " is more than three times the current price. Place it?")) return;
     const button = form.querySelector("[data-bid-submit]");
+    const focused = document.activeElement;
     if (button) button.disabled = true;
-    const done = function () { if (button) button.disabled = false; };
+    // Disabling the focused button drops focus to <body>: it goes back where it was when the answer comes.
+    const done = function () {
+      if (button) button.disabled = false;
+      if (focused && focused.isConnected && (!document.activeElement || document.activeElement === document.body)) focused.focus();
+    };
     const requestId = "b" + Date.now() + "-" + (this.requestCounter += 1);
     this.pending[requestId] = done;
     if (this.send({ type: "bid_placed", amount: value, request_id: requestId })) {
@@ -457,11 +628,11 @@
       .then(function (r) { return r.json(); })
       .then(function (body) {
         done();
-        if (body.error) { self.notice(body.error, "danger"); return; }
+        if (body.error) { self.refuse(body.error); return; }
         self.applyState(body.data.auction);
         self.onBidUpdate({ status: "accepted", result: body.data.result, message: body.message });
       })
-      .catch(function () { done(); self.notice("Could not reach the server. Try again.", "danger"); });
+      .catch(function () { done(); self.refuse("We could not reach the server. Check your connection and try again."); });
   };
 
   function start() {
@@ -471,9 +642,11 @@
     // countdowns on cards (live auctions, my bids)
     const cards = document.querySelectorAll("[data-countdown-ends]");
     if (cards.length) {
-      setInterval(function () {
+      const tickCards = function () {
         cards.forEach(function (el) { el.textContent = site.formatRemaining(Date.parse(el.dataset.countdownEnds) - site.serverNow()); });
-      }, 1000);
+      };
+      tickCards();
+      setInterval(tickCards, 1000);
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

@@ -39,3 +39,12 @@ document.addEventListener("submit", function (event) {
   const question = event.target instanceof HTMLFormElement ? event.target.dataset.confirm : undefined;
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// A form that came back with errors: focus goes to its error summary, or else to the first field in error
+// (WCAG 2.4.3, 3.3.1), so a keyboard or screen reader user starts where the problem is.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  const target = document.querySelector("main form [data-form-errors], main [data-form-errors]") ||
+    document.querySelector('main form [aria-invalid="true"]');
+  if (target && (!document.activeElement || document.activeElement === document.body)) target.focus();
+});

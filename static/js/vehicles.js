@@ -1,4 +1,4 @@
-// Vehicles: watchlist hearts, auto-submitting filters, countdowns, VIN decoding and AI description drafts.
+// Vehicles: watchlist hearts, filters, countdowns, VIN decoding and AI description drafts.
 (function () {
   "use strict";
 
@@ -53,13 +53,12 @@
   });
 
   // --- filters and confirmations -------------------------------------------------------------------
-  document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
+  // Choosing a make clears the model; nothing submits on change (WCAG 3.2.2: an arrow key in a select must
+  // not reload the page and drop focus): "Apply filters" and "Sort" submit.
+  document.querySelectorAll('select[name="make"][data-filter-make]').forEach(function (select) {
     select.addEventListener("change", function () {
-      if (select.name === "make") {
-        const model = select.form.querySelector('[name="model"]');
-        if (model) model.value = "";
-      }
-      select.form.submit();
+      const model = select.form.querySelector('[name="model"]');
+      if (model) model.value = "";
     });
   });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {

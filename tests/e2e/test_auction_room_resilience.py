@@ -106,7 +106,7 @@ def test_a_bid_placed_while_the_socket_was_down_shows_after_the_reconnect_with_i
     page = open_panel(context, live_url, auction)
     place(page, "6000")
     expect(field(page, "my_status")).to_have_text("You're the high bidder")
-    expect(history(page)).to_have_text(["Bidder 1 · $5,000.00 you"])
+    expect(history(page)).to_have_text(["Bidder 1 · $5,000.00 you · your max $6,000.00"])
     remember_document(page)
 
     # when his connection drops and Anna outbids him meanwhile
@@ -124,7 +124,7 @@ def test_a_bid_placed_while_the_socket_was_down_shows_after_the_reconnect_with_i
     expect(field(page, "bid_count")).to_have_text("2")
     expect(field(page, "leader_alias")).to_have_text("Bidder 2")
     expect(field(page, "my_status")).to_have_text("Outbid — bid again")
-    expect(history(page)).to_have_text(["Bidder 2 · $6,100.00", "Bidder 1 · $5,000.00 you"])
+    expect(history(page)).to_have_text(["Bidder 2 · $6,100.00", "Bidder 1 · $5,000.00 you · your max $6,000.00"])
     expect(comment_item(page, question)).to_have_text(f"{anna.display_name} Is there a spare key?")
     assert_not_reloaded(page)
 
@@ -139,7 +139,7 @@ def test_a_lost_bid_broadcast_is_fetched_when_a_later_message_shows_the_gap(
     relay = Relay()
     page = open_routed_panel(logged_in_context(browser, live_url, ben), live_url, auction, relay)
     place(page, "6000")
-    expect(history(page)).to_have_text(["Bidder 1 · $5,000.00 you"])
+    expect(history(page)).to_have_text(["Bidder 1 · $5,000.00 you · your max $6,000.00"])
     remember_document(page)
 
     # when the broadcast of Anna's bid is lost (and, for now, whatever else could give the loss away)
@@ -163,7 +163,7 @@ def test_a_lost_bid_broadcast_is_fetched_when_a_later_message_shows_the_gap(
     expect(field(page, "bid_count")).to_have_text(count)
     expect(field(page, "leader_alias")).to_have_text(leader)
     expect(field(page, "my_status")).to_have_text("Outbid — bid again")
-    expect(history(page)).to_have_text([*newer_bids, "Bidder 1 · $5,000.00 you"])
+    expect(history(page)).to_have_text([*newer_bids, "Bidder 1 · $5,000.00 you · your max $6,000.00"])
     assert_not_reloaded(page)
 
 
