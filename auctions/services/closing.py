@@ -19,7 +19,7 @@ from auctions.models import Auction, AuctionEvent
 from auctions.services import after_commit
 from auctions.services.clock import db_now
 from auctions.services.increments import increment_table
-from auctions.services.lifecycle import event, is_staff, lock_auction
+from auctions.services.lifecycle import event, event_row, is_staff, lock_auction
 from auctions.state import money_str
 from core import metrics
 from core.errors import Conflict, NotAllowed
@@ -30,13 +30,9 @@ DECISION_WINDOW = timedelta(hours=24)
 OPEN_STATUSES = [Auction.Status.LIVE, Auction.Status.SCHEDULED]
 
 
-def _close_locked(auction: Auction, now: datetime) -> bool:
-    """Precondition: the caller holds this auction's lock inside a transaction."""
-    from vehicles.services import vehicle_mark_sold, vehicle_mark_unlisted
-
-    if auction.status not in OPEN_STATUSES or auction.ends_at > now:
-        return False
-    terms = auction.terms(increment_table())
+def _close_changes(auction: Auction, now: datetime, increments: Any) -> tuple[engine.CloseOutcome, dict[str, Any]]:
+    """How this due auction closes: its outcome and the columns the claim sets (the one rule, both paths)."""
+    terms = auction.terms(increments)
     outcome = engine.close_outcome(terms, auction.state())
     changes: dict[str, Any] = {
         "status": Auction.Status.ENDED,
@@ -49,17 +45,19 @@ def _close_locked(auction: Auction, now: datetime) -> bool:
         changes.update(winner_id=auction.leader_id, final_price=auction.current_price, sold_at=now)
     elif outcome is engine.CloseOutcome.RESERVE_NOT_MET:
         changes.update(decision_deadline=now + DECISION_WINDOW)
-    # The claim: only one closer can move this row out of an open status.
-    claimed = Auction.objects.filter(pk=auction.pk, status__in=OPEN_STATUSES, ends_at__lte=now).update(
-        version=F("version") + 1, **changes
-    )
-    if claimed != 1:
-        return False
+    return outcome, changes
+
+
+def _closed(auction: Auction, outcome: engine.CloseOutcome, changes: dict[str, Any]) -> AuctionEvent:
+    """After the claim: the auction object as stored, its metrics, and its `closed` event (unsaved)."""
     from_status = auction.status
     for name, value in changes.items():
         setattr(auction, name, value)
     auction.version += 1
-    event(
+    metrics.auctions_closed_total.labels(outcome=outcome.value).inc()
+    if auction.closed_at and auction.ends_at:
+        metrics.close_lag_seconds.observe(max(0.0, (auction.closed_at - auction.ends_at).total_seconds()))
+    return event_row(
         auction,
         AuctionEvent.Kind.CLOSED,
         from_status=from_status,
@@ -67,15 +65,82 @@ def _close_locked(auction: Auction, now: datetime) -> bool:
         price=money_str(auction.current_price),
         bid_count=auction.bid_count,
     )
+
+
+def _vehicle_message(auction: Auction, outcome: engine.CloseOutcome) -> str:
     if outcome is engine.CloseOutcome.SOLD:
-        vehicle_mark_sold(vehicle_id=auction.vehicle_id, message=f"Sold at auction {auction.pk}")
+        return f"Sold at auction {auction.pk}"
+    return f"Auction {auction.pk} ended without bids"
+
+
+def _close_locked(auction: Auction, now: datetime) -> bool:
+    """Precondition: the caller holds this auction's lock inside a transaction."""
+    from vehicles.services import vehicle_mark_sold, vehicle_mark_unlisted
+
+    if auction.status not in OPEN_STATUSES or auction.ends_at > now:
+        return False
+    outcome, changes = _close_changes(auction, now, increment_table())
+    # The claim: only one closer can move this row out of an open status.
+    claimed = Auction.objects.filter(pk=auction.pk, status__in=OPEN_STATUSES, ends_at__lte=now).update(
+        version=F("version") + 1, **changes
+    )
+    if claimed != 1:
+        return False
+    _closed(auction, outcome, changes).save()
+    if outcome is engine.CloseOutcome.SOLD:
+        vehicle_mark_sold(vehicle_id=auction.vehicle_id, message=_vehicle_message(auction, outcome))
     elif outcome is engine.CloseOutcome.UNSOLD:
-        vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message=f"Auction {auction.pk} ended without bids")
-    metrics.auctions_closed_total.labels(outcome=outcome.value).inc()
-    if auction.closed_at and auction.ends_at:
-        metrics.close_lag_seconds.observe(max(0.0, (auction.closed_at - auction.ends_at).total_seconds()))
+        vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message=_vehicle_message(auction, outcome))
     transaction.on_commit(lambda: after_commit.auction_closed(auction))
     return True
+
+
+class _ClaimLost(Exception):
+    """A batch's claim did not move every auction it locked: the batch rolls back and closes one at a time."""
+
+
+def _close_batch(auctions: list[Auction], now: datetime) -> int:
+    """Close these due auctions together. Precondition: the caller locked them inside its transaction.
+
+    performance: a fixed number of statements per batch, whatever its size: the claims (one conditional
+    UPDATE per kind of close: sold, reserve not met with or without the reserve met, unsold; the winner and
+    final price are copied from each row's leader and current price by the statement), one insert of the
+    `closed` events, the vehicles' one locking read, UPDATE per new status and insert of their events; after
+    the commit, one hand-off of every broadcast and one task each for the batch's orders and notices
+    (`after_commit.auctions_closed`). Raises `_ClaimLost` if a claim moved fewer rows than it locked."""
+    from vehicles.services import vehicles_mark_ended
+
+    increments = increment_table()
+    kinds: dict[tuple[str, bool], list[tuple[Auction, engine.CloseOutcome, dict[str, Any]]]] = {}
+    for auction in auctions:
+        if auction.status in OPEN_STATUSES and auction.ends_at <= now:
+            outcome, changes = _close_changes(auction, now, increments)
+            kinds.setdefault((outcome.value, changes["reserve_met"]), []).append((auction, outcome, changes))
+    events: list[AuctionEvent] = []
+    sold: dict[int, str] = {}
+    unlisted: dict[int, str] = {}
+    for members in kinds.values():
+        _, outcome, changes = members[0]
+        shared = {name: value for name, value in changes.items() if name not in ("winner_id", "final_price")}
+        if outcome is engine.CloseOutcome.SOLD:
+            shared.update(winner_id=F("leader_id"), final_price=F("current_price"))
+        ids = [auction.pk for auction, _, _ in members]
+        claimed = Auction.objects.filter(pk__in=ids, status__in=OPEN_STATUSES, ends_at__lte=now).update(
+            version=F("version") + 1, **shared
+        )
+        if claimed != len(ids):
+            raise _ClaimLost(f"claimed {claimed} of {len(ids)}")
+        for auction, outcome, changes in members:
+            events.append(_closed(auction, outcome, changes))
+            if outcome is engine.CloseOutcome.SOLD:
+                sold[auction.vehicle_id] = _vehicle_message(auction, outcome)
+            elif outcome is engine.CloseOutcome.UNSOLD:
+                unlisted[auction.vehicle_id] = _vehicle_message(auction, outcome)
+    AuctionEvent.objects.bulk_create(events)
+    vehicles_mark_ended(sold=sold, unlisted=unlisted)
+    closed = [auction for members in kinds.values() for auction, _, _ in members]
+    transaction.on_commit(lambda: after_commit.auctions_closed(closed))
+    return len(closed)
 
 
 def auction_close(*, auction_id: int, now: datetime | None = None) -> bool:
@@ -112,6 +177,14 @@ def auction_close_due(*, limit: int = 5000, time_budget: float = 50.0, batch: in
             )
             if not auctions:
                 break
+            try:
+                with transaction.atomic():
+                    closed += _close_batch(auctions, now)
+                continue
+            except Exception:  # noqa: BLE001 - the batch rolled back: its auctions close one at a time below
+                logger.warning("closing a batch failed; closing its auctions one at a time", exc_info=True)
+            # as stored (the batch changed the objects before it rolled back); still locked by this transaction
+            auctions = list(Auction.objects.filter(pk__in=[a.pk for a in auctions]).order_by("ends_at", "pk"))
             for auction in auctions:
                 try:
                     with transaction.atomic():
