@@ -38,8 +38,8 @@ TYPING_EVERY_SECONDS = 2.0
 WATCHERS_EVERY_SECONDS = 2.0
 WATCHERS_MESSAGES_PER_SECOND = 100  # what a large room's watcher counts may cost its sockets, all together
 WATCHERS_AT_MOST_EVERY_SECONDS = 30.0
-_trailing: set["asyncio.Task[None]"] = set()
-_trailing_rooms: set[int] = set()  # rooms whose end-of-window count this process will send (no need to ask Redis)  # watcher-count broadcasts waiting for their window (kept referenced)
+_trailing: set["asyncio.Task[None]"] = set()  # watcher-count broadcasts waiting for their window (kept referenced)
+_trailing_rooms: set[int] = set()  # rooms whose end-of-window count this process sends (no need to ask Redis)
 
 
 def watchers_window(watchers: int) -> float:
