@@ -26,13 +26,16 @@ from tests.load.bench_bidding import (
     ROOT,
     bench_env,
     bench_users,
+    cpu_seconds,
     delete_auctions,
     percentile,
     run_child,
+    service_pids,
     setup_django,
 )
 
 AUCTIONS = int(os.environ.get("BENCH_CLOSE_AUCTIONS", "10000"))
+BATCH = os.environ.get("AUCTION_CLOSE_BATCH", "")  # the workers' batch size (settings default when unset)
 WORKERS = int(os.environ.get("BENCH_CLOSE_WORKERS", "2"))
 TARGET_SECONDS = 30  # every auction closed within this many seconds of its end
 ISOLATION = "bench-close"
@@ -107,6 +110,20 @@ def create_burst(seller, buyer, *, count: int = AUCTIONS, first_end_in: float = 
     return [a.pk for a in auctions]
 
 
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes and their children (a prefork worker's pool)."""
+    from pathlib import Path
+
+    total = 0.0
+    for pid in pids:
+        try:
+            children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            children = []
+        total += cpu_seconds(pid) + sum(cpu_seconds(child) for child in children)
+    return total
+
+
 def cleanup() -> None:
     """This bench's auctions, and any other bench's left in the bench database (the bidding and fan-out
     benches' auctions end an hour or two after their run: due during a burst, they would be closed with it)."""
@@ -117,9 +134,11 @@ def cleanup() -> None:
 def child() -> str:
     setup_django()
     from django.conf import settings
+    from django.utils import timezone
 
     from auctions.models import Auction, AuctionEvent
     from config.celery import app
+    from orders.models import Order
 
     cleanup()
     seller, buyers = bench_users(1, "closebench")
@@ -164,12 +183,28 @@ def child() -> str:
     thread = threading.Thread(target=ticker, daemon=True)
     thread.start()
     deadline = time.monotonic() + 150 + AUCTIONS / 100
+    mariadb = service_pids().get("mariadb", [])
+    first_end = Auction.objects.filter(pk__in=ids).order_by("ends_at").values_list("ends_at", flat=True).first()
+    while first_end is not None and timezone.now() < first_end:  # CPU from the first end on: the burst itself
+        time.sleep(0.2)
+    cpu_start = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb), time.monotonic())
+    orders_done = None
+    won = Auction.objects.filter(pk__in=ids, reserve_price__isnull=True).exclude(bid_count=0).count()
     try:
         while time.monotonic() < deadline:
             open_left = Auction.objects.filter(pk__in=ids, status=Auction.Status.LIVE).count()
             if open_left == 0:
+                cpu_closed = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb))
+                wall_closed = time.monotonic() - cpu_start[2]
                 break
             time.sleep(1)
+        # the follow-ups: every sold auction's order (created by the workers after the closes committed)
+        while time.monotonic() < deadline:
+            if Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).count() >= won:
+                orders_done = time.monotonic() - cpu_start[2]
+                break
+            time.sleep(1)
+        cpu_all = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb))
     finally:
         stop.set()
         for worker in workers:
@@ -186,7 +221,19 @@ def child() -> str:
         outcomes[outcome or "open"] = outcomes.get(outcome or "open", 0) + 1
     closes = AuctionEvent.objects.filter(auction_id__in=ids, kind=AuctionEvent.Kind.CLOSED).count()
     within = sum(1 for d in delays if d <= TARGET_SECONDS)
+    orders = Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).count()
+    duplicates = (
+        orders
+        - Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids)
+        .values("source_id")
+        .distinct()
+        .count()
+    )
+    Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).delete()
     cleanup()
+    closing_cpu = cpu_closed[0] - cpu_start[0]
+    closing_db = cpu_closed[1] - cpu_start[1]
+    all_cpu = cpu_all[0] - cpu_start[0]
     lines = [
         f"## Close burst: {AUCTIONS:,} auctions ending in the same minute",
         "",
@@ -202,6 +249,16 @@ def child() -> str:
         f"{percentile(delays, 99):.2f} | {max(delays, default=float('nan')):.2f} | "
         + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
         + " |",
+        "",
+        f"Orders: {orders:,} for {won:,} sold auctions ({duplicates} duplicates), all created "
+        + (f"{orders_done:.0f} s after the first end." if orders_done is not None else "— not all created in time.")
+        + f" Close batch: {BATCH or 'settings default'}.",
+        "",
+        f"CPU (user + system, /proc) from the first end until the last auction closed ({wall_closed:.0f} s): "
+        f"workers {closing_cpu:.1f} s ({closing_cpu / AUCTIONS * 1000:.2f} ms per close, the follow-ups they ran "
+        f"meanwhile included), MariaDB {closing_db:.1f} s ({closing_db / AUCTIONS * 1000:.2f} ms per close); until "
+        f"the last order: workers {all_cpu:.1f} s ({all_cpu / AUCTIONS * 1000:.2f} ms per close, everything a close "
+        "causes: the close, its broadcasts, the vehicle's snapshot, its order and its notices).",
         "",
         f"Target: every auction closed within {TARGET_SECONDS} s of its end (1,000 auctions: within 10 s).",
     ]
