@@ -58,6 +58,10 @@ class _Read:
         self.started = True
         return _read_public(self.auction_id)
 
+    def forget(self, _: object = None) -> None:
+        if _waiting.get(self.auction_id) is self:
+            del _waiting[self.auction_id]
+
 
 _waiting: dict[int, _Read] = {}  # auction id -> the read not started yet that new joiners share
 
@@ -69,15 +73,10 @@ async def public_snapshot(auction_id: int) -> dict[str, Any] | None:
     if read is None or read.started or read.task.done():
         read = _Read(auction_id)
         _waiting[auction_id] = read
-        read.task.add_done_callback(lambda _, read=read: _forget(read))
+        read.task.add_done_callback(read.forget)
     read.readers += 1
     state = await asyncio.shield(read.task)
     return None if state is None else {**state, "viewer": dict(state["viewer"])}
-
-
-def _forget(read: _Read) -> None:
-    if _waiting.get(read.auction_id) is read:
-        del _waiting[read.auction_id]
 
 
 async def snapshot_for(auction_id: int, user: Any) -> dict[str, Any] | None:

@@ -342,7 +342,7 @@ def _request_orders(auction_ids: list[int]) -> None:
         logger.exception("could not request the orders for %s auctions", len(auction_ids))
 
 
-@tracing.traced("auction.closed_batch")
+@tracing.traced("auction.closed")  # one span for the batch
 def auctions_closed(auctions: list[Auction]) -> None:
     """A batch closed at their ends (the closer's, auctions/services/closing.py): what `auction_closed` does
     for each, in bulk: every broadcast in one hand-off to the channel layer, the vehicles' snapshots and sale

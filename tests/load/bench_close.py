@@ -12,6 +12,7 @@ Half the auctions have a bid (sold), a quarter a bid under the reserve (seller d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -35,7 +36,8 @@ from tests.load.bench_bidding import (
 )
 
 AUCTIONS = int(os.environ.get("BENCH_CLOSE_AUCTIONS", "10000"))
-BATCH = os.environ.get("AUCTION_CLOSE_BATCH", "")  # the workers' batch size (settings default when unset)
+BATCH = os.environ.get("AUCTION_CLOSE_BATCH", "")
+PROFILE_AUCTIONS = int(os.environ.get("BENCH_CLOSE_PROFILE", "400"))  # the workers' batch size (settings default when unset)
 WORKERS = int(os.environ.get("BENCH_CLOSE_WORKERS", "2"))
 TARGET_SECONDS = 30  # every auction closed within this many seconds of its end
 ISOLATION = "bench-close"
@@ -124,6 +126,44 @@ def _tree_cpu(pids: list[int]) -> float:
     return total
 
 
+def profile_closes(seller, buyer, count: int = PROFILE_AUCTIONS) -> list[str]:  # type: ignore[no-untyped-def]
+    """One closer process, no worker: CPU (this process) and statements per close, batched (the closer's path)
+    against one at a time in the same batches (each in its own savepoint with its own after-commit work, as
+    the closer did before it closed in bulk: forced here by making the bulk path fail), on the same mix of
+    auctions. Tasks the closes queue are only sent (their work is the workers', measured by the burst)."""
+    from unittest import mock
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auctions.realtime import flush
+    from auctions.services import closing
+
+    rows = []
+    for label, patch in (("one at a time", True), ("in bulk", False), ("one at a time", True), ("in bulk", False)):
+        create_burst(seller, buyer, count=count, first_end_in=-5, spread=1)
+        forced = mock.patch.object(closing, "_close_batch", side_effect=RuntimeError("one at a time"))
+        with forced if patch else contextlib.nullcontext(), CaptureQueriesContext(connection) as queries:
+            began, wall = time.process_time(), time.perf_counter()
+            closed = closing.auction_close_due(batch=int(BATCH or 100))
+            flush()
+            cpu, wall = time.process_time() - began, time.perf_counter() - wall
+        rows.append(
+            f"| {label} | {closed} | {cpu / closed * 1000:.2f} | {len(queries) / closed:.1f} | {closed / wall:.0f} |"
+        )
+        cleanup()
+    return [
+        "",
+        f"Per close in one process (no worker; {count} due auctions, the same mix, batch {BATCH or 100}, two "
+        "alternating runs each): CPU of the closer (its after-commit work included: broadcasts, the vehicles' "
+        "snapshots, the messages for the orders and notices) and statements per close.",
+        "",
+        "| path | closed | CPU ms per close | statements per close | closes/s (wall) |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def cleanup() -> None:
     """This bench's auctions, and any other bench's left in the bench database (the bidding and fan-out
     benches' auctions end an hour or two after their run: due during a burst, they would be closed with it)."""
@@ -142,6 +182,7 @@ def child() -> str:
 
     cleanup()
     seller, buyers = bench_users(1, "closebench")
+    profile = profile_closes(seller, buyers[0]) if PROFILE_AUCTIONS else []
     load_before = " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: SIM115
     ids = create_burst(seller, buyers[0], first_end_in=max(20.0, AUCTIONS / 250))  # time to create them first
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
@@ -189,6 +230,8 @@ def child() -> str:
         time.sleep(0.2)
     cpu_start = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb), time.monotonic())
     orders_done = None
+    cpu_closed: tuple[float, float] | None = None
+    wall_closed = float("nan")
     won = Auction.objects.filter(pk__in=ids, reserve_price__isnull=True).exclude(bid_count=0).count()
     try:
         while time.monotonic() < deadline:
@@ -205,6 +248,8 @@ def child() -> str:
                 break
             time.sleep(1)
         cpu_all = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb))
+        if cpu_closed is None:  # not all closed by the deadline: the CPU until then
+            cpu_closed, wall_closed = cpu_all, time.monotonic() - cpu_start[2]
     finally:
         stop.set()
         for worker in workers:
@@ -261,6 +306,7 @@ def child() -> str:
         "causes: the close, its broadcasts, the vehicle's snapshot, its order and its notices).",
         "",
         f"Target: every auction closed within {TARGET_SECONDS} s of its end (1,000 auctions: within 10 s).",
+        *profile,
     ]
     return "\n".join(lines) + "\n"
 
