@@ -151,7 +151,7 @@ def profile_closes(seller, buyer, count: int = PROFILE_AUCTIONS) -> list[str]:  
         rows.append(
             f"| {label} | {closed} | {cpu / closed * 1000:.2f} | {len(queries) / closed:.1f} | {closed / wall:.0f} |"
         )
-        cleanup()
+        delete_auctions(MAKE)
     return [
         "",
         f"Per close in one process (no worker; {count} due auctions, the same mix, batch {BATCH or 100}, two "
