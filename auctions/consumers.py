@@ -20,13 +20,11 @@ import uuid
 from typing import Any
 
 import structlog
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from auctions import bid_protocol, realtime
-from auctions.models import Auction
+from auctions import bid_protocol, realtime, room_snapshot
 from auctions.room_order import RoomOrder
 from auctions.services import bid_place_async
 from core.errors import DomainError
@@ -38,16 +36,19 @@ logger = logging.getLogger(__name__)
 
 TYPING_EVERY_SECONDS = 2.0
 WATCHERS_EVERY_SECONDS = 2.0
+WATCHERS_MESSAGES_PER_SECOND = 100  # what a large room's watcher counts may cost its sockets, all together
+WATCHERS_AT_MOST_EVERY_SECONDS = 30.0
 _trailing: set["asyncio.Task[None]"] = set()  # watcher-count broadcasts waiting for their window (kept referenced)
+_trailing_rooms: set[int] = set()  # rooms whose end-of-window count this process sends (no need to ask Redis)
 
 
-def _auction_snapshot(auction_id: int, user: Any) -> dict[str, Any] | None:
-    from auctions.selectors import auction_detail
-
-    try:
-        return auction_detail(auction_id, user=user)
-    except DomainError:
-        return None
+def watchers_window(watchers: int) -> float:
+    """Seconds between a room's watcher-count broadcasts: every 2 s for a room of up to 200, then longer as
+    the room grows, so the counts cost its sockets about 100 messages a second in all (at most every 30 s).
+    Each count goes to every socket in the room: with a fixed window, a crowd of 5,000 joining together made
+    as many messages as the bids themselves (tests/load/bench_fanout.py); the count is a courtesy, the bids
+    are the point."""
+    return min(WATCHERS_AT_MOST_EVERY_SECONDS, max(WATCHERS_EVERY_SECONDS, watchers / WATCHERS_MESSAGES_PER_SECOND))
 
 
 class AuctionConsumer(AsyncJsonWebsocketConsumer):
@@ -116,12 +117,17 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         return bool(self.user is not None and self.user.is_authenticated)
 
     async def connect(self) -> None:
+        """Accept, subscribe to the room, read its state (auctions/room_snapshot.py: anonymous joiners share
+        reads; no other database read), then connection_response and auction_joined. No such auction: an
+        error and close 4404."""
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
         self.placed_bid_ids: set[int] = set()
         self.order = RoomOrder(self._forward, lambda: self.seq)  # broadcasts of several processes, in seq order
-        exists = await database_sync_to_async(Auction.objects.filter(pk=self.auction_id).exists)()
         await self.accept()
-        if not exists:
+        await self._subscribe()
+        state = await room_snapshot.snapshot_for(self.auction_id, self.user)
+        if state is None:
+            await self._unsubscribe()
             await self.send_json({"type": "error", "code": "auction_not_found", "error": "Auction not found."})
             await self.close(code=4404)
             return
@@ -134,7 +140,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 "user_id": self.user.pk if self.authenticated else None,
             }
         )
-        await self.join()
+        await self.join(state)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "order"):
@@ -143,16 +149,31 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             await self.leave(reply=False)
 
     # --- joining and leaving -------------------------------------------------------------
-    async def join(self) -> None:
+    async def _subscribe(self) -> None:
         layer = self.channel_layer
+        await layer.group_add(realtime.room_group(self.auction_id), self.channel_name)
+        if self.authenticated:
+            await layer.group_add(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+
+    async def _unsubscribe(self) -> None:
+        layer = self.channel_layer
+        await layer.group_discard(realtime.room_group(self.auction_id), self.channel_name)
+        if self.authenticated:
+            await layer.group_discard(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+
+    async def join(self, state: dict[str, Any] | None = None) -> None:
+        """Join the room (again): subscribed first, then the state read after it (`state`, when `connect`
+        has just read it after subscribing), so no broadcast falls between the two."""
         if not self.joined:
-            await layer.group_add(realtime.room_group(self.auction_id), self.channel_name)
-            if self.authenticated:
-                await layer.group_add(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+            if state is None:
+                await self._subscribe()
             self.joined = True
             self._refresher = asyncio.ensure_future(self._keep_counted())
         watchers = await realtime.watcher_touch(self.auction_id, self.channel_name)
-        state = await database_sync_to_async(_auction_snapshot)(self.auction_id, self.user)
+        if state is None:
+            state = await room_snapshot.snapshot_for(self.auction_id, self.user)
+        else:
+            state = {**state, "watchers": watchers}
         self.seq = max(self.seq, state["seq"] if state else 0)
         await self.send_json(
             {
@@ -168,10 +189,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         await self._announce_watchers("auction_joined", watchers)
 
     async def leave(self, *, reply: bool = True) -> None:
-        layer = self.channel_layer
-        await layer.group_discard(realtime.room_group(self.auction_id), self.channel_name)
-        if self.authenticated:
-            await layer.group_discard(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+        await self._unsubscribe()
         self.joined = False
         if self._refresher is not None:
             self._refresher.cancel()
@@ -190,19 +208,26 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         await self._announce_watchers("auction_left", watchers)
 
     async def _announce_watchers(self, kind: str, watchers: int) -> None:
-        """The room's watcher count, coalesced to one broadcast per room every couple of seconds: the first
-        change in a window is sent at once, and one more broadcast at the window's end carries the count
-        the later joins and leaves left."""
-        when = await realtime.watcher_announcement(self.auction_id, WATCHERS_EVERY_SECONDS)
+        """The room's watcher count, coalesced to one broadcast per room and window (`watchers_window`): the
+        first change in a window is sent at once, and one more broadcast at the window's end carries the
+        count the later joins and leaves left."""
+        if self.auction_id in _trailing_rooms:
+            return  # this process sends the room's count at the window's end: it will include this change
+        seconds = watchers_window(watchers)
+        when = await realtime.watcher_announcement(self.auction_id, seconds)
         if when == "now":
             await self._send_watchers(kind, watchers)
         elif when == "later":
-            task = asyncio.ensure_future(self._send_watchers_later(kind))
+            _trailing_rooms.add(self.auction_id)
+            task = asyncio.ensure_future(self._send_watchers_later(kind, seconds))
             _trailing.add(task)
             task.add_done_callback(_trailing.discard)
 
-    async def _send_watchers_later(self, kind: str) -> None:
-        await asyncio.sleep(WATCHERS_EVERY_SECONDS)
+    async def _send_watchers_later(self, kind: str, seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            _trailing_rooms.discard(self.auction_id)
         await self._send_watchers(kind, await realtime.watcher_count_async(self.auction_id))
 
     async def _send_watchers(self, kind: str, watchers: int) -> None:
@@ -290,6 +315,12 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             return
         if kind == "websocket.receive":
             await self.websocket_receive(message)
+            return
+        if kind == "websocket.connect":  # the join's reads close stale connections themselves (see above)
+            await self.websocket_connect(message)
+            return
+        if kind == "websocket.disconnect":  # Redis only: leaving the groups and the watcher count
+            await self.websocket_disconnect(message)
             return
         await super().dispatch(message)
 

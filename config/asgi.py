@@ -13,12 +13,11 @@ from core import metrics, tracing  # noqa: E402
 tracing.setup_tracing("web")  # before the handlers load the middleware (off unless OTEL_EXPORTER_OTLP_ENDPOINT)
 metrics.serve_on_port("WEB_METRICS_PORT")  # this process' own /metrics for Prometheus (observability/prometheus.yml)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from auctions.apis.fast_lane import BidLane  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.auth import WebSocketAuthMiddleware  # noqa: E402
+from core.auth import WebSocketAuthMiddleware, session_auth_middleware  # noqa: E402
 from core.metrics import CountWebSockets  # noqa: E402
 from core.middleware import DjangoHttp  # noqa: E402
 from core.proxy import TrustedProxyHeaders  # noqa: E402
@@ -29,7 +28,7 @@ application = ProtocolTypeRouter(
     {
         "http": http if os.environ.get("BID_LANE") == "off" else BidLane(http),
         "websocket": allowed_hosts_origin_validator(
-            AuthMiddlewareStack(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            session_auth_middleware(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

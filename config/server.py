@@ -10,6 +10,7 @@ across them).
 
 - X-Forwarded-For / -Proto are never believed by the server: the application believes them from
   TRUSTED_PROXIES only (core/proxy.py), whatever the server.
+- `WEB_BACKLOG` (default 4096): the listen backlog (uvicorn's default is 2048).
 - `WEB_ACCESS_LOG` (default true): one access-log line per request on stdout. Query strings appear there,
   which is why no token is ever sent in one (WebSocket clients authenticate by header or ticket).
 """
@@ -52,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         lifespan="off",  # Channels' router has no lifespan protocol
         proxy_headers=False,  # core/proxy.py decides, from TRUSTED_PROXIES
         access_log=_flag("WEB_ACCESS_LOG", True),
+        # connections waiting to be accepted: a process' watchers reconnecting at once (it died, or a rolling
+        # restart) arrive together; the kernel caps this at net.core.somaxconn (Debian 12: 4096)
+        backlog=int(os.environ.get("WEB_BACKLOG", "4096")),
         # idle keep-alive connections stay open longer than a load balancer's (60 s is common): one closed
         # under it while it sends a request on it is a failed request (uvicorn's own default is 5 s)
         timeout_keep_alive=int(os.environ.get("WEB_KEEP_ALIVE_SECONDS", "75")),

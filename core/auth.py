@@ -194,3 +194,20 @@ class WebSocketAuthMiddleware:
             await send(message)
 
         return await self.inner(scope, receive, answering)
+
+
+def session_auth_middleware(inner: Any) -> Any:
+    """Channels' AuthMiddlewareStack (cookies, session, the session's user), without its trip to the database
+    thread for a socket that has no session cookie: that socket's user is anonymous, and a room's watchers
+    mostly are (a thousand joining together queued behind each other on that thread for nothing)."""
+    from channels.auth import AuthMiddleware
+    from channels.sessions import SessionMiddlewareStack
+
+    class SessionAuthMiddleware(AuthMiddleware):
+        async def resolve_scope(self, scope: dict[str, Any]) -> None:
+            if scope["session"].session_key is None:
+                scope["user"]._wrapped = AnonymousUser()
+                return
+            await super().resolve_scope(scope)
+
+    return SessionMiddlewareStack(SessionAuthMiddleware(inner))

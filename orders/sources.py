@@ -15,7 +15,18 @@ from orders.services import order_create
 
 def order_create_for_auction(*, auction_id: int) -> Order | None:
     auction = Auction.objects.won().select_related("winner", "seller").filter(pk=auction_id).first()
-    if auction is None or auction.winner is None or auction.final_price is None:
+    return None if auction is None else _order_for_won(auction)
+
+
+def orders_create_for_auctions(*, auction_ids: list[int]) -> int:
+    """`order_create_for_auction` for many auctions (the closer's batch), read in one query; returns how many
+    orders were created. Each order is still created by `order_create`, in its own transaction."""
+    auctions = Auction.objects.won().select_related("winner", "seller").filter(pk__in=auction_ids).order_by("pk")
+    return sum(1 for auction in auctions if _order_for_won(auction) is not None)
+
+
+def _order_for_won(auction: Auction) -> Order | None:
+    if auction.winner is None or auction.final_price is None:
         return None
     return order_create(
         source_type=Order.Source.BUY_NOW if auction.sold_via_buy_now else Order.Source.AUCTION,

@@ -21,6 +21,14 @@ def create_order_for_auction(auction_id: int) -> int | None:
     return order.pk if order else None
 
 
+@shared_task(ignore_result=True)
+def create_orders_for_auctions(auction_ids: list[int]) -> int:
+    """Asked for by the auction closer once per batch of closes (one message, not one per auction)."""
+    from orders.sources import orders_create_for_auctions
+
+    return orders_create_for_auctions(auction_ids=auction_ids)
+
+
 @shared_task
 def create_order_for_offer(thread_id: int) -> int | None:
     """Asked for by the offers app (by task name) right after an acceptance commits."""

@@ -15,5 +15,7 @@ python=${PYTHON:-}
 if [ -z "$python" ]; then
   if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python=python; fi
 fi
+# every WebSocket is a file descriptor: up to the hard limit (a process holds thousands of watchers)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # shellcheck disable=SC2086  # WEB_SERVER_ARGS is a list of flags
 exec "$python" -m config.server --host "${1:-${HOST:-127.0.0.1}}" --port "${2:-${PORT:-8000}}" ${WEB_SERVER_ARGS:-}

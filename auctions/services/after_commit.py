@@ -36,23 +36,46 @@ def _server_time() -> str:
 
 def snapshot(auction: Auction) -> None:
     """Mirror the visible state onto the vehicle for inventory search (vehicles app contract)."""
-    from vehicles.services import vehicle_listing_snapshot_update
-
     try:
-        vehicle_listing_snapshot_update(
-            vehicle_id=auction.vehicle_id,
-            seq=auction.pk * SNAPSHOT_STRIDE + auction.version,
-            current_price=auction.display_price,
-            auction_status=auction.status,
-            auction_ends_at=auction.ends_at,
-            bid_count=auction.bid_count,
-        )
+        _snapshot_write(auction)
     except Exception:  # noqa: BLE001 - the inventory catches up on the next change
         logger.exception("vehicle snapshot update failed", extra={"auction_id": auction.pk})
     if auction.status == Auction.Status.ENDED:
         from auctions.services.sale_results import record_sale_result
 
         record_sale_result(auction)
+
+
+def _snapshot_write(auction: Auction) -> None:
+    from vehicles.services import vehicle_listing_snapshot_update
+
+    vehicle_listing_snapshot_update(
+        vehicle_id=auction.vehicle_id,
+        seq=auction.pk * SNAPSHOT_STRIDE + auction.version,
+        current_price=auction.display_price,
+        auction_status=auction.status,
+        auction_ends_at=auction.ends_at,
+        bid_count=auction.bid_count,
+    )
+
+
+def snapshots(auctions: list[Auction]) -> None:
+    """`snapshot` for many auctions in one transaction: one commit for all their vehicles' rows instead of
+    two each. If any write fails, each auction's is made alone (as `snapshot` does: logged, never raised)."""
+    from django.db import transaction
+
+    from auctions.services.sale_results import sale_result_write
+
+    try:
+        with transaction.atomic():
+            for auction in auctions:
+                _snapshot_write(auction)
+                if auction.status == Auction.Status.ENDED:
+                    sale_result_write(auction)
+    except Exception:  # noqa: BLE001 - one at a time below
+        logger.warning("batched vehicle snapshots failed; writing them one at a time", exc_info=True)
+        for auction in auctions:
+            snapshot(auction)
 
 
 def _notify(user_id: int | None, kind: str, context: dict[str, Any], auction_id: int) -> None:
@@ -288,6 +311,7 @@ def auction_closed(auction: Auction, *, change: str = "closed", previous_leader_
 
 
 ORDER_TASK = "orders.tasks.create_order_for_auction"
+ORDERS_TASK = "orders.tasks.create_orders_for_auctions"
 
 
 def _request_order(auction_id: int) -> None:
@@ -301,40 +325,112 @@ def _request_order(auction_id: int) -> None:
         logger.exception("could not request the order for auction %s", auction_id)
 
 
+def _request_orders(auction_ids: list[int]) -> None:
+    """`_request_order` for many won auctions: one task message for all of them."""
+    if not auction_ids:
+        return
+    from celery import current_app
+
+    try:
+        current_app.tasks[ORDERS_TASK].delay(auction_ids)
+    except Exception:  # noqa: BLE001 - the beat task is the safety net
+        logger.exception("could not request the orders for %s auctions", len(auction_ids))
+
+
+@tracing.traced("auction.closed")  # one span for the batch
+def auctions_closed(auctions: list[Auction]) -> None:
+    """A batch closed at their ends (the closer's, auctions/services/closing.py): what `auction_closed` does
+    for each, in bulk: every broadcast in one hand-off to the channel layer, the vehicles' snapshots and sale
+    results in one transaction, one order task for the sold ones, and the notices in one push onto the
+    notification queue (services/notify_queue.py), their losers found by one query."""
+    from auctions.models import Bid
+    from vehicles.models import Vehicle
+
+    if not auctions:
+        return
+    now = _server_time()
+    increments = increment_table()
+    sends: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for auction in auctions:
+        state = public_state(auction, increments)
+        group = room_group(auction.pk)
+        sends.append((group, {"type": "status_changed", **state, "change": "closed", "server_time": now}, {}))
+        sends.append((group, {"type": "auction_closed", **state, "server_time": now}, {}))
+    room_send_many(sends)
+    snapshots(auctions)
+    won = [auction for auction in auctions if auction.outcome == Auction.Outcome.SOLD]
+    _request_orders([auction.pk for auction in won])
+    bidders: dict[int, list[int]] = {}
+    for auction_id, bidder_id in (
+        Bid.objects.filter(auction_id__in=[auction.pk for auction in won])
+        .values_list("auction_id", "bidder_id")
+        .distinct()
+        .order_by("auction_id", "bidder_id")
+    ):
+        bidders.setdefault(auction_id, []).append(bidder_id)
+    titles = {v.pk: str(v) for v in Vehicle.objects.filter(pk__in=[a.vehicle_id for a in auctions])}
+    notices = [
+        notice
+        for auction in auctions
+        for notice in close_notices(
+            auction,
+            [b for b in bidders.get(auction.pk, []) if b != auction.winner_id],
+            vehicle=titles.get(auction.vehicle_id),
+        )
+    ]
+    if notices and not notify_queue.push(notices):
+        _notify_from_a_thread(notices)
+
+
 def _notify_close(auction: Auction, *, selling_done: bool = True) -> None:
     from auctions.models import Bid
 
-    price = money_str(auction.final_price if auction.final_price is not None else auction.current_price)
+    losers: list[int] = []
     if auction.outcome == Auction.Outcome.SOLD:
-        _notify(auction.winner_id, "auction_won", _context(auction, price=price), auction.pk)
-        losers = (
+        losers = list(
             Bid.objects.filter(auction_id=auction.pk)
             .exclude(bidder_id=auction.winner_id)
             .order_by()  # Bid's default ordering would make DISTINCT per (bidder, seq): a notice per bid
             .values_list("bidder_id", flat=True)
             .distinct()
         )
-        for loser_id in losers:
-            _notify(loser_id, "auction_lost", _context(auction, price=price), auction.pk)
+    for notice in close_notices(auction, losers, selling_done=selling_done):
+        _notify(*notice)
+
+
+def close_notices(
+    auction: Auction, losers: list[int], *, selling_done: bool = True, vehicle: str | None = None
+) -> list[tuple[int, str, dict[str, Any], int]]:
+    """Who hears about a close, and what: (user_id, kind, context, auction_id) notices. `losers` are the
+    bidders other than the winner (sold auctions); `vehicle`, when known, saves the sender reading it."""
+    price = money_str(auction.final_price if auction.final_price is not None else auction.current_price)
+    extra = {} if vehicle is None else {"vehicle": vehicle}
+    notices: list[tuple[int | None, str, dict[str, Any]]] = []
+    if auction.outcome == Auction.Outcome.SOLD:
+        notices.append((auction.winner_id, "auction_won", _context(auction, price=price, **extra)))
+        notices += [(loser_id, "auction_lost", _context(auction, price=price, **extra)) for loser_id in losers]
         if selling_done:
-            _notify(
-                auction.seller_id, "auction_ended_seller", _context(auction, outcome="sold", price=price), auction.pk
+            notices.append(
+                (auction.seller_id, "auction_ended_seller", _context(auction, outcome="sold", price=price, **extra))
             )
     elif auction.outcome == Auction.Outcome.RESERVE_NOT_MET:
-        _notify(
-            auction.seller_id,
-            "auction_ended_seller",
-            _context(auction, outcome="reserve_not_met", price=price),
-            auction.pk,
+        notices.append(
+            (
+                auction.seller_id,
+                "auction_ended_seller",
+                _context(auction, outcome="reserve_not_met", price=price, **extra),
+            )
         )
-        _notify(
-            auction.seller_id,
-            "reserve_not_met_decision",
-            _context(auction, high_bid=price, decide_by=iso(auction.decision_deadline)),
-            auction.pk,
+        notices.append(
+            (
+                auction.seller_id,
+                "reserve_not_met_decision",
+                _context(auction, high_bid=price, decide_by=iso(auction.decision_deadline), **extra),
+            )
         )
     elif auction.outcome == Auction.Outcome.UNSOLD and auction.seller_decision == Auction.Decision.NONE:
-        _notify(auction.seller_id, "auction_ended_seller", _context(auction, outcome="no_bids"), auction.pk)
+        notices.append((auction.seller_id, "auction_ended_seller", _context(auction, outcome="no_bids", **extra)))
+    return [(user_id, kind, context, auction.pk) for user_id, kind, context in notices if user_id is not None]
 
 
 def decision_made(auction: Auction) -> None:

@@ -30,7 +30,14 @@ def lock_auction(auction_id: int) -> Auction:
 
 
 def event(auction: Auction, kind: str, *, actor: Any = None, from_status: str = "", **data: Any) -> AuctionEvent:
-    return AuctionEvent.objects.create(
+    row = event_row(auction, kind, actor=actor, from_status=from_status, **data)
+    row.save(force_insert=True)
+    return row
+
+
+def event_row(auction: Auction, kind: str, *, actor: Any = None, from_status: str = "", **data: Any) -> AuctionEvent:
+    """The event `event` writes, unsaved (for a bulk insert)."""
+    return AuctionEvent(
         auction=auction,
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -29,23 +29,28 @@ def sale_result(auction: Auction) -> tuple[str, Decimal | None, datetime | None]
 
 def record_sale_result(auction: Auction) -> None:
     """After commit: copy the auction's result onto its vehicle (a later auction's result wins). Never raises."""
+    try:
+        sale_result_write(auction)
+    except Exception:  # noqa: BLE001 - the sweep (auctions.tasks.record_sale_results) catches up
+        logger.exception("recording the sale result failed", extra={"auction_id": auction.pk})
+
+
+def sale_result_write(auction: Auction) -> None:
+    """`record_sale_result`'s write, raising (a caller that batches writes in one transaction)."""
     from vehicles.services import vehicle_sale_result_record
 
     result = sale_result(auction)
     if result is None:
         return
     outcome, price, ended_at = result
-    try:
-        vehicle_sale_result_record(
-            vehicle_id=auction.vehicle_id,
-            seq=auction.pk * SEQ_STRIDE + auction.version,
-            outcome=outcome,
-            price=price,
-            ended_at=ended_at,
-            bid_count=auction.bid_count,
-        )
-    except Exception:  # noqa: BLE001 - the sweep (auctions.tasks.record_sale_results) catches up
-        logger.exception("recording the sale result failed", extra={"auction_id": auction.pk})
+    vehicle_sale_result_record(
+        vehicle_id=auction.vehicle_id,
+        seq=auction.pk * SEQ_STRIDE + auction.version,
+        outcome=outcome,
+        price=price,
+        ended_at=ended_at,
+        bid_count=auction.bid_count,
+    )
 
 
 def record_recent_sale_results(*, limit: int = 500) -> int:

@@ -26,9 +26,9 @@ SUSPENDED_REASON = "The bidder's account was suspended"
 INELIGIBLE = Q(bidder__suspended_at__isnull=False) | Q(bidder__is_active=False)
 
 
-def ineligible_bids(auction_id: int) -> QuerySet[Bid]:
-    """Bids still counting on this auction whose bidder is suspended or deactivated (staff-caused)."""
-    return Bid.objects.filter(INELIGIBLE, auction_id=auction_id, voided_at__isnull=True)
+def ineligible_bids(*auction_ids: int) -> QuerySet[Bid]:
+    """Bids still counting on these auctions whose bidder is suspended or deactivated (staff-caused)."""
+    return Bid.objects.filter(INELIGIBLE, auction_id__in=auction_ids, voided_at__isnull=True)
 
 
 def void_bids_locked(auction: Auction, bids: Sequence[Bid], *, actor: Any, reason: str) -> None:

@@ -142,16 +142,16 @@ KILLED_CLOSER = """
 import time, django
 django.setup()
 from auctions.services import closing
-original = closing._close_locked
+original = closing._closed  # after an auction's claim, in a batch or alone
 done = []
-def slow_close(auction, now):
-    result = original(auction, now)
+def slow_close(auction, outcome, changes):
+    result = original(auction, outcome, changes)
     done.append(auction.pk)
     if len(done) == 3:
-        print("HOLDING", flush=True)  # inside the third close's transaction
+        print("HOLDING", flush=True)  # inside the third close's transaction, its claim written
         time.sleep(120)
     return result
-closing._close_locked = slow_close
+closing._closed = slow_close
 closing.auction_close_due()
 """
 
@@ -200,14 +200,14 @@ def test_a_batch_of_closes_commits_once_and_one_failing_auction_does_not_hold_ba
     past = timezone.now() - timedelta(seconds=2)
     auctions = [auction_factory(ends_at=past - timedelta(seconds=i)) for i in range(25)]
     broken = auctions[3].pk
-    original = closing._close_locked
+    original = closing._close_changes  # how an auction closes: asked in a batch and alone
 
-    def close_or_fail(auction, now):
+    def close_or_fail(auction, now, increments):
         if auction.pk == broken:
             raise RuntimeError("this one cannot close")
-        return original(auction, now)
+        return original(auction, now, increments)
 
-    monkeypatch.setattr(closing, "_close_locked", close_or_fail)
+    monkeypatch.setattr(closing, "_close_changes", close_or_fail)
     with CaptureQueriesContext(connection) as ctx:
         assert services.auction_close_due(batch=10) == 24
     claims = [q for q in ctx.captured_queries if "SKIP LOCKED" in q["sql"].upper()]

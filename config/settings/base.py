@@ -494,8 +494,8 @@ METRICS_COLLECTORS = [
     "auctions.metrics.close_backlog",
     "notifications.metrics.email_queue",
 ]
-# Due auctions closed per transaction by auctions.services.closing.auction_close_due (one savepoint each).
-AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=20)
+# Due auctions closed per transaction, in bulk, by auctions.services.closing.auction_close_due (docs/auctions.md).
+AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=100)
 
 # --- the bid protocol (issue 17) ------------------------------------------------------------------------
 # API clients' requests (under /api/, a Bearer token, no cookie; core.middleware.DjangoHttp) take MIDDLEWARE

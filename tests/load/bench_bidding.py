@@ -123,7 +123,8 @@ def servers(
     SERVER_PIDS.update({port: process.pid for port, process in zip(ports, processes, strict=True)})
     try:
         for port in ports:
-            wait_for_port(port, timeout=60)
+            # a loaded machine takes a while to import the site
+            wait_for_port(port, timeout=float(os.environ.get("BENCH_SERVER_START_SECONDS", "180")))
         yield ports
     finally:
         for process in processes:

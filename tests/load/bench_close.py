@@ -12,6 +12,7 @@ Half the auctions have a bid (sold), a quarter a bid under the reserve (seller d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -26,13 +27,19 @@ from tests.load.bench_bidding import (
     ROOT,
     bench_env,
     bench_users,
+    cpu_seconds,
     delete_auctions,
     percentile,
     run_child,
+    service_pids,
     setup_django,
 )
 
 AUCTIONS = int(os.environ.get("BENCH_CLOSE_AUCTIONS", "10000"))
+BATCH = os.environ.get("AUCTION_CLOSE_BATCH", "")
+PROFILE_AUCTIONS = int(
+    os.environ.get("BENCH_CLOSE_PROFILE", "400")
+)  # the workers' batch size (settings default when unset)
 WORKERS = int(os.environ.get("BENCH_CLOSE_WORKERS", "2"))
 TARGET_SECONDS = 30  # every auction closed within this many seconds of its end
 ISOLATION = "bench-close"
@@ -107,6 +114,58 @@ def create_burst(seller, buyer, *, count: int = AUCTIONS, first_end_in: float = 
     return [a.pk for a in auctions]
 
 
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes and their children (a prefork worker's pool)."""
+    from pathlib import Path
+
+    total = 0.0
+    for pid in pids:
+        try:
+            children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            children = []
+        total += cpu_seconds(pid) + sum(cpu_seconds(child) for child in children)
+    return total
+
+
+def profile_closes(seller, buyer, count: int = PROFILE_AUCTIONS) -> list[str]:  # type: ignore[no-untyped-def]
+    """One closer process, no worker: CPU (this process) and statements per close, batched (the closer's path)
+    against one at a time in the same batches (each in its own savepoint with its own after-commit work, as
+    the closer did before it closed in bulk: forced here by making the bulk path fail), on the same mix of
+    auctions. Tasks the closes queue are only sent (their work is the workers', measured by the burst)."""
+    from unittest import mock
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auctions.realtime import flush
+    from auctions.services import closing
+
+    rows = []
+    for label, patch in (("one at a time", True), ("in bulk", False), ("one at a time", True), ("in bulk", False)):
+        create_burst(seller, buyer, count=count, first_end_in=-5, spread=1)
+        forced = mock.patch.object(closing, "_close_batch", side_effect=RuntimeError("one at a time"))
+        with forced if patch else contextlib.nullcontext(), CaptureQueriesContext(connection) as queries:
+            began, wall = time.process_time(), time.perf_counter()
+            closed = closing.auction_close_due(batch=int(BATCH or 100))
+            flush()
+            cpu, wall = time.process_time() - began, time.perf_counter() - wall
+        rows.append(
+            f"| {label} | {closed} | {cpu / closed * 1000:.2f} | {len(queries) / closed:.1f} | {closed / wall:.0f} |"
+        )
+        delete_auctions(MAKE)
+    return [
+        "",
+        f"Per close in one process (no worker; {count} due auctions, the same mix, batch {BATCH or 100}, two "
+        "alternating runs each): CPU of the closer (its after-commit work included: broadcasts, the vehicles' "
+        "snapshots, the messages for the orders and notices) and statements per close.",
+        "",
+        "| path | closed | CPU ms per close | statements per close | closes/s (wall) |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 def cleanup() -> None:
     """This bench's auctions, and any other bench's left in the bench database (the bidding and fan-out
     benches' auctions end an hour or two after their run: due during a burst, they would be closed with it)."""
@@ -117,14 +176,16 @@ def cleanup() -> None:
 def child() -> str:
     setup_django()
     from django.conf import settings
+    from django.utils import timezone
 
     from auctions.models import Auction, AuctionEvent
     from config.celery import app
+    from orders.models import Order
 
     cleanup()
     seller, buyers = bench_users(1, "closebench")
+    profile = profile_closes(seller, buyers[0]) if PROFILE_AUCTIONS else []
     load_before = " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: SIM115
-    ids = create_burst(seller, buyers[0], first_end_in=max(20.0, AUCTIONS / 250))  # time to create them first
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     app.control.purge()
     workers = [
@@ -154,6 +215,11 @@ def child() -> str:
         )
         for index in range(WORKERS)
     ]
+    # the workers are up before the burst is made, as in production (a loaded machine takes a while to start them)
+    ready_by = time.monotonic() + 300
+    while len(app.control.ping(timeout=1.0) or []) < WORKERS and time.monotonic() < ready_by:
+        time.sleep(1)
+    ids = create_burst(seller, buyers[0], first_end_in=max(20.0, AUCTIONS / 250))  # time to create them first
     stop = threading.Event()
 
     def ticker() -> None:  # celery-beat's job: send the task every 2 s
@@ -164,12 +230,33 @@ def child() -> str:
     thread = threading.Thread(target=ticker, daemon=True)
     thread.start()
     deadline = time.monotonic() + 150 + AUCTIONS / 100
+    mariadb = service_pids().get("mariadb", [])
+    first_end = Auction.objects.filter(pk__in=ids).order_by("ends_at").values_list("ends_at", flat=True).first()
+    while first_end is not None and timezone.now() < first_end:  # CPU from the first end on: the burst itself
+        time.sleep(0.2)
+    cpu_start = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb), time.monotonic())
+    orders_done = None
+    cpu_closed: tuple[float, float] | None = None
+    wall_closed = float("nan")
+    won = Auction.objects.filter(pk__in=ids, reserve_price__isnull=True).exclude(bid_count=0).count()
     try:
         while time.monotonic() < deadline:
             open_left = Auction.objects.filter(pk__in=ids, status=Auction.Status.LIVE).count()
             if open_left == 0:
+                cpu_closed = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb))
+                wall_closed = time.monotonic() - cpu_start[2]
                 break
             time.sleep(1)
+        # the follow-ups: every sold auction's order (created by the workers after the closes committed)
+        orders_by = min(deadline, time.monotonic() + 120)
+        while time.monotonic() < orders_by:
+            if Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).count() >= won:
+                orders_done = time.monotonic() - cpu_start[2]
+                break
+            time.sleep(1)
+        cpu_all = (_tree_cpu([w.pid for w in workers]), sum(cpu_seconds(pid) for pid in mariadb))
+        if cpu_closed is None:  # not all closed by the deadline: the CPU until then
+            cpu_closed, wall_closed = cpu_all, time.monotonic() - cpu_start[2]
     finally:
         stop.set()
         for worker in workers:
@@ -186,7 +273,19 @@ def child() -> str:
         outcomes[outcome or "open"] = outcomes.get(outcome or "open", 0) + 1
     closes = AuctionEvent.objects.filter(auction_id__in=ids, kind=AuctionEvent.Kind.CLOSED).count()
     within = sum(1 for d in delays if d <= TARGET_SECONDS)
+    orders = Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).count()
+    duplicates = (
+        orders
+        - Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids)
+        .values("source_id")
+        .distinct()
+        .count()
+    )
+    Order.objects.filter(source_type=Order.Source.AUCTION, source_id__in=ids).delete()
     cleanup()
+    closing_cpu = cpu_closed[0] - cpu_start[0]
+    closing_db = cpu_closed[1] - cpu_start[1]
+    all_cpu = cpu_all[0] - cpu_start[0]
     lines = [
         f"## Close burst: {AUCTIONS:,} auctions ending in the same minute",
         "",
@@ -203,7 +302,23 @@ def child() -> str:
         + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
         + " |",
         "",
+        f"Orders: {orders:,} for {won:,} sold auctions ({duplicates} duplicates)"
+        + (", all created " if orders_done is not None else ", ")
+        + (
+            f"{orders_done:.0f} s after the first end."
+            if orders_done is not None
+            else "not all within 2 minutes of the last close."
+        )
+        + f" Close batch: {BATCH or 'settings default'}.",
+        "",
+        f"CPU (user + system, /proc) from the first end until the last auction closed ({wall_closed:.0f} s): "
+        f"workers {closing_cpu:.1f} s ({closing_cpu / AUCTIONS * 1000:.2f} ms per close, the follow-ups they ran "
+        f"meanwhile included), MariaDB {closing_db:.1f} s ({closing_db / AUCTIONS * 1000:.2f} ms per close); until "
+        f"the last order: workers {all_cpu:.1f} s ({all_cpu / AUCTIONS * 1000:.2f} ms per close, everything a close "
+        "causes: the close, its broadcasts, the vehicle's snapshot, its order and its notices).",
+        "",
         f"Target: every auction closed within {TARGET_SECONDS} s of its end (1,000 auctions: within 10 s).",
+        *profile,
     ]
     return "\n".join(lines) + "\n"
 

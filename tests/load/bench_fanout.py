@@ -26,10 +26,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from tests.load.bench_bidding import (
+    SERVER_PIDS,
     bench_users,
+    cpu_seconds,
     make_auction,
     percentile,
     purge_tasks,
@@ -42,10 +45,11 @@ WATCHERS = int(os.environ.get("BENCH_WATCHERS", "5000"))
 BIDS = int(os.environ.get("BENCH_FANOUT_BIDS", "30"))
 WEBS = int(os.environ.get("BENCH_FANOUT_WEBS", "2"))
 DIRECT = os.environ.get("BENCH_FANOUT_DIRECT") == "1"
-CLIENTS = int(os.environ.get("BENCH_FANOUT_CLIENTS", "4"))
-# new sockets per second, all client processes together: the server closes a socket its consumer has not accepted
-# within 5 s, and each accept queues for its process' one database thread (docs/SCALING.md)
-CONNECT_RATE = float(os.environ.get("BENCH_FANOUT_CONNECT_RATE", "50"))
+CLIENTS = int(os.environ.get("BENCH_FANOUT_CLIENTS", "5"))
+# new sockets per second, all client processes together, opened evenly (one at a time, each client process its
+# share): a hot listing gains its watchers over minutes; 100/s is a crowd arriving at once (a push notification,
+# or a dead process' watchers reconnecting with the page's backoff and jitter: static/js/auction_room.js)
+CONNECT_RATE = float(os.environ.get("BENCH_FANOUT_CONNECT_RATE", "100"))
 
 
 def raise_file_limit() -> int:
@@ -89,11 +93,11 @@ def watcher_process(count: int, ports: list[int], auction_id: int) -> None:
         received: dict[int, list[float]] = {}
         joined = [0, 0]  # joined, failed
         tasks = []
-        pause = 10 / CONNECT_RATE * CLIENTS  # ten sockets at a time, this process' share of the rate
+        pause = CLIENTS / CONNECT_RATE  # this process' share of the rate, one socket at a time
+        began = time.monotonic()
         for index in range(count):
             tasks.append(asyncio.ensure_future(_watch(ports[index % len(ports)], auction_id, received, joined)))
-            if index % 10 == 9:
-                await asyncio.sleep(pause)
+            await asyncio.sleep(max(0.0, began + (index + 1) * pause - time.monotonic()))
         deadline = time.monotonic() + 300
         while sum(joined) < count and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -106,6 +110,19 @@ def watcher_process(count: int, ports: list[int], auction_id: int) -> None:
         return received
 
     print("RESULT " + json.dumps(asyncio.run(main())), flush=True)
+
+
+def _family(pid: int) -> list[int]:
+    """A process and its children (HAProxy's master and its worker)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(child) for child in children)]
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 def _load() -> str:
@@ -123,7 +140,10 @@ def balancer(web_ports: list[int]) -> Iterator[Any]:
 
     from tests.scale.stack import Stack, free_port, wait_until
 
-    with tempfile.TemporaryDirectory() as workdir:
+    keep = os.environ.get("BENCH_FANOUT_LB_DIR")  # keep the balancer's log there (its `log` file)
+    with tempfile.TemporaryDirectory() as temporary:
+        workdir = keep or temporary
+        Path(workdir).mkdir(parents=True, exist_ok=True)
         stack = Stack(workdir=Path(workdir), env={})
         stack.web_ports = {f"web{i}": port for i, port in enumerate(web_ports, start=1)}
         stack.lb_port, stack.metrics_port = free_port(), free_port()
@@ -155,6 +175,9 @@ def child() -> str:
 
     with servers(WEBS, "bench-fanout") as web_ports, balancer(web_ports) as lb:
         ports = web_ports if lb is None else [lb.lb_port]
+        web_pids = [SERVER_PIDS[port] for port in web_ports]
+        lb_pids = _family(lb.balancer.process.pid) if lb is not None and lb.balancer and lb.balancer.process else []
+        cpu_start = (_cpu(web_pids), _cpu(lb_pids))
         started = time.perf_counter()
         watchers = [
             subprocess.Popen(
@@ -186,6 +209,8 @@ def child() -> str:
             for reason, count in json.loads(line.split(" ", 3)[3]).items():
                 failures[reason] = failures.get(reason, 0) + count
         connect_seconds = time.perf_counter() - started
+        client_pids = [process.pid for process in watchers]
+        cpu_joined = (_cpu(web_pids), _cpu(lb_pids), _cpu(client_pids))
         spread = {name: lb.websockets(name) for name in lb.web_ports} if lb is not None else {"direct": joined_total}
         # one warm-up bid (connection pools, the Celery producer), not measured
         result = bid_place(auction_id=auction.pk, bidder=bidders[0], max_amount=Decimal("5000"))
@@ -198,6 +223,7 @@ def child() -> str:
             time.sleep(max(0.0, 1.0 - (time.time() - sent[seq])))
         flush()
         time.sleep(3)
+        cpu_bids = (_cpu(web_pids) - cpu_joined[0], _cpu(lb_pids) - cpu_joined[1], _cpu(client_pids) - cpu_joined[2])
         received: dict[int, list[float]] = {}
         for process in watchers:
             out, _ = process.communicate("STOP\n", timeout=60)
@@ -228,9 +254,16 @@ def child() -> str:
         "",
         "| watchers | bids | delivered | share | p50 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|---|",
-        f"| {watching:,} | {BIDS} | {delivered:,} of {expected:,} | {delivered / expected:.1%} | "
+        f"| {watching:,} | {BIDS} | {delivered:,} of {expected:,} | {delivered / max(1, expected):.1%} | "
         f"{percentile(latencies, 50) * 1000:.0f} | {percentile(latencies, 99) * 1000:.0f} | "
         f"{max(latencies, default=float('nan')) * 1000:.0f} |",
+        "",
+        "CPU (user + system, from /proc): joining, web processes "
+        f"{cpu_joined[0] - cpu_start[0]:.1f} s ({(cpu_joined[0] - cpu_start[0]) / max(1, watching) * 1000:.2f} ms per "
+        f"join), HAProxy {cpu_joined[1] - cpu_start[1]:.1f} s, client processes {cpu_joined[2]:.1f} s; during the bids, "
+        f"web processes {cpu_bids[0]:.1f} s ({cpu_bids[0] / max(1, delivered) * 1e6:.0f} µs per delivered message, "
+        f"keepalive pings included), HAProxy {cpu_bids[1]:.1f} s ({cpu_bids[1] / max(1, delivered) * 1e6:.0f} µs), "
+        f"clients {cpu_bids[2]:.1f} s.",
         "",
         "Targets: p99 ≤ 250 ms with 100% delivered for 5,000 watchers (1,000 watchers: p99 ≤ 200 ms; stock Channels "
         "measured about 800 ms p99 with one process). "

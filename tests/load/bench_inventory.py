@@ -1,4 +1,4 @@
-"""Inventory benchmark, measured as visitors use it: real HTTP through daphne, 10 concurrent clients, 300 distinct
+"""Inventory benchmark, measured as visitors use it: real HTTP through the web server (uvicorn), 10 concurrent clients, 300 distinct
 random filter combinations per endpoint (distinct, so no cached count helps; the first request of each is the
 only one), on two datasets: 100,000 and 1,000,000 generated vehicles in MariaDB.
 
@@ -11,8 +11,8 @@ $DATABASE_URL. Each is filled once and reused: the first 100,000 rows through th
 condition report and locations by one SQL UPDATE, and the 1M dataset by copying those rows nine times with
 `INSERT … SELECT` (new VINs, shifted mileage, prices and dates).
 
-Each dataset run starts one daphne process serving the site (`config.asgi`, as tests/fixtures/live_server.py
-does) and a load generator in this process (asyncio, raw HTTP/1.1 keep-alive, one connection per client).
+Each dataset run starts one web process serving the site (`config/server.py`: uvicorn, as
+scripts/web-server.sh and tests/fixtures/live_server.py do) and a load generator in this process (asyncio, raw HTTP/1.1 keep-alive, one connection per client).
 It also keeps the CSV import rate (10,000 rows, no network decoding) on the 100k dataset.
 """
 
@@ -141,8 +141,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
         "## Inventory (vehicles): over HTTP, 10 concurrent clients, 300 distinct filter combinations",
         "",
-        "**Method.** One daphne process serves the site (`config.asgi:application`, test settings: MariaDB, Redis "
-        "cache), started as `tests/fixtures/live_server.py` does. The load generator (asyncio, raw HTTP/1.1 "
+        "**Method.** One web process (uvicorn, `config/server.py`) serves the site (`config.asgi:application`, test "
+        "settings: MariaDB, Redis cache), started as `scripts/web-server.sh` starts it. The load generator (asyncio, raw HTTP/1.1 "
         f"keep-alive, one connection per client) runs {CLIENTS} clients in a closed loop over {COMBINATIONS} distinct, "
         "randomly generated filter combinations per endpoint (make, model, years, price, mileage, body, fuel, state, "
         "no reserve, buy now, runs and drives, keys, clean title, no damage, within N miles of a ZIP, a text word, "
@@ -158,7 +158,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"### {data['vehicles']:,} vehicles ({data['in_inventory']:,} in the inventory; database `{data['database']}`)",
             "",
             f"Load average before / after: {data['load_before']} / {data['load_after']}. CPU seconds during the timed "
-            f"runs: daphne {data['cpu']['daphne']:.1f}, MariaDB {data['cpu']['mariadb']:.1f}, load generator "
+            f"runs: web process {data['cpu']['web']:.1f}, MariaDB {data['cpu']['mariadb']:.1f}, load generator "
             f"{data['cpu']['client']:.1f} (wall {data['cpu']['wall']:.1f} s).",
             "",
             "| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | target p95 |",
@@ -488,10 +488,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _daphne(port: int, log: Path) -> subprocess.Popen[bytes]:
+def _server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    from config.server import command
+
     env = {**os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE": "true", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        command(host="127.0.0.1", port=port),
         cwd=ROOT,
         env=env,
         stdout=log.open("wb"),
@@ -503,12 +505,12 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"the web server exited:\n{log.read_text()[-3000:]}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"daphne did not start:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"the web server did not start:\n{log.read_text()[-3000:]}")
 
 
 def _measure_http(label: str) -> dict[str, Any]:
@@ -519,8 +521,8 @@ def _measure_http(label: str) -> dict[str, Any]:
     warmup = ["/api/vehicles?page_size=1", "/vehicles/?page_size=24", "/api/vehicles?make=Honda&page_size=1"] * 3
     port = _free_port()
     with tempfile.TemporaryDirectory() as folder:
-        log = Path(folder) / "daphne.log"
-        process = _daphne(port, log)
+        log = Path(folder) / "server.log"
+        process = _server(port, log)
         try:
             _wait(port, process, log)
             asyncio.run(_load(port, warmup, 3))
@@ -532,7 +534,7 @@ def _measure_http(label: str) -> dict[str, Any]:
             page = asyncio.run(_load(port, page_paths, CLIENTS))
             load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
             cpu = {
-                "daphne": _cpu_seconds(process.pid) - cpu_before[0],
+                "web": _cpu_seconds(process.pid) - cpu_before[0],
                 "mariadb": (_cpu_seconds(mariadb) - cpu_before[1]) if mariadb else 0.0,
                 "client": time.process_time() - cpu_before[2],
                 "wall": time.perf_counter() - wall,

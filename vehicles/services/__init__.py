@@ -17,6 +17,7 @@ from vehicles.services.listing import (
     vehicle_mark_sold,
     vehicle_mark_unlisted,
     vehicle_sale_result_record,
+    vehicles_mark_ended,
 )
 from vehicles.services.media import (
     document_attach,
@@ -56,6 +57,7 @@ __all__ = [
     "vehicle_mark_listed",
     "vehicle_mark_sold",
     "vehicle_mark_unlisted",
+    "vehicles_mark_ended",
     "vehicle_reject",
     "vehicle_sale_result_record",
     "vehicle_submit",

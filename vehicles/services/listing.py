@@ -105,3 +105,37 @@ def vehicle_mark_sold(*, vehicle_id: int, actor: Any = None, message: str = "") 
     if vehicle.status == Vehicle.Status.SOLD:
         return vehicle
     return _vehicle_transition(vehicle=vehicle, to_status=Vehicle.Status.SOLD, actor=actor, message=message)
+
+
+def vehicles_mark_ended(*, sold: dict[int, str], unlisted: dict[int, str]) -> int:
+    """`vehicle_mark_sold` for each vehicle id in `sold` and `vehicle_mark_unlisted` for each in `unlisted`
+    (id -> the event's message), in bulk for the auction closer's batch: one locking read, one UPDATE per new
+    status and one insert of the events, by the same rules (a sold vehicle stays sold; only a listed one is
+    unlisted). Runs inside the caller's transaction. Returns how many vehicles changed."""
+    from django.utils import timezone
+
+    from vehicles.models import VehicleEvent
+
+    ids = sorted({*sold, *unlisted})
+    if not ids:
+        return 0
+    current = dict(Vehicle.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "status"))
+    moves = {
+        Vehicle.Status.SOLD: [
+            (pk, msg) for pk, msg in sold.items() if current.get(pk, Vehicle.Status.SOLD) != Vehicle.Status.SOLD
+        ],
+        Vehicle.Status.APPROVED: [
+            (pk, msg) for pk, msg in unlisted.items() if current.get(pk) == Vehicle.Status.LISTED and pk not in sold
+        ],
+    }
+    now = timezone.now()
+    events = []
+    for to_status, rows in moves.items():
+        if rows:
+            Vehicle.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=to_status, updated_at=now)
+            events += [
+                VehicleEvent(vehicle_id=pk, from_status=current[pk], to_status=to_status, message=message)
+                for pk, message in rows
+            ]
+    VehicleEvent.objects.bulk_create(events)
+    return len(events)
