@@ -62,14 +62,14 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
 
 class SellerApplicationForm(BootstrapMixin, forms.Form):
     business_name = forms.CharField(max_length=200)
-    dealer_license_number = forms.CharField(label="Dealer licence number", max_length=60)
+    dealer_license_number = forms.CharField(label="Dealer license number", max_length=60)
     tax_id = forms.CharField(label="Tax id (EIN)", max_length=20, help_text="Nine digits, like 12-3456789.")
     address_line1 = forms.CharField(label="Business street address", max_length=200)
     city = forms.CharField(max_length=100)
     state = forms.ChoiceField(choices=STATE_CHOICES)
     postal_code = forms.CharField(label="ZIP code", max_length=10)
     license_document = forms.FileField(
-        label="Dealer licence document (optional)",
+        label="Dealer license document",
         required=False,
         help_text="PDF, JPG or PNG, up to 10 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),

@@ -234,7 +234,7 @@ def test_seller_applies_staff_approves_in_admin_seller_sees_dashboard_link(
     _log_in(seller_page, live, applicant.email, DEFAULT_PASSWORD)
     seller_page.goto(live + "/account/seller/")
     seller_page.get_by_label("Business name").fill("Journey Motors")
-    seller_page.get_by_label("Dealer licence number").fill("MN-D777001")
+    seller_page.get_by_label("Dealer license number").fill("MN-D777001")
     seller_page.get_by_label("Tax id (EIN)").fill("41-7654321")
     seller_page.get_by_label("Business street address").fill("500 Hennepin Ave")
     seller_page.get_by_label("City").fill("Minneapolis")

@@ -112,7 +112,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     page.get_by_label("Keys").fill("2")
     page.get_by_label("Left front door: damage").select_option("dent")
     page.get_by_label("Left front door: severity").select_option("minor")
-    page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tyres.")
+    page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tires.")
     page.get_by_role("button", name="Draft a description").click()
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft written")
     description = page.get_by_label("Description")
@@ -165,7 +165,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     condition = page.get_by_role("region", name="Condition report").or_(
         page.locator("section", has=page.locator("#condition-heading"))
     )
-    expect(condition.first).to_contain_text("Small dent in the driver's door; new tyres.")
+    expect(condition.first).to_contain_text("Small dent in the driver's door; new tires.")
 
 
 def test_visitor_hearts_a_vehicle_and_finds_it_on_the_watchlist(page: Page, site: str):
