@@ -193,6 +193,7 @@ def card_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     card = CardOnFile.objects.filter(user=user).first()
     form = CardForm(request.POST or None, user=user)
+    was_ready = selectors.bidding_eligibility(user).ok
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         entered: CardInput | OpaqueCard
@@ -214,7 +215,9 @@ def card_page(request: HttpRequest) -> HttpResponse:
             _apply_domain_error(form, exc)
         else:
             messages.success(request, f"{saved.label} is on file and ready to use.")
-            return redirect(_next_step_url(user))
+            # On the way to "ready to bid": on to the next step (the checklist, once it is the last);
+            # a card replaced by someone already ready stays here.
+            return redirect("accounts:card" if was_ready else _next_step_url(user))
     context = {
         "card": card,
         "form": form,

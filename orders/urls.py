@@ -11,4 +11,5 @@ urlpatterns = [
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="invoice"),
     path("orders/<int:order_id>/second-chance/", views.order_second_chance_view, name="second-chance"),
     path("orders/offer/<int:thread_id>/", views.order_for_offer_view, name="for-offer"),
+    path("orders/auction/<int:auction_id>/", views.order_for_auction_view, name="for-auction"),
 ]

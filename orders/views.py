@@ -24,7 +24,7 @@ from orders.selectors import (
     second_chance_for,
 )
 from orders.services import order_second_chance
-from orders.sources import order_create_for_offer
+from orders.sources import order_create_for_auction, order_create_for_offer
 
 
 def _visible_or_404(order_id: int, user: object):  # type: ignore[no-untyped-def]
@@ -96,6 +96,19 @@ def order_for_offer_view(request: HttpRequest, thread_id: int) -> HttpResponse:
     order = order_create_for_offer(thread_id=thread_id) if parties and request.user.pk in parties else None
     if order is None:
         raise Http404("No order for this offer.")
+    return redirect("orders:detail", order_id=order.pk)
+
+
+@login_required
+def order_for_auction_view(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """A won auction's order, for its buyer or seller (the auction panel's "Pay now" links here; auctions
+    cannot see orders). Made at once if the close's own request has not made it yet (idempotent)."""
+    from auctions.models import Auction
+
+    parties = Auction.objects.filter(pk=auction_id).values_list("winner_id", "seller_id").first()
+    order = order_create_for_auction(auction_id=auction_id) if parties and request.user.pk in parties else None
+    if order is None:
+        raise Http404("No order for this auction.")
     return redirect("orders:detail", order_id=order.pk)
 
 

@@ -10,6 +10,12 @@
   const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
 
   function fmt(value) { return value == null ? "—" : money.format(Number(value)); }
+  // The label above the price (templates/auctions/_price_caption.html says the same at page load).
+  function priceCaption(s, myStatus) {
+    if (s.status === "ended" && s.outcome === "sold") return myStatus === "won" ? "Winning bid" : "Sold for";
+    if (s.status === "ended" || s.status === "cancelled") return "High bid";
+    return s.bid_count ? "Current bid" : "Starting bid";
+  }
 
   // When the page's request left, on Date.now()'s clock: measured with the monotonic clock, so a skewed or
   // changed wall clock cannot shift it (the offset learnt from it would be off by half the skew).
@@ -81,8 +87,10 @@
     if (s.ends_at) this.endsAt = Date.parse(s.ends_at);
     if (s.status) this.status = s.status;
     this.price = s.price;
+    this.lastState = s;
     this.setText("price", fmt(s.price));
-    this.setText("price_caption", s.bid_count ? "Current bid" : "Starting bid");
+    const mine = this.field("my_status");
+    this.setText("price_caption", priceCaption(s, this.myStatus || (mine ? mine.dataset.status : "")));
     this.setText("bid_count", String(s.bid_count));
     this.setText("leader_alias", s.leader_alias || "—");
     if (s.minimum_next_bid) {
@@ -119,6 +127,21 @@
     if (!viewer) return;
     const el = this.field("my_status");
     if (el && viewer.my_status_label) { el.dataset.status = viewer.my_status; el.textContent = viewer.my_status_label; }
+    this.myStatus = viewer.my_status;
+    const pay = this.field("pay_now");
+    if (pay) pay.classList.toggle("d-none", viewer.my_status !== "won");
+    if (viewer.my_status === "won" && this.lastState) this.setText("price_caption", priceCaption(this.lastState, "won"));
+  };
+
+  // Once the auction is over: no stale "bid accepted" notice, no comment box.
+  Room.prototype.showClosed = function () {
+    const notice = this.field("notice");
+    if (notice) { notice.className = "alert d-none small py-2"; notice.textContent = ""; }
+    const form = this.root.querySelector("[data-comment-form]");
+    if (form) form.classList.add("d-none");
+    this.root.querySelectorAll(".comment-reply").forEach(function (el) { el.classList.add("d-none"); });
+    const closed = this.field("comments_closed");
+    if (closed) closed.classList.remove("d-none");
   };
 
   // The state and the bid history from the server, after a gap in `seq`, a reconnect or a change without a bid.
@@ -282,6 +305,7 @@
       case "status_changed":
       case "auction_closed":
         this.applyState(msg);
+        if (msg.status === "ended" || msg.status === "cancelled") this.showClosed();
         this.refetch(); // your own status (won / lost) comes with the full state
         break;
       case "bid_update":

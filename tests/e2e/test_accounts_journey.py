@@ -134,11 +134,13 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_label("Expiry year").select_option(str(date.today().year + 2))
     page.get_by_label("Security code (CVV)").fill("123")
     page.get_by_role("button", name="Save card").click()
-    expect(page.get_by_test_id("card-label")).to_have_text("Visa ending 1111")
 
-    # the checklist says ready
-    page.goto(live + "/account/ready/")
+    # the last step done: the checklist says ready, and the card page shows the card
+    expect(page).to_have_url(live + "/account/ready/")
     expect(page.get_by_test_id("ready-status")).to_contain_text("You're ready to bid.")
+    page.goto(live + "/account/card/")
+    expect(page.get_by_test_id("card-label")).to_have_text("Visa ending 1111")
+    page.goto(live + "/account/ready/")
 
     # and 2FA is really on: log out, log in, the TOTP code is asked for
     page.get_by_role("button", name="Log out").click()
