@@ -6,7 +6,7 @@ os.environ.setdefault("LOG_JSON", "false")
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, TEMPLATES, env  # noqa: E402
+from .base import BASE_DIR, STORAGES, TEMPLATES, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 DATABASES = {
@@ -28,3 +28,9 @@ TEMPLATES = [
         },
     }
 ]
+
+# Static files straight from the app folders (as in the browser tests): no collectstatic step, which spent most
+# of a first `make run` compressing the API docs' bundles that nobody downloads compressed on localhost.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
