@@ -48,6 +48,7 @@
     root.querySelectorAll("[data-nojs-confirm]").forEach(function (el) { el.hidden = true; });
     site.learnServerTime(root.dataset.serverTime, requestStartedAt());
     this.tick();
+    if (root.dataset.endsAt) this.showEndsAt(root.dataset.endsAt);
     this.timer = setInterval(this.tick.bind(this), 250);
     this.bindForms();
     this.connect();
@@ -107,7 +108,7 @@
       reserve.classList.toggle("badge-reserve-met", met);
       reserve.classList.toggle("badge-reserve-not-met", !met);
     }
-    if (s.ends_at) this.setText("ends_at_text", new Date(s.ends_at).toLocaleString());
+    if (s.ends_at) this.showEndsAt(s.ends_at);
     const badge = this.field("extended_badge");
     if (badge && s.extended_count) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + s.extended_count; }
     if (s.status_label) this.setText("status_label", s.status_label);
@@ -131,6 +132,17 @@
     const pay = this.field("pay_now");
     if (pay) pay.classList.toggle("d-none", viewer.my_status !== "won");
     if (viewer.my_status === "won" && this.lastState) this.setText("price_caption", priceCaption(this.lastState, "won"));
+  };
+
+  // The end in the marketplace's time (Central), and the viewer's own time beside it when their zone differs.
+  const CENTRAL = "America/Chicago";
+  const TIME_PARTS = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+  Room.prototype.showEndsAt = function (iso) {
+    const when = new Date(iso);
+    if (isNaN(when.getTime())) return;
+    this.setText("ends_at_text", when.toLocaleString("en-US", Object.assign({ timeZone: CENTRAL }, TIME_PARTS)));
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.setText("ends_at_local", mine && mine !== CENTRAL ? "(your time " + when.toLocaleString("en-US", TIME_PARTS) + ")" : "");
   };
 
   // Once the auction is over: no stale "bid accepted" notice, no comment box.
@@ -297,7 +309,7 @@
           this.endsAt = Date.parse(msg.ends_at);
           const badge = this.field("extended_badge");
           if (badge) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + msg.extended_count; }
-          this.setText("ends_at_text", new Date(msg.ends_at).toLocaleString());
+          this.showEndsAt(msg.ends_at);
           this.notice("A late bid extended the auction by two minutes.", "warning");
           this.tick();
         }
