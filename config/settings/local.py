@@ -34,3 +34,7 @@ TEMPLATES = [
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The payment sandbox settles a charge after 2 minutes (Authorize.Net settles once a day), so a refund of a
+# paid order can be tried in a `make run` session.
+AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS = env.int("AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS", default=120)
