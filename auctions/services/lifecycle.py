@@ -94,7 +94,9 @@ def validate_min_duration(terms: AuctionTermsInput, *, now: datetime) -> None:
     """An auction runs at least the staff-set minimum (AuctionRules, default 1 hour), from its start or now."""
     minutes = AuctionRules.current_min_duration_minutes()
     if terms.ends_at - max(terms.starts_at, now) < timedelta(minutes=minutes):
-        shortest = f"{minutes // 60} hour{'s' if minutes // 60 != 1 else ''}" if minutes % 60 == 0 else f"{minutes} minutes"
+        shortest = (
+            f"{minutes // 60} hour{'s' if minutes // 60 != 1 else ''}" if minutes % 60 == 0 else f"{minutes} minutes"
+        )
         message = f"An auction must run for at least {shortest}."
         raise DomainError(message, code="invalid_terms", details={"ends_at": [message]})
 
