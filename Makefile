@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# migrate, seed_demo and the processes see the same HOST and PORT, so SITE_URL (config/settings/local.py) is the served address
+export HOST PORT
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

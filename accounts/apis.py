@@ -36,6 +36,7 @@ from accounts.services import user_register
 from core.api import Pagination, error_body, ok
 from core.error_schema import ErrorOutput
 from core.errors import Conflict, NotFound
+from core.us_states import StateSerializerField
 
 
 class UserOutput(serializers.Serializer):
@@ -367,7 +368,7 @@ class ProfileApi(APIView):
         address_line1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
         address_line2 = serializers.CharField(required=False, allow_blank=True, max_length=200)
         city = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        state = serializers.CharField(required=False, allow_blank=True, max_length=2)
+        state = StateSerializerField(required=False, allow_blank=True)
         postal_code = serializers.CharField(required=False, allow_blank=True, max_length=10)
 
     @extend_schema(

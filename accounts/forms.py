@@ -7,9 +7,7 @@ from django.utils import timezone
 
 from accounts.authorize_net import BillTo
 from accounts.models import IdentityVerification, User
-from accounts.validation import US_STATES
-
-STATE_CHOICES = [("", "Choose a state"), *[(code, code) for code in sorted(US_STATES)]]
+from core.us_states import StateFormField
 
 
 class BootstrapMixin:
@@ -44,7 +42,7 @@ class BootstrapMixin:
 
 
 class ProfileForm(BootstrapMixin, forms.ModelForm):
-    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
+    state = StateFormField(required=False)
 
     class Meta:
         model = User
@@ -66,7 +64,7 @@ class SellerApplicationForm(BootstrapMixin, forms.Form):
     tax_id = forms.CharField(label="Tax id (EIN)", max_length=20, help_text="Nine digits, like 12-3456789.")
     address_line1 = forms.CharField(label="Business street address", max_length=200)
     city = forms.CharField(max_length=100)
-    state = forms.ChoiceField(choices=STATE_CHOICES)
+    state = StateFormField()
     postal_code = forms.CharField(label="ZIP code", max_length=10)
     license_document = forms.FileField(
         label="Dealer license document",
@@ -112,7 +110,7 @@ class CardForm(BootstrapMixin, forms.Form):
     billing_city = forms.CharField(
         label="City", max_length=100, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
-    billing_state = forms.ChoiceField(label="State", choices=STATE_CHOICES, required=False)
+    billing_state = StateFormField(label="State", required=False)
     billing_postal_code = forms.CharField(
         label="ZIP code",
         max_length=10,

@@ -3,77 +3,22 @@
 import re
 
 from core.errors import DomainError
+from core.us_states import MESSAGE as STATE_MESSAGE
+from core.us_states import US_STATES, NotAState, parse_state
 
-US_STATES = frozenset(
-    [
-        "AL",
-        "AK",
-        "AZ",
-        "AR",
-        "CA",
-        "CO",
-        "CT",
-        "DE",
-        "DC",
-        "FL",
-        "GA",
-        "HI",
-        "ID",
-        "IL",
-        "IN",
-        "IA",
-        "KS",
-        "KY",
-        "LA",
-        "ME",
-        "MD",
-        "MA",
-        "MI",
-        "MN",
-        "MS",
-        "MO",
-        "MT",
-        "NE",
-        "NV",
-        "NH",
-        "NJ",
-        "NM",
-        "NY",
-        "NC",
-        "ND",
-        "OH",
-        "OK",
-        "OR",
-        "PA",
-        "RI",
-        "SC",
-        "SD",
-        "TN",
-        "TX",
-        "UT",
-        "VT",
-        "VA",
-        "WA",
-        "WV",
-        "WI",
-        "WY",
-        "PR",
-        "VI",
-        "GU",
-        "AS",
-        "MP",
-    ]
-)
+__all__ = ["US_STATES", "clean_state"]
+
 ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
 PHONE_DIGITS_RE = re.compile(r"\D")
 
 
 def clean_state(value: str, field: str = "state") -> str:
-    state = (value or "").strip().upper()
-    if state and state not in US_STATES:
-        raise DomainError("Use the two-letter US state code, like MN.", details={field: ["Unknown US state code."]})
-    return state
+    """The state's two-letter code (core.us_states: a code or full name in any case); refuses anything else."""
+    try:
+        return parse_state(value)
+    except NotAState:
+        raise DomainError(STATE_MESSAGE, details={field: ["Unknown US state."]}) from None
 
 
 def clean_zip(value: str, field: str = "postal_code") -> str:

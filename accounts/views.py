@@ -20,6 +20,7 @@ from accounts.forms import CardForm, ProfileForm, SellerApplicationForm
 from accounts.models import CardOnFile, IdentityVerification, User
 from core.api import error_body
 from core.errors import DomainError, VendorUnavailable
+from core.site_urls import absolute_url
 from core.webhooks import WebhookRejected, rejected
 
 logger = structlog.get_logger(__name__)
@@ -133,7 +134,7 @@ def identity_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def identity_start(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
-    return_url = request.build_absolute_uri(reverse("accounts:identity-return"))
+    return_url = absolute_url(reverse("accounts:identity-return"))
     try:
         started = services.identity_verification_start(user=user, redirect_uri=return_url)
     except DomainError as exc:

@@ -184,6 +184,7 @@ def scan_losing_final_minutes(*, now: datetime, limit: int = BATCH) -> int:
         bidders = (
             Bid.objects.filter(auction=auction, voided_at__isnull=True)
             .exclude(bidder_id=auction.leader_id)
+            .order_by()  # without Bid's default ordering, DISTINCT is per bidder, not per bid
             .values_list("bidder_id", flat=True)
             .distinct()
         )

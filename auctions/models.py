@@ -197,6 +197,8 @@ class Auction(models.Model):
 
     @property
     def display_price(self) -> Decimal:
+        if self.final_price is not None:  # sold: at auction, by decision or bought now
+            return self.final_price
         return self.current_price if self.current_price is not None else self.starting_price
 
     CONFIRM_ABOVE_MULTIPLE = 3  # a max above this many times the price asks the bidder to confirm it

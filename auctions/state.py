@@ -56,6 +56,17 @@ def status_label(auction: Auction) -> str:
     return "Ended — not sold"
 
 
+def price_caption(auction: Auction) -> str:
+    """The words above the price: the sale once sold ("Sold for"; the winner's page says "Winning bid", see
+    `templates/auctions/_panel.html` and `auction_room.js`), the high bid once ended unsold, else the current or
+    the starting bid."""
+    if auction.outcome == Auction.Outcome.SOLD and auction.final_price is not None:
+        return "Sold — bought now" if auction.sold_via_buy_now else "Sold for"
+    if auction.status in (Auction.Status.ENDED, Auction.Status.CANCELLED) and auction.bid_count:
+        return "High bid"
+    return "Current bid" if auction.bid_count else "Starting bid"
+
+
 def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[str, Any]:
     """The auction as everyone may see it. `seq` is the bid sequence clients use to detect gaps."""
     terms = auction.terms(increments)
@@ -80,7 +91,9 @@ def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[st
         "bidder_count": auction.bidder_count,
         "leader_alias": f"Bidder {auction.leader_number}" if auction.leader_id and auction.leader_number else None,
         "reserve_status": reserve.value,
-        "reserve_label": engine.RESERVE_LABELS[reserve],
+        # a sale settles the reserve question: "Reserve not met" beside a bought-now sale misled buyers
+        "reserve_label": "Sold" if auction.outcome == Auction.Outcome.SOLD else engine.RESERVE_LABELS[reserve],
+        "price_caption": price_caption(auction),
         "buy_now_available": buy_now,
         "buy_now_price": money_str(auction.buy_now_price) if buy_now else None,
         "starts_at": iso(auction.starts_at),

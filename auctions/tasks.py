@@ -64,3 +64,15 @@ def send_watch_alerts() -> int:
     from auctions.alerts import watch_alerts_scan
 
     return watch_alerts_scan()
+
+
+@shared_task(ignore_result=True)
+def void_bids_of_suspended_user(user_id: int) -> int:
+    """After a suspension commits (settings.ACCOUNT_SUSPENDED_TASKS): the bidder's bids on open auctions go."""
+    return services.void_bids_of_ineligible_user(user_id=user_id)
+
+
+@shared_task(ignore_result=True)
+def void_bids_of_ineligible_users() -> int:
+    """Beat safety net for the task above (a lost message, a bid read just before the suspension committed)."""
+    return services.ineligible_bids_void_sweep()

@@ -13,15 +13,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.selectors import bidding_eligibility
 from auctions import bid_protocol, selectors, services
 from auctions.apis.common import client_ip
 from auctions.models import Auction
 from auctions.panels import bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
+from auctions.state import public_state
 from core.amount_fields import StrictDecimalFormField
 from core.errors import DomainError
+from core.money import MoneyError, parse_amount
 from core.throttles import admit, windows
 
 
@@ -91,17 +94,54 @@ def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
     return _back(request, auction)
 
 
-@require_POST
 @login_required
+@require_http_methods(["GET", "POST"])
 def buy_now_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
-    auction = get_object_or_404(Auction, pk=auction_id)
-    try:
-        services.auction_buy_now(auction_id=auction.pk, buyer=request.user, ip=client_ip(request))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "You bought it! Your invoice is on its way.")
-    return _back(request, auction)
+    """Buy now in two steps, without JavaScript: GET shows the total (price, fees, title, tax by the buyer's
+    state, delivery when quoted) and the title warning; POST buys at the price that page showed
+    (`expected_price`) once the buyer ticked "confirm". A changed price shows the page again with the new total."""
+    auction = get_object_or_404(Auction.objects.select_related("vehicle"), pk=auction_id)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        try:
+            expected = parse_amount(request.POST.get("expected_price"), field="price")
+        except MoneyError:
+            expected = None
+        if expected is None:
+            error = "This page was out of date; review the total below and confirm again."
+        elif not request.POST.get("confirm"):
+            error = "Tick “I confirm this purchase” to buy."
+        else:
+            try:
+                services.auction_buy_now(
+                    auction_id=auction.pk,
+                    buyer=request.user,
+                    expected_price=expected,
+                    ip=client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            except DomainError as exc:
+                if exc.code != "price_changed":
+                    messages.error(request, exc.message)
+                    return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
+                error, status = exc.message, 409
+                auction.refresh_from_db()
+            else:
+                messages.success(request, "You bought it! Your order and invoice are ready.")
+                return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
+    state = public_state(auction, increment_table())
+    if not state["buy_now_available"] or auction.buy_now_price is None or auction.seller_id == request.user.pk:
+        messages.error(request, "Buy now is no longer available on this auction.")
+        return redirect(f"/vehicles/{auction.vehicle_id}/#auction")
+    context = {
+        "auction": auction,
+        "vehicle": auction.vehicle,
+        "preview": purchase_preview(auction.buy_now_price, request.user, request=request, vehicle=auction.vehicle),
+        "eligibility": bidding_eligibility(request.user),
+        "error": error,
+    }
+    return render(request, "auctions/buy_now_confirm.html", context, status=status)
 
 
 @require_POST

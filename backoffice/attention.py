@@ -21,6 +21,7 @@ class Attention:
     who: str  # which role acts on it
     oldest: datetime | None = None
     note: str = ""
+    deadline: datetime | None = None  # the earliest deadline among them (claims)
 
 
 def _changelist(model: str, query: str = "") -> str:
@@ -126,8 +127,55 @@ def fraud_flags(user: Any, now: datetime) -> Attention | None:
     )  # fmt: skip
 
 
+def title_documents_to_review(user: Any, now: datetime) -> Attention | None:
+    from fulfillment.models import Fulfillment, TitleStatus
+
+    rows = Fulfillment.objects.filter(title_status=TitleStatus.DOCUMENTS_REVIEW, documents_approved_at__isnull=True)
+    oldest = rows.order_by("updated_at").values_list("updated_at", flat=True).first()
+    return Attention(
+        "title_documents", "Title documents to review (orders)", rows.count(),
+        _changelist("fulfillment.TitleDocument", "review=waiting"), "support", oldest,
+    )  # fmt: skip
+
+
+def late_title_documents(user: Any, now: datetime) -> Attention | None:
+    from fulfillment.models import Fulfillment
+
+    rows = Fulfillment.objects.open().awaiting_documents().filter(documents_due_at__lt=now)
+    oldest = rows.order_by("documents_due_at").values_list("documents_due_at", flat=True).first()
+    return Attention(
+        "late_title_documents", "Title documents late from the seller", rows.count(),
+        _changelist("fulfillment.Fulfillment", "documents=late"), "support", oldest,
+    )  # fmt: skip
+
+
+def claims_by_deadline(user: Any, now: datetime) -> Attention | None:
+    from fulfillment.models import Claim
+
+    rows = Claim.objects.open()
+    late = rows.filter(due_at__lt=now).count()
+    soon = rows.filter(due_at__gte=now, due_at__lt=now + timedelta(days=1)).count()
+    first = rows.order_by("due_at").values_list("due_at", flat=True).first()
+    return Attention(
+        "claims", "Open claims, by deadline", rows.count(),
+        _changelist("fulfillment.Claim", "deadline=open"), "support", None,
+        note=f"{late} past the deadline, {soon} due within 24 hours", deadline=first,
+    )  # fmt: skip
+
+
+def claims_overdue(user: Any, now: datetime) -> Attention | None:
+    from fulfillment.models import Claim
+
+    rows = Claim.objects.open().filter(due_at__lt=now)
+    oldest = rows.order_by("due_at").values_list("due_at", flat=True).first()
+    return Attention(
+        "claims_overdue", "Claims past their deadline", rows.count(),
+        _changelist("fulfillment.Claim", "deadline=overdue"), "support", oldest,
+    )  # fmt: skip
+
+
 # (model it counts, the permission of the staff who act on it, reader): each member sees the work of their
-# role. Fulfillment's title documents and claims join this list when that app provides them.
+# role.
 ITEMS: list[tuple[str, str, Callable[[Any, datetime], Attention | None]]] = [
     ("accounts.SellerProfile", "accounts.review_sellerprofile", seller_applications),
     ("vehicles.Vehicle", "vehicles.review_vehicle", listings_to_review),
@@ -137,6 +185,10 @@ ITEMS: list[tuple[str, str, Callable[[Any, datetime], Attention | None]]] = [
     ("notifications.EmailDelivery", "notifications.view_emaildelivery", failed_emails),
     ("core.WebhookFailure", "core.view_webhookfailure", failed_webhooks),
     ("backoffice.FraudFlag", "backoffice.view_fraudflag", fraud_flags),
+    ("fulfillment.TitleDocument", "fulfillment.review_titledocument", title_documents_to_review),
+    ("fulfillment.Fulfillment", "fulfillment.view_fulfillment", late_title_documents),
+    ("fulfillment.Claim", "fulfillment.view_claim", claims_overdue),
+    ("fulfillment.Claim", "fulfillment.view_claim", claims_by_deadline),
 ]
 
 

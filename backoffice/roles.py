@@ -31,6 +31,8 @@ CUSTOM_PERMISSIONS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ],
     ("offers", "offerthread"): [("withdraw_offerthread", "Can withdraw offer threads")],
     ("backoffice", "fraudflag"): [("review_fraudflag", "Can mark fraud flags reviewed")],
+    ("fulfillment", "claim"): [("answer_claim", "Can answer claims and deny them (no money)")],
+    ("fulfillment", "titledocument"): [("review_titledocument", "Can approve or reject title documents")],
     ("backoffice", "staffnote"): [("view_reports", "Can view and export reports")],
 }
 
@@ -44,6 +46,18 @@ _PEOPLE = [
     "backoffice.view_staffnote",
     "backoffice.add_staffnote",
     "backoffice.view_fraudflag",
+]
+
+# Claims: support and finance read them and answer (messages, deny); a decision that moves money also needs
+# orders.refund_order, which only finance (and admin) hold.
+_CLAIMS = [
+    "fulfillment.view_fulfillment",
+    "fulfillment.view_fulfillmentevent",
+    "fulfillment.view_titledocument",
+    "fulfillment.view_claim",
+    "fulfillment.view_claimevent",
+    "fulfillment.view_claimphoto",
+    "fulfillment.answer_claim",
 ]
 
 ROLES: dict[str, list[str]] = {
@@ -67,6 +81,8 @@ ROLES: dict[str, list[str]] = {
         "notifications.view_notification",
         "notifications.view_emaildelivery",
         "notifications.view_undeliverableemail",
+        *_CLAIMS,
+        "fulfillment.review_titledocument",
     ],
     FINANCE: [
         *_PEOPLE,
@@ -91,6 +107,8 @@ ROLES: dict[str, list[str]] = {
         "vehicles.view_vehicle",
         "backoffice.view_reports",
         "auditlog.view_logentry",
+        *_CLAIMS,
+        "fulfillment.view_sellerproceeds",
     ],
     AUCTIONS: [
         *_PEOPLE,

@@ -10,6 +10,7 @@ from django.db.models import Q
 from accounts.models import AccountEvent, CardOnFile, IdentityVerification, SellerProfile, Strike, User
 from auctions.models import Bid
 from backoffice.models import DeviceSighting, FraudFlag, StaffNote
+from fulfillment.models import Claim
 from orders.models import Order
 
 LIST_LIMIT = 50
@@ -67,6 +68,11 @@ def person_overview(user_id: int) -> PersonOverview | None:
         notes=list(StaffNote.objects.filter(user=person).select_related("author")),
         events=list(AccountEvent.objects.filter(user=person).select_related("actor").order_by("-created_at")[:100]),
         offers=offers,
+        claims=list(
+            Claim.objects.filter(Q(buyer=person) | Q(seller=person))
+            .select_related("order")
+            .order_by("-pk")[:LIST_LIMIT]
+        ),
     )
 
 

@@ -30,6 +30,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auctions-start-due": {"task": "auctions.tasks.start_due_auctions", "schedule": 5.0},
     # auctions: reserve-not-met auctions end unsold when the seller's 24 hours pass; a minute is precise enough.
     "auctions-expire-seller-decisions": {"task": "auctions.tasks.expire_seller_decisions", "schedule": 60.0},
+    # auctions: a suspended or deactivated bidder's bids on open auctions are voided right after the suspension
+    # (accounts starts the task); this sweep catches a lost task message or a bid that raced the suspension.
+    # The close itself never awards an ineligible leader, so 30 s only bounds what the room shows.
+    "auctions-void-bids-of-ineligible-users": {
+        "task": "auctions.tasks.void_bids_of_ineligible_users",
+        "schedule": 30.0,
+    },
     # auctions: outbid notices queued in Redis by the bid path are sent by a task the first notice of a burst
     # queues; this entry only covers a lost task message.
     "auctions-send-queued-notifications": {"task": "auctions.tasks.send_queued_notifications", "schedule": 30.0},
@@ -71,6 +78,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "fulfillment-complete-orders": {"task": "fulfillment.tasks.complete_orders", "schedule": 600.0},
     # fulfillment: remind staff once a day of each released payout past its due date.
     "fulfillment-remind-payouts": {"task": "fulfillment.tasks.remind_payouts", "schedule": 3600.0},
+    # fulfillment (claims): a seller who did not answer a claim within 2 business days hands it to staff; 15
+    # minutes is well inside a deadline counted in days.
+    "fulfillment-claims-seller-deadlines": {"task": "fulfillment.tasks.claims_seller_deadlines", "schedule": 900.0},
+    # fulfillment (claims): decisions whose refunds did not finish (the process died, or the processor had not
+    # answered) are resumed with the same idempotency keys and settled.
+    "fulfillment-settle-claim-refunds": {"task": "fulfillment.tasks.settle_claim_refunds", "schedule": 120.0},
     # notifications: re-send emails whose task was lost (broker outage) or whose worker died mid-send;
     # each row is claimed with a conditional UPDATE, so a re-send never duplicates a sent email.
     "notifications-sweep-email-deliveries": {"task": "notifications.tasks.sweep_email_deliveries", "schedule": 60.0},

@@ -5,9 +5,10 @@ flushes every table when it ends.
 """
 
 from decimal import Decimal
-from urllib.parse import urlparse
 
 from django.conf import settings
+
+from core.site_urls import site_domain
 
 # Minnesota's motor vehicle sales tax is 6.875% (BIDDING.md); the neighbours are the states our
 # Minnesota dealers sell into most. Other states: tax is paid by the buyer when registering at home.
@@ -49,7 +50,7 @@ def ensure_reference_data() -> None:
 
     seed_fee_tables(FeeSchedule, StateFee)
     seed_transport_rates(TransportRateCard, TransportRateBand)
-    domain = urlparse(settings.SITE_URL).netloc or "127.0.0.1:8000"
+    domain = site_domain() or "127.0.0.1:8000"
     Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain, "name": settings.SITE_NAME})
     from django.utils.module_loading import import_string
 

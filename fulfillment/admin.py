@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -16,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import HistoryTabularInline, LogAdmin
 from core.amount_fields import StrictDecimalFormField
+from core.audit import staff_action
 from core.errors import DomainError
 from fulfillment import services
 from fulfillment.holds import proceeds_hold_reasons
@@ -179,6 +181,21 @@ def available_actions(fulfillment: Fulfillment) -> list[str]:
     return found
 
 
+class LateDocumentsFilter(admin.SimpleListFilter):
+    title = "title documents"
+    parameter_name = "documents"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("late", "Late from the seller")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "late":
+            from django.utils import timezone
+
+            return queryset.open().awaiting_documents().filter(documents_due_at__lt=timezone.now())
+        return queryset
+
+
 @admin.register(Fulfillment)
 class FulfillmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
@@ -191,7 +208,13 @@ class FulfillmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "released_at",
         "completed_at",
     ]
-    list_filter = ["title_status", "vehicle_status", "delivery_method", ("completed_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        LateDocumentsFilter,
+        "title_status",
+        "vehicle_status",
+        "delivery_method",
+        ("completed_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = [
         "order__number",
         "order__vehicle__vin",
@@ -283,6 +306,8 @@ class FulfillmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         fulfillment = get_object_or_404(Fulfillment.objects.select_related("order"), pk=pk)
         if action not in ACTIONS:
             return HttpResponseRedirect(reverse("admin:fulfillment_fulfillment_change", args=[pk]))
+        if action in ("approve", "reject") and not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
         title, form_class = ACTIONS[action]
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -348,12 +373,99 @@ class SellerProceedsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
+class AwaitingReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("waiting", "Waiting for review")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "waiting":
+            return queryset.filter(
+                status=TitleDocument.Status.UPLOADED,
+                fulfillment__title_status=TitleStatus.DOCUMENTS_REVIEW,
+                fulfillment__documents_approved_at__isnull=True,
+            )
+        return queryset
+
+
+REVIEW_PERMISSION = "fulfillment.review_titledocument"
+
+
 @admin.register(TitleDocument)
 class TitleDocumentAdmin(LogAdmin):
+    """Title documents; the detail page shows the document beside the order's whole set, with Approve (the set:
+    the transfer is filed) and Reject (this document or the set, with the reason the seller reads)."""
+
     list_display = ["fulfillment", "kind", "status", "original_name", "created_at", "reviewed_by"]
-    list_filter = ["status", "kind"]
+    list_filter = [AwaitingReviewFilter, "status", "kind"]
     search_fields = ["fulfillment__order__number", "original_name"]
     list_select_related = ["fulfillment__order", "reviewed_by"]
+    change_form_template = "admin/fulfillment/titledocument/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="fulfillment_titledocument_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="fulfillment_titledocument_reject"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        document = TitleDocument.objects.select_related("fulfillment__order__vehicle").filter(pk=object_id).first()
+        extra: dict[str, Any] = {**(extra_context or {})}
+        if document is not None:
+            fulfillment = document.fulfillment
+            waiting = fulfillment.title_status == TitleStatus.DOCUMENTS_REVIEW and not fulfillment.documents_approved_at
+            extra.update(
+                document=document,
+                order=fulfillment.order,
+                review_fulfillment=fulfillment,
+                review_set=fulfillment.documents.exclude(status=TitleDocument.Status.REPLACED).order_by("kind"),
+                may_review=waiting and request.user.has_perm(REVIEW_PERMISSION),
+                reject_form=ReasonForm(),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _review(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:fulfillment_titledocument_change", args=[pk]))
+        if not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+        document = get_object_or_404(TitleDocument.objects.select_related("fulfillment"), pk=pk)
+        order_id = document.fulfillment.order_id
+        reason = (request.POST.get("reason") or "").strip()
+        only_this = request.POST.get("scope") == "document"
+        try:
+            with staff_action(request, f"title_documents_{action}", Fulfillment, document.fulfillment_id,
+                              fields=("title_status", "documents_approved_at"), reason=reason) as note:  # fmt: skip
+                note.extra["document"] = document.pk
+                if action == "approve":
+                    services.title_documents_approve(order_id=order_id, actor=request.user)
+                else:
+                    services.title_documents_reject(
+                        order_id=order_id, actor=request.user, reason=reason,
+                        document_ids=[document.pk] if only_this else None,
+                    )  # fmt: skip
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            done = (
+                "Approved; the transfer is being filed."
+                if action == "approve"
+                else "Rejected; the seller was told why."
+            )
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:fulfillment_titledocument_change", args=[pk]))
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._review(request, pk, "approve")
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._review(request, pk, "reject")
 
 
 @admin.register(FulfillmentEvent)
@@ -362,3 +474,6 @@ class FulfillmentEventAdmin(LogAdmin):
     list_filter = ["track", "source", "kind"]
     search_fields = ["fulfillment__order__number", "message"]
     list_select_related = ["fulfillment__order", "actor"]
+
+
+from fulfillment import admin_claims  # noqa: E402,F401 - registers the claims queue and page

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.api import ok
 from core.error_schema import ErrorOutput
 from core.money import MoneyError, parse_amount
+from core.us_states import StateSerializerField
 from fulfillment import selectors, services
 from fulfillment.holds import proceeds_hold_reasons
 from fulfillment.models import (
@@ -319,7 +320,7 @@ class DeliveryApi(APIView):
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
         address = serializers.CharField(max_length=200, required=False, allow_blank=True)
         city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-        state = serializers.CharField(max_length=2, required=False, allow_blank=True)
+        state = StateSerializerField(required=False, allow_blank=True)
         zip = serializers.CharField(max_length=10, required=False, allow_blank=True)
         enclosed = StrictBooleanField(required=False, default=False)
         expected_price = serializers.JSONField(

@@ -90,7 +90,7 @@ def _sold_and_paid(car: tuple[Any, ...], index: int, *, seller: User, staff: Use
             ends_at=now + timedelta(days=2),
         ),
     )
-    auction_buy_now(auction_id=auction.pk, buyer=buyer)
+    auction_buy_now(auction_id=auction.pk, buyer=buyer, expected_price=price)
     order = order_create_for_auction(auction_id=auction.pk)
     if order is None:
         raise DomainError("The demo auction was not sold.")

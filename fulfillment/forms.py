@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from core.money import MoneyError, parse_amount
+from core.us_states import StateFormField
 from fulfillment.models import TitleDocument
 
 
@@ -14,9 +15,7 @@ class TransportForm(forms.Form):
     phone = forms.CharField(label="Phone", max_length=32, required=False)
     address = forms.CharField(label="Street address", max_length=200)
     city = forms.CharField(label="City", max_length=100)
-    state = forms.RegexField(
-        label="State", regex=r"^[A-Za-z]{2}$", max_length=2, error_messages={"invalid": "Two letters, like MN."}
-    )
+    state = StateFormField(label="State")
     zip = forms.CharField(label="ZIP code", max_length=10)
     enclosed = forms.BooleanField(label="Enclosed trailer", required=False)
     expected_price = forms.CharField(widget=forms.HiddenInput)
@@ -40,3 +39,24 @@ class TitleUploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].widget.attrs["accept"] = "application/pdf,image/jpeg,image/png"
+
+
+class ClaimOpenForm(forms.Form):
+    """The buyer's claim; photos come as the `photos` files of the same form (read with getlist)."""
+
+    category = forms.ChoiceField(label="What is wrong", choices=[])
+    description = forms.CharField(
+        label="Describe the problem", widget=forms.Textarea(attrs={"rows": 4}), min_length=20, max_length=4000
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from fulfillment.models_claims import ClaimCategory
+
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = ClaimCategory.choices
+
+
+class ClaimMessageForm(forms.Form):
+    message = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

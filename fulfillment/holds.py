@@ -7,8 +7,8 @@ settings.PROCEEDS_HOLD_CHECKS is a dotted callable `(order, fulfillment, now) ->
 of all of them are returned, in that order. Completion calls this inside its transaction, holding the order's
 and the fulfillment's row locks, so a check that reads rows another service writes under the order's lock
 (a claim opened with `orders.services.order_lock(order_id)` held) sees a consistent answer. A check must be
-quick, read-only and make no network call. The back office's claims add one entry, e.g.
-"backoffice.claims.open_claims_hold", returning HoldReason("claim_open", "Claim #12 is open", None).
+quick, read-only and make no network call. Claims add one entry, `open_claims` below, returning
+HoldReason("claim_open", "Claim #12 is open", None).
 Pages show the reasons to the seller ("Held: the claim window is open until Tue Nov 24").
 """
 
@@ -65,6 +65,18 @@ def order_state(order: Order, fulfillment: Any, now: datetime) -> list[HoldReaso
     if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
         return [HoldReason("order_closed", f"The order was {order.get_status_display().lower()}")]
     return []
+
+
+def open_claims(order: Order, fulfillment: Any, now: datetime) -> list[HoldReason]:
+    """A claim that is open (waiting for the seller, with staff, or its refund settling) holds the proceeds."""
+    from fulfillment.models_claims import Claim
+
+    return [
+        HoldReason("claim_open", f"Claim #{pk} is open: {label}")
+        for pk, label in (
+            (claim.pk, claim.get_status_display().lower()) for claim in Claim.objects.filter(order_id=order.pk).open()
+        )
+    ]
 
 
 @cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,9 +14,11 @@ from django.utils.safestring import mark_safe
 
 from core.errors import DomainError
 from core.pricing import active_fee_schedule, seller_fee
-from fulfillment import selectors
+from fulfillment import rules, selectors
 from fulfillment.forms import TransportForm
+from fulfillment.holds import claim_window_ends_at
 from fulfillment.models import DeliveryMethod, Fulfillment, TitleDocument, TitleStatus, VehicleStatus
+from fulfillment.models_claims import ClaimCategory
 from fulfillment.rules import PICKUP_CODE_MAX_FAILURES
 from fulfillment.services.common import role_of
 from fulfillment.services.title import UPLOADS_OPEN, current_documents, required_kinds
@@ -113,11 +116,38 @@ def order_sections(request: HttpRequest, order: Order) -> OrderPageSections | No
     sections.main.append(_render("fulfillment/_vehicle.html", request, context))
     sections.main.append(_render("fulfillment/_title.html", request, context))
     sections.side.append(_render("fulfillment/_documents.html", request, context))
+    sections.main.append(_render("fulfillment/_claims.html", request, _claims_context(order, fulfillment, role, now)))
     sections.timeline = [
         TimelineEntry(at=event.created_at, message=event.message, kind=event.kind, track=event.track)
         for event in selectors.timeline(fulfillment)
     ]
     return sections
+
+
+def _claims_context(order: Order, fulfillment: Fulfillment, role: str | None, now: Any) -> dict[str, Any]:
+    """The order's claims and, for the buyer, the categories a claim may be opened for now (rules.claim_refusal)."""
+    claims = selectors.claims_of(order)
+    open_claim = next((c for c in claims if c.is_open), None)
+    decided = {c.category for c in claims}
+    choices: list[tuple[str, str]] = []
+    if role == "buyer" and open_claim is None and fulfillment.completed_at is None:
+        for value, label in ClaimCategory.choices:
+            refusal = rules.claim_refusal(
+                category=value, delivered_at=order.delivered_at, delivery_method=fulfillment.delivery_method,
+                title_status=fulfillment.title_status, title_promised_by=fulfillment.title_promised_by,
+                window_seconds=settings.FULFILLMENT_CLAIM_WINDOW_SECONDS, now=now,
+            )  # fmt: skip
+            if refusal is None and value not in decided and order.status == Order.Status.IN_FULFILLMENT:
+                choices.append((value, label))
+    return {
+        "order": order,
+        "role": role,
+        "claims": claims,
+        "claim_choices": choices,
+        "window_ends": claim_window_ends_at(order),
+        "f": fulfillment,
+        "now": now,
+    }
 
 
 def _render(template: str, request: HttpRequest, context: dict[str, Any]) -> Any:

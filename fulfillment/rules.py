@@ -185,3 +185,47 @@ def title_step(*, current_status: str, current_vendor_status: str, reported: str
     if TITLE_VENDOR_RANK[reported] <= TITLE_VENDOR_RANK.get(current_vendor_status, 0):
         return None
     return TITLE_VENDOR_STATUS[reported]
+
+
+# --- claims ---------------------------------------------------------------------------------------------------
+
+CLAIM_SELLER_ANSWER_BUSINESS_DAYS = 2
+CLAIM_DECISION_BUSINESS_DAYS = 2
+TITLE_ISSUED_STATUSES = (TitleStatus.TITLE_ISSUED, TitleStatus.DELIVERED_TO_BUYER)
+
+
+def claim_seller_due_at(opened_at: datetime) -> datetime:
+    return add_business_days(opened_at, CLAIM_SELLER_ANSWER_BUSINESS_DAYS)
+
+
+def claim_decision_due_at(in_review_at: datetime) -> datetime:
+    return add_business_days(in_review_at, CLAIM_DECISION_BUSINESS_DAYS)
+
+
+def claim_refusal(
+    *,
+    category: str,
+    delivered_at: datetime | None,
+    delivery_method: str,
+    title_status: str,
+    title_promised_by: datetime,
+    window_seconds: int,
+    now: datetime,
+) -> str | None:
+    """Why a claim of `category` may not be opened now, or None when it may:
+    - about the vehicle (not as described, or transport damage): from delivery until the claim window
+      (7 days) after it; transport damage only when the vehicle came by transport;
+    - title late: once the promised date passed without a new title."""
+    if category == "title_late":
+        if title_status in TITLE_ISSUED_STATUSES:
+            return "The new title was issued; a late-title claim is no longer possible."
+        if now <= title_promised_by:
+            return "The title is not late yet: it is promised by the date shown on the order."
+        return None
+    if delivered_at is None:
+        return "A claim about the vehicle can be opened once you have it (picked up or delivered)."
+    if now > delivered_at + timedelta(seconds=window_seconds):
+        return "The claim window (7 days after delivery) has closed."
+    if category == "transport_damage" and delivery_method != "transport":
+        return "Transport damage applies only to a vehicle delivered by our carrier."
+    return None

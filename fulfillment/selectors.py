@@ -266,3 +266,59 @@ def seller_statement(user: Any, *, year: int | None = None) -> dict[str, Any]:
         },
         "years": sorted({o.sold_at.year for o in Order.objects.for_seller(user).only("sold_at")}, reverse=True),
     }
+
+
+# --- claims -----------------------------------------------------------------------------------------------------
+
+
+def claims_of(order: Order) -> list[Any]:
+    """The order's claims, newest first, with their events and photos (for the order page and the API)."""
+    from fulfillment.models_claims import Claim
+
+    return list(
+        Claim.objects.filter(order_id=order.pk).prefetch_related("events__photos", "events__actor").order_by("-pk")
+    )
+
+
+def claim_photo_visible_to(*, order_id: int, claim_id: int, photo_id: int, user: Any) -> Any:
+    """A claim's photo for the order's buyer, its seller and staff; NotFound for anyone else."""
+    from fulfillment.models_claims import ClaimPhoto
+
+    photo = (
+        ClaimPhoto.objects.select_related("claim__order")
+        .filter(pk=photo_id, claim_id=claim_id, claim__order_id=order_id)
+        .first()
+    )
+    if photo is None or role_of(photo.claim.order, user) is None:
+        raise NotFound("Photo not found.")
+    return photo
+
+
+@dataclass(frozen=True)
+class OrderTimelineEntry:
+    at: datetime
+    track: str
+    message: str
+    who: str = ""
+
+
+def order_timeline_for_staff(order: Order) -> list[OrderTimelineEntry]:
+    """Everything that happened on the order — its own events, both tracks, proceeds and claims — in time order."""
+    from fulfillment.models_claims import ClaimEvent
+    from orders.models import OrderEvent
+
+    entries = [
+        OrderTimelineEntry(e.created_at, "order", e.message or e.kind, str(e.actor or ""))
+        for e in OrderEvent.objects.filter(order=order).select_related("actor")
+    ]
+    entries += [
+        OrderTimelineEntry(e.created_at, e.track, e.message or e.kind, str(e.actor or e.get_source_display()))
+        for e in FulfillmentEvent.objects.filter(fulfillment__order=order).select_related("actor")
+    ]
+    entries += [
+        OrderTimelineEntry(
+            e.created_at, f"claim #{e.claim_id}", f"{e.kind.replace('_', ' ')}: {e.message}"[:300], e.get_role_display()
+        )  # fmt: skip
+        for e in ClaimEvent.objects.filter(claim__order=order)
+    ]
+    return sorted(entries, key=lambda entry: entry.at)

@@ -64,3 +64,13 @@ def complete_orders() -> int:
 @shared_task
 def remind_payouts() -> int:
     return services.payouts_remind_staff()
+
+
+@shared_task
+def claims_seller_deadlines() -> int:
+    return services.claims_sweep()
+
+
+@shared_task
+def settle_claim_refunds() -> int:
+    return services.claims_settle_stalled()

@@ -99,6 +99,11 @@ LABELS = {
     "proceeds_released": "Proceeds released (selling)",
     "proceeds_changed": "Proceeds changed (selling)",
     "payout_sent": "Payout sent (selling)",
+    "claim_opened": "Claim opened on an order",
+    "claim_answered": "The seller answered your claim",
+    "claim_message": "New message on a claim",
+    "claim_seller_late": "A claim went to staff without the seller's answer",
+    "claim_decided": "Claim decided",
     # finding (issue 20): saved-search and watchlist alerts
     "saved_search_match": "A new vehicle matches a saved search",
     "saved_search_digest": "Daily digest of a saved search",
@@ -112,6 +117,8 @@ VEHICLE = "{{ vehicle|default:'your vehicle' }}"
 THE_VEHICLE = "{{ vehicle|default:'the vehicle' }}"
 ORDER = "{% if order_number %}order {{ order_number }}{% else %}your order{% endif %}"
 ORDER_CAP = "{% if order_number %}Order {{ order_number }}{% else %}Your order{% endif %}"
+CLAIM = "{% if claim %}claim {{ claim }}{% else %}a claim{% endif %}"
+CLAIM_CAP = "{% if claim %}Claim {{ claim }}{% else %}A claim{% endif %}"
 REASON = "{% if reason %} Reason: {{ reason }}{% if reason|slice:'-1:' not in '.!?' %}.{% endif %}{% endif %}"
 
 _KINDS = [
@@ -547,6 +554,59 @@ _KINDS = [
         "{% if reference %} Reference: {{ reference }}.{% endif %}",
         keys=("order_number", "vehicle", "amount", "reference"),
         action="See your statement",
+        optional=False,
+    ),
+    # --- claims (fulfillment) ----------------------------------------------------------------------
+    Kind(
+        "claim_opened",
+        "orders",
+        CLAIM_CAP + " opened on " + ORDER,
+        "{% if role == 'seller' %}The buyer opened a claim on " + THE_VEHICLE + " ({{ category|default:'claim' }})."
+        " Answer with your side and photos{% if due_at %} by {{ due_at|when }}{% endif %}; after that our staff"
+        " decide without it.{% else %}We received your claim on " + THE_VEHICLE + " ({{ category|default:'claim' }})."
+        " The seller answers{% if due_at %} by {{ due_at|when }}{% endif %}, then our staff decide.{% endif %}",
+        keys=("claim", "order_number", "vehicle", "category", "role", "due_at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_answered",
+        "orders",
+        "The seller answered " + CLAIM,
+        "The seller answered your claim on " + ORDER + ". Our staff decide"
+        "{% if due_at %} by {{ due_at|when }}{% endif %}.",
+        keys=("claim", "order_number", "due_at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_message",
+        "orders",
+        "New message on " + CLAIM,
+        "{% if author == 'staff' %}Our staff{% else %}The {{ author|default:'other party' }}{% endif %} wrote on the"
+        " claim for " + ORDER + ": {{ message|default:'' }}",
+        keys=("claim", "order_number", "author", "message"),
+        action="See the claim",
+    ),
+    Kind(
+        "claim_seller_late",
+        "orders",
+        CLAIM_CAP + " is with our staff",
+        "The seller did not answer the claim on " + ORDER + " in time. Our staff decide on what was sent"
+        "{% if due_at %} by {{ due_at|when }}{% endif %}.",
+        keys=("claim", "order_number", "due_at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_decided",
+        "orders",
+        CLAIM_CAP + " decided: {{ outcome|default:'see the decision' }}",
+        "Our decision on the claim for " + ORDER + ": {{ outcome|default:'decided' }}"
+        "{% if amount and amount != '0.00' and amount != '0' %} ({{ amount|usd }} refunded to the buyer's card)"
+        "{% endif %}." + REASON,
+        keys=("claim", "order_number", "outcome", "amount", "reason"),
+        action="See the claim",
         optional=False,
     ),
     # --- staff -----------------------------------------------------------------------------------

@@ -45,6 +45,25 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+class NotifiedEvent(models.Model):
+    """One row per notice sent: a person hears about one event once, whatever the number of callers or retries.
+
+    `key` is `notifications.services.event_key(kind, object_key, event)`, a digest naming the event; the unique
+    (user, key) pair is the rule, so two concurrent senders of the same notice cannot both send it.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_notified_event_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id}"
+
+
 class NotificationPreference(models.Model):
     """A user's choice for one kind; absent rows mean the kind's defaults. Locked kinds ignore rows."""
 

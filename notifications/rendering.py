@@ -11,6 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 
+from core.site_urls import absolute_url, site_path, site_url
 from notifications.kinds import Kind
 
 logger = structlog.get_logger(__name__)
@@ -63,14 +64,6 @@ def plain_context(context: dict[str, Any] | None) -> dict[str, Any]:
     return plain
 
 
-def absolute_url(url: str) -> str:
-    if not url:
-        return ""
-    if url.startswith(("http://", "https://")):
-        return url
-    return settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
-
-
 def link_for(context: dict[str, Any]) -> str:
     """The in-app link: "url", else the most specific URL-looking key a kind carries."""
     for key in ("url", "order_url", "auction_url"):
@@ -82,7 +75,8 @@ def link_for(context: dict[str, Any]) -> str:
 
 def render_in_app(kind: Kind, context: dict[str, Any]) -> Rendered:
     title = _render(kind.title, context)[:TITLE_MAX] or kind.label
-    return Rendered(title=title, body=_render(kind.body, context), url=link_for(context)[:500])
+    # stored as a site path, so the bell's link follows the site to whatever host and port it runs on
+    return Rendered(title=title, body=_render(kind.body, context), url=site_path(link_for(context))[:500])
 
 
 def render_email(
@@ -97,7 +91,7 @@ def render_email(
     body = _render(kind.email_body or kind.body, context)
     page = {
         "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL.rstrip("/"),
+        "site_url": site_url(),
         "first_name": first_name,
         "subject": subject,
         "title": _render(kind.title, context),

@@ -8,14 +8,20 @@ Decimals as strings) and feeds that kind's templates; `object_key` (e.g. "auctio
 same notification about the same object for digest-safe sending.
 
     notify_staff(*, kind, context, object_key=None) -> int   (number of staff users notified)
+
+One notice per person per event: `notify` sends nothing when the same person was already told about the
+same event (`event_key`: the kind, the object and `event`, which defaults to the whole context). Callers
+whose events repeat with identical words (a daily reminder) pass `event` (e.g. the date).
 """
 
+import hashlib
+import json
 from functools import partial
 from typing import Any
 
 import structlog
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotAllowed, NotFound
@@ -23,7 +29,7 @@ from core.metrics import notifications_total
 from notifications import live
 from notifications.delivery import QueuedEmail, email_queue, schedule_send
 from notifications.kinds import EMAIL, IN_APP, get_kind
-from notifications.models import Notification, NotificationPreference, UndeliverableEmail
+from notifications.models import Notification, NotificationPreference, NotifiedEvent, UndeliverableEmail
 from notifications.rendering import plain_context, render_in_app
 from notifications.selectors import channel_choices, is_undeliverable, unread_count
 from notifications.tokens import BadUnsubscribeToken, read_unsubscribe_token
@@ -39,8 +45,20 @@ def _after_commit(notification: Notification | None, queued: QueuedEmail | None)
         schedule_send(queued.delivery_id, countdown=queued.countdown)
 
 
-def notify(*, user: Any, kind: str, context: dict[str, Any], object_key: str | None = None) -> Notification | None:
+def event_key(kind: str, object_key: str, event: str | None, context: dict[str, Any]) -> str:
+    """The digest naming one event of `kind` about `object_key`: `event` when given, else the context's words."""
+    what = event if event is not None else json.dumps(context, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{kind}\x1f{object_key}\x1f{what}".encode()).hexdigest()
+
+
+def notify(
+    *, user: Any, kind: str, context: dict[str, Any], object_key: str | None = None, event: str | None = None
+) -> Notification | None:
     """Tell `user` about something: in-app row + live push + email, each as the user's preferences allow.
+
+    Once per person per event: a second call for the same (user, kind, object_key, event) — `event` defaults
+    to the context — sends nothing and returns None (the unique NotifiedEvent row decides, also between
+    concurrent callers).
 
     Email is skipped for addresses the ESP reported undeliverable (until the user's email changes), and
     merged per (user, kind, object_key) within NOTIFY_EMAIL_WINDOW_SECONDS. Delivery failures (channel
@@ -61,6 +79,12 @@ def notify(*, user: Any, kind: str, context: dict[str, Any], object_key: str | N
     queued: QueuedEmail | None = None
     try:
         with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    NotifiedEvent.objects.create(user=user, kind=spec.name, key=event_key(spec.name, key, event, data))
+            except IntegrityError:
+                logger.info("notifications.duplicate_skipped", kind=kind, user_id=user.pk)
+                return None
             if send_in_app:
                 rendered = render_in_app(spec, data)
                 notification = Notification.objects.create(
@@ -77,12 +101,12 @@ def notify(*, user: Any, kind: str, context: dict[str, Any], object_key: str | N
     return notification
 
 
-def notify_staff(*, kind: str, context: dict[str, Any], object_key: str | None = None) -> int:
+def notify_staff(*, kind: str, context: dict[str, Any], object_key: str | None = None, event: str | None = None) -> int:
     """Notify every active staff user (alerts such as overdue payments). Returns how many were notified."""
     get_kind(kind)
     staff = list(get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk"))
     for member in staff:
-        notify(user=member, kind=kind, context=context, object_key=object_key)
+        notify(user=member, kind=kind, context=context, object_key=object_key, event=event)
     return len(staff)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.urls import reverse
 
-from notifications.rendering import absolute_url
+from core.site_urls import absolute_url
 
 SALT = "notifications.unsubscribe"
 # Links stay valid long after the email was sent; the token only ever turns an optional email off.

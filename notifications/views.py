@@ -1,8 +1,5 @@
 """HTML pages of the notifications domain: the list, preferences and the one-click unsubscribe page."""
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import NotFound
+from core.site_urls import site_domain, site_path
 from notifications.kinds import CHANNELS, get_kind
 from notifications.selectors import notifications_for, preferences_for, undeliverable_record, unread_count
 from notifications.services import (
@@ -30,7 +28,7 @@ PAGE_SIZE = 20
 
 def _is_ours(request: HttpRequest, url: str) -> bool:
     """A path on this site, or an absolute link to this host or SITE_URL's (what notifications carry)."""
-    hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
+    hosts = {request.get_host(), site_domain()}
     return bool(url) and url_has_allowed_host_and_scheme(url, hosts, require_https=False)
 
 
@@ -73,7 +71,8 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
         messages.error(request, "That notification was not found.")
         return redirect("notifications:list")
     if _is_ours(request, notification.url):
-        return HttpResponseRedirect(notification.url)
+        # rows written before links were stored as paths carry SITE_URL's host: follow their path on this host
+        return HttpResponseRedirect(site_path(notification.url))
     return redirect("notifications:list")
 
 

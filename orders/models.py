@@ -63,6 +63,10 @@ class Order(models.Model):
     transport_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     storage_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     late_fee = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    seller_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, default=ZERO,
+        help_text="The seller fee of this sale (fulfillment's proceeds hold the seller's lines); kept here for reports",
+    )  # fmt: skip
     total = models.DecimalField(max_digits=12, decimal_places=2)
     amount_paid = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
@@ -100,6 +104,8 @@ class Order(models.Model):
                     "buyer_fee",
                     "documentation_fee",
                     "late_fee",
+                    "storage_fee",
+                    "seller_fee",
                     "total",
                     "amount_paid",
                     "due_at",

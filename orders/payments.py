@@ -269,7 +269,13 @@ def _apply_charge_outcome(*, order: Order, payment: Payment, actor: Any) -> None
         transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "amount": str(payment.amount), "url": order_url(order)}
         transaction.on_commit(
-            lambda: notify(user=order.buyer, kind="payment_received", context=context, object_key=f"order:{order.pk}")
+            lambda: notify(
+                user=order.buyer,
+                kind="payment_received",
+                context=context,
+                object_key=f"order:{order.pk}",
+                event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+            )
         )
     elif payment.status in (Payment.Status.DECLINED, Payment.Status.ERROR):
         reason = payment.reason or "The card was declined."
@@ -277,7 +283,13 @@ def _apply_charge_outcome(*, order: Order, payment: Payment, actor: Any) -> None
         transaction.on_commit(partial(broadcast_order_changed, order.pk))
         context = {"order_number": order.number, "reason": reason, "url": order_url(order)}
         transaction.on_commit(
-            lambda: notify(user=order.buyer, kind="payment_failed", context=context, object_key=f"order:{order.pk}")
+            lambda: notify(
+                user=order.buyer,
+                kind="payment_failed",
+                context=context,
+                object_key=f"order:{order.pk}",
+                event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+            )
         )
     elif payment.status == Payment.Status.HELD:
         order_event(order=order, kind="payment_held", actor=actor, message="Held for review by the card processor")
@@ -306,10 +318,21 @@ def refundable_amount(order: Order) -> Decimal:
 
 
 def order_refund(
-    *, order_id: int, amount: Decimal, reason: str, actor: Any, gateway: PaymentGateway | None = None
+    *,
+    order_id: int,
+    amount: Decimal,
+    reason: str,
+    actor: Any,
+    gateway: PaymentGateway | None = None,
+    idempotency_key: str | None = None,
+    charge_id: int | None = None,
 ) -> Payment:
     """Staff refund, full or partial, never more than was paid. An unsettled charge can only be
-    voided in full; a settled one is refunded for any amount up to what remains on it."""
+    voided in full; a settled one is refunded for any amount up to what remains on it.
+
+    `idempotency_key` (a caller's own, e.g. a claim decision's "claim-12-1-3"): when a refund with this key
+    exists on the order it is returned as it is and nothing is sent (checked under the order's lock, so two
+    callers with one key make one refund). `charge_id`: reverse that charge (else the newest that covers it)."""
     gateway = gateway or default_gateway()
     if not reason.strip():
         raise DomainError("A reason is required for a refund.")
@@ -318,10 +341,14 @@ def order_refund(
         raise DomainError("The refund amount must be greater than zero.")
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().get(pk=order_id)
+        if idempotency_key is not None:
+            existing = order.payments.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
         available = refundable_amount(order)
         if amount > available:
             raise DomainError(f"A refund can be at most ${available:,} (what was paid, less refunds so far).")
-        charge = _charge_to_reverse(order, amount)
+        charge = _charge_to_reverse(order, amount, charge_id=charge_id)
         refund = Payment.objects.create(
             order=order,
             kind=Payment.Kind.REFUND,
@@ -332,6 +359,7 @@ def order_refund(
             card_last4=charge.card_last4,
             card_brand=charge.card_brand,
             note=reason,
+            idempotency_key=idempotency_key,
         )
         order_event(order=order, kind="refund_started", actor=actor, message=f"Refunding ${amount:,}: {reason}")
     found = gw.details(gateway, transaction_id=charge.gateway_transaction_id)
@@ -360,13 +388,25 @@ def order_refund(
     return _payment_settle(payment_id=refund.pk, result=result, actor=actor)
 
 
-def _charge_to_reverse(order: Order, amount: Decimal) -> Payment:
+def refundable_charges(order: Order) -> list[tuple[Payment, Decimal]]:
+    """Each approved charge of the order, newest first, with what is left to reverse on it (approved and
+    in-flight reversals deducted); charges with nothing left are omitted."""
+    found = []
     for charge in order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.APPROVED).order_by("-pk"):
         reversed_total = charge.reversals.filter(Q(status=Payment.Status.APPROVED) | Q(status__in=OPEN)).aggregate(
             s=Sum("amount")
         )["s"] or Decimal("0")
-        if charge.amount - reversed_total >= amount:
+        if charge.amount - reversed_total > 0:
+            found.append((charge, money(charge.amount - reversed_total)))
+    return found
+
+
+def _charge_to_reverse(order: Order, amount: Decimal, *, charge_id: int | None = None) -> Payment:
+    for charge, left in refundable_charges(order):
+        if (charge_id is None or charge.pk == charge_id) and left >= amount:
             return charge
+    if charge_id is not None:
+        raise DomainError("That payment does not have this much left to refund.")
     raise DomainError("No single payment covers that amount; refund each payment separately.")
 
 
@@ -388,7 +428,13 @@ def _apply_reversal_outcome(*, order: Order, payment: Payment, actor: Any) -> No
         order_transition(order=order, to_status=Order.Status.REFUNDED, actor=actor, message="Refunded in full")
     context = {"order_number": order.number, "amount": str(payment.amount), "url": order_url(order)}
     transaction.on_commit(
-        lambda: notify(user=order.buyer, kind="refund_issued", context=context, object_key=f"order:{order.pk}")
+        lambda: notify(
+            user=order.buyer,
+            kind="refund_issued",
+            context=context,
+            object_key=f"order:{order.pk}",
+            event=f"payment:{payment.pk}",  # each payment is its own event, even with the same words
+        )
     )
 
 

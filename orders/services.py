@@ -10,6 +10,7 @@ import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
@@ -24,7 +25,8 @@ logger = structlog.get_logger(__name__)
 
 
 def order_url(order: Order) -> str:
-    return f"{settings.SITE_URL}/orders/{order.pk}/"
+    """The order page's site path (notifications store paths; emails make them absolute)."""
+    return reverse("orders:detail", args=[order.pk])
 
 
 def order_event(
@@ -177,7 +179,7 @@ def _notify_late(order_id: int, fee: Decimal) -> None:
         context={
             "subject": f"Payment overdue: {order.number}",
             "message": f"{order.buyer.email} has not paid {order.number}; a ${fee} late fee was added.",
-            "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+            "url": reverse("admin:orders_order_change", args=[order.pk]),
         },
         object_key=f"order:{order.pk}",
     )
@@ -202,7 +204,7 @@ def orders_flag_cancellable(*, now: datetime | None = None) -> int:
                     context={
                         "subject": f"Order {order.number} may be cancelled",
                         "message": f"{order.buyer.email} has not paid within 5 business days.",
-                        "url": f"{settings.SITE_URL}/admin/orders/order/{order.pk}/change/",
+                        "url": reverse("admin:orders_order_change", args=[order.pk]),
                     },
                     object_key=f"order:{order.pk}",
                 )
@@ -239,6 +241,13 @@ def order_add_charge(*, order: Order, line: str, amount: Decimal, message: str, 
     transaction.on_commit(partial(broadcast_order_changed, order.pk))
 
 
+def order_record_seller_fee(*, order: Order, amount: Decimal) -> None:
+    """Keep the sale's seller fee on the order (the reports read it with the buyer's fees). Precondition: the
+    caller holds the order's lock; the seller's proceeds (fulfillment) are the record the seller sees."""
+    order.seller_fee = money(amount)
+    order.save(update_fields=["seller_fee", "updated_at"])
+
+
 def order_mark_in_fulfillment(*, order: Order, message: str, actor: Any = None) -> bool:
     """paid → in fulfillment (title and vehicle on their way). False when the order is not paid."""
     if order.status != Order.Status.PAID:
@@ -267,6 +276,22 @@ def order_mark_completed(*, order: Order, message: str, actor: Any = None) -> bo
     order_transition(order=order, to_status=Order.Status.COMPLETED, actor=actor, message=message)
     transaction.on_commit(partial(broadcast_order_changed, order.pk))
     return True
+
+
+def order_reverse_sale(*, order: Order, to_status: str, message: str, actor: Any = None) -> None:
+    """A paid sale undone after the buyer was refunded in full (a claim's full refund with return, or a
+    cancelled sale): paid or in fulfillment → refunded or cancelled. Precondition: the caller holds the order's
+    lock. Conflict when money is still held or the order is in another status."""
+    if to_status not in (Order.Status.REFUNDED, Order.Status.CANCELLED):
+        raise ValueError(f"A sale is reversed to refunded or cancelled, not {to_status}")
+    if order.status not in (Order.Status.PAID, Order.Status.IN_FULFILLMENT):
+        raise Conflict(f"This order is {order.get_status_display().lower()}; it cannot be reversed.")
+    if order.amount_refunded < order.amount_paid:
+        raise Conflict("Refund everything that was paid before reversing the sale.")
+    if to_status == Order.Status.CANCELLED:
+        order.cancelled_at = timezone.now()
+    order_transition(order=order, to_status=to_status, actor=actor, message=message)
+    transaction.on_commit(partial(broadcast_order_changed, order.pk))
 
 
 def announce_paid(order_id: int) -> None:

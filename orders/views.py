@@ -101,12 +101,12 @@ def order_for_offer_view(request: HttpRequest, thread_id: int) -> HttpResponse:
 
 @login_required
 def order_for_auction_view(request: HttpRequest, auction_id: int) -> HttpResponse:
-    """A won auction's order, for its buyer or seller (the auction panel's "Pay now" links here; auctions
-    cannot see orders). Made at once if the close's own request has not made it yet (idempotent)."""
+    """A won (or bought-now) auction's order, for its winner (the auction panel links here; auctions cannot see
+    orders). The order is made at once if the task after the sale has not made it yet (idempotent)."""
     from auctions.models import Auction
 
-    parties = Auction.objects.filter(pk=auction_id).values_list("winner_id", "seller_id").first()
-    order = order_create_for_auction(auction_id=auction_id) if parties and request.user.pk in parties else None
+    winner_id = Auction.objects.filter(pk=auction_id).values_list("winner_id", flat=True).first()
+    order = order_create_for_auction(auction_id=auction_id) if winner_id and winner_id == request.user.pk else None
     if order is None:
         raise Http404("No order for this auction.")
     return redirect("orders:detail", order_id=order.pk)

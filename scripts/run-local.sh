@@ -25,6 +25,11 @@ stop() {
   exit "${1:-0}"
 }
 
+url_host=$HOST
+[ "$url_host" = "0.0.0.0" ] && url_host=127.0.0.1
+# Every link in emails and notifications starts with SITE_URL (core/site_urls.py): the address served here.
+export SITE_URL=${SITE_URL:-http://$url_host:$PORT}
+
 if port_open; then
   echo "run: something already listens on $HOST:$PORT (another 'make run'?). Stop it, or pick another port: PORT=8001 make run" >&2
   exit 1
@@ -50,8 +55,6 @@ if ! port_open; then
   stop 1
 fi
 
-url_host=$HOST
-[ "$url_host" = "0.0.0.0" ] && url_host=127.0.0.1
 cat <<MSG
 
   North Star Auto Auctions is running at http://$url_host:$PORT/

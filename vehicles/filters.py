@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from core.geo import zip_point
+from core.us_states import NotAState, parse_state
 from vehicles import condition, search
 from vehicles.models import Vehicle
 
@@ -88,9 +89,10 @@ class VehicleFilter(django_filters.FilterSet):
             self.form.add_error("zip", "Enter a US ZIP code we know, like 55401.")
         elif data.get("distance") and not (raw_zip or zip_point(self.default_zip)):
             self.form.add_error("zip", "Enter a ZIP code to search by distance.")
-        state = (data.get("state") or "").strip()
-        if state and (len(state) != 2 or not state.isalpha()):
-            self.form.add_error("state", "Enter a two-letter state code, like MN.")
+        try:
+            parse_state(data.get("state"))
+        except NotAState:
+            self.form.add_error("state", "Choose a US state, like MN.")
         return data
 
     @property
@@ -124,8 +126,12 @@ def criteria_from_cleaned(data: dict[str, Any], *, default_zip: str = "") -> dic
         value = " ".join(str(data.get(name) or "").split())
         if value:
             criteria[name] = value[:80]
-    if data.get("state"):
-        criteria["state"] = str(data["state"]).strip().upper()
+    try:
+        state = parse_state(data.get("state"))
+    except NotAState:
+        state = ""  # the form shows the error
+    if state:
+        criteria["state"] = state
     for name in ("year_min", "year_max", "mileage_max"):
         if data.get(name) is not None:
             criteria[name] = int(data[name])

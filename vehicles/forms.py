@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from core.errors import DomainError
+from core.us_states import StateFormField
 from vehicles import condition
 from vehicles.models import Vehicle
 from vehicles.validation import VehicleInvalid
@@ -115,7 +116,7 @@ class ConditionForm(ServiceForm):
     title_type = forms.ChoiceField(
         label="Title", choices=Vehicle.TitleType.choices, widget=forms.Select(attrs={"class": "form-select"})
     )
-    title_state = _text("Title state", maxlength="2", placeholder="MN", help_text="Two-letter state code.")
+    title_state = StateFormField(label="Title state", required=False, blank_label="— choose —")
     features = _area("Features", rows=4, help_text="One per line, e.g. Leather seats, Sunroof, Tow package.")
     description = _area(
         "Description", rows=10, help_text="Buyers read this first. You can ask for a draft and edit it."
@@ -203,7 +204,7 @@ class PricingForm(ServiceForm):
         label="Accept offers", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
     city = _text("City", required=True)
-    state = _text("State", required=True, maxlength="2", placeholder="MN")
+    state = StateFormField(label="State")
     postal_code = _text("ZIP code", inputmode="numeric", maxlength="10")
 
 

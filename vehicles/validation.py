@@ -19,15 +19,11 @@ from typing import Any
 from core.errors import DomainError
 from core.geo import zip_point
 from core.money import MoneyError, parse_amount, parse_rate
+from core.us_states import NotAState, parse_state
 from vehicles import condition
 from vehicles.models import Vehicle
 from vehicles.vin import InvalidVin, validate_vin
 
-US_STATES = {
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
-    "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
-}  # fmt: skip
 ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+|-?[0-9]{1,12}", re.ASCII)  # 120000 or 120,000
 YES_WORDS = frozenset({"1", "true", "yes", "y", "on"})
@@ -250,10 +246,10 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
             raise ValueError(f"must be one of: {', '.join(choices.values)}")
         return text
     if name in ("state", "title_state"):
-        text = _as_text(value).upper()
-        if text and text not in US_STATES:
-            raise ValueError("must be a two-letter US state code, like MN")
-        return text
+        try:
+            return parse_state(value)
+        except NotAState:
+            raise ValueError("must be a US state: a two-letter code like MN, or its name") from None
     if name == "postal_code":
         text = _as_text(value)
         if text and not ZIP_CODE.match(text):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import AccountEvent, User
 
@@ -29,14 +30,19 @@ def event_record(
     )
 
 
-def notify_on_commit(*, user_id: int, kind: str, context: dict[str, str], object_key: str) -> None:
-    """Tell the user through the notifications app once the surrounding transaction commits."""
+def notify_on_commit(
+    *, user_id: int, kind: str, context: dict[str, str], object_key: str, event: str | None = None
+) -> None:
+    """Tell the user through the notifications app once the surrounding transaction commits. Each call is its
+    own event (`event`, default: this moment), since account changes are already decided once under a lock
+    and may repeat with the same words (suspended, reinstated, suspended again)."""
+    event = event or timezone.now().isoformat()
 
     def send() -> None:
         from notifications.services import notify
 
         user = User.objects.filter(pk=user_id).first()
         if user is not None:
-            notify(user=user, kind=kind, context=context, object_key=object_key)
+            notify(user=user, kind=kind, context=context, object_key=object_key, event=event)
 
     transaction.on_commit(send)

@@ -1,8 +1,11 @@
 """Accounts: sign-up, profile, suspension."""
 
+import logging
+from functools import partial
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.http import HttpRequest
@@ -12,6 +15,8 @@ from accounts.models import AccountEvent, User
 from accounts.services.events import event_record, notify_on_commit
 from accounts.validation import clean_phone, clean_state, clean_zip
 from core.errors import Conflict, DomainError, NotFound
+
+logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "address_line1", "address_line2", "city", "state", "postal_code")
 
@@ -105,6 +110,7 @@ def user_suspend(*, user_id: int, actor: User | None, reason: str) -> User:
             to_status="suspended",
             reason=reason,
         )
+        transaction.on_commit(partial(announce_suspended, user.pk))
         notify_on_commit(
             user_id=user.pk,
             kind="account_suspended",
@@ -112,6 +118,19 @@ def user_suspend(*, user_id: int, actor: User | None, reason: str) -> User:
             object_key=f"account:{user.pk}",
         )
     return user
+
+
+def announce_suspended(user_id: int) -> None:
+    """After a suspension commits: start the tasks named in ACCOUNT_SUSPENDED_TASKS (auctions voids the bidder's
+    bids on open auctions), by name, so accounts needs nothing from the apps above it. Their beat sweeps are
+    the safety net when the broker is down."""
+    from celery import current_app
+
+    for name in settings.ACCOUNT_SUSPENDED_TASKS:
+        try:
+            current_app.tasks[name].delay(user_id)  # registered in every process (core.apps)
+        except Exception:  # noqa: BLE001 - the sweep catches up
+            logger.exception("account.suspended_task_failed: %s for user %s", name, user_id)
 
 
 def user_reinstate(*, user_id: int, actor: User | None, reason: str) -> User:

@@ -10,7 +10,9 @@ def sent_notifications(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Record `notifications.services.notify` calls (the contract) instead of delivering them."""
     calls: list[dict[str, Any]] = []
 
-    def record(*, user: Any, kind: str, context: dict[str, Any], object_key: str | None = None) -> None:
+    def record(
+        *, user: Any, kind: str, context: dict[str, Any], object_key: str | None = None, event: str | None = None
+    ) -> None:
         calls.append({"user": user, "kind": kind, "context": context, "object_key": object_key})
 
     monkeypatch.setattr("notifications.services.notify", record)

@@ -238,15 +238,30 @@ class AuctionBuyNowApi(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "bids"
 
+    class Input(serializers.Serializer):
+        expected_price = AmountField(
+            help_text='The buy-now price the buyer was shown and confirmed (amount string, e.g. "41181.00"); '
+            "a different current price is refused with 409 price_changed"
+        )
+
     @extend_schema(
-        request=None,
+        request=Input,
         responses=enveloped(AuctionDetailOutput),
-        summary="Buy now: ends the auction with you as the winner",
+        summary="Buy now at the price you confirmed: ends the auction with you as the winner",
+        description="Show the buyer the total first (GET /api/auctions/{id}/price-preview?max=<buy-now price>), "
+        "then send the buy-now price they confirmed as expected_price. A different current price is refused with "
+        "409 price_changed (details.buy_now_price is the current price); also 409 buy_now_unavailable, auction_ended.",
         tags=AUCTION_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
         services.auction_buy_now(
-            auction_id=auction_id, buyer=request.user, ip=client_ip(request), user_agent=user_agent(request)
+            auction_id=auction_id,
+            buyer=request.user,
+            expected_price=data.validated_data["expected_price"],
+            ip=client_ip(request),
+            user_agent=user_agent(request),
         )
         return ok(
             selectors.auction_detail(auction_id, user=request.user), message="You bought it! We'll email your invoice."

@@ -12,7 +12,7 @@ from auctions.services.bidding import (
     check_eligible,
     parse_bid_amount,
 )
-from auctions.services.changes import auction_buy_now, auction_lower_reserve, bid_void
+from auctions.services.changes import auction_buy_now, auction_lower_reserve
 from auctions.services.closing import (
     auction_close,
     auction_close_due,
@@ -29,6 +29,7 @@ from auctions.services.lifecycle import (
     auction_start_due,
     auction_update,
 )
+from auctions.services.voiding import bid_void, ineligible_bids_void_sweep, void_bids_of_ineligible_user
 
 __all__ = [
     "AuctionTermsInput",
@@ -52,5 +53,7 @@ __all__ = [
     "check_eligible",
     "comment_hide",
     "comment_post",
+    "ineligible_bids_void_sweep",
     "parse_bid_amount",
+    "void_bids_of_ineligible_user",
 ]

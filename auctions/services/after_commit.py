@@ -30,12 +30,6 @@ def auction_url(auction_id: int) -> str:
     return f"/auctions/{auction_id}/"
 
 
-def absolute(url: str) -> str:
-    from django.conf import settings
-
-    return settings.SITE_URL.rstrip("/") + url
-
-
 def _server_time() -> str:
     return timezone.now().isoformat()
 
@@ -102,7 +96,7 @@ def notify_now(user_id: int, kind: str, context: dict[str, Any], auction_id: int
 
 
 def _context(auction: Auction, **extra: Any) -> dict[str, Any]:
-    url = absolute(auction_url(auction.pk))
+    url = auction_url(auction.pk)  # a site path: emails make it absolute (core.site_urls), the bell follows it
     return {
         "auction_url": url,
         "url": url,
@@ -315,6 +309,7 @@ def _notify_close(auction: Auction, *, selling_done: bool = True) -> None:
         losers = (
             Bid.objects.filter(auction_id=auction.pk)
             .exclude(bidder_id=auction.winner_id)
+            .order_by()  # Bid's default ordering would make DISTINCT per (bidder, seq): a notice per bid
             .values_list("bidder_id", flat=True)
             .distinct()
         )

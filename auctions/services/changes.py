@@ -1,4 +1,4 @@
-"""Buy now, lowering the reserve, and voiding a bid: changes to a live auction other than a bid."""
+"""Buy now and lowering the reserve: changes to a live auction other than a bid (voids are in voiding.py)."""
 
 from decimal import Decimal
 from typing import Any
@@ -6,17 +6,23 @@ from typing import Any
 from django.db import transaction
 
 from auctions import engine
-from auctions.models import Auction, AuctionEvent, Bid
+from auctions.models import Auction, AuctionEvent
 from auctions.services import after_commit
 from auctions.services.bidding import check_eligible, parse_bid_amount
 from auctions.services.clock import db_now
 from auctions.services.increments import increment_table
 from auctions.services.lifecycle import event, is_staff, lock_auction
-from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.errors import Conflict, DomainError, NotAllowed
 
 
-def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_agent: str = "") -> Auction:
-    """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold)."""
+def auction_buy_now(
+    *, auction_id: int, buyer: Any, expected_price: Decimal, ip: str | None = None, user_agent: str = ""
+) -> Auction:
+    """Buy at the buy-now price: the auction ends at once with the buyer as winner (outcome sold).
+
+    `expected_price` is the buy-now price the buyer confirmed (the page's confirmation, the API client's
+    echo); a different price under the lock is a Conflict `price_changed` (details: the current price), so
+    a stale page never buys at a price its buyer did not see."""
     from vehicles.services import vehicle_mark_sold
 
     increments = increment_table()
@@ -31,6 +37,13 @@ def auction_buy_now(*, auction_id: int, buyer: Any, ip: str | None = None, user_
         terms = auction.terms(increments)
         if not engine.buy_now_available(terms, auction.state()):
             raise Conflict("Buy now is no longer available on this auction.", code="buy_now_unavailable")
+        if auction.buy_now_price != expected_price:
+            raise Conflict(
+                f"The buy-now price is now ${auction.buy_now_price:,.2f}, not ${expected_price:,.2f}: "
+                "review the new total and confirm again.",
+                code="price_changed",
+                details={"buy_now_price": f"{auction.buy_now_price:.2f}", "expected_price": f"{expected_price:.2f}"},
+            )
         previous_leader_id = auction.leader_id
         from_status = auction.status
         auction.status = Auction.Status.ENDED
@@ -105,65 +118,4 @@ def auction_lower_reserve(*, auction_id: int, actor: Any, reserve_price: Decimal
             new=new_reserve,
         )
         transaction.on_commit(lambda: after_commit.state_changed(auction, "reserve_lowered"))
-    return auction
-
-
-def bid_void(*, bid_id: int, actor: Any, reason: str) -> Auction:
-    """Staff void a bid before close (with a reason); the state is recomputed by replaying the rest."""
-    if not is_staff(actor):
-        raise NotAllowed("Only staff can void a bid.", code="staff_only")
-    if not reason or not reason.strip():
-        raise DomainError("A reason is required to void a bid.", code="reason_required")
-    auction_id = Bid.objects.filter(pk=bid_id).values_list("auction_id", flat=True).first()
-    if auction_id is None:
-        raise NotFound("Bid not found.", code="bid_not_found")
-    increments = increment_table()
-    with transaction.atomic(durable=True):
-        auction = lock_auction(auction_id)  # the auction first, then its bids
-        if not auction.is_open:
-            raise Conflict("Bids can only be voided before the auction closes.", code="auction_closed")
-        bid = Bid.objects.select_for_update().get(pk=bid_id)
-        if bid.is_voided:
-            raise Conflict("This bid is already void.", code="already_void")
-        bid.voided_at = db_now()
-        bid.voided_by = actor
-        bid.void_reason = reason.strip()
-        bid.save(update_fields=["voided_at", "voided_by", "void_reason"])
-        remaining = list(
-            Bid.objects.filter(auction=auction, voided_at__isnull=True)
-            .order_by("seq")
-            .values_list("bidder_id", "max_amount", "seq", "bidder_number")
-        )
-        numbers = {bidder: number for bidder, _, _, number in remaining}
-        state = engine.replay(
-            auction.terms(increments), [engine.ReplayBid(b, amount, seq) for b, amount, seq, _ in remaining]
-        )
-        auction.set_state(state, auction.terms(increments))
-        auction.leader_number = numbers.get(state.leader_id, 0)
-        auction.version += 1  # last_seq stays: sequence numbers are never reused
-        auction.save(
-            update_fields=[
-                "current_price",
-                "leader",
-                "leader_max",
-                "leader_seq",
-                "leader_number",
-                "runner_up_max",
-                "bid_count",
-                "reserve_met",
-                "version",
-                "updated_at",
-            ]
-        )
-        event(
-            auction,
-            AuctionEvent.Kind.BID_VOIDED,
-            actor=actor,
-            from_status=auction.status,
-            bid_seq=bid.seq,
-            reason=bid.void_reason,
-        )
-        transaction.on_commit(
-            lambda: after_commit.bid_voided(auction, bidder_id=bid.bidder_id, seq=bid.seq, reason=bid.void_reason)
-        )
     return auction

@@ -20,6 +20,7 @@ from auctions.services import after_commit
 from auctions.services.clock import db_now
 from auctions.services.increments import increment_table
 from auctions.services.lifecycle import event, is_staff, lock_auction
+from auctions.services.voiding import SUSPENDED_REASON, ineligible_bids, void_bids_locked
 from auctions.state import money_str
 from core import metrics
 from core.errors import Conflict, NotAllowed
@@ -36,6 +37,10 @@ def _close_locked(auction: Auction, now: datetime) -> bool:
 
     if auction.status not in OPEN_STATUSES or auction.ends_at > now:
         return False
+    # A suspended or deactivated bidder never wins: their bids go (read under this lock), the rest decide.
+    ineligible = list(ineligible_bids(auction.pk).select_for_update().order_by("seq"))
+    if ineligible:
+        void_bids_locked(auction, ineligible, actor=None, reason=SUSPENDED_REASON)
     terms = auction.terms(increment_table())
     outcome = engine.close_outcome(terms, auction.state())
     changes: dict[str, Any] = {

@@ -83,7 +83,7 @@ def test_a_seller_who_could_not_bid_anywhere_is_told_it_is_their_own_vehicle(aut
     for path in (f"/api/auctions/{auction.pk}/bid", f"/api/bids/auction/{auction.pk}"):
         response = seller.post(path, {"amount": "6000"}, format="json")
         assert (response.status_code, response.json()["error"]) == (403, "You cannot bid on your own vehicle.")
-    response = seller.post(f"/api/auctions/{auction.pk}/buy-now", format="json")
+    response = seller.post(f"/api/auctions/{auction.pk}/buy-now", {"expected_price": "20000.00"}, format="json")
     assert (response.status_code, response.json()["error"]) == (403, "You cannot buy your own vehicle.")
     assert not Bid.objects.filter(auction=auction).exists()
 
@@ -249,7 +249,7 @@ def test_other_user_cannot_update(auth_client, user, live_auction):
 
 def test_buy_now_over_http(as_buyer, auction_factory):
     auction = auction_factory(buy_now_price=D("15000"))
-    response = as_buyer.post(f"/api/auctions/{auction.pk}/buy-now")
+    response = as_buyer.post(f"/api/auctions/{auction.pk}/buy-now", {"expected_price": "15000.00"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["data"]["outcome"] == "sold"
     assert response.json()["data"]["viewer"]["my_status"] == "won"

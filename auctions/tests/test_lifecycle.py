@@ -253,7 +253,7 @@ def test_undecided_auctions_expire_unsold(reserve_not_met):
 def test_buy_now_ends_the_auction_with_the_buyer_as_winner(auction_factory, bidder_factory):
     auction = auction_factory(reserve_price=D("8000"), buy_now_price=D("12000"))
     buyer = bidder_factory()
-    services.auction_buy_now(auction_id=auction.pk, buyer=buyer)
+    services.auction_buy_now(auction_id=auction.pk, buyer=buyer, expected_price=auction.buy_now_price)
     auction.refresh_from_db()
     assert (auction.status, auction.outcome, auction.winner_id, auction.final_price) == (
         "ended",
@@ -270,7 +270,7 @@ def test_buy_now_disappears_once_a_bid_meets_the_reserve(auction_factory, bidder
     auction = auction_factory(reserve_price=D("8000"), buy_now_price=D("12000"))
     place_bid(auction, bidder_factory(), "8500")
     with pytest.raises(Conflict) as info:
-        services.auction_buy_now(auction_id=auction.pk, buyer=bidder_factory())
+        services.auction_buy_now(auction_id=auction.pk, buyer=bidder_factory(), expected_price=auction.buy_now_price)
     assert info.value.code == "buy_now_unavailable"
 
 

@@ -114,7 +114,7 @@ def test_a_vehicle_bought_with_buy_now_is_under_won_in_my_bids(client, auction_f
 
     me = bidder_factory()
     auction = auction_factory(buy_now_price=Decimal("15000"))
-    auction_buy_now(auction_id=auction.pk, buyer=me)
+    auction_buy_now(auction_id=auction.pk, buyer=me, expected_price=auction.buy_now_price)
     client.force_login(me)
     html = client.get("/account/bids/").content.decode()
     assert f'data-auction-id="{auction.pk}" data-my-status="won"' in html

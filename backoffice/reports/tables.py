@@ -82,7 +82,11 @@ def _grouped(
             day = day.date()
         target = out[bucket(day, grain)]
         for name in aggregates:
-            target[name] = (target.get(name) or 0) + (row[name] or 0)
+            value = row[name]
+            if value is None:
+                target.setdefault(name, None)
+            else:  # numbers and durations (a timedelta does not add to 0)
+                target[name] = value if target.get(name) is None else target[name] + value
     return out
 
 
@@ -200,6 +204,8 @@ def fees_report(span: Range, grain: str) -> Report:
             "buyer_fee": _money_sum("buyer_fee"),
             "documentation_fee": _money_sum("documentation_fee"),
             "late_fee": _money_sum("late_fee"),
+            "seller_fee": _money_sum("seller_fee"),
+            "storage_fee": _money_sum("storage_fee"),
         },
     )  # fmt: skip
     rows = []
@@ -208,29 +214,32 @@ def fees_report(span: Range, grain: str) -> Report:
         row: dict[str, Any] = {
             "period": _label(key, grain),
             "orders": int(f.get("orders") or 0),
-            "buyer_fee": Decimal(f.get("buyer_fee") or ZERO),
-            "documentation_fee": Decimal(f.get("documentation_fee") or ZERO),
-            "late_fee": Decimal(f.get("late_fee") or ZERO),
+            **{name: Decimal(f.get(name) or ZERO) for name in FEE_LINES},
         }
-        row["total"] = row["buyer_fee"] + row["documentation_fee"] + row["late_fee"]
+        row["total"] = sum((row[name] for name in FEE_LINES), ZERO)
         rows.append(row)
-    totals = _sum_rows(rows, ["orders", "buyer_fee", "documentation_fee", "late_fee", "total"])
+    totals = _sum_rows(rows, ["orders", *FEE_LINES, "total"])
     totals["period"] = "Total"
     columns = [
         Column("period", "Seller" if grain == "seller" else "Period", "text"),
         Column("orders", "Orders"),
         Column("buyer_fee", "Buyer fees", "money"),
         Column("documentation_fee", "Documentation fees", "money"),
+        Column("seller_fee", "Seller fees", "money"),
         Column("late_fee", "Late fees", "money"),
+        Column("storage_fee", "Storage fees", "money"),
         Column("total", "Total", "money"),
     ]
     return Report(
         "fees", "Fees earned", [Table("Fees earned", columns, rows, totals, chart=("period", "total"))],
         notes=[
-            "Fees of sales that stand, by sale date. Seller fees and storage fees join this report when the "
-            "fulfillment app records them.",
+            "Fees of sales that stand (not cancelled, not refunded in full), by sale date. Seller fees are charged "
+            "when the buyer pays; storage is what was charged to buyers after the free pickup days.",
         ],
     )  # fmt: skip
+
+
+FEE_LINES = ("buyer_fee", "documentation_fee", "seller_fee", "late_fee", "storage_fee")
 
 
 AGING_BUCKETS: list[tuple[str, str, Callable[[datetime], Q]]] = [
@@ -354,14 +363,3 @@ def _sum_rows(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
         values = [row[key] for row in rows if row.get(key) is not None]
         totals[key] = sum(values, Decimal(0) if values and isinstance(values[0], Decimal) else 0)
     return totals
-
-
-REPORTS: dict[str, tuple[str, Callable[[Range, str], Report]]] = {
-    "sales": ("Sales", sales_report),
-    "fees": ("Fees earned", fees_report),
-    "payments": ("Payments aging and late payers", payments_report),
-}
-PENDING_REPORTS = {
-    "Title turnaround and delivery times": "when the fulfillment app records title and transport tracks",
-    "Claims rate and outcomes": "when claims land (fulfillment)",
-}

@@ -11,7 +11,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from backoffice.reports.periods import Range
-from backoffice.reports.tables import PENDING_REPORTS, REPORTS, Report
+from backoffice.reports.registry import PENDING_REPORTS, REPORTS
+from backoffice.reports.tables import Report
 from backoffice.views.common import console_context, require
 from core.replica import replica_reads_view
 

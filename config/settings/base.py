@@ -244,6 +244,7 @@ SILENCED_SYSTEM_CHECKS = ["anymail.W003", "models.W036"]
 
 # --- allauth / axes --------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_ADAPTER = "accounts.allauth_adapter.AccountAdapter"  # links in its emails from SITE_URL
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -334,6 +335,8 @@ SPECTACULAR_SETTINGS = {
         "OfferKindEnum": "offers.models.OfferThread.Kind",
         "OfferStatusEnum": "offers.models.OfferThread.Status",
         "YesNoEnum": "vehicles.condition.YesNo",  # finding: drives and airbags_deployed share it
+        "ClaimEventRoleEnum": "fulfillment.models_claims.ClaimEvent.Role",
+        "OfferRoleEnum": ["buyer", "seller", "staff"],  # offers: the viewer's side of a thread
     },
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -458,17 +461,21 @@ else:
 # --- orders and fulfillment (after the sale) -----------------------------------------------------------------
 # Started by name after the payment that pays an order commits (orders knows nothing of the apps above it).
 ORDER_PAID_TASKS = ["fulfillment.tasks.start_fulfillment"]
+# Started by name, with the user's id, after a suspension commits (accounts knows nothing of the apps above it):
+# the bidder's bids on open auctions are voided (auctions/services/voiding.py).
+ACCOUNT_SUSPENDED_TASKS = ["auctions.tasks.void_bids_of_suspended_user"]
 # The order page (orders app) shows sections the apps above it render: dotted callables (request, order) ->
 # orders.pages.OrderPageSections. "My sales" shows each sale's net from SELLER_NET_PROVIDER: a dotted callable
 # (orders) -> {order id: SaleNet}.
 ORDER_PAGE_SECTIONS = ["fulfillment.panels.order_sections"]
 SELLER_NET_PROVIDER = "fulfillment.selectors.seller_nets"
 # What holds a seller's proceeds (fulfillment/holds.py): dotted callables (order, fulfillment, now) -> reasons.
-# Claims (back office) add theirs here.
+# An open claim holds them too (fulfillment.holds.open_claims).
 PROCEEDS_HOLD_CHECKS = [
     "fulfillment.holds.order_state",
     "fulfillment.holds.tracks_unfinished",
     "fulfillment.holds.claim_window",
+    "fulfillment.holds.open_claims",
 ]
 FULFILLMENT_CLAIM_WINDOW_SECONDS = env.int("FULFILLMENT_CLAIM_WINDOW_SECONDS", default=7 * 24 * 3600)
 PAYOUT_DUE_BUSINESS_DAYS = env.int("PAYOUT_DUE_BUSINESS_DAYS", default=2)

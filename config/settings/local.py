@@ -9,6 +9,11 @@ from .base import *  # noqa: E402,F403
 from .base import BASE_DIR, STORAGES, TEMPLATES, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
+# Links in emails and notifications point where `make run` serves (HOST and PORT; scripts/run-local.sh
+# exports SITE_URL), not a fixed port: `PORT=8001 make run` must not send people to :8000.
+_host = env("HOST", default="127.0.0.1")
+_url_host = "127.0.0.1" if _host == "0.0.0.0" else _host  # noqa: S104 - a comparison, not a bind
+SITE_URL = env("SITE_URL", default=f"http://{_url_host}:{env('PORT', default='8000')}")
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

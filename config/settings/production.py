@@ -6,6 +6,7 @@ from .base import DATABASES, env, mysql_options
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+SITE_URL = env("SITE_URL")  # every link in emails and notifications starts with it (core/site_urls.py)
 DATABASES["default"] = mysql_options(env.db("DATABASE_URL"))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # --- performance: a reused connection is checked once per request, so a dropped one is replaced, not an error

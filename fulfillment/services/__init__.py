@@ -1,5 +1,7 @@
 """Every write of the fulfillment domain (FULFILLMENT.md). Entry points call these and nothing else."""
 
+from fulfillment.services.claim_decisions import claim_decide, claim_settle, claims_settle_stalled
+from fulfillment.services.claims import claim_answer, claim_message, claim_open, claim_upload_prepare, claims_sweep
 from fulfillment.services.completion import fulfillment_complete, fulfillments_complete_due
 from fulfillment.services.proceeds import payouts_remind_staff, proceeds_charge_seller, proceeds_mark_paid
 from fulfillment.services.start import fulfillment_start, fulfillments_start_paid
@@ -38,6 +40,14 @@ from fulfillment.services.vehicle import (
 )
 
 __all__ = [
+    "claim_answer",
+    "claim_decide",
+    "claim_message",
+    "claim_open",
+    "claim_settle",
+    "claim_upload_prepare",
+    "claims_settle_stalled",
+    "claims_sweep",
     "DeliveryAddress",
     "PickupLocked",
     "WrongPickupCode",

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from core.errors import Conflict, NotFound
 from fulfillment.models import Fulfillment, FulfillmentEvent
@@ -124,9 +125,12 @@ def tell(order: Order, kind: str, *, who: Iterable[str], **context: Any) -> None
     """After commit, notify the order's buyer and/or seller ("buyer", "seller") about it."""
     people = {"buyer": order.buyer, "seller": order.seller}
     data = base_context(order, **context)
+    event = timezone.now().isoformat()  # each step is decided once under its claim; the same words may recur
     for role in who:
         transaction.on_commit(
-            partial(notify, user=people[role], kind=kind, context=data, object_key=f"order:{order.pk}:{kind}")
+            partial(
+                notify, user=people[role], kind=kind, context=data, object_key=f"order:{order.pk}:{kind}", event=event
+            )
         )
 
 
@@ -137,7 +141,13 @@ def tell_staff(order: Order, subject: str, message: str) -> None:
         "url": reverse("admin:fulfillment_fulfillment_change", args=[order.fulfillment.pk]),
     }
     transaction.on_commit(
-        partial(notify_staff, kind="staff_alert", context=context, object_key=f"order:{order.pk}:staff")
+        partial(
+            notify_staff,
+            kind="staff_alert",
+            context=context,
+            object_key=f"order:{order.pk}:staff",
+            event=timezone.now().isoformat(),  # a daily reminder repeats its words
+        )
     )
 
 

@@ -25,6 +25,7 @@ from fulfillment.models import Fulfillment, ProceedsLine, ProceedsStatus, Seller
 from fulfillment.services.common import Source, Track, lock, record, tell, tell_staff
 from orders.deadlines import add_business_days
 from orders.models import Order
+from orders.services import order_record_seller_fee
 
 
 def proceeds_open(*, order: Order, fulfillment: Fulfillment, schedule: FeeSchedule) -> SellerProceeds:
@@ -32,6 +33,7 @@ def proceeds_open(*, order: Order, fulfillment: Fulfillment, schedule: FeeSchedu
     transaction that starts the fulfillment, holding the order's lock."""
     proceeds = SellerProceeds.objects.create(order=order, seller_id=order.seller_id)
     fee = seller_fee(order.vehicle_price, schedule)
+    order_record_seller_fee(order=order, amount=fee)
     ProceedsLine.objects.create(
         proceeds=proceeds, kind=ProceedsLine.Kind.SALE, label="Sale price", amount=order.vehicle_price
     )

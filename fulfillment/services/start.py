@@ -46,6 +46,7 @@ def fulfillment_start(*, order_id: int) -> Fulfillment | None:
         schedule = active_fee_schedule()
         fulfillment = Fulfillment.objects.create(
             order=order,
+            seller_id=order.seller_id,
             documents_due_at=rules.documents_due_at(paid_at),
             title_promised_by=rules.title_promised_by(paid_at),
             pickup_code=new_pickup_code(),

@@ -67,11 +67,12 @@ def test_opening_a_notification_marks_it_read_and_follows_only_local_links(logge
     assert not Notification.objects.filter(user=user, read_at__isnull=True).exists()
 
 
-def test_absolute_links_to_our_site_url_are_followed(logged_in, user, notification_factory, settings):
+def test_absolute_links_to_our_site_url_are_followed_on_this_host(logged_in, user, notification_factory, settings):
     settings.SITE_URL = "https://auctions.example"
     ours = notification_factory(user=user, url="https://auctions.example/orders/7/")
 
-    assert logged_in.get(f"/notifications/{ours.pk}/open/")["Location"] == "https://auctions.example/orders/7/"
+    # the path on the host that serves the bell (issue 16: a stored :8000 link sent people to another server)
+    assert logged_in.get(f"/notifications/{ours.pk}/open/")["Location"] == "/orders/7/"
 
 
 def test_notifications_page_requires_login(client):

@@ -31,7 +31,7 @@ def test_closing_a_won_auction_yields_one_order_at_the_final_price(auction_facto
 def test_buy_now_order_is_marked_as_buy_now(auction_factory, bidder_factory):
     auction = auction_factory(buy_now_price=Decimal("15000.00"))
     buyer = bidder_factory()
-    auction_buy_now(auction_id=auction.pk, buyer=buyer)
+    auction_buy_now(auction_id=auction.pk, buyer=buyer, expected_price=auction.buy_now_price)
     order = order_create_for_auction(auction_id=auction.pk)
     assert order.source_type == Order.Source.BUY_NOW
     assert order.vehicle_price == Decimal("15000.00")
@@ -71,5 +71,5 @@ def test_closing_sold_requests_the_order_at_once(
 def test_buy_now_requests_the_order_at_once(auction_factory, bidder_factory, django_capture_on_commit_callbacks):
     auction = auction_factory(buy_now_price=Decimal("15000.00"))
     with django_capture_on_commit_callbacks(execute=True):
-        auction_buy_now(auction_id=auction.pk, buyer=bidder_factory())
+        auction_buy_now(auction_id=auction.pk, buyer=bidder_factory(), expected_price=auction.buy_now_price)
     assert Order.objects.filter(source_type=Order.Source.BUY_NOW, source_id=auction.pk).count() == 1

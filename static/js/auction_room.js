@@ -10,11 +10,10 @@
   const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
 
   function fmt(value) { return value == null ? "—" : money.format(Number(value)); }
-  // The label above the price (templates/auctions/_price_caption.html says the same at page load).
+  // The label above the price: the server's (state.price_caption), and "Winning bid" on the winner's page.
   function priceCaption(s, myStatus) {
-    if (s.status === "ended" && s.outcome === "sold") return myStatus === "won" ? "Winning bid" : "Sold for";
-    if (s.status === "ended" || s.status === "cancelled") return "High bid";
-    return s.bid_count ? "Current bid" : "Starting bid";
+    const caption = s.price_caption || (s.bid_count ? "Current bid" : "Starting bid");
+    return myStatus === "won" && caption === "Sold for" ? "Winning bid" : caption;
   }
 
   // When the page's request left, on Date.now()'s clock: measured with the monotonic clock, so a skewed or

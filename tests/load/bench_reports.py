@@ -1,6 +1,7 @@
-"""Reports benchmark: the staff console's reports on 100,000 orders and 110,000 ended auctions.
+"""Reports benchmark: the staff console's reports on 100,000 orders and 110,000 ended auctions, with the title and
+vehicle tracks of every paid order and claims on 3 % of them.
 
-Each report page (sales, fees, payments) is requested through Django's test client as a superuser, for each
+Each report page (sales, fees, payments, fulfillment times, claims) is requested through Django's test client as a superuser, for each
 grouping over its usual range (day: 90 days, week: a year, month: two years, seller: a year): median and worst
 of REPEATS requests, view + ORM + MariaDB + template. The goal is every page under 1 s.
 
@@ -93,6 +94,8 @@ def generate() -> None:
         sold = now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         price = Decimal(rng.randrange(3000, 60000))
         fee = min(max(price * Decimal("0.05"), Decimal(250)), Decimal(5000))
+        seller_fee = max((price * Decimal("0.025")).quantize(Decimal("0.01")), Decimal(100))
+        storage = Decimal(25 * rng.randrange(1, 6)) if rng.random() < 0.05 else Decimal(0)
         late = Decimal(50) if rng.random() < 0.1 else Decimal(0)
         total = price + fee + 99 + late
         roll = rng.random()
@@ -103,7 +106,8 @@ def generate() -> None:
             Order(
                 number=f"BR-{i:08d}", source_type="auction", source_id=10**9 + i, buyer=buyers[rng.randrange(BUYERS)],
                 seller_id=vehicle.seller_id, vehicle=vehicle, status=status, vehicle_price=price, buyer_fee=fee,
-                documentation_fee=Decimal(99), late_fee=late, total=total, amount_paid=total if paid else 0,
+                documentation_fee=Decimal(99), late_fee=late, seller_fee=seller_fee, storage_fee=storage,
+                total=total + storage, amount_paid=total + storage if paid else 0,
                 sold_at=sold, due_at=due, paid_at=paid,
             )
         )  # fmt: skip
@@ -111,6 +115,57 @@ def generate() -> None:
             Order.objects.bulk_create(batch)
             batch = []
     Order.objects.bulk_create(batch)
+
+
+CLAIM_SHARE = 0.03
+
+
+def generate_after_sale() -> None:
+    """Fulfillments of the paid orders (titles issued 5–25 days after payment, vehicles delivered after 2–14) and
+    claims on 3 % of them (once)."""
+    from fulfillment.models import Claim, Fulfillment
+    from orders.models import Order
+
+    if Fulfillment.objects.filter(order__vehicle__make=MAKE).exists():
+        return
+    rng = random.Random(11)
+    batch: list[Any] = []
+    claims: list[Any] = []
+    paid = Order.objects.filter(vehicle__make=MAKE, paid_at__isnull=False).values_list("pk", "paid_at", "buyer_id",
+                                                                                        "seller_id")  # fmt: skip
+    outcomes = ["denied", "denied", "partial_refund", "partial_refund", "full_refund_return", "sale_cancelled"]
+    for order_id, paid_at, buyer_id, seller_id in paid.iterator(chunk_size=5000):
+        transport = rng.random() < 0.4
+        delivered = paid_at + timedelta(hours=rng.randrange(48, 14 * 24))
+        batch.append(
+            Fulfillment(
+                order_id=order_id, seller_id=seller_id, title_status="delivered_to_buyer", documents_due_at=paid_at + timedelta(days=3),
+                title_promised_by=paid_at + timedelta(days=21),
+                title_issued_at=paid_at + timedelta(hours=rng.randrange(5 * 24, 25 * 24)),
+                delivery_method="transport" if transport else "pickup",
+                vehicle_status="delivered" if transport else "picked_up", pickup_code="000000",
+                delivered_at=delivered, free_storage_until=paid_at + timedelta(days=7), started_at=paid_at,
+                completed_at=delivered + timedelta(days=8),
+            )
+        )  # fmt: skip
+        if rng.random() < CLAIM_SHARE:
+            outcome = rng.choice(outcomes)
+            claims.append(
+                Claim(
+                    order_id=order_id, buyer_id=buyer_id, seller_id=seller_id, category="damage", description="bench",
+                    status="decided", outcome=outcome, opened_at=delivered + timedelta(hours=rng.randrange(1, 150)),
+                    seller_due_at=delivered + timedelta(days=4),
+                    refunded=Decimal(rng.randrange(200, 3000)) if outcome == "partial_refund" else Decimal(0),
+                )
+            )  # fmt: skip
+        if len(batch) == 5000:
+            Fulfillment.objects.bulk_create(batch)
+            batch = []
+    Fulfillment.objects.bulk_create(batch)
+    Claim.objects.bulk_create(claims, batch_size=5000)
+
+
+REPORT_NAMES = ("sales", "fees", "payments", "fulfillment", "claims")
 
 
 def measure() -> dict[str, Any]:
@@ -128,7 +183,7 @@ def measure() -> dict[str, Any]:
     today = timezone.localdate()
     client.get("/admin/console/reports/sales/")  # warm-up: templates, URL resolvers, the admin's site
     results = []
-    for report in ("sales", "fees", "payments"):
+    for report in REPORT_NAMES:
         for group, days in CASES:
             query = {"group": group, "first": (today - timedelta(days=days - 1)).isoformat(), "last": today.isoformat()}
             times = []
@@ -140,7 +195,14 @@ def measure() -> dict[str, Any]:
             results.append(
                 {"report": report, "group": group, "days": days, "median": statistics.median(times), "max": max(times)}
             )
-    return {"orders": Order.objects.count(), "results": results}
+    from fulfillment.models import Claim, Fulfillment
+
+    return {
+        "orders": Order.objects.count(),
+        "fulfillments": Fulfillment.objects.count(),
+        "claims": Claim.objects.count(),
+        "results": results,
+    }
 
 
 def child() -> None:
@@ -160,6 +222,7 @@ def child() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     started = time.perf_counter()
     generate()
+    generate_after_sale()
     generated = time.perf_counter() - started
     data = measure()
     data["generate_seconds"] = generated
@@ -188,7 +251,8 @@ def markdown(data: dict[str, Any]) -> str:
     lines = [
         "## Reports (staff console)",
         "",
-        f"{data['orders']:,} orders and {AUCTIONS:,} ended auctions over two years (generated once, "
+        f"{data['orders']:,} orders and {AUCTIONS:,} ended auctions over two years, {data.get('fulfillments', 0):,} "
+        f"fulfillments and {data.get('claims', 0):,} claims (generated once, "
         f"{data['generate_seconds']:.0f} s this run). Each report page requested {REPEATS} times through Django's "
         "test client as a superuser (view, queries and template). Goal: under 1 s.",
         "",

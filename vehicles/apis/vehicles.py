@@ -17,6 +17,7 @@ from core.api import Pagination, ok
 from core.errors import NotAllowed
 from core.replica import replica_reads_view
 from core.response_schema import enveloped
+from core.us_states import StateSerializerField
 from vehicles import condition, services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
@@ -53,7 +54,7 @@ class VehicleInput(serializers.Serializer):
     condition_grade = serializers.ChoiceField(choices=Vehicle.ConditionGrade.choices, required=False, allow_blank=True)
     condition_notes = serializers.CharField(required=False, allow_blank=True)
     title_type = serializers.ChoiceField(choices=Vehicle.TitleType.choices, required=False)
-    title_state = serializers.CharField(required=False, allow_blank=True, help_text="The title's issuing state")
+    title_state = StateSerializerField(required=False, allow_blank=True, help_text="The title's issuing state (code)")
     starts = serializers.ChoiceField(choices=condition.Starts.choices, required=False, allow_blank=True)
     drives = serializers.ChoiceField(choices=condition.YesNo.choices, required=False, allow_blank=True)
     keys_count = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=20)
@@ -64,7 +65,7 @@ class VehicleInput(serializers.Serializer):
     features = serializers.ListField(child=serializers.CharField(), required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     city = serializers.CharField(required=False, allow_blank=True)
-    state = serializers.CharField(required=False, allow_blank=True)
+    state = StateSerializerField(required=False, allow_blank=True)
     postal_code = serializers.CharField(required=False, allow_blank=True)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)

@@ -209,21 +209,16 @@ def vehicle_delete(*, vehicle_id: int, actor: Any) -> None:
 
 
 def _notify_seller(vehicle: Vehicle, *, kind: str, reason: str) -> None:
-    from django.conf import settings
-
+    from core.site_urls import absolute_url
     from notifications.services import notify
 
     approved = kind == "vehicle_approved"
-    url = (
-        f"{settings.SITE_URL}/vehicles/{vehicle.pk}/"
-        if approved
-        else f"{settings.SITE_URL}/sell/vehicles/{vehicle.pk}/review/"
-    )
+    url = f"/vehicles/{vehicle.pk}/" if approved else f"/sell/vehicles/{vehicle.pk}/review/"
     subject = f"Approved: {vehicle.title}" if approved else f"Changes needed: {vehicle.title}"
     message = (
-        f"Your {vehicle.title} is approved and visible in the inventory: {url}"
+        f"Your {vehicle.title} is approved and visible in the inventory: {absolute_url(url)}"
         if approved
-        else f"Your {vehicle.title} was not approved: {reason}\nEdit and resubmit it here: {url}"
+        else f"Your {vehicle.title} was not approved: {reason}\nEdit and resubmit it here: {absolute_url(url)}"
     )
     notify(
         user=vehicle.seller,
@@ -231,4 +226,5 @@ def _notify_seller(vehicle: Vehicle, *, kind: str, reason: str) -> None:
         # vehicle/reason/url are the contract; subject/message feed the plain-email fallback.
         context={"vehicle": vehicle.title, "reason": reason, "url": url, "subject": subject, "message": message},
         object_key=f"vehicle:{vehicle.pk}",
+        event=timezone.now().isoformat(),  # each review is its own event, even with the same reason
     )

@@ -71,7 +71,7 @@ def test_create_fills_missing_specs_from_the_vin_decoder(seller_factory, fake_vp
     [
         ("mileage", "lots", "whole number"),
         ("year", "1850", "between"),
-        ("state", "Minnesota", "two-letter"),
+        ("state", "Minn", "two-letter"),  # not a state ("Minnesota" is one: it becomes MN)
         ("postal_code", "5540", "ZIP"),
         ("starting_price", "-5", "no commas, signs"),
         ("starting_price", "10.005", "two decimal"),

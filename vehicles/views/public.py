@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
 from core.replica import replica_reads_view
+from core.us_states import STATE_CHOICES
 from vehicles.condition import damage_rows, panel_map
 from vehicles.filters import DAMAGE_CHOICES, SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
@@ -116,6 +117,8 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "transmissions": Vehicle.Transmission.choices,
         "drivetrains": Vehicle.Drivetrain.choices,
         "title_types": Vehicle.TitleType.choices,
+        "state_choices": STATE_CHOICES,
+        "state_value": filterset.criteria.get("state", ""),
         "selected": {name: request.GET.getlist(name) for name in MULTI_FILTERS},
         "mileage_options": [25_000, 50_000, 75_000, 100_000, 150_000, 200_000],
         "damage_choices": DAMAGE_CHOICES,

@@ -7,11 +7,11 @@ Run once per environment (again after rotating credentials): webhooks whose toke
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from core.errors import DomainError
+from core.site_urls import absolute_url
 from fulfillment.models import VendorWebhookSubscription
 from fulfillment.super_dispatch import VENDOR, WEBHOOK_ACTIONS, get_carrier_network
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--callback-url", default="", help="defaults to SITE_URL + /api/webhooks/super-dispatch")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        callback = options["callback_url"] or settings.SITE_URL.rstrip("/") + reverse("webhook-super-dispatch")
+        callback = options["callback_url"] or absolute_url(reverse("webhook-super-dispatch"))
         network = get_carrier_network()
         for action in WEBHOOK_ACTIONS:
             try:
