@@ -37,7 +37,6 @@ run: system-deps $(VENV)/.run-installed
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py collectstatic --noinput -v 0
 	HOST=$(HOST) PORT=$(PORT) bash scripts/run-local.sh
 
 services:

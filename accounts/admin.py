@@ -251,14 +251,14 @@ class SellerProfileAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/approve/", view(self.approve_view), name="accounts_sellerprofile_approve"),
             path("<int:pk>/reject/", view(self.reject_view), name="accounts_sellerprofile_reject"),
-            path("<int:pk>/licence/", view(self.licence_view), name="accounts_sellerprofile_licence"),
+            path("<int:pk>/license/", view(self.license_view), name="accounts_sellerprofile_license"),
             *super().get_urls(),
         ]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        """The application with what staff need to decide: the applicant's checks and licence document."""
+        """The application with what staff need to decide: the applicant's checks and license document."""
         application = SellerProfile.objects.select_related("user").filter(pk=object_id).first()
         context = dict(extra_context or {})
         if application is not None:
@@ -321,18 +321,18 @@ class SellerProfileAdmin(admin.ModelAdmin):
             "seller_application_reject", reason,
         )  # fmt: skip
 
-    def licence_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The applicant's licence document, to staff who may see applications (never a public URL)."""
+    def license_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The applicant's license document, to staff who may see applications (never a public URL)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         application = get_object_or_404(SellerProfile, pk=pk)
         if not application.license_document:
-            raise Http404("No licence document was uploaded.")
+            raise Http404("No license document was uploaded.")
         try:
             handle = application.license_document.open("rb")
         except FileNotFoundError as exc:
-            raise Http404("The licence document file is missing.") from exc
-        name = (application.license_document.name or "licence").rsplit("/", 1)[-1]
+            raise Http404("The license document file is missing.") from exc
+        name = (application.license_document.name or "license").rsplit("/", 1)[-1]
         return FileResponse(handle, filename=name, as_attachment=False)  # type: ignore[return-value]
 
 

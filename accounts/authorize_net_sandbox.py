@@ -7,8 +7,10 @@ Documented sandbox rules (tests/fakes/authorize_net.py follows the same ones):
 - card 4000000000000002 or billing ZIP 46282 is declined ("This transaction has been declined.", reason 2);
 - a charge of an amount ending in .04 is held for review (response 4);
 - a repeat of amount + card + invoice number within the duplicate window is reason 11;
-- transactions settle 24 hours after submission; before that a refund is reason 54 (void instead).
-State lives in the Django cache (shared by web and worker processes when the cache is Redis).
+- transactions settle AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS after submission (default 24 hours, like Authorize.Net's
+  daily batch; `make run` settles after 2 minutes so a partial refund can be tried); before that a refund is
+  reason 54 (void instead).
+State lives in the Django cache (shared by web and worker processes: Redis, or `make run`'s file cache).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from accounts.authorize_net import (
@@ -48,6 +51,10 @@ REASONS = {
     "54": "The referenced transaction does not meet the criteria for issuing a credit.",
     "253": "Your order has been received. Thank you for your business!",
 }
+
+
+def settle_after_seconds() -> float:
+    return float(getattr(settings, "AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS", SETTLE_AFTER_SECONDS))
 
 
 def _key(*parts: str) -> str:
@@ -206,7 +213,7 @@ class SandboxGateway:
         if (
             record
             and record["status"] == "capturedPendingSettlement"
-            and time.time() - record["at"] > SETTLE_AFTER_SECONDS
+            and time.time() - record["at"] >= settle_after_seconds()
         ):
             record["status"] = "settledSuccessfully"
         return record

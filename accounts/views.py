@@ -165,6 +165,8 @@ def identity_return(request: HttpRequest) -> HttpResponseBase:
         ("info", "Thanks! We will let you know when your ID check is done."),
     )
     getattr(messages, text[0])(request, text[1])
+    if verification.status == IdentityVerification.Status.APPROVED:
+        return redirect(_next_step_url(user))  # straight on to the card
     return redirect("accounts:ready")
 
 
@@ -191,7 +193,8 @@ def identity_sandbox(request: HttpRequest, inquiry_id: str) -> HttpResponseBase:
 def card_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     card = CardOnFile.objects.filter(user=user).first()
-    form = CardForm(request.POST or None)
+    form = CardForm(request.POST or None, user=user)
+    was_ready = selectors.bidding_eligibility(user).ok
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         entered: CardInput | OpaqueCard
@@ -206,14 +209,16 @@ def card_page(request: HttpRequest) -> HttpResponse:
         else:
             entered = CardInput(data["card_number"], data["exp_month"], data["exp_year"], data.get("cvv") or "")
         try:
-            saved = services.card_save(user=user, card=entered)
+            saved = services.card_save(user=user, card=entered, billing=form.billing())
         except VendorUnavailable as exc:
             form.add_error(None, exc.message)
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
             messages.success(request, f"{saved.label} is on file and ready to use.")
-            return redirect("accounts:card")
+            # On the way to "ready to bid": on to the next step (the checklist, once it is the last);
+            # a card replaced by someone already ready stays here.
+            return redirect("accounts:card" if was_ready else _next_step_url(user))
     context = {
         "card": card,
         "form": form,
@@ -221,9 +226,14 @@ def card_page(request: HttpRequest) -> HttpResponse:
         "accept_js_url": settings.AUTHORIZE_NET_ACCEPT_JS_URL,
         "api_login_id": settings.AUTHORIZE_NET_LOGIN_ID,
         "client_key": settings.AUTHORIZE_NET_CLIENT_KEY,
-        "profile_missing": not (user.address_line1 and user.postal_code),
     }
     return render(request, "accounts/card.html", context, status=400 if form.errors else 200)
+
+
+def _next_step_url(user: User) -> str:
+    """Where the "get ready to bid" path goes next: the first step not done, the checklist once all are."""
+    pending = [step for step in selectors.readiness_steps(user) if not step.done]
+    return pending[0].url if pending else reverse("accounts:ready")
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 
 from auctions import services
-from auctions.models import Auction, AuctionComment, AuctionEvent, Bid, IncrementTier
+from auctions.models import Auction, AuctionComment, AuctionEvent, AuctionRules, Bid, IncrementTier
 from auctions.services.increments import CACHE_SECONDS, increment_table_clear_cache
 from auctions.services.lifecycle import validate_terms
 from core.admin import HistoryTabularInline, LogAdmin, StrictNumbersAdminMixin
@@ -215,6 +215,21 @@ class IncrementTierAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: IncrementTier) -> None:
         super().delete_model(request, obj)
         increment_table_clear_cache()
+
+
+@admin.register(AuctionRules)
+class AuctionRulesAdmin(admin.ModelAdmin):
+    """The one row of marketplace auction rules (the migration creates it): edit, never add a second or delete."""
+
+    list_display = ("__str__", "min_duration_minutes", "updated_at")
+    list_editable = ("min_duration_minutes",)
+    list_display_links = ("__str__",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not AuctionRules.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AuctionEvent)

@@ -42,7 +42,9 @@ def seed(stdout: Any) -> list[Any]:
             ends_at=ends_at,
         )
         try:
-            auction = services.auction_schedule(vehicle_id=vehicle.pk, actor=seller, terms=terms)
+            auction = services.auction_schedule(
+                vehicle_id=vehicle.pk, actor=seller, terms=terms, enforce_min_duration=False
+            )
         except DomainError as exc:
             stdout.write(f"  auctions: vehicle {vehicle.pk} skipped ({exc.message})")
             continue

@@ -230,6 +230,32 @@ class IncrementTier(models.Model):
         return f"from ${self.from_price:,.2f}: ${self.increment:,.2f}"
 
 
+class AuctionRules(models.Model):
+    """Marketplace-wide auction rules staff edit in the admin (one row; without it, the defaults)."""
+
+    DEFAULT_MIN_DURATION_MINUTES = 60
+
+    min_duration_minutes = models.PositiveIntegerField(
+        "minimum auction duration (minutes)",
+        default=DEFAULT_MIN_DURATION_MINUTES,
+        help_text="The shortest auction a seller can schedule, from its start (or now) to its end.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "auction rules"
+        verbose_name_plural = "auction rules"
+        constraints = [models.CheckConstraint(condition=Q(min_duration_minutes__gte=1), name="min_duration_positive")]
+
+    def __str__(self) -> str:
+        return f"Auctions run at least {self.min_duration_minutes} minutes"
+
+    @classmethod
+    def current_min_duration_minutes(cls) -> int:
+        row = cls.objects.order_by("pk").values_list("min_duration_minutes", flat=True).first()
+        return int(row) if row is not None else cls.DEFAULT_MIN_DURATION_MINUTES
+
+
 class Bid(models.Model):
     """An accepted max bid. Never deleted; staff may void one (with a reason) before close."""
 

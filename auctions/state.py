@@ -57,9 +57,13 @@ def status_label(auction: Auction) -> str:
 
 
 def price_caption(auction: Auction) -> str:
-    """The words above the price: the sale once sold, else the current or the starting bid."""
+    """The words above the price: the sale once sold ("Sold for"; the winner's page says "Winning bid", see
+    `templates/auctions/_panel.html` and `auction_room.js`), the high bid once ended unsold, else the current or
+    the starting bid."""
     if auction.outcome == Auction.Outcome.SOLD and auction.final_price is not None:
-        return "Sold — bought now" if auction.sold_via_buy_now else "Sold"
+        return "Sold — bought now" if auction.sold_via_buy_now else "Sold for"
+    if auction.status in (Auction.Status.ENDED, Auction.Status.CANCELLED) and auction.bid_count:
+        return "High bid"
     return "Current bid" if auction.bid_count else "Starting bid"
 
 

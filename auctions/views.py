@@ -256,13 +256,18 @@ class ScheduleForm(forms.Form):
         required=False, allow_zero=False, label="Reserve ($, optional)", help_text="Hidden from bidders."
     )
     buy_now_price = StrictDecimalFormField(required=False, allow_zero=False, label="Buy-now price ($, optional)")
+    # Entered and shown in the marketplace's time zone (TIME_ZONE, America/Chicago), whatever the browser's.
     starts_at = forms.DateTimeField(
         required=False,
-        label="Starts",
+        label="Starts (Central time, Chicago)",
         help_text="Leave empty to start now.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(
+        label="Ends (Central time, Chicago)",
+        help_text="At least the marketplace's minimum auction length after the start.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.errors import DomainError
-from core.pricing import active_fee_schedule
+from core.pricing import active_fee_schedule, seller_fee
 from fulfillment import rules, selectors
 from fulfillment.forms import TransportForm
 from fulfillment.holds import claim_window_ends_at
@@ -68,8 +68,16 @@ def order_sections(request: HttpRequest, order: Order) -> OrderPageSections | No
     sections = OrderPageSections(hide_buyer_price=role == "seller")
     if role == "seller":
         proceeds = selectors.proceeds_view(order)
+        # Before the buyer pays, the seller's view of the sale still: hammer price, seller fee, what they
+        # will receive (the proceeds lines take over once they exist).
+        fee = seller_fee(order.vehicle_price)
+        expected = {"hammer": order.vehicle_price, "fee": fee, "net": order.vehicle_price - fee}
         sections.main.append(
-            _render("fulfillment/_proceeds.html", request, {"order": order, **(proceeds or {}), "role": role})
+            _render(
+                "fulfillment/_proceeds.html",
+                request,
+                {"order": order, **(proceeds or {}), "role": role, "expected": expected},
+            )
         )
     if fulfillment is None:
         return sections

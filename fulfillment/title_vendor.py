@@ -20,7 +20,7 @@ Choices where the contract is silent (tests/fakes/title_vendor.py follows them):
   <transfer>}`, signed `X-DLR-Signature: t=<unix>,v1=<HMAC-SHA256(secret, "t.body")>` (several pairs during a
   secret rotation); de-duplicated on the event id; stale signatures (TITLE_TRANSFER_WEBHOOK_TOLERANCE_SECONDS)
   are refused.
-- The buyer's driver's licence number is not collected by the marketplace: `dl_number` is sent empty and the
+- The buyer's driver's license number is not collected by the marketplace: `dl_number` is sent empty and the
   vendor collects it from the buyer.
 """
 

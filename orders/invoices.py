@@ -15,6 +15,13 @@ from django.utils import timezone
 from orders.models import Invoice, Order, Payment
 
 
+def seller_invoice_name(seller: Any) -> str:
+    """The seller as the invoice names them: their business name (an approved dealer's), else their full name."""
+    profile = getattr(seller, "seller_profile", None)  # the missing row's exception is an AttributeError too
+    business = getattr(profile, "business_name", "") if profile is not None else ""
+    return str(business or seller.get_full_name() or seller.email)
+
+
 def invoice_context(order: Order) -> dict[str, Any]:
     payments = list(
         order.payments.filter(status=Payment.Status.APPROVED)
@@ -35,6 +42,7 @@ def invoice_context(order: Order) -> dict[str, Any]:
         "vehicle": order.vehicle,
         "buyer": order.buyer,
         "seller": order.seller,
+        "seller_name": seller_invoice_name(order.seller),
         "lines": [(label, amount) for label, amount in lines if amount or label in ("Vehicle price", "Buyer fee")],
         "payments": payments,
         "balance": order.balance,

@@ -136,7 +136,7 @@ PLACES = [
 FEATURES = ["Backup camera", "Heated seats", "Apple CarPlay", "Android Auto", "Sunroof", "Leather seats",
             "Remote start", "Blind-spot monitoring", "Adaptive cruise control", "Tow package", "Navigation"]  # fmt: skip
 NOTES = [
-    "Light swirl marks in the paint; tyres at about 7/32.",
+    "Light swirl marks in the paint; tires at about 7/32.",
     "Small door ding on the passenger side; interior very clean.",
     "Windshield has a small chip outside the driver's view. Recent oil change.",
     "Rear bumper scuffed; new brakes at 52,000 miles.",

@@ -111,7 +111,7 @@ class ConditionForm(ServiceForm):
     condition_grade = _select("Overall condition", Vehicle.ConditionGrade.choices)
     condition_notes = _area(
         "Condition notes",
-        help_text="Be specific: dents, scratches, warning lights, recent repairs, tyres. Honest notes sell cars.",
+        help_text="Be specific: dents, scratches, warning lights, recent repairs, tires. Honest notes sell cars.",
     )
     title_type = forms.ChoiceField(
         label="Title", choices=Vehicle.TitleType.choices, widget=forms.Select(attrs={"class": "form-select"})

@@ -33,7 +33,7 @@ PLAIN_REASONS = {
     "8": "This card has expired.",
     "11": "The same card was just submitted; wait two minutes and try again.",
     "17": "We cannot accept this type of card.",
-    "27": "The billing address does not match the card. Check the street and ZIP code in your profile.",
+    "27": "The billing address does not match the card. Check the billing street address and ZIP code.",
     "44": "The security code (CVV) was declined.",
     "45": "The billing address and security code do not match the card.",
     "65": "The security code (CVV) does not match the card.",
@@ -48,7 +48,18 @@ class CardDeclined(DomainError):
     code = "card_declined"
 
 
-def _bill_to(user: User) -> BillTo:
+def _bill_to(user: User, billing: BillTo | None = None) -> BillTo:
+    """The card's billing address: the one entered with the card, else the profile's."""
+    if billing is not None:
+        return BillTo(
+            first_name=billing.first_name or user.first_name,
+            last_name=billing.last_name or user.last_name,
+            address=billing.address,
+            city=billing.city,
+            state=billing.state,
+            zip=billing.zip,
+            phone=billing.phone or user.phone,
+        )
     return BillTo(
         first_name=user.first_name,
         last_name=user.last_name,
@@ -60,6 +71,18 @@ def _bill_to(user: User) -> BillTo:
     )
 
 
+def _profile_address_fill(user: User, billing: BillTo) -> None:
+    """A profile without an address takes the card's billing address (one form, not two); one with an
+    address keeps it (a card billed elsewhere does not move the buyer)."""
+    if user.address_line1 or user.postal_code:
+        return
+    fields = {"address_line1": billing.address, "city": billing.city, "state": billing.state}
+    fields["postal_code"] = billing.zip
+    User.objects.filter(pk=user.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(user, key, value)
+
+
 def _declined(result: PaymentProfileResult) -> CardDeclined:
     plain = PLAIN_REASONS.get(result.reason_code, "The card could not be verified.")
     said = result.reason_text or result.message_text
@@ -68,9 +91,14 @@ def _declined(result: PaymentProfileResult) -> CardDeclined:
 
 
 def _validate_at_gateway(
-    *, gateway: AuthorizeNetGateway, user: User, card: CardInput | OpaqueCard, existing: CardOnFile | None
+    *,
+    gateway: AuthorizeNetGateway,
+    user: User,
+    card: CardInput | OpaqueCard,
+    existing: CardOnFile | None,
+    billing: BillTo | None = None,
 ) -> PaymentProfileResult:
-    bill_to = _bill_to(user)
+    bill_to = _bill_to(user, billing)
     if existing is not None:
         result = gateway.add_payment_profile(
             customer_profile_id=existing.customer_profile_id, card=card, bill_to=bill_to
@@ -87,8 +115,11 @@ def _validate_at_gateway(
     return result
 
 
-def card_save(*, user: User, card: CardInput | OpaqueCard) -> CardOnFile:
+def card_save(*, user: User, card: CardInput | OpaqueCard, billing: BillTo | None = None) -> CardOnFile:
     """Validate a card with a live $0 authorization and keep it on file, replacing the previous card.
+
+    `billing` is the billing address entered with the card (else the profile's); a profile without an
+    address takes it once the card is saved.
 
     Raises CardDeclined (the processor's reason in plain words) or VendorUnavailable ("try again").
     """
@@ -96,7 +127,7 @@ def card_save(*, user: User, card: CardInput | OpaqueCard) -> CardOnFile:
         raise NotAllowed("Your account is suspended; contact support.")
     existing = CardOnFile.objects.filter(user=user).first()
     gateway = get_gateway()
-    result = _validate_at_gateway(gateway=gateway, user=user, card=card, existing=existing)
+    result = _validate_at_gateway(gateway=gateway, user=user, card=card, existing=existing, billing=billing)
     if result.outcome == ProfileOutcome.DECLINED:
         raise _declined(result)
     if not result.customer_profile_id or not result.payment_profile_id:
@@ -104,6 +135,8 @@ def card_save(*, user: User, card: CardInput | OpaqueCard) -> CardOnFile:
         raise VendorUnavailable("The payment processor gave an incomplete answer. Nothing was saved; please try again.")
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # one card change per user at a time
+        if billing is not None:
+            _profile_address_fill(user, billing)
         current = CardOnFile.objects.filter(user=user).first()
         fields = {
             "customer_profile_id": result.customer_profile_id,

@@ -21,17 +21,17 @@ def _clean_document(document: UploadedFile | None) -> UploadedFile | None:
     name = (document.name or "").lower()
     if not any(name.endswith(ext) for ext in DOCUMENT_TYPES):
         raise DomainError(
-            "The licence document must be a PDF, JPG or PNG.", details={"license_document": ["Wrong file type."]}
+            "The license document must be a PDF, JPG or PNG.", details={"license_document": ["Wrong file type."]}
         )
     if (document.size or 0) > DOCUMENT_MAX_BYTES:
         raise DomainError(
-            "The licence document must be 10 MB or smaller.", details={"license_document": ["File too large."]}
+            "The license document must be 10 MB or smaller.", details={"license_document": ["File too large."]}
         )
     head = document.read(8)
     document.seek(0)
     if not (head.startswith(b"%PDF") or head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff")):
         raise DomainError(
-            "The licence document is not a readable PDF or image.", details={"license_document": ["Unreadable file."]}
+            "The license document is not a readable PDF or image.", details={"license_document": ["Unreadable file."]}
         )
     return document
 
@@ -51,7 +51,7 @@ def seller_application_submit(
     """Apply to sell (or apply again after a rejection). Staff decide in the admin."""
     fields: dict[str, Any] = {
         "business_name": require(business_name, "business_name", "Business name"),
-        "dealer_license_number": require(dealer_license_number, "dealer_license_number", "Dealer licence number"),
+        "dealer_license_number": require(dealer_license_number, "dealer_license_number", "Dealer license number"),
         "tax_id": clean_ein(tax_id),
         "address_line1": require(address_line1, "address_line1", "Street address"),
         "city": require(city, "city", "City"),

@@ -75,3 +75,35 @@ def test_sandbox_charge_duplicate_hold_refund_void_and_details(sandbox, profile)
     assert details.transaction_status == "voided"
     assert details.invoice_number == "S-1"
     assert sandbox.get_transaction_details(trans_id="1") is None
+
+
+def test_sandbox_settles_after_the_configured_delay_then_a_partial_refund_works(sandbox, profile, settings):
+    """Issue 16, item 11: `make run` settles after a short delay, so a partial refund can be tried there."""
+    from unittest import mock
+
+    from accounts import authorize_net_sandbox
+
+    settings.AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS = 120
+    charge = sandbox.charge_profile(
+        customer_profile_id=profile.customer_profile_id,
+        payment_profile_id=profile.payment_profile_id,
+        amount=Decimal("500.00"),
+        invoice_number="S-settle",
+    )
+    assert sandbox.refund(trans_id=charge.trans_id, amount=Decimal("50.00"), last4="1111").must_void_instead
+    later = authorize_net_sandbox.time.time() + 121
+    with mock.patch.object(authorize_net_sandbox.time, "time", return_value=later):
+        assert sandbox.get_transaction_details(trans_id=charge.trans_id).transaction_status == "settledSuccessfully"
+        partial = sandbox.refund(trans_id=charge.trans_id, amount=Decimal("50.00"), last4="1111")
+        assert partial.approved
+        assert not sandbox.refund(trans_id=charge.trans_id, amount=Decimal("450.01"), last4="1111").approved
+
+
+def test_make_run_settles_the_sandbox_after_two_minutes():
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; print(settings.AUTHORIZE_NET_SANDBOX_SETTLE_SECONDS)"
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "REDIS_URL": "", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "120"

@@ -150,7 +150,7 @@ def test_identity_sandbox_round_trip_goes_through_the_same_return_fetch(
     with django_capture_on_commit_callbacks(execute=True):
         done = logged_in.get(back["Location"])
     assert done.status_code == 302
-    assert done["Location"] == "/account/ready/"
+    assert done["Location"] == "/account/card/"  # approved: straight on to the next step
     verification.refresh_from_db()
     assert verification.status == IdentityVerification.Status.APPROVED
     assert [n["kind"] for n in sent_notifications] == ["identity_verification_result"]
@@ -264,3 +264,54 @@ def test_hub_shows_the_users_open_orders_and_outbid_counts(logged_in, settings):
     assert "5 vehicles saved" in page
     for href in ['href="/auctions/mine/"', 'href="/watchlist/"', 'href="/orders/"', 'href="/notifications/"']:
         assert href in page
+
+
+# --- issue 16, item 8: one path to "ready to bid" --------------------------------------------------------------
+
+
+def test_card_form_preselects_a_valid_expiry_and_prefills_the_billing_address(logged_in, user):
+    page = logged_in.get("/account/card/").content.decode()
+    today = date.today()
+    assert f'<option value="{today.month}" selected>' in page
+    assert f'<option value="{today.year + 1}" selected>' in page
+    assert f'name="billing_postal_code" value="{user.postal_code}"' in page
+    assert "profile</a> first" not in page  # no detour through the profile
+
+
+def test_card_form_takes_the_billing_address_when_the_profile_has_none(logged_in, user, fake_authorize_net):
+    User.objects.filter(pk=user.pk).update(address_line1="", postal_code="", city="", state="")
+    refused = logged_in.post(
+        "/account/card/", {"card_number": "4111111111111111", "exp_month": 12, "exp_year": NEXT_YEAR}
+    )
+    assert refused.status_code == 400
+    assert "Enter the billing street address." in refused.content.decode()
+    response = logged_in.post(
+        "/account/card/",
+        {
+            "card_number": "4111111111111111",
+            "exp_month": 12,
+            "exp_year": NEXT_YEAR,
+            "billing_address_line1": "100 Nicollet Mall",
+            "billing_city": "Minneapolis",
+            "billing_state": "MN",
+            "billing_postal_code": "55401",
+        },
+    )
+    assert response.status_code == 302
+    assert "<zip>55401</zip>" in fake_authorize_net.raw_requests[-1].decode()
+    user.refresh_from_db()
+    assert (user.address_line1, user.city, user.state, user.postal_code) == (
+        "100 Nicollet Mall",
+        "Minneapolis",
+        "MN",
+        "55401",
+    )
+
+
+def test_every_page_shows_the_steps_bar_until_ready(logged_in, user, make_eligible):
+    page = logged_in.get("/vehicles/").content.decode()
+    assert 'data-testid="readiness-bar"' in page
+    assert "steps done</strong>" in page
+    assert 'data-testid="readiness-bar"' not in logged_in.get("/account/ready/").content.decode()
+    make_eligible(user)
+    assert 'data-testid="readiness-bar"' not in logged_in.get("/vehicles/").content.decode()

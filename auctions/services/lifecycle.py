@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from auctions.models import Auction, AuctionEvent
+from auctions.models import Auction, AuctionEvent, AuctionRules
 from auctions.services import after_commit
 from auctions.services.clock import db_now
 from core.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -97,8 +97,23 @@ def _check_may_manage(auction_seller_id: int, actor: Any) -> None:
         raise NotAllowed("Your account is suspended; contact support.", code="suspended")
 
 
-def auction_schedule(*, vehicle_id: int, actor: Any, terms: AuctionTermsInput) -> Auction:
-    """Put an approved vehicle up for auction (seller or staff). Lists the vehicle in the same transaction."""
+def validate_min_duration(terms: AuctionTermsInput, *, now: datetime) -> None:
+    """An auction runs at least the staff-set minimum (AuctionRules, default 1 hour), from its start or now."""
+    minutes = AuctionRules.current_min_duration_minutes()
+    if terms.ends_at - max(terms.starts_at, now) < timedelta(minutes=minutes):
+        shortest = (
+            f"{minutes // 60} hour{'s' if minutes // 60 != 1 else ''}" if minutes % 60 == 0 else f"{minutes} minutes"
+        )
+        message = f"An auction must run for at least {shortest}."
+        raise DomainError(message, code="invalid_terms", details={"ends_at": [message]})
+
+
+def auction_schedule(
+    *, vehicle_id: int, actor: Any, terms: AuctionTermsInput, enforce_min_duration: bool = True
+) -> Auction:
+    """Put an approved vehicle up for auction (seller or staff). Lists the vehicle in the same transaction.
+    The minimum duration applies to every caller but the demo data (`enforce_min_duration=False`), whose
+    auctions end within minutes on purpose."""
     from vehicles.models import Vehicle
     from vehicles.services import vehicle_mark_listed
 
@@ -109,6 +124,8 @@ def auction_schedule(*, vehicle_id: int, actor: Any, terms: AuctionTermsInput) -
     with transaction.atomic(durable=True):
         now = db_now()
         validate_terms(terms, now=now)
+        if enforce_min_duration:
+            validate_min_duration(terms, now=now)
         vehicle_mark_listed(vehicle_id=vehicle_id, actor=actor)  # locks the vehicle; refuses unless approved
         if Auction.objects.active_for_vehicle(vehicle_id).exists():
             raise Conflict("This vehicle already has an auction in progress.", code="already_in_auction")

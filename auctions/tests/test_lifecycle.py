@@ -355,3 +355,22 @@ def test_beat_closes_due_auctions_every_few_seconds_and_expires_seller_decisions
     assert every["auctions.tasks.start_due_auctions"] <= 10
     assert every["auctions.tasks.expire_seller_decisions"] <= 300
     assert set(every) <= set(app.tasks)  # every scheduled task exists
+
+
+# --- issue 16, item 9: a staff-editable minimum duration (default 1 hour) ---------------------------------------
+
+
+def test_an_auction_shorter_than_the_minimum_is_refused_and_staff_can_change_the_minimum(vehicle):
+    from auctions.models import AuctionRules
+
+    six_minutes = terms(starts_at=timezone.now(), ends_at=timezone.now() + timedelta(minutes=6))
+    with pytest.raises(DomainError) as refused:
+        services.auction_schedule(vehicle_id=vehicle.pk, actor=vehicle.seller, terms=six_minutes)
+    assert refused.value.details == {"ends_at": ["An auction must run for at least 1 hour."]}
+    # the default without a row (the migration makes one; a flushed test database has none), and the row staff edit
+    rules, _ = AuctionRules.objects.get_or_create(pk=1)
+    assert rules.min_duration_minutes == 60
+    rules.min_duration_minutes = 5
+    rules.save()
+    auction = services.auction_schedule(vehicle_id=vehicle.pk, actor=vehicle.seller, terms=six_minutes)
+    assert auction.status == Auction.Status.LIVE

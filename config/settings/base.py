@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "accounts.context_processors.readiness",
             ],
         },
     },
@@ -185,7 +186,16 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis (`make run`) the web process, the Celery worker and beat still share one cache: a
+    # per-process memory cache kept each process's marks to itself (the listing snapshot's "refresh
+    # pending" mark set by the web process was never cleared by the worker, so cards showed a 30 s old
+    # price; the payment sandbox's transactions were unknown to the worker). Files in var/cache are shared.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+        }
+    }
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
@@ -209,7 +219,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _celery_dir = BASE_DIR / "var" / "celery"
+    _celery_dir = Path(env("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / "var" / "celery")))
     for _sub in ("out", "processed", "results", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -217,6 +227,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_celery_dir / "out"),
         "data_folder_processed": str(_celery_dir / "processed"),
         "control_folder": str(_celery_dir / "control"),
+        # The worker looks for new tasks 4 times a second (kombu's default is once), so a bid's listing
+        # snapshot refresh (1 s countdown) reaches the cards within about 2 s under `make run`.
+        "polling_interval": 0.25,
     }
 
 # --- Email ------------------------------------------------------------------
@@ -243,6 +256,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_CHANGE_EMAIL = True
 LOGIN_REDIRECT_URL = "/"
+# One path to "ready to bid" (docs/accounts.md): confirming the email in the browser that signed up signs
+# in and continues where the sign-up was going (its ?next=, else the checklist); elsewhere, the login page
+# continues to the checklist.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_SIGNUP_REDIRECT_URL = "/account/ready/"
+ACCOUNT_EMAIL_CONFIRMATION_ANONYMOUS_REDIRECT_URL = "/accounts/login/?next=/account/ready/"
 LOGIN_URL = "/accounts/login/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Failed log-ins: one policy for every door (docs/accounts.md "Failed log-ins", accounts/login_guard.py). An

@@ -198,3 +198,18 @@ def test_order_pages_show_the_balance_and_pay_button(order_factory, buyer, clien
     assert order.status == Order.Status.PAID
     listing = client.get("/orders/").content.decode()
     assert order.number in listing
+
+
+@pytest.mark.django_db
+def test_invoice_pdf_prints_mileage_with_a_separator_and_the_sellers_business_name(
+    order_factory, buyer, auth_client, seller_application_factory
+):
+    """Issue 16, item 11: "52,500 miles", and the dealer's business name rather than the person's."""
+    order = order_factory(buyer=buyer, mileage=52500)
+    seller_application_factory(user=order.seller, business_name="Lakeside Auto Sales", status="approved")
+    order.seller.first_name, order.seller.last_name = "Pat", "Person"
+    order.seller.save(update_fields=["first_name", "last_name"])
+    text = pdf_text(b"".join(auth_client(buyer).get(f"/api/orders/{order.pk}/invoice").streaming_content))
+    assert "52,500 miles" in text
+    assert "Lakeside Auto Sales" in text
+    assert "Pat Person" not in text

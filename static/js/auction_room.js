@@ -10,6 +10,11 @@
   const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
 
   function fmt(value) { return value == null ? "—" : money.format(Number(value)); }
+  // The label above the price: the server's (state.price_caption), and "Winning bid" on the winner's page.
+  function priceCaption(s, myStatus) {
+    const caption = s.price_caption || (s.bid_count ? "Current bid" : "Starting bid");
+    return myStatus === "won" && caption === "Sold for" ? "Winning bid" : caption;
+  }
 
   // When the page's request left, on Date.now()'s clock: measured with the monotonic clock, so a skewed or
   // changed wall clock cannot shift it (the offset learnt from it would be off by half the skew).
@@ -102,6 +107,7 @@
     root.querySelectorAll("[data-nojs-confirm]").forEach(function (el) { el.hidden = true; });
     site.learnServerTime(root.dataset.serverTime, requestStartedAt());
     this.tick();
+    if (root.dataset.endsAt) this.showEndsAt(root.dataset.endsAt);
     this.timer = setInterval(this.tick.bind(this), 250);
     this.bindForms();
     this.connect();
@@ -176,8 +182,10 @@
     if (s.ends_at) this.endsAt = Date.parse(s.ends_at);
     if (s.status) this.status = s.status;
     this.price = s.price;
+    this.lastState = s;
     // Rewritten only when changed: the same text written again can be spoken again.
-    const caption = s.price_caption || (s.bid_count ? "Current bid" : "Starting bid");
+    const mine = this.field("my_status");
+    const caption = priceCaption(s, this.myStatus || (mine ? mine.dataset.status : ""));
     this.setChanged("price", fmt(s.price));
     this.setChanged("sticky_price", fmt(s.price));
     this.setChanged("price_caption", caption);
@@ -198,7 +206,7 @@
       reserve.classList.toggle("badge-reserve-met", met);
       reserve.classList.toggle("badge-reserve-not-met", !met);
     }
-    if (s.ends_at) this.setChanged("ends_at_text", new Date(s.ends_at).toLocaleString());
+    if (s.ends_at) this.showEndsAt(s.ends_at);
     const badge = this.field("extended_badge");
     if (badge && s.extended_count) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + s.extended_count; }
     if (s.status_label) this.setChanged("status_label", s.status_label);
@@ -238,6 +246,10 @@
       if (outcome && outcome.textContent !== viewer.outcome_message) { outcome.hidden = false; outcome.textContent = viewer.outcome_message; }
       if (this.awaitingOutcome) { this.awaitingOutcome = false; this.times.say(viewer.outcome_message, null, "outcome"); }
     }
+    this.myStatus = viewer.my_status;
+    const pay = this.field("pay_now");
+    if (pay) pay.classList.toggle("d-none", viewer.my_status !== "won");
+    if (viewer.my_status === "won" && this.lastState) this.setChanged("price_caption", priceCaption(this.lastState, "won"));
   };
 
   Room.prototype.showMyMax = function (value) {
@@ -246,6 +258,28 @@
     el.hidden = !value;
     const amount = el.querySelector("[data-my-max-amount]");
     if (amount && value) amount.textContent = fmt(value);
+  };
+
+  // The end in the marketplace's time (Central), and the viewer's own time beside it when their zone differs.
+  const CENTRAL = "America/Chicago";
+  const TIME_PARTS = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+  Room.prototype.showEndsAt = function (iso) {
+    const when = new Date(iso);
+    if (isNaN(when.getTime())) return;
+    this.setChanged("ends_at_text", when.toLocaleString("en-US", Object.assign({ timeZone: CENTRAL }, TIME_PARTS)));
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.setChanged("ends_at_local", mine && mine !== CENTRAL ? "(your time " + when.toLocaleString("en-US", TIME_PARTS) + ")" : "");
+  };
+
+  // Once the auction is over: no stale "bid accepted" notice, no comment box.
+  Room.prototype.showClosed = function () {
+    const notice = this.field("notice");
+    if (notice) notice.replaceChildren();
+    const form = this.root.querySelector("[data-comment-form]");
+    if (form) form.classList.add("d-none");
+    this.root.querySelectorAll(".comment-reply").forEach(function (el) { el.classList.add("d-none"); });
+    const closed = this.field("comments_closed");
+    if (closed) closed.classList.remove("d-none");
   };
 
   // The state and the bid history from the server, after a gap in `seq`, a reconnect or a change without a bid.
@@ -411,7 +445,7 @@
           this.endsAt = Date.parse(msg.ends_at);
           const badge = this.field("extended_badge");
           if (badge) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + msg.extended_count; }
-          this.setText("ends_at_text", new Date(msg.ends_at).toLocaleString());
+          this.showEndsAt(msg.ends_at);
           this.extendedSeq = msg.seq;
           // Worded for everyone; this person's own bid rewords it when its bid_update follows (onBidUpdate).
           const text = this.mine[msg.seq] ? this.extensionText(true) : this.extensionText(false);
@@ -422,6 +456,7 @@
       case "status_changed":
       case "auction_closed":
         this.applyState(msg);
+        if (msg.status === "ended" || msg.status === "cancelled") this.showClosed();
         this.refetch(); // your own status (won / lost) comes with the full state
         break;
       case "bid_update":

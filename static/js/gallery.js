@@ -60,6 +60,13 @@
         const el = li.querySelector("[data-state]");
         el.textContent = text;
         el.className = kind === "error" ? "text-danger" : kind === "ok" ? "text-success" : "text-muted";
+        if (kind === "error") {
+          // A failed upload shows its error, not a (possibly full) progress bar.
+          li.querySelector(".progress").remove();
+          li.setAttribute("data-upload-failed", "");
+          el.setAttribute("role", "alert");
+          el.textContent = "Not added: " + text;
+        }
         if (kind === "ok") {
           li.querySelector(".progress-bar").style.width = "100%";
           window.setTimeout(function () { li.remove(); }, 1500);

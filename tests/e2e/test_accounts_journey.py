@@ -88,8 +88,7 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_role("button", name="Confirm").click()
     assert EmailAddress.objects.get(email=email).verified
 
-    # log in
-    _log_in(page, live, email, PASSWORD)
+    # confirming signed us in (LOGIN_ON_EMAIL_CONFIRMATION)
     expect(page.get_by_role("link", name="My account")).to_be_visible()
 
     # two-factor: allauth asks for the password again, then shows the secret
@@ -118,7 +117,8 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_role("button", name="Verify my identity").click()
     expect(page.get_by_role("heading", name="ID check")).to_be_visible()
     page.get_by_role("button", name="Approve (ID matches)").click()
-    expect(page).to_have_url(live + "/account/ready/")
+    expect(page).to_have_url(live + "/account/card/")  # straight on to the next step
+    page.goto(live + "/account/ready/")
     expect(page.locator("[data-step=identity]")).to_have_attribute("data-done", "true")
 
     # a declined card first: the processor's reason in plain words
@@ -134,11 +134,13 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_label("Expiry year").select_option(str(date.today().year + 2))
     page.get_by_label("Security code (CVV)").fill("123")
     page.get_by_role("button", name="Save card").click()
-    expect(page.get_by_test_id("card-label")).to_have_text("Visa ending 1111")
 
-    # the checklist says ready
-    page.goto(live + "/account/ready/")
+    # the last step done: the checklist says ready, and the card page shows the card
+    expect(page).to_have_url(live + "/account/ready/")
     expect(page.get_by_test_id("ready-status")).to_contain_text("You're ready to bid.")
+    page.goto(live + "/account/card/")
+    expect(page.get_by_test_id("card-label")).to_have_text("Visa ending 1111")
+    page.goto(live + "/account/ready/")
 
     # and 2FA is really on: log out, log in, the TOTP code is asked for
     page.get_by_role("button", name="Log out").click()
@@ -150,6 +152,75 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_label("Code", exact=True).fill(_totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("link", name="My account")).to_be_visible()
+
+
+def test_one_path_from_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) -> None:
+    """Issue 16, item 8: sign up → confirm (signed in) → checklist → identity → card (billing address asked
+    there, a valid expiry preselected) → ready, with the "N of 3 steps done" bar on other pages meanwhile.
+    Counts the pages a newcomer loads: 8 (it was 14, with a login, a profile detour and a failed save)."""
+    live, mail_dir = accounts_live
+    email = f"newcomer-{uuid.uuid4().hex[:8]}@example.test"
+    screens: list[str] = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and screens.append(frame.url))
+
+    page.goto(live + "/accounts/signup/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page).to_have_url(live + "/accounts/confirm-email/")
+
+    # the link in the email, in the same browser: confirming signs in and continues to the checklist
+    page.goto(_confirmation_link(mail_dir, email))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(live + "/account/ready/")
+    expect(page.get_by_role("link", name="My account")).to_be_visible()
+    expect(page.locator("[data-step=email]")).to_have_attribute("data-done", "true")
+    expect(page.get_by_test_id("readiness-bar")).to_have_count(0)  # the checklist itself needs no bar
+
+    # every other page says how far along we are and links to the next step
+    walked = len(screens)
+    page.goto(live + "/vehicles/")
+    bar = page.get_by_role("region", name="Getting ready to bid")
+    expect(bar).to_contain_text("1 of 3 steps done")
+    bar.get_by_role("link", name="Continue: verify your identity").click()
+    expect(page).to_have_url(live + "/account/identity/")
+    del screens[walked : walked + 1]  # the inventory detour is not part of the path
+
+    page.get_by_role("button", name="Verify my identity").click()
+    page.get_by_role("button", name="Approve (ID matches)").click()
+    expect(page).to_have_url(live + "/account/card/")
+    expect(page.get_by_role("region", name="Getting ready to bid")).to_contain_text("2 of 3 steps done")
+
+    # the card form asks for the billing address itself; the preselected expiry is valid
+    today = date.today()
+    expect(page.get_by_label("Expiry month")).to_have_value(str(today.month))
+    expect(page.get_by_label("Expiry year")).to_have_value(str(today.year + 1))
+    page.get_by_label("Card number").fill("4111 1111 1111 1111")
+    page.get_by_label("Security code (CVV)").fill("123")
+    page.get_by_label("Billing street address").fill("100 Nicollet Mall")
+    page.get_by_label("City").fill("Minneapolis")
+    page.get_by_label("State").select_option("MN")
+    page.get_by_label("ZIP code").fill("55401")
+    page.get_by_role("button", name="Save card").click()
+
+    expect(page).to_have_url(live + "/account/ready/")
+    expect(page.get_by_test_id("ready-status")).to_contain_text("You're ready to bid.")
+    page.goto(live + "/vehicles/")
+    expect(page.get_by_test_id("readiness-bar")).to_have_count(0)
+    user = User.objects.get(email=email)
+    assert (user.address_line1, user.postal_code) == ("100 Nicollet Mall", "55401")  # the profile took it
+    paths = [url.removeprefix(live).split("?")[0] for url in screens[:-1]]  # without the last inventory visit
+    assert paths == [
+        "/accounts/signup/",
+        "/accounts/confirm-email/",
+        paths[2],  # the confirmation link
+        "/account/ready/",
+        "/account/identity/",
+        paths[5],  # the identity sandbox
+        "/account/card/",
+        "/account/ready/",
+    ], paths
 
 
 def test_seller_applies_staff_approves_in_admin_seller_sees_dashboard_link(
@@ -165,7 +236,7 @@ def test_seller_applies_staff_approves_in_admin_seller_sees_dashboard_link(
     _log_in(seller_page, live, applicant.email, DEFAULT_PASSWORD)
     seller_page.goto(live + "/account/seller/")
     seller_page.get_by_label("Business name").fill("Journey Motors")
-    seller_page.get_by_label("Dealer licence number").fill("MN-D777001")
+    seller_page.get_by_label("Dealer license number").fill("MN-D777001")
     seller_page.get_by_label("Tax id (EIN)").fill("41-7654321")
     seller_page.get_by_label("Business street address").fill("500 Hennepin Ave")
     seller_page.get_by_label("City").fill("Minneapolis")

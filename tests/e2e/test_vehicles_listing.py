@@ -112,7 +112,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     page.get_by_label("Keys").fill("2")
     page.get_by_label("Left front door: damage").select_option("dent")
     page.get_by_label("Left front door: severity").select_option("minor")
-    page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tyres.")
+    page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tires.")
     page.get_by_role("button", name="Draft a description").click()
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft written")
     description = page.get_by_label("Description")
@@ -165,7 +165,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     condition = page.get_by_role("region", name="Condition report").or_(
         page.locator("section", has=page.locator("#condition-heading"))
     )
-    expect(condition.first).to_contain_text("Small dent in the driver's door; new tyres.")
+    expect(condition.first).to_contain_text("Small dent in the driver's door; new tires.")
 
 
 def test_visitor_hearts_a_vehicle_and_finds_it_on_the_watchlist(page: Page, site: str):
@@ -184,3 +184,19 @@ def test_visitor_hearts_a_vehicle_and_finds_it_on_the_watchlist(page: Page, site
     expect(page.get_by_role("button", name="Add to watchlist")).to_be_visible()
     page.reload()
     expect(page.get_by_text("Your watchlist is empty")).to_be_visible()
+
+
+def test_a_failed_photo_upload_shows_its_error_not_a_full_progress_bar(page: Page, site: str):
+    """Issue 16, item 11: a photo the server refuses after the upload said "not added" and why."""
+    seller = UserFactory(role=User.Role.SELLER)
+    vehicle = VehicleFactory(seller=seller, status=Vehicle.Status.DRAFT)
+    log_in(page, site, seller)
+    page.goto(f"{site}/sell/vehicles/{vehicle.pk}/photos/")
+    corrupt = {"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 not really a photo" * 50}
+    page.locator("[data-photo-input]").set_input_files([corrupt])
+    failed = page.locator("[data-upload-failed]")
+    expect(failed).to_have_count(1)
+    expect(failed.get_by_role("alert")).to_contain_text("Not added:")
+    expect(failed.locator(".progress")).to_have_count(0)
+    expect(page.locator("[data-photo-grid] > li")).to_have_count(0)
+    assert not VehiclePhoto.objects.filter(vehicle=vehicle).exists()
