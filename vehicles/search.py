@@ -298,16 +298,6 @@ def vehicle_miles(vehicle: Any, point: ZipPoint) -> float | None:
     return miles_between(point, here)
 
 
-def _distance_test(criteria: Mapping[str, Any], vehicle: Any) -> bool:
-    if not criteria.get("distance"):
-        return True
-    point = search_point(criteria)
-    if point is None:
-        return False
-    miles = vehicle_miles(vehicle, point)
-    return miles is not None and miles <= float(criteria["distance"])
-
-
 # --- applying and matching ------------------------------------------------------------------------------
 
 
@@ -334,16 +324,37 @@ def apply(
     return queryset
 
 
+Matcher = Callable[[Any, SearchContext], bool]
+
+
+def matcher(criteria: Mapping[str, Any]) -> Matcher:
+    """`matches` for one criteria dict, prepared once (only its set criteria, the distance point looked up):
+    the saved-search index keeps one per search and calls it for every new vehicle filed under its keys."""
+    checks = tuple(
+        (criterion.test, value)
+        for criterion in CRITERIA
+        if (value := criteria.get(criterion.name)) not in (None, "", [], False)
+    )
+    point = search_point(criteria) if criteria.get("distance") else None
+    miles = float(criteria["distance"]) if criteria.get("distance") else None
+
+    def test(vehicle: Any, ctx: SearchContext) -> bool:
+        if vehicle.status not in INVENTORY_STATUSES:
+            return False
+        for check, value in checks:
+            if not check(value, vehicle, ctx):
+                return False
+        if miles is None:
+            return True
+        found = vehicle_miles(vehicle, point) if point is not None else None
+        return found is not None and found <= miles
+
+    return test
+
+
 def matches(criteria: Mapping[str, Any], vehicle: Any, *, ctx: SearchContext | None = None) -> bool:
     """Whether `vehicle` is in the inventory and meets every criterion: `apply`'s meaning, in Python."""
-    ctx = ctx or SearchContext()
-    if vehicle.status not in INVENTORY_STATUSES:
-        return False
-    for criterion in CRITERIA:
-        value = criteria.get(criterion.name)
-        if value not in (None, "", [], False) and not criterion.test(value, vehicle, ctx):
-            return False
-    return _distance_test(criteria, vehicle)
+    return matcher(criteria)(vehicle, ctx or SearchContext())
 
 
 SORTS: dict[str, tuple[str, list[str]]] = {
