@@ -131,6 +131,38 @@ def text_search(
     return queryset
 
 
+def _fulltext_node(queryset: QuerySet[Vehicle]) -> Any:
+    from django.db.models.sql.where import ExtraWhere
+
+    for child in queryset.query.where.children:
+        if isinstance(child, ExtraWhere) and child.sqls == [FULLTEXT_MATCH]:
+            return child
+    return None
+
+
+def fulltext_prefixes(queryset: QuerySet[Vehicle]) -> tuple[str, ...]:
+    """The prefix words of the FULLTEXT condition `text_search` put on this queryset (() when none)."""
+    node = _fulltext_node(queryset)
+    if node is None:
+        return ()
+    return tuple(term[1:-1] for term in str(node.params[0]).split() if term.startswith("+") and term.endswith("*"))
+
+
+def without_fulltext(queryset: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
+    """The same search with its FULLTEXT condition replaced by a LIKE superset (every prefix word somewhere in
+    the make, model, trim, VIN or description), which MariaDB can check while it walks a sort index: for a
+    common word the first page is found in a few hundred rows, where MATCH reads every matching row first.
+    The caller keeps the rows that pass `text_test` (the FULLTEXT meaning, in Python)."""
+    node = _fulltext_node(queryset)
+    if node is None:
+        return queryset
+    clone = queryset.all()
+    clone.query.where.children = [c for c in clone.query.where.children if c is not node]
+    for word in fulltext_prefixes(queryset):
+        clone = clone.filter(_word_q(word))
+    return clone
+
+
 def text_test(text: str, vehicle: Any, *, fulltext: bool) -> bool:
     plan = text_plan(text, fulltext=fulltext)
     if any(vehicle.vin != vin for vin in plan.vins):
