@@ -282,8 +282,7 @@ def test_a_dense_text_search_is_counted_to_its_cap_and_paged_along_the_sort(
     vehicle_factory(make="Volvo", starting_price=Decimal(1500), description="Pleather seats")
     vehicle_factory(make="Volvo", starting_price=Decimal(500), description="Cloth seats")
     pages = [
-        api_client.get(f"/api/vehicles?make=Volvo&q=leather&sort=price_asc&page_size=2&page={n}").json()
-        for n in (1, 2)
+        api_client.get(f"/api/vehicles?make=Volvo&q=leather&sort=price_asc&page_size=2&page={n}").json() for n in (1, 2)
     ]
     assert (pages[0]["count"], pages[0]["count_capped"]) == (3, True)
     found = [row["id"] for page in pages for row in page["results"]]
