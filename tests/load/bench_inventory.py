@@ -7,7 +7,7 @@ datasets: 100,000 and 1,000,000 generated vehicles in MariaDB.
     from tests.load.bench_inventory import run; run()       # same, for tests/load/run_all.py
 
 Databases: `BENCH_INVENTORY_DB` (default `auction_bench`, 100,000 vehicles) and `BENCH_INVENTORY_DB_1M` (default
-`auction_bench_1m`, 1,000,000); `BENCH_INVENTORY_1M=0` skips the second. Same server and credentials as
+`auction_bench_1m`, 1,000,000); `BENCH_INVENTORY_1M=0` skips the second, `BENCH_INVENTORY_100K=0` the first. Same server and credentials as
 $DATABASE_URL. Each is filled once and reused: the first 100,000 rows through the ORM (`bulk_create`), the
 condition report and locations by one SQL UPDATE, and the 1M dataset by copying those rows nine times with
 `INSERT … SELECT` (new VINs, shifted mileage, prices and dates).
@@ -90,7 +90,9 @@ def database_url(name: str) -> str:
 
 def datasets() -> list[tuple[str, str, int]]:
     default = os.environ.get("BENCH_DATABASE_NAME", "auction_bench")  # make bench's shared name (tests/load/run_all.py)
-    found = [("100k", os.environ.get("BENCH_INVENTORY_DB", default), BASE_ROWS)]
+    found = []
+    if os.environ.get("BENCH_INVENTORY_100K", "1") != "0":
+        found.append(("100k", os.environ.get("BENCH_INVENTORY_DB", default), BASE_ROWS))
     if os.environ.get("BENCH_INVENTORY_1M", "1") != "0":
         found.append(("1M", os.environ.get("BENCH_INVENTORY_DB_1M", "auction_bench_1m"), 1_000_000))
     return found
