@@ -41,3 +41,13 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     from core.reference_data import ensure_reference_data
 
     ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _celery_not_inside_a_task() -> None:
+    """No test body runs inside a Celery task. Celery keeps a process-wide "inside a task" flag that
+    `celery.result.denied_join_result` saves and restores per eager call; eager tasks run from several threads
+    at once (race tests, the live server) can leave it set, and a later `result.get()` would be refused."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

@@ -71,6 +71,7 @@ def _sold_and_paid(car: tuple[Any, ...], index: int, *, seller: User, staff: Use
             "year": year, "make": make, "model": model, "trim": trim, "body_type": body, "mileage": 30000 + 9000 * index,
             "condition_grade": "good", "description": f"{year} {make} {model} {trim}, one owner, serviced at the dealer.",
             "city": "Minneapolis", "state": "MN", "postal_code": "55401", "starting_price": str(price - 3000),
+            "starts": "yes", "drives": "yes", "keys_count": 2, "odometer_brand": "actual", "airbags_deployed": "no",
         },
     )  # fmt: skip
     attach_photo_bytes(

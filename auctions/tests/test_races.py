@@ -22,18 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _celery_join_flag_restored():
-    """Eager tasks (notifications, orders) run here from several threads at once, and Celery's process-wide
-    "inside a task" flag (celery.result.denied_join_result saves and restores it per call) can be left set by
-    that race; a later test's `result.get()` would then be refused. Put it back as it was."""
-    from celery._state import _set_task_join_will_block, task_join_will_block
-
-    before = task_join_will_block()
-    yield
-    _set_task_join_will_block(before)
-
-
 def run_threads(count: int, target) -> list:
     """Start `count` threads at once (behind a barrier); each closes its DB connection at the end."""
     barrier = threading.Barrier(count)

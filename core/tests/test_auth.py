@@ -122,3 +122,21 @@ def test_a_ticket_authenticates_one_socket_once(user_factory):
     assert _authenticated(_connect(f"/ws/notifications/?ticket={ticket}")[2])
     assert not _authenticated(_connect(f"/ws/notifications/?ticket={ticket}")[2])  # used once
     assert APIClient().post("/api/ws-ticket").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_change_revokes_earlier_tokens_on_every_door(user_factory):
+    user = user_factory()
+    token = str(AccessToken.for_user(user))
+    assert _client(token).get("/api/users/profile").status_code == 200
+    assert _authenticated(_connect("/ws/notifications/", ["bearer", token])[2])
+
+    user.set_password("a-brand-new-password-9")
+    user.save(update_fields=["password"])
+
+    refused = _client(token).get("/api/users/profile")
+    assert refused.status_code == 401
+    assert refused.json()["error"]
+    assert not _authenticated(_connect("/ws/notifications/", ["bearer", token])[2])
+    fresh = str(AccessToken.for_user(user))  # a token issued after the change works again
+    assert _client(fresh).get("/api/users/profile").status_code == 200

@@ -180,15 +180,6 @@ def run_threads(count: int, target) -> list:
     return results
 
 
-@pytest.fixture(autouse=True)
-def _celery_join_flag_restored():
-    from celery._state import _set_task_join_will_block, task_join_will_block
-
-    before = task_join_will_block()
-    yield
-    _set_task_join_will_block(before)
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.race
 def test_racing_completions_release_the_proceeds_exactly_once_and_equal_to_the_lines(paid_order, staff_user, settings):

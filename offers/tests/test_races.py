@@ -24,17 +24,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 S = OfferThread.Status
 
 
-@pytest.fixture(autouse=True)
-def _celery_join_flag_restored():
-    """Eager tasks (notifications, orders) run from several threads here; put Celery's process-wide "inside a
-    task" flag back as it was (see auctions/tests/test_races.py)."""
-    from celery._state import _set_task_join_will_block, task_join_will_block
-
-    before = task_join_will_block()
-    yield
-    _set_task_join_will_block(before)
-
-
 def run_threads(*targets: Callable[[], Any]) -> list[Any]:
     """Run the targets at once (behind a barrier); each result or exception is returned in order."""
     barrier = threading.Barrier(len(targets))
