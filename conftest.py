@@ -47,7 +47,9 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 def _celery_not_inside_a_task() -> None:
     """No test body runs inside a Celery task. Celery keeps a process-wide "inside a task" flag that
     `celery.result.denied_join_result` saves and restores per eager call; eager tasks run from several threads
-    at once (race tests, the live server) can leave it set, and a later `result.get()` would be refused."""
-    from celery._state import _set_task_join_will_block
+    at once (race tests, the live server) can leave it set, and a later `result.get()` would be refused.
+    Celery has no public setter: this private one is pinned with celery (requirements.txt), and every test fails
+    at this import if an upgrade removes it."""
+    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
 
     _set_task_join_will_block(False)

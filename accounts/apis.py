@@ -2,8 +2,16 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -26,6 +34,7 @@ from accounts.login_guard import (
 from accounts.mfa import second_factor_passes
 from accounts.services import user_register
 from core.api import Pagination, error_body, ok
+from core.error_schema import ErrorOutput
 from core.errors import Conflict, NotFound
 
 
@@ -111,26 +120,47 @@ class LoginRefused(exceptions.Throttled):
         self.default_code = verdict.code
 
 
+LoginOutput = inline_serializer(
+    "LoginOutput",
+    {
+        "access": serializers.CharField(help_text="The access token (Bearer)"),
+        "refresh": serializers.CharField(help_text="The refresh token, for POST /api/auth/refresh"),
+        "user": UserOutput(),
+        "suspended": serializers.BooleanField(required=False, help_text="Present (true) when the account is suspended"),
+    },
+)
+TOKEN_REFUSED = {401: OpenApiResponse(ErrorOutput, description="Wrong credentials, or an invalid or expired token")}
+
+
 class LoginApi(TokenObtainPairView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     serializer_class = LoginSerializer
     throttle_scope = "auth"
 
-    @extend_schema(summary="Exchange email and password for an access and a refresh token", tags=["auth"])
+    @extend_schema(
+        responses={200: LoginOutput, **TOKEN_REFUSED},
+        summary="Exchange email and password for an access and a refresh token",
+        tags=["auth"],
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
 
 class RefreshApi(TokenRefreshView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     throttle_scope = "auth"
 
     @extend_schema(
-        summary="Exchange a refresh token for a new access token (the old refresh is blacklisted)", tags=["auth"]
+        responses={200: TokenRefreshSerializer, **TOKEN_REFUSED},
+        summary="Exchange a refresh token for a new access token (the old refresh is blacklisted)",
+        tags=["auth"],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
 
 class LogoutApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="LogoutInput")
@@ -166,6 +196,7 @@ class LogoutApi(APIView):
 
 
 class WsTicketApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     """`POST /api/ws-ticket`: a one-time ticket for one WebSocket handshake (`ws/...?ticket=<ticket>`), for
     clients that cannot send a Sec-WebSocket-Protocol header; see core/auth.py."""
 
@@ -179,10 +210,7 @@ class WsTicketApi(APIView):
         request=None,
         responses={
             201: inline_serializer("WsTicketAnswer", {"data": Output()}),
-            401: inline_serializer(
-                "WsTicketRefused",
-                {"error": serializers.CharField(), "code": serializers.CharField(), "details": serializers.JSONField()},
-            ),
+            401: OpenApiResponse(ErrorOutput, description="Not logged in"),
         },
         summary="A one-time WebSocket ticket (valid 30 s, used once): ws/auctions/<id>/?ticket=<ticket>",
         description="Or send the access token in the handshake: Sec-WebSocket-Protocol: bearer, <access token>.",
@@ -198,10 +226,31 @@ class WsTicketApi(APIView):
 # --- users: profile, public profile, dashboard -------------------------------------------------------
 
 
+class MissingStepOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the key "label"
+    url = serializers.CharField(help_text="Where to do it, a site path")
+
+
 class EligibilityOutput(serializers.Serializer):
     ok = serializers.BooleanField()
     message = serializers.CharField()
-    missing = serializers.ListField(child=serializers.DictField())
+    missing = MissingStepOutput(many=True)
+
+
+class CardOutput(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # the key "label"
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+    expiry = serializers.CharField()
+    expired = serializers.BooleanField()
+
+
+class SellerApplicationOutput(serializers.Serializer):
+    status = serializers.CharField()
+    business_name = serializers.CharField()
+    rejection_reason = serializers.CharField()
+    submitted_at = serializers.CharField()
 
 
 def _eligibility(eligibility: Any) -> dict[str, Any]:
@@ -270,8 +319,8 @@ class ProfileBody(ProfileOutput):
     email_verified = serializers.BooleanField()
     two_factor_enabled = serializers.BooleanField()
     identity_status = serializers.CharField()
-    card = serializers.DictField(allow_null=True, help_text="label, brand, last4, expiry, expired — or null")
-    seller_application = serializers.DictField(allow_null=True, help_text="status, business_name, rejection_reason")
+    card = CardOutput(allow_null=True, help_text="The card on file, or null")
+    seller_application = SellerApplicationOutput(allow_null=True, help_text="The seller application, or null")
     bidding = EligibilityOutput()
     selling = EligibilityOutput()
 
@@ -290,7 +339,10 @@ class PublicUserOutput(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
 
 
-def _paged(name: str) -> Any:
+def _paged(name: str, item_setting: str) -> Any:
+    """A page of the items another app provides; the app names their serializer in `item_setting`."""
+    path = getattr(settings, item_setting, "")
+    items = import_string(path)(many=True) if path else serializers.ListField(child=serializers.DictField())
     return inline_serializer(
         name,
         {
@@ -299,7 +351,7 @@ def _paged(name: str) -> Any:
             "pages": serializers.IntegerField(),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
-            "results": serializers.ListField(child=serializers.DictField()),
+            "results": items,
         },
     )
 
@@ -421,7 +473,7 @@ class _ProvidedListApi(APIView):
 
 @extend_schema_view(
     get=extend_schema(
-        responses={200: _paged("UserAuctionsPage")},
+        responses={200: _paged("UserAuctionsPage", "USER_AUCTIONS_ITEM_SCHEMA")},
         summary="A member's auctions (filled by the auctions app)",
         tags=["users"],
     )
@@ -435,7 +487,10 @@ class UserAuctionsApi(_ProvidedListApi):
 
 @extend_schema_view(
     get=extend_schema(
-        responses={200: _paged("UserBidsPage")},
+        responses={
+            200: _paged("UserBidsPage", "USER_BIDS_ITEM_SCHEMA"),
+            403: OpenApiResponse(ErrorOutput, description="Not the member or staff (private)"),
+        },
         summary="A member's bids: for the member and staff (403 for anyone else: aliases stay anonymous)",
         tags=["users"],
     )

@@ -37,6 +37,13 @@ class Pagination(PageNumberPagination):
             }
         )
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described: dict[str, Any] = super().get_paginated_response_schema(schema)
+        described["required"] = ["count", "page", "pages", "next", "previous", "results"]
+        described["properties"]["page"] = {"type": "integer", "example": 1, "description": "This page's number"}
+        described["properties"]["pages"] = {"type": "integer", "example": 3, "description": "How many pages"}
+        return described
+
 
 def ok(data: Any = None, *, message: str | None = None, status_code: int = status.HTTP_200_OK) -> Response:
     body: dict[str, Any] = {"data": data}

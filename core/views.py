@@ -4,8 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,10 +14,29 @@ from rest_framework.response import Response
 from core.api import SERVER_ERROR, error_body
 from core.health import health_report
 
+_CHECK = inline_serializer(
+    "HealthCheck",
+    {
+        "ok": serializers.BooleanField(),
+        "detail": serializers.CharField(help_text="What answered, or the error"),
+        "ms": serializers.FloatField(help_text="How long the probe took"),
+    },
+)
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+        "checks": inline_serializer(
+            "HealthChecks",
+            dict.fromkeys(("database", "cache", "channel_layer", "broker"), _CHECK),
+        ),
+    },
+)
+
 
 @extend_schema(
     summary="Service health: database, cache, channel layer and broker",
-    responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+    responses={200: HEALTH, 503: HEALTH},
     tags=["health"],
 )
 @api_view(["GET"])

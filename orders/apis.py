@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -12,11 +12,30 @@ from rest_framework.views import APIView
 
 from core import idempotency
 from core.api import Pagination
+from core.response_schema import paginated
 from orders.answers import PaymentOutput, payment_answer
 from orders.invoices import invoice_download
 from orders.models import ORDER_AMOUNT_FIELDS, Order
 from orders.payments import order_pay
 from orders.selectors import order_payments, order_timeline, order_visible_to
+
+
+class OrderVehicleOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    vin = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    make = serializers.CharField()
+    model = serializers.CharField()
+    trim = serializers.CharField()
+    mileage = serializers.IntegerField(allow_null=True)
+
+
+class OrderEventOutput(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    message = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -43,6 +62,7 @@ class OrderOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
+    @extend_schema_field(OrderVehicleOutput)
     def get_vehicle(self, order: Order) -> dict[str, Any]:
         v = order.vehicle
         return {
@@ -74,6 +94,7 @@ class OrderDetailOutput(OrderOutput):
     def get_payments(self, order: Order) -> Any:
         return PaymentOutput(order_payments(order), many=True).data
 
+    @extend_schema_field(OrderEventOutput(many=True))
     def get_timeline(self, order: Order) -> list[dict[str, Any]]:
         return [
             {
@@ -93,7 +114,8 @@ class OrderListApi(APIView):
     @extend_schema(
         summary="My orders (as buyer; ?role=seller for my sales)",
         parameters=[OpenApiParameter("role", str, enum=["buyer", "seller"]), OpenApiParameter("status", str)],
-        responses=OrderOutput(many=True),
+        responses=paginated(OrderOutput),
+        operation_id="orders_list",
         tags=["orders"],
     )
     def get(self, request: Request) -> Response:

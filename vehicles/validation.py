@@ -2,17 +2,23 @@
 
 `clean_vehicle_fields` turns loosely typed input (strings from forms and CSV, JSON values from the API)
 into model values, or raises `VehicleInvalid` whose `details` maps each field to its messages.
+
+Each kind of field has one grammar, and the first thing it checks is the type of the value: text fields take a
+string (or null), whole numbers an int or a string of ASCII digits, yes/no fields a bool or a yes/no word,
+coordinates the strict decimal grammar (core.money.parse_rate), features a list of strings (or one string with
+`;`, `|` or new lines). Any other JSON value (an object, a list, a bool where text belongs) is that field's
+error, never a TypeError or a stringified `{...}` stored as text.
 """
 
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from core.errors import DomainError
 from core.geo import zip_point
-from core.money import MoneyError, parse_amount
+from core.money import MoneyError, parse_amount, parse_rate
 from vehicles import condition
 from vehicles.models import Vehicle
 from vehicles.vin import InvalidVin, validate_vin
@@ -22,7 +28,10 @@ US_STATES = {
     "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
     "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
 }  # fmt: skip
-ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
+ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+|-?[0-9]{1,12}", re.ASCII)  # 120000 or 120,000
+YES_WORDS = frozenset({"1", "true", "yes", "y", "on"})
+NO_WORDS = frozenset({"0", "false", "no", "n", "off", ""})
 
 TEXT_FIELDS = {
     "make": 60,
@@ -93,29 +102,66 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _as_text(value: Any) -> str:
+    """A text field's value: a string, stripped; null is empty. Numbers, objects, lists and bools are refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value.strip()
+
+
 def _as_int(value: Any, *, low: int, high: int, what: str) -> int:
-    if isinstance(value, bool):
+    """A JSON integer, or a string of ASCII digits (commas between thousands allowed, for forms and CSV)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        number = int(value.strip().replace(",", ""))
+    else:
         raise ValueError(f"must be a whole number of {what}")
-    try:
-        number = int(str(value).strip().replace(",", ""))
-    except ValueError:
-        raise ValueError(f"must be a whole number of {what}") from None
     if not low <= number <= high:
         raise ValueError(f"must be between {low:,} and {high:,}")
     return number
 
 
 def _as_bool(value: Any) -> bool:
+    """true/false, or a yes/no word from a form or CSV (`yes`, `on`, `1`, `no`, empty, ...)."""
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in ("1", "true", "yes", "y", "on")
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in YES_WORDS:
+            return True
+        if word in NO_WORDS:
+            return False
+    raise ValueError("must be true or false")
+
+
+def _as_coordinate(value: Any, *, name: str) -> Decimal:
+    """Degrees in the strict decimal grammar (at most 6 decimals, a leading `-` allowed), within range."""
+    try:
+        number = parse_rate(value, field=name, places=6, max_digits=9, signed=True)
+    except MoneyError:
+        raise ValueError("must be a number of degrees with at most 6 decimals, like -93.265011") from None
+    limit = 90 if name == "latitude" else 180
+    if not -limit <= number <= limit:
+        raise ValueError(f"must be between -{limit} and {limit}")
+    return number.quantize(Decimal("0.000001"))
 
 
 def _as_features(value: Any) -> list[str]:
-    items = re.split(r"[;|\n]", value) if isinstance(value, str) else list(value or [])
+    """A list of strings, or one string of features separated by `;`, `|` or new lines (forms, CSV)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[Any] = re.split(r"[;|\n]", value)
+    elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        items = list(value)
+    else:
+        raise ValueError("must be a list of features, each a piece of text")
     features: list[str] = []
     for item in items:
-        text = str(item).strip()
+        text = item.strip()
         if text and text.lower() not in {f.lower() for f in features}:
             if len(text) > 80:
                 raise ValueError("each feature must be at most 80 characters")
@@ -179,18 +225,18 @@ def _as_damage(value: Any) -> list[dict[str, Any]]:
 
 def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kind of field
     if name == "vin":
-        return validate_vin(str(value or ""))
+        return validate_vin(_as_text(value))
     if name == "year":
         return _as_int(value, low=1900, high=date.today().year + 2, what="years")  # noqa: DTZ011
     if name == "mileage":
         return _as_int(value, low=0, high=2_000_000, what="miles")
     if name in TEXT_FIELDS:
-        text = "" if value is None else str(value).strip()
+        text = _as_text(value)
         if len(text) > TEXT_FIELDS[name]:
             raise ValueError(f"must be at most {TEXT_FIELDS[name]} characters")
         return text
     if name in CHOICE_FIELDS:
-        text = "" if value is None else str(value).strip().lower()
+        text = _as_text(value).lower()
         choices = CHOICE_FIELDS[name]
         if text == "":
             if name == "title_type":
@@ -204,12 +250,12 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
             raise ValueError(f"must be one of: {', '.join(choices.values)}")
         return text
     if name in ("state", "title_state"):
-        text = "" if value is None else str(value).strip().upper()
+        text = _as_text(value).upper()
         if text and text not in US_STATES:
             raise ValueError("must be a two-letter US state code, like MN")
         return text
     if name == "postal_code":
-        text = "" if value is None else str(value).strip()
+        text = _as_text(value)
         if text and not ZIP_CODE.match(text):
             raise ValueError("must be a ZIP code like 55401 or 55401-1234")
         return text
@@ -221,16 +267,7 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
         except MoneyError as exc:
             raise AmountInvalid(str(exc).removeprefix(name.replace("_", " ") + " ")) from None
     if name in ("latitude", "longitude"):
-        if _blank(value):
-            return None
-        try:
-            number = Decimal(str(value)).quantize(Decimal("0.000001"))
-        except InvalidOperation:
-            raise ValueError("must be a number") from None
-        limit = 90 if name == "latitude" else 180
-        if not -limit <= number <= limit:
-            raise ValueError(f"must be between -{limit} and {limit}")
-        return number
+        return None if _blank(value) else _as_coordinate(value, name=name)
     if name == "features":
         return _as_features(value)
     if name == "keys_count":

@@ -3,8 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -14,12 +13,22 @@ from rest_framework.views import APIView
 
 from auctions import selectors, services
 from auctions.apis.common import AUCTION_TAGS, client_ip, query_amount, query_datetime, user_agent
+from auctions.apis.output import (
+    AuctionCancelledOutput,
+    AuctionCardOutput,
+    AuctionDetailOutput,
+    CommentOutput,
+    FavoriteAuctionOutput,
+    PricePreviewOutput,
+)
 from auctions.models import Auction
 from auctions.services.comments import comment_payload
 from core.amount_fields import AmountField
 from core.api import ok
+from core.error_schema import ErrorOutput
 from core.errors import NotFound
 from core.replica import replica_reads_view
+from core.response_schema import enveloped
 
 LIST_PARAMETERS = [
     OpenApiParameter(
@@ -72,7 +81,7 @@ class AuctionListApi(ListAPIView):
 
     @extend_schema(
         parameters=LIST_PARAMETERS,
-        responses=OpenApiTypes.OBJECT,
+        responses=AuctionCardOutput(many=True),
         summary="Auctions, ending soonest first",
         operation_id="auctions_list",
         tags=AUCTION_TAGS,
@@ -83,7 +92,10 @@ class AuctionListApi(ListAPIView):
 
     @extend_schema(
         request=Input,
-        responses={201: OpenApiTypes.OBJECT},
+        responses={
+            201: enveloped(AuctionDetailOutput),
+            404: OpenApiResponse(ErrorOutput, description="No such vehicle"),
+        },
         summary="Schedule an auction for an approved vehicle (its seller or staff)",
         description="Validations: the end after the start and in the future; reserve at least the starting price; "
         "buy now above the reserve. Prices default to the vehicle's listing prices.",
@@ -148,7 +160,10 @@ class AuctionSearchApi(AuctionListApi):
     http_method_names = ["get", "head", "options"]  # a search; scheduling is POST /api/auctions only
 
     @extend_schema(
-        parameters=LIST_PARAMETERS, responses=OpenApiTypes.OBJECT, summary="Search auctions (?q=)", tags=AUCTION_TAGS
+        parameters=LIST_PARAMETERS,
+        responses=AuctionCardOutput(many=True),
+        summary="Search auctions (?q=)",
+        tags=AUCTION_TAGS,
     )
     @replica_reads_view
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -168,7 +183,7 @@ class AuctionDetailApi(APIView):
         soft_close_extension_seconds = serializers.IntegerField(required=False)
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(AuctionDetailOutput),
         summary="One auction: state (with seq for gap detection), vehicle, your status, watchers",
         tags=AUCTION_TAGS,
     )
@@ -177,7 +192,7 @@ class AuctionDetailApi(APIView):
 
     @extend_schema(
         request=UpdateInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(AuctionDetailOutput),
         summary="Change an auction before its first bid",
         tags=AUCTION_TAGS,
     )
@@ -190,7 +205,7 @@ class AuctionDetailApi(APIView):
         return ok(selectors.auction_detail(auction.pk, user=request.user), message="Auction updated.")
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses={200: enveloped(AuctionCancelledOutput)},
         summary="Withdraw an auction (seller before the first bid; staff any time before close). Kept for the record.",
         tags=AUCTION_TAGS,
     )
@@ -208,7 +223,7 @@ class AuctionCancelApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(AuctionDetailOutput),
         summary="Cancel (staff; seller before the first bid)",
         tags=AUCTION_TAGS,
     )
@@ -225,7 +240,7 @@ class AuctionBuyNowApi(APIView):
 
     @extend_schema(
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(AuctionDetailOutput),
         summary="Buy now: ends the auction with you as the winner",
         tags=AUCTION_TAGS,
     )
@@ -245,7 +260,10 @@ class AuctionReserveApi(APIView):
         reserve_price = AmountField()
 
     @extend_schema(
-        request=Input, responses=OpenApiTypes.OBJECT, summary="Seller: lower an unmet reserve", tags=AUCTION_TAGS
+        request=Input,
+        responses=enveloped(AuctionDetailOutput),
+        summary="Seller: lower an unmet reserve",
+        tags=AUCTION_TAGS,
     )
     def post(self, request: Request, auction_id: int) -> Response:
         data = self.Input(data=request.data)
@@ -264,7 +282,7 @@ class AuctionDecisionApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(AuctionDetailOutput),
         summary="Seller: accept or decline the high bid (reserve not met)",
         tags=AUCTION_TAGS,
     )
@@ -285,7 +303,7 @@ class PricePreviewApi(APIView):
             OpenApiParameter("max", str, required=True),
             OpenApiParameter("state", str, description="If not logged in"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=enveloped(PricePreviewOutput),
         summary="What you would pay in total at this max: price, buyer fee, documentation fee, title fee, tax",
         tags=AUCTION_TAGS,
     )
@@ -315,13 +333,15 @@ class AuctionCommentsApi(APIView):
         body = serializers.CharField(max_length=2000, trim_whitespace=True)
         parent_id = serializers.IntegerField(required=False, allow_null=True)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Comments and questions, oldest first", tags=AUCTION_TAGS)
+    @extend_schema(
+        responses=enveloped(CommentOutput, many=True), summary="Comments and questions, oldest first", tags=AUCTION_TAGS
+    )
     def get(self, request: Request, auction_id: int) -> Response:
         selectors.auction_get(auction_id)
         return ok([comment_payload(c) for c in selectors.visible_comments(auction_id)])
 
     @extend_schema(
-        request=Input, responses={201: OpenApiTypes.OBJECT}, summary="Post a comment or reply", tags=AUCTION_TAGS
+        request=Input, responses={201: enveloped(CommentOutput)}, summary="Post a comment or reply", tags=AUCTION_TAGS
     )
     def post(self, request: Request, auction_id: int) -> Response:
         data = self.Input(data=request.data)
@@ -341,7 +361,9 @@ class CommentHideApi(APIView):
     class Input(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
-    @extend_schema(request=Input, responses=OpenApiTypes.OBJECT, summary="Staff: hide a comment", tags=AUCTION_TAGS)
+    @extend_schema(
+        request=Input, responses=enveloped(CommentOutput), summary="Staff: hide a comment", tags=AUCTION_TAGS
+    )
     def post(self, request: Request, comment_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -357,7 +379,9 @@ class FavoriteAuctionApi(APIView):
     def _vehicle_id(self, auction_id: int) -> int:
         return selectors.auction_get(auction_id, queryset=Auction.objects.only("pk", "vehicle_id")).vehicle_id
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Is this auction on my watchlist?", tags=["favorites"])
+    @extend_schema(
+        responses=enveloped(FavoriteAuctionOutput), summary="Is this auction on my watchlist?", tags=["favorites"]
+    )
     def get(self, request: Request, auction_id: int) -> Response:
         from vehicles.selectors import is_favorite
 
@@ -367,7 +391,10 @@ class FavoriteAuctionApi(APIView):
         )
 
     @extend_schema(
-        request=None, responses={201: OpenApiTypes.OBJECT}, summary="Watch an auction (idempotent)", tags=["favorites"]
+        request=None,
+        responses={201: enveloped(FavoriteAuctionOutput)},
+        summary="Watch an auction (idempotent)",
+        tags=["favorites"],
     )
     def post(self, request: Request, auction_id: int) -> Response:
         from vehicles.services import favorite_add
@@ -380,7 +407,11 @@ class FavoriteAuctionApi(APIView):
             status_code=201,
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Stop watching an auction (idempotent)", tags=["favorites"])
+    @extend_schema(
+        responses={200: enveloped(FavoriteAuctionOutput)},
+        summary="Stop watching an auction (idempotent)",
+        tags=["favorites"],
+    )
     def delete(self, request: Request, auction_id: int) -> Response:
         from vehicles.services import favorite_remove
 

@@ -299,7 +299,9 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "North Star Auto Auctions API",
     "DESCRIPTION": "Vehicle inventory, timed auctions, offers, orders and fulfillment. "
-    'Errors are always {"error": message, "details": {...}}.',
+    'Errors are always {"error": message, "code": reason, "details": {...}}. Lists that can grow are pages '
+    '{"count", "page", "pages", "next", "previous", "results"}; other successes are {"data": ..., "message"?}, '
+    "with the exceptions docs/api.md lists.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -401,6 +403,9 @@ USER_PUBLIC_COUNTERS = ["accounts.dashboard.public_listing_counters", "auctions.
 # GET /api/users/<id>/auctions and /bids: a dotted callable (user, viewer) -> list[dict], or "" for none yet.
 USER_AUCTIONS_PROVIDER = "auctions.selectors.profile_auctions"
 USER_BIDS_PROVIDER = "auctions.selectors.profile_bids"
+# ...and the serializers that describe their items in the API schema (GET /api/users/<id>/auctions|bids)
+USER_AUCTIONS_ITEM_SCHEMA = "auctions.apis.output.AuctionCardOutput"
+USER_BIDS_ITEM_SCHEMA = "auctions.apis.output.ProfileBidOutput"
 
 # --- notifications --------------------------------------------------------------
 # The same kind about the same object (notify's object_key) within this window sends one email, with the

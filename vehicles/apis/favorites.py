@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ok
+from core.response_schema import enveloped
 from vehicles import services
 from vehicles.apis.output import VehicleCardOutput
 from vehicles.models import Vehicle
@@ -36,12 +37,15 @@ class FavoriteListApi(ListAPIView):
 class FavoriteVehicleApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=FavoriteState, summary="Is this vehicle on my watchlist?", tags=["favorites"])
+    @extend_schema(responses=enveloped(FavoriteState), summary="Is this vehicle on my watchlist?", tags=["favorites"])
     def get(self, request: Request, vehicle_id: int) -> Response:
         return ok({"vehicle_id": vehicle_id, "is_favorite": is_favorite(request.user, vehicle_id)})
 
     @extend_schema(
-        request=None, responses={201: FavoriteState}, summary="Watch a vehicle (idempotent)", tags=["favorites"]
+        request=None,
+        responses={201: enveloped(FavoriteState)},
+        summary="Watch a vehicle (idempotent)",
+        tags=["favorites"],
     )
     def post(self, request: Request, vehicle_id: int) -> Response:
         services.favorite_add(user=request.user, vehicle_id=vehicle_id)
@@ -51,7 +55,9 @@ class FavoriteVehicleApi(APIView):
             status_code=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(responses=FavoriteState, summary="Stop watching a vehicle (idempotent)", tags=["favorites"])
+    @extend_schema(
+        responses={200: enveloped(FavoriteState)}, summary="Stop watching a vehicle (idempotent)", tags=["favorites"]
+    )
     def delete(self, request: Request, vehicle_id: int) -> Response:
         services.favorite_remove(user=request.user, vehicle_id=vehicle_id)
         return ok({"vehicle_id": vehicle_id, "is_favorite": False}, message="Removed from your watchlist.")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ok
+from core.response_schema import enveloped
 from vehicles import services
 from vehicles.apis.output import DocumentOutput, PhotoOutput
 from vehicles.models import VehicleDocument, VehiclePhoto
@@ -39,7 +40,7 @@ class UploadTicketApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={201: TicketOutput},
+        responses={201: enveloped(TicketOutput, name="VehicleUploadTicketEnvelope")},
         summary="Get a presigned POST to upload one photo or document straight to storage",
         tags=["vehicle files"],
     )
@@ -58,14 +59,16 @@ class PhotoListApi(APIView):
     class Input(serializers.Serializer):
         upload_token = serializers.CharField()
 
-    @extend_schema(responses=PhotoOutput(many=True), summary="The vehicle's photos in order", tags=["vehicle files"])
+    @extend_schema(
+        responses=enveloped(PhotoOutput, many=True), summary="The vehicle's photos in order", tags=["vehicle files"]
+    )
     def get(self, request: Request, vehicle_id: int) -> Response:
         vehicle = vehicle_visible_to(vehicle_id=vehicle_id, user=request.user)
         return ok(PhotoOutput(VehiclePhoto.objects.filter(vehicle=vehicle), many=True).data)
 
     @extend_schema(
         request=Input,
-        responses={201: PhotoOutput},
+        responses={201: enveloped(PhotoOutput)},
         summary="Attach an uploaded photo after verifying it (real JPEG/PNG/WebP, size, dimensions)",
         tags=["vehicle files"],
     )
@@ -87,7 +90,7 @@ class PhotoOrderApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses=PhotoOutput(many=True),
+        responses=enveloped(PhotoOutput, many=True),
         summary="Reorder the gallery (every photo id once); the first photo becomes the primary photo",
         tags=["vehicle files"],
     )
@@ -119,7 +122,9 @@ class DocumentListApi(APIView):
         kind = serializers.ChoiceField(choices=VehicleDocument.Kind.choices)
         is_public = serializers.BooleanField(default=False)
 
-    @extend_schema(responses=DocumentOutput(many=True), summary="Documents you may read", tags=["vehicle files"])
+    @extend_schema(
+        responses=enveloped(DocumentOutput, many=True), summary="Documents you may read", tags=["vehicle files"]
+    )
     def get(self, request: Request, vehicle_id: int) -> Response:
         from vehicles.selectors import documents_for
 
@@ -128,7 +133,7 @@ class DocumentListApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={201: DocumentOutput},
+        responses={201: enveloped(DocumentOutput)},
         summary="Attach an uploaded document (PDF, JPEG or PNG); private unless is_public",
         tags=["vehicle files"],
     )

@@ -172,9 +172,11 @@ class VehicleDetailOutput(VehicleCardOutput):
             for row in rows
         ]
 
+    @extend_schema_field(PhotoOutput(many=True))
     def get_photos(self, vehicle: Vehicle) -> list[dict[str, Any]]:
         return PhotoOutput(vehicle.photos.all(), many=True).data  # type: ignore[return-value]
 
+    @extend_schema_field(DocumentOutput(many=True))
     def get_documents(self, vehicle: Vehicle) -> list[dict[str, Any]]:
         from vehicles.selectors import documents_for
 

@@ -16,19 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, ok
+from core.error_schema import ErrorOutput
+from core.response_schema import enveloped, paginated
 from vehicles import search
 from vehicles.filters import criteria_querystring, typed
 from vehicles.models import SavedSearch
 from vehicles.selectors import saved_searches_for
 from vehicles.services import saved_search_create, saved_search_delete, saved_search_update
 from vehicles.services.saved_searches import SavedSearchInvalid, criteria_from_params
-
-
-class ErrorOutput(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
-    details = serializers.DictField()
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorOutput, description="Invalid name, frequency or filters (details per field)"),
@@ -104,7 +99,8 @@ class SavedSearchListApi(APIView):
         query = serializers.CharField(required=False, allow_blank=True, help_text="Or the inventory's query string")
 
     @extend_schema(
-        responses={200: SavedSearchOutput(many=True), **ERRORS},
+        responses={200: paginated(SavedSearchOutput), **ERRORS},
+        operation_id="saved_searches_list",
         summary="My saved searches (paginated, newest first)",
         tags=["saved searches"],
     )
@@ -115,7 +111,7 @@ class SavedSearchListApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={201: SavedSearchOutput, **ERRORS, **CONFLICT},
+        responses={201: enveloped(SavedSearchOutput), **ERRORS, **CONFLICT},
         summary="Save an inventory search with a name; alerts instantly (default) or in a daily digest",
         tags=["saved searches"],
     )
@@ -138,7 +134,7 @@ class SavedSearchDetailApi(APIView):
         filters = FiltersField(required=False)
         query = serializers.CharField(required=False, allow_blank=True)
 
-    @extend_schema(responses={200: SavedSearchOutput, **ERRORS, **NOT_FOUND}, tags=["saved searches"])
+    @extend_schema(responses={200: enveloped(SavedSearchOutput), **ERRORS, **NOT_FOUND}, tags=["saved searches"])
     def get(self, request: Request, search_id: int) -> Response:
         from vehicles.selectors import saved_search_get
 
@@ -146,7 +142,7 @@ class SavedSearchDetailApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={200: SavedSearchOutput, **ERRORS, **NOT_FOUND, **CONFLICT},
+        responses={200: enveloped(SavedSearchOutput), **ERRORS, **NOT_FOUND, **CONFLICT},
         summary="Rename, change frequency, pause or resume, or change the filters (given fields only)",
         tags=["saved searches"],
     )
@@ -163,7 +159,9 @@ class SavedSearchDetailApi(APIView):
         return ok(_out(saved), message="Saved.")
 
     @extend_schema(
-        request=Input, responses={200: SavedSearchOutput, **ERRORS, **NOT_FOUND, **CONFLICT}, tags=["saved searches"]
+        request=Input,
+        responses={200: enveloped(SavedSearchOutput), **ERRORS, **NOT_FOUND, **CONFLICT},
+        tags=["saved searches"],
     )
     def patch(self, request: Request, search_id: int) -> Response:
         return self.put(request, search_id)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from core.api import Pagination, ok
 from core.errors import NotAllowed
 from core.replica import replica_reads_view
+from core.response_schema import enveloped
 from vehicles import condition, services
 from vehicles.apis.output import VehicleCardOutput, VehicleDetailOutput
 from vehicles.filters import VehicleFilter
@@ -143,7 +144,7 @@ class VehicleListApi(ListAPIView):
 
     @extend_schema(
         request=VehicleInput,
-        responses={201: VehicleDetailOutput},
+        responses={201: enveloped(VehicleDetailOutput)},
         summary="Create a draft vehicle (approved sellers); specs missing from the request are decoded from the VIN",
         tags=["vehicles"],
     )
@@ -156,14 +157,16 @@ class VehicleDetailApi(APIView):
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses=VehicleDetailOutput, summary="A vehicle (published, or your own)", tags=["vehicles"])
+    @extend_schema(
+        responses=enveloped(VehicleDetailOutput), summary="A vehicle (published, or your own)", tags=["vehicles"]
+    )
     def get(self, request: Request, vehicle_id: int) -> Response:
         vehicle = vehicle_visible_to(vehicle_id=vehicle_id, user=request.user)
         return ok(_detail(request, vehicle))
 
     @extend_schema(
         request=VehicleInput,
-        responses=VehicleDetailOutput,
+        responses=enveloped(VehicleDetailOutput),
         summary="Change a vehicle: its seller while draft or rejected, staff any unsold vehicle; given fields only",
         tags=["vehicles"],
     )
@@ -171,7 +174,9 @@ class VehicleDetailApi(APIView):
         vehicle = services.vehicle_update(vehicle_id=vehicle_id, actor=request.user, data=_fields_from(request))
         return ok(_detail(request, vehicle), message="Saved.")
 
-    @extend_schema(request=VehicleInput, responses=VehicleDetailOutput, summary="Same as PUT", tags=["vehicles"])
+    @extend_schema(
+        request=VehicleInput, responses=enveloped(VehicleDetailOutput), summary="Same as PUT", tags=["vehicles"]
+    )
     def patch(self, request: Request, vehicle_id: int) -> Response:
         return self.put(request, vehicle_id)
 
@@ -188,7 +193,7 @@ class VehicleSubmitApi(APIView):
 
     @extend_schema(
         request=None,
-        responses=VehicleDetailOutput,
+        responses=enveloped(VehicleDetailOutput),
         summary="Submit a complete draft (or a rejected vehicle) for staff review",
         tags=["vehicles"],
     )
@@ -200,6 +205,7 @@ class VehicleSubmitApi(APIView):
 
 
 class DecodeVinApi(APIView):
+    schema_conflicts = False  # core.schema: no state to conflict with
     permission_classes = [AllowAny]
 
     @extend_schema_serializer(component_name="DecodeVinInput")
@@ -209,14 +215,16 @@ class DecodeVinApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses=inline_serializer(
-            "DecodedVin",
-            {
-                "vin": serializers.CharField(),
-                "source": serializers.ChoiceField(choices=["clearvin", "vpic", "offline"]),
-                "specs": serializers.DictField(),
-                "warnings": serializers.ListField(child=serializers.CharField()),
-            },
+        responses=enveloped(
+            inline_serializer(
+                "DecodedVin",
+                {
+                    "vin": serializers.CharField(),
+                    "source": serializers.ChoiceField(choices=["clearvin", "vpic", "offline"]),
+                    "specs": serializers.DictField(),
+                    "warnings": serializers.ListField(child=serializers.CharField()),
+                },
+            )
         ),
         summary="Check a VIN's check digit and decode it (ClearVIN → NHTSA vPIC → offline; cached per VIN)",
         tags=["vehicles"],
@@ -233,15 +241,17 @@ class DraftDescriptionApi(APIView):
 
     @extend_schema(
         request=VehicleInput,
-        responses=inline_serializer(
-            "DescriptionDraft",
-            {
-                "headline": serializers.CharField(),
-                "description": serializers.CharField(),
-                "highlights": serializers.ListField(child=serializers.CharField()),
-                "text": serializers.CharField(),
-                "source": serializers.CharField(),
-            },
+        responses=enveloped(
+            inline_serializer(
+                "DescriptionDraft",
+                {
+                    "headline": serializers.CharField(),
+                    "description": serializers.CharField(),
+                    "highlights": serializers.ListField(child=serializers.CharField()),
+                    "text": serializers.CharField(),
+                    "source": serializers.CharField(),
+                },
+            )
         ),
         summary="Draft a description from the specs and condition notes (not saved; the seller edits it)",
         tags=["vehicles"],
