@@ -5,7 +5,7 @@ make and model, make, distance cells, state, a text word, body/fuel, year or pri
 predicate prepared once (`search.matcher`). A vehicle is offered only to the searches filed under one of its
 own values (`search.vehicle_keys`), and each candidate is decided in Python with the inventory's meaning.
 
-One index per process, built on first use (100,000 searches: about two seconds) and kept current by
+One index per process, built on first use (its cost at 100,000 searches is not measured yet) and kept current by
 `refresh()` before every match: one indexed query reads the searches changed since the last one (created,
 edited, paused or resumed: `updated_at` at or after the newest seen minus REFRESH_LAG, which covers a write
 that committed up to that long after it stamped the row; or a primary key above the highest seen). A deleted
