@@ -474,12 +474,11 @@ class Favorite(models.Model):
         return f"{self.user_id} ♥ {self.vehicle_id}"
 
 
-from vehicles.models_saved_searches import SavedSearch, SavedSearchKey, SavedSearchMatch  # noqa: E402
+from vehicles.models_saved_searches import SavedSearch, SavedSearchMatch  # noqa: E402
 
 __all__ = [
     "Favorite",
     "SavedSearch",
-    "SavedSearchKey",
     "SavedSearchMatch",
     "Vehicle",
     "VehicleDocument",

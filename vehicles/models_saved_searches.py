@@ -12,7 +12,8 @@ class SavedSearchQuerySet(models.QuerySet["SavedSearch"]):
 class SavedSearch(models.Model):
     """An inventory search a user keeps (every filter, the text and the sort, as canonical criteria) and is
     alerted about: at once for each newly published or newly auctioned vehicle that matches, or in a daily
-    digest. `SavedSearchKey` rows file it under its most selective exact criterion for matching."""
+    digest. Matching reads the active searches into an in-memory index (vehicles/saved_search_index.py), which
+    `updated_at` keeps current: every change to the criteria or the pause goes through `save()`."""
 
     class Frequency(models.TextChoices):
         INSTANT = "instant", "Instantly"
@@ -33,7 +34,10 @@ class SavedSearch(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_search_name_per_user")]
-        indexes = [models.Index(fields=["frequency", "digest_due_at"], name="saved_search_digest_due")]
+        indexes = [
+            models.Index(fields=["frequency", "digest_due_at"], name="saved_search_digest_due"),
+            models.Index(fields=["updated_at"], name="saved_search_changed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
@@ -41,20 +45,6 @@ class SavedSearch(models.Model):
     @property
     def is_paused(self) -> bool:
         return self.paused_at is not None
-
-
-class SavedSearchKey(models.Model):
-    """The inverted index: a search filed under one value of its most selective exact criterion
-    ("mm:honda|civic", "mk:honda", "st:mn", "bo:suv", … or "*" for none); see vehicles.search.index_keys."""
-
-    search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=120)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "search"], name="saved_search_key_once")]
-
-    def __str__(self) -> str:
-        return f"{self.key} -> {self.search_id}"
 
 
 class SavedSearchMatch(models.Model):

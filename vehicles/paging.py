@@ -8,6 +8,11 @@
   is read in two steps (a "deferred join"): the ids, filtered and sorted inside the covering index with ORDER BY
   terms no other index can provide (`column + 0`), then those rows by primary key. Broad searches keep the
   sort index's order (their 24 rows are found at once) and one query.
+- A free-text search (MariaDB FULLTEXT) is counted only to TEXT_COUNT_CAP ("1,000+"): MATCH hands over every
+  matching document and each is read from the table, so a common word ("leather", in a quarter of the
+  vehicles) costs a read per match. When it has more matches than that, its page is read by walking the sort
+  index with a LIKE superset of the words (`search.without_fulltext`) and keeping the rows that meet the
+  FULLTEXT meaning in Python (`search.text_test`): matches are dense, so a page takes a few hundred rows.
 """
 
 from functools import cached_property
@@ -19,9 +24,13 @@ from django.db import connection
 from django.db.models import F, OrderBy, QuerySet, Value
 
 from core.paginator import COUNT_CACHE_SECONDS, count_cache_key
+from vehicles import search
 
 COUNT_CAP = 10_000
+TEXT_COUNT_CAP = 1_000
 FILTER_FIRST_UNDER = 5_000
+DENSE_CHUNK_MIN = 96
+DENSE_CHUNKS_MAX = 20
 
 
 def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> int:
@@ -50,32 +59,58 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
     object_list: QuerySet[Any]
 
     @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The FULLTEXT prefix words of a free-text search (() otherwise)."""
+        return search.fulltext_prefixes(self.object_list) if connection.vendor == "mysql" else ()
+
+    @cached_property
+    def cap(self) -> int:
+        return TEXT_COUNT_CAP if self.words else COUNT_CAP
+
+    @cached_property
     def counted(self) -> int:
         key = count_cache_key(self.object_list)
         cached = cache.get(key) if key else None
         if cached is not None:
             return int(cached)
-        value = capped_count(self.object_list)
+        value = capped_count(self.object_list, self.cap)
         if key and value >= 1000:
             cache.set(key, value, COUNT_CACHE_SECONDS)
         return value
 
     @cached_property
     def count(self) -> int:
-        return min(self.counted, COUNT_CAP)
+        return min(self.counted, self.cap)
 
     @property
     def capped(self) -> bool:
-        """More matches than `count` (shown as "10,000+")."""
-        return self.counted > COUNT_CAP
+        """More matches than `count` (shown as "10,000+", or "1,000+" for a free-text search)."""
+        return self.counted > self.cap
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         rows = self.object_list
+        if self.words and self.capped:
+            return self._get_page(self._dense_text_rows(bottom, top), number, self)  # type: ignore[attr-defined]
         if self.count > FILTER_FIRST_UNDER or connection.vendor != "mysql":
             return self._get_page(rows[bottom:top], number, self)  # type: ignore[attr-defined]
         ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # type: ignore[attr-defined]
+
+    def _dense_text_rows(self, bottom: int, top: int) -> list[Any]:
+        """Rows bottom..top of a free-text search with more than TEXT_COUNT_CAP matches, in the search's order:
+        the LIKE superset walked along the sort index in chunks, each row kept if it meets the words' FULLTEXT
+        meaning (at most DENSE_CHUNKS_MAX chunks: the cap guarantees the matches are there)."""
+        rows = search.without_fulltext(self.object_list)
+        text = " ".join(self.words)
+        chunk = max(DENSE_CHUNK_MIN, 2 * top)
+        found: list[Any] = []
+        for n in range(DENSE_CHUNKS_MAX):
+            batch = list(rows[n * chunk : (n + 1) * chunk])
+            found += [row for row in batch if search.text_test(text, row, fulltext=True)]
+            if len(found) >= top or len(batch) < chunk:
+                break
+        return found[bottom:top]

@@ -131,6 +131,38 @@ def text_search(
     return queryset
 
 
+def _fulltext_node(queryset: QuerySet[Vehicle]) -> Any:
+    from django.db.models.sql.where import ExtraWhere
+
+    for child in queryset.query.where.children:
+        if isinstance(child, ExtraWhere) and child.sqls == [FULLTEXT_MATCH]:
+            return child
+    return None
+
+
+def fulltext_prefixes(queryset: QuerySet[Vehicle]) -> tuple[str, ...]:
+    """The prefix words of the FULLTEXT condition `text_search` put on this queryset (() when none)."""
+    node = _fulltext_node(queryset)
+    if node is None:
+        return ()
+    return tuple(term[1:-1] for term in str(node.params[0]).split() if term.startswith("+") and term.endswith("*"))
+
+
+def without_fulltext(queryset: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
+    """The same search with its FULLTEXT condition replaced by a LIKE superset (every prefix word somewhere in
+    the make, model, trim, VIN or description), which MariaDB can check while it walks a sort index: for a
+    common word the first page is found in a few hundred rows, where MATCH reads every matching row first.
+    The caller keeps the rows that pass `text_test` (the FULLTEXT meaning, in Python)."""
+    node = _fulltext_node(queryset)
+    if node is None:
+        return queryset
+    clone = queryset.all()
+    clone.query.where.children = [c for c in clone.query.where.children if c is not node]
+    for word in fulltext_prefixes(queryset):
+        clone = clone.filter(_word_q(word))
+    return clone
+
+
 def text_test(text: str, vehicle: Any, *, fulltext: bool) -> bool:
     plan = text_plan(text, fulltext=fulltext)
     if any(vehicle.vin != vin for vin in plan.vins):
@@ -298,16 +330,6 @@ def vehicle_miles(vehicle: Any, point: ZipPoint) -> float | None:
     return miles_between(point, here)
 
 
-def _distance_test(criteria: Mapping[str, Any], vehicle: Any) -> bool:
-    if not criteria.get("distance"):
-        return True
-    point = search_point(criteria)
-    if point is None:
-        return False
-    miles = vehicle_miles(vehicle, point)
-    return miles is not None and miles <= float(criteria["distance"])
-
-
 # --- applying and matching ------------------------------------------------------------------------------
 
 
@@ -334,16 +356,37 @@ def apply(
     return queryset
 
 
+Matcher = Callable[[Any, SearchContext], bool]
+
+
+def matcher(criteria: Mapping[str, Any]) -> Matcher:
+    """`matches` for one criteria dict, prepared once (only its set criteria, the distance point looked up):
+    the saved-search index keeps one per search and calls it for every new vehicle filed under its keys."""
+    checks = tuple(
+        (criterion.test, value)
+        for criterion in CRITERIA
+        if (value := criteria.get(criterion.name)) not in (None, "", [], False)
+    )
+    point = search_point(criteria) if criteria.get("distance") else None
+    miles = float(criteria["distance"]) if criteria.get("distance") else None
+
+    def test(vehicle: Any, ctx: SearchContext) -> bool:
+        if vehicle.status not in INVENTORY_STATUSES:
+            return False
+        for check, value in checks:
+            if not check(value, vehicle, ctx):
+                return False
+        if miles is None:
+            return True
+        found = vehicle_miles(vehicle, point) if point is not None else None
+        return found is not None and found <= miles
+
+    return test
+
+
 def matches(criteria: Mapping[str, Any], vehicle: Any, *, ctx: SearchContext | None = None) -> bool:
     """Whether `vehicle` is in the inventory and meets every criterion: `apply`'s meaning, in Python."""
-    ctx = ctx or SearchContext()
-    if vehicle.status not in INVENTORY_STATUSES:
-        return False
-    for criterion in CRITERIA:
-        value = criteria.get(criterion.name)
-        if value not in (None, "", [], False) and not criterion.test(value, vehicle, ctx):
-            return False
-    return _distance_test(criteria, vehicle)
+    return matcher(criteria)(vehicle, ctx or SearchContext())
 
 
 SORTS: dict[str, tuple[str, list[str]]] = {

@@ -304,3 +304,27 @@ def test_the_seller_offers_a_second_chance_from_the_cancelled_order(
     assert Auction.objects.get(pk=auction.pk).winner_id != runner.pk
     services.offers_settle_due()
     assert OfferThread.objects.get(pk=thread.pk).is_open
+
+
+# --- the branded-title warning before the buyer commits ------------------------------------------------------
+
+
+def test_a_branded_title_is_warned_on_the_offer_forms_and_the_review(offer_vehicle_factory, buyer):
+    vehicle = offer_vehicle_factory(title_type="salvage", title_state="TX")
+    client = client_for(buyer)
+    warning = vehicle.title_warning
+    assert warning.startswith("Branded title: Salvage, issued in TX.")
+    panel = text(client.get(f"/vehicles/{vehicle.pk}/"))
+    form = panel.split("data-offer-panel", 1)[1]
+    assert "data-title-warning" in form.split("</form>")[0], "the panel's offer form carries the warning"
+    make_page = text(client.get(f"/vehicles/{vehicle.pk}/offer/"))
+    assert warning in make_page
+    assert make_page.index("data-title-warning") < make_page.index('id="offer-amount"')
+    review = text(client.post(f"/vehicles/{vehicle.pk}/offer/", {"amount": "4000"}))
+    assert warning in review
+    assert review.index("data-title-warning") < review.index('data-testid="review-send"')
+
+
+def test_a_clean_title_shows_no_warning_on_the_offer_form(offer_vehicle, buyer):
+    assert offer_vehicle.title_type == "clean"
+    assert "data-title-warning" not in text(client_for(buyer).get(f"/vehicles/{offer_vehicle.pk}/offer/"))

@@ -1,18 +1,19 @@
-"""Inventory benchmark, measured as visitors use it: real HTTP through the web server (uvicorn), 10 concurrent clients, 300 distinct
-random filter combinations per endpoint (distinct, so no cached count helps; the first request of each is the
-only one), on two datasets: 100,000 and 1,000,000 generated vehicles in MariaDB.
+"""Inventory benchmark, measured as visitors use it: real HTTP through the web server (uvicorn), 10 clients, 300 distinct random
+filter combinations per row (distinct, so no cached count helps; the first request of each is the only one),
+open loop at a visitors' rate (the targets) and closed loop (saturation), with the CPU each request cost, on two
+datasets: 100,000 and 1,000,000 generated vehicles in MariaDB.
 
     .venv/bin/python -m tests.load.bench_inventory          # prints the markdown section (both datasets)
     from tests.load.bench_inventory import run; run()       # same, for tests/load/run_all.py
 
 Databases: `BENCH_INVENTORY_DB` (default `auction_bench`, 100,000 vehicles) and `BENCH_INVENTORY_DB_1M` (default
-`auction_bench_1m`, 1,000,000); `BENCH_INVENTORY_1M=0` skips the second. Same server and credentials as
+`auction_bench_1m`, 1,000,000); `BENCH_INVENTORY_1M=0` skips the second, `BENCH_INVENTORY_100K=0` the first. Same server and credentials as
 $DATABASE_URL. Each is filled once and reused: the first 100,000 rows through the ORM (`bulk_create`), the
 condition report and locations by one SQL UPDATE, and the 1M dataset by copying those rows nine times with
 `INSERT … SELECT` (new VINs, shifted mileage, prices and dates).
 
-Each dataset run starts one web process serving the site (`config/server.py`: uvicorn, as
-scripts/web-server.sh and tests/fixtures/live_server.py do) and a load generator in this process (asyncio, raw HTTP/1.1 keep-alive, one connection per client).
+Each dataset run starts one web process serving the site (`config/server.py`: uvicorn, as tests/fixtures/live_server.py
+does) and a load generator in this process (asyncio, raw HTTP/1.1 keep-alive, one connection per client).
 It also keeps the CSV import rate (10,000 rows, no network decoding) on the 100k dataset.
 """
 
@@ -41,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[2]
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
 COMBINATIONS = int(os.environ.get("BENCH_COMBINATIONS", "300"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10"))
+# Open loop: 10 visitors, each asking for a page or an API list every 2 s on average (reading the cards between).
+OPEN_RATE = float(os.environ.get("BENCH_OPEN_RATE", "5"))
 BASE_ROWS = 100_000
 BENCH_SELLER = "bench-seller@bench.test"
 IMPORT_SELLER = "bench-import@bench.test"
@@ -87,7 +90,9 @@ def database_url(name: str) -> str:
 
 def datasets() -> list[tuple[str, str, int]]:
     default = os.environ.get("BENCH_DATABASE_NAME", "auction_bench")  # make bench's shared name (tests/load/run_all.py)
-    found = [("100k", os.environ.get("BENCH_INVENTORY_DB", default), BASE_ROWS)]
+    found = []
+    if os.environ.get("BENCH_INVENTORY_100K", "1") != "0":
+        found.append(("100k", os.environ.get("BENCH_INVENTORY_DB", default), BASE_ROWS))
     if os.environ.get("BENCH_INVENTORY_1M", "1") != "0":
         found.append(("1M", os.environ.get("BENCH_INVENTORY_DB_1M", "auction_bench_1m"), 1_000_000))
     return found
@@ -129,27 +134,36 @@ def run() -> str:
     return markdown(results)
 
 
-def _row(name: str, stats: dict[str, Any], target: float) -> str:
-    verdict = "✓" if stats["p95"] <= target else "✗"
+def _row(name: str, stats: dict[str, Any], target: float | None) -> str:
+    verdict = "—" if target is None else f"≤ {target:.0f} {'✓' if stats['p95'] <= target else '✗'}"
+    mode = f"open, {stats['rate']:g}/s" if stats["rate"] else "closed loop"
+    cpu = stats["cpu_ms"]
     return (
-        f"| {name} | {stats['count']} | {stats['p50']:.1f} | {stats['p95']:.1f} | {stats['p99']:.1f} | "
-        f"{stats['max']:.1f} | {stats['rps']:.0f} | ≤ {target:.0f} {verdict} |"
+        f"| {name} | {mode}, {stats['clients']} | {stats['count']} | {stats['p50']:.1f} | {stats['p95']:.1f} | "
+        f"{stats['p99']:.1f} | {stats['max']:.1f} | {stats['rps']:.1f} | {cpu['web']:.1f} / {cpu['mariadb']:.1f} / "
+        f"{cpu['client']:.1f} | {stats['load']} | {verdict} |"
     )
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "## Inventory (vehicles): over HTTP, 10 concurrent clients, 300 distinct filter combinations",
+        "## Inventory (vehicles): over HTTP, 10 clients, 300 distinct filter combinations",
         "",
-        "**Method.** One web process (uvicorn, `config/server.py`) serves the site (`config.asgi:application`, test "
-        "settings: MariaDB, Redis cache), started as `scripts/web-server.sh` starts it. The load generator (asyncio, raw HTTP/1.1 "
-        f"keep-alive, one connection per client) runs {CLIENTS} clients in a closed loop over {COMBINATIONS} distinct, "
-        "randomly generated filter combinations per endpoint (make, model, years, price, mileage, body, fuel, state, "
-        "no reserve, buy now, runs and drives, keys, clean title, no damage, within N miles of a ZIP, a text word, "
-        "every sort, pages 1-5), each requested once: every count is computed, none is cached, and the first "
-        "request of each combination is the only one. The page and the API get different combinations. "
+        "**Method.** One web process (uvicorn, `config/server.py`) serves the site (`config.asgi:application`, test settings: MariaDB, Redis "
+        "cache), started as `tests/fixtures/live_server.py` does. The load generator (asyncio, raw HTTP/1.1 "
+        f"keep-alive, one connection per client) runs {CLIENTS} clients over {COMBINATIONS} distinct, randomly "
+        "generated filter combinations per row (make, model, years, price, mileage, body, fuel, state, no reserve, "
+        "buy now, runs and drives, keys, clean title, no damage, within N miles of a ZIP, a text word, every sort, "
+        "pages 1-5), each requested once: every count is computed, none is cached, and the first request of each "
+        "combination is the only one. Every row gets its own combinations. **Open loop** (the target rows): "
+        f"requests due at Poisson times, {OPEN_RATE:g} per second in all (10 visitors each loading a list every 2 s "
+        "on average), latency counted from when a request was due (waiting for a free client included). "
+        "**Closed loop**: each client sends its next request as soon as it has the answer (saturation: req/s is the "
+        "capacity, latency is mostly queueing, ≈ clients / req/s). **CPU ms/request** (web process / MariaDB / load "
+        "generator) is what each request cost, the figure that does not depend on the machine's other load. "
         "Command: `.venv/bin/python -m tests.load.bench_inventory` (databases `BENCH_INVENTORY_DB`, default "
-        "`auction_bench`, and `BENCH_INVENTORY_DB_1M`, default `auction_bench_1m`; created and filled on first run).",
+        "`auction_bench`, and `BENCH_INVENTORY_DB_1M`, default `auction_bench_1m`; created and filled on first run; "
+        "`BENCH_OPEN_RATE` sets the open-loop rate).",
         "",
     ]
     for data in results:
@@ -157,17 +171,19 @@ def markdown(results: list[dict[str, Any]]) -> str:
         lines += [
             f"### {data['vehicles']:,} vehicles ({data['in_inventory']:,} in the inventory; database `{data['database']}`)",
             "",
-            f"Load average before / after: {data['load_before']} / {data['load_after']}. CPU seconds during the timed "
-            f"runs: web process {data['cpu']['web']:.1f}, MariaDB {data['cpu']['mariadb']:.1f}, load generator "
-            f"{data['cpu']['client']:.1f} (wall {data['cpu']['wall']:.1f} s).",
+            f"Load average before / after: {data['load_before']} / {data['load_after']} (2 cores).",
             "",
-            "| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | target p95 |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "| endpoint | mode, clients | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | CPU ms/request "
+            "web / MariaDB / client | load avg | target p95 |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
             _row("`GET /api/vehicles`", data["api"], target["api"]),
             _row("inventory page `/vehicles/`", data["page"], target["page"]),
-            _row("`GET /api/vehicles`, 1 client", data["api_one"], target["api"]),
+            _row("`GET /api/vehicles`", data["api_closed"], None),
+            _row("inventory page `/vehicles/`", data["page_closed"], None),
+            _row("`GET /api/vehicles`", data["api_one"], None),
             "",
-            f"Slowest API combinations: {', '.join(f'`{q}` {ms:.0f} ms' for q, ms in data['api']['slowest'])}.",
+            f"Slowest API combinations (open loop): "
+            f"{', '.join(f'`{q}` {ms:.0f} ms' for q, ms in data['api']['slowest'])}.",
             "",
         ]
         if data.get("import"):
@@ -315,7 +331,7 @@ def _expand(seller: Any, total: int) -> None:
     if have >= total:
         return
     fields = [
-        f.column for f in Vehicle._meta.concrete_fields if not getattr(f, "generated", False) and f.column != "id"
+        str(f.column) for f in Vehicle._meta.concrete_fields if not getattr(f, "generated", False) and f.column != "id"
     ]
     changed = {
         "vin": "CONCAT(LEFT(vin, 9), '{letter}', RIGHT(vin, 7))",
@@ -426,10 +442,19 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path:
         await reader.readexactly(2)
 
 
-async def _load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
-    queue: asyncio.Queue[str] = asyncio.Queue()
+async def _load(port: int, paths: list[str], clients: int, rate: float = 0.0) -> dict[str, Any]:
+    """Request every path once over `clients` keep-alive connections. Closed loop (rate 0): each client sends
+    its next request when it has the answer (saturation: latency is mostly queueing). Open loop: requests are
+    due at Poisson times, `rate` per second in all, and latency counts from when a request was due, so time
+    spent waiting for a free client (the server being behind) is counted too."""
+    queue: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+    rng = random.Random(len(paths))
+    begin = time.perf_counter() + 0.05
+    due = begin
     for path in paths:
-        queue.put_nowait(path)
+        queue.put_nowait((path, due))
+        if rate:
+            due += rng.expovariate(rate)
     samples: list[tuple[float, str]] = []
     errors: list[str] = []
 
@@ -437,8 +462,10 @@ async def _load(port: int, paths: list[str], clients: int) -> dict[str, Any]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while not queue.empty():
-                path = queue.get_nowait()
-                started = time.perf_counter()
+                path, at = queue.get_nowait()
+                if rate:
+                    await asyncio.sleep(max(0.0, at - time.perf_counter()))
+                started = at if rate else time.perf_counter()
                 status, body = await _get(reader, writer, path, port)
                 elapsed = (time.perf_counter() - started) * 1000
                 if status != 200:
@@ -513,10 +540,32 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the web server did not start:\n{log.read_text()[-3000:]}")
 
 
+def _phase(port: int, web_pid: int, paths: list[str], clients: int, rate: float = 0.0) -> dict[str, Any]:
+    """One timed run, with the CPU the server, MariaDB and this load generator used per request."""
+    mariadb = _mariadb_pid()
+    before = (_cpu_seconds(web_pid), _cpu_seconds(mariadb) if mariadb else 0.0, time.process_time())
+    load = os.getloadavg()[0]
+    stats = asyncio.run(_load(port, paths, clients, rate))
+    n = stats["count"]
+    stats["cpu_ms"] = {
+        "web": (_cpu_seconds(web_pid) - before[0]) * 1000 / n,
+        "mariadb": ((_cpu_seconds(mariadb) - before[1]) * 1000 / n) if mariadb else 0.0,
+        "client": (time.process_time() - before[2]) * 1000 / n,
+    }
+    stats["load"] = f"{load:.1f} → {os.getloadavg()[0]:.1f}"
+    stats["rate"] = rate
+    stats["clients"] = clients
+    return stats
+
+
 def _measure_http(label: str) -> dict[str, Any]:
+    """The same 300 + 300 combinations in each mode: open loop at OPEN_RATE (the target), then closed loop
+    (saturation). The second mode sees the first one's counts cached (30 s), so it gets fresh combinations."""
     seed = 1000 if label == "100k" else 2000
-    api_paths = ["/api/vehicles?" + q for q in combinations(seed, COMBINATIONS)]
-    page_paths = ["/vehicles/?" + q for q in combinations(seed + 1, COMBINATIONS)]
+    api_open = ["/api/vehicles?" + q for q in combinations(seed, COMBINATIONS)]
+    page_open = ["/vehicles/?" + q for q in combinations(seed + 1, COMBINATIONS)]
+    api_closed = ["/api/vehicles?" + q for q in combinations(seed + 3, COMBINATIONS)]
+    page_closed = ["/vehicles/?" + q for q in combinations(seed + 4, COMBINATIONS)]
     one_paths = ["/api/vehicles?" + q for q in combinations(seed + 2, min(100, COMBINATIONS))]
     warmup = ["/api/vehicles?page_size=1", "/vehicles/?page_size=24", "/api/vehicles?make=Honda&page_size=1"] * 3
     port = _free_port()
@@ -526,34 +575,22 @@ def _measure_http(label: str) -> dict[str, Any]:
         try:
             _wait(port, process, log)
             asyncio.run(_load(port, warmup, 3))
-            mariadb = _mariadb_pid()
-            cpu_before = (_cpu_seconds(process.pid), _cpu_seconds(mariadb) if mariadb else 0.0, time.process_time())
-            wall = time.perf_counter()
             load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            api = asyncio.run(_load(port, api_paths, CLIENTS))
-            page = asyncio.run(_load(port, page_paths, CLIENTS))
-            load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            cpu = {
-                "web": _cpu_seconds(process.pid) - cpu_before[0],
-                "mariadb": (_cpu_seconds(mariadb) - cpu_before[1]) if mariadb else 0.0,
-                "client": time.process_time() - cpu_before[2],
-                "wall": time.perf_counter() - wall,
+            phases = {
+                "api": _phase(port, process.pid, api_open, CLIENTS, OPEN_RATE),
+                "page": _phase(port, process.pid, page_open, CLIENTS, OPEN_RATE),
+                "api_closed": _phase(port, process.pid, api_closed, CLIENTS),
+                "page_closed": _phase(port, process.pid, page_closed, CLIENTS),
+                "api_one": _phase(port, process.pid, one_paths, 1),
             }
-            api_one = asyncio.run(_load(port, one_paths, 1))
+            load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         finally:
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return {
-        "api": api,
-        "page": page,
-        "api_one": api_one,
-        "cpu": cpu,
-        "load_before": load_before,
-        "load_after": load_after,
-    }
+    return {**phases, "load_before": load_before, "load_after": load_after}
 
 
 def _import_rate() -> dict[str, float]:

@@ -1,9 +1,9 @@
 """Saved searches: create, rename, pause, delete; match a newly published vehicle against all of them; alert.
 
-Matching never runs a search's query. A search is filed (SavedSearchKey) under the values of its most
-selective exact criterion; a vehicle is offered to the searches filed under one of its own values (one
-indexed query), and each candidate is decided in Python by `vehicles.search.matches`, the same meaning
-the inventory query has. A (search, vehicle) pair is recorded once (unique constraint): concurrent matchers
+Matching never runs a search's query. The active searches are indexed in memory
+(vehicles/saved_search_index.py) under the values of their most selective exact criterion; a vehicle is
+offered to the searches filed under one of its own values, and each candidate is decided in Python by
+`vehicles.search.matcher`, the same meaning the inventory query has. A (search, vehicle) pair is recorded once (unique constraint): concurrent matchers
 both insert with INSERT IGNORE and each alerts only the rows carrying its own claim, so no alert is sent
 twice. Instant searches are notified after commit; daily ones wait for the digest.
 """
@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
 from vehicles import search
-from vehicles.filters import VehicleFilter, criteria_querystring, typed
-from vehicles.models import SavedSearch, SavedSearchKey, SavedSearchMatch, Vehicle
+from vehicles.filters import VehicleFilter, criteria_querystring
+from vehicles.models import SavedSearch, SavedSearchMatch, Vehicle
+from vehicles.saved_search_index import INDEX
 
 MAX_SAVED_SEARCHES = 50
 NAME_MAX = 80
@@ -89,13 +90,6 @@ def _clean_frequency(frequency: Any) -> str:
     return value
 
 
-def _file_keys(saved: SavedSearch) -> None:
-    SavedSearchKey.objects.filter(search=saved).delete()
-    SavedSearchKey.objects.bulk_create(
-        [SavedSearchKey(search=saved, key=key) for key in search.index_keys(typed(saved.criteria))]
-    )
-
-
 def _name_taken() -> Conflict:
     return Conflict("You already have a saved search with this name.", details={"name": ["already used"]})
 
@@ -120,7 +114,6 @@ def saved_search_create(*, user: Any, name: Any, criteria: dict[str, Any], frequ
                 frequency=clean_frequency,
                 digest_due_at=now + DIGEST_EVERY,
             )
-            _file_keys(saved)
     except IntegrityError as exc:
         raise _name_taken() from exc
     return saved
@@ -158,7 +151,6 @@ def saved_search_update(
                 saved.paused_at = (saved.paused_at or timezone.now()) if paused else None
             if criteria is not None:
                 saved.criteria = criteria
-                _file_keys(saved)
             saved.save()
     except IntegrityError as exc:
         raise _name_taken() from exc
@@ -173,15 +165,11 @@ def saved_search_delete(*, user: Any, search_id: int) -> None:
 # --- matching -------------------------------------------------------------------------------------------
 
 
-def candidates_for(vehicle: Vehicle) -> list[tuple[int, int, str, dict[str, Any], str]]:
-    """(id, user id, name, criteria, frequency) of the active searches filed under one of the vehicle's values:
-    one indexed query, plain rows; not yet decided."""
-    return list(
-        SavedSearch.objects.active()
-        .filter(keys__key__in=search.vehicle_keys(vehicle))
-        .exclude(user_id=vehicle.seller_id)
-        .values_list("pk", "user_id", "name", "criteria", "frequency")
-    )
+def candidates_for(vehicle: Vehicle) -> list[int]:
+    """Ids of the active searches filed under one of the vehicle's values (vehicles/saved_search_index.py),
+    not yet decided."""
+    INDEX.refresh()
+    return sorted(entry.pk for entry in INDEX.candidates(vehicle) if entry.user_id != vehicle.seller_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,13 +183,21 @@ class SearchHit:
 
 
 def matching_searches(vehicle: Vehicle, *, now: datetime | None = None) -> list[SearchHit]:
-    """The active saved searches this vehicle meets, decided in Python (vehicles.search.matches)."""
+    """The active saved searches this vehicle meets: candidates from the in-memory index, decided in Python
+    (vehicles.search.matcher), then confirmed by one query by primary key (still there, still active; the
+    current name and frequency). Searches found deleted leave the index."""
+    INDEX.refresh()
     ctx = search.SearchContext(now=now or timezone.now())
-    return [
-        SearchHit(pk, user_id, name, frequency)
-        for pk, user_id, name, criteria, frequency in candidates_for(vehicle)
-        if search.matches(typed(criteria), vehicle, ctx=ctx)
-    ]
+    found = {entry.pk for entry in INDEX.matching(vehicle, ctx)}
+    if not found:
+        return []
+    rows = list(
+        SavedSearch.objects.filter(pk__in=found)
+        .order_by("pk")
+        .values_list("pk", "user_id", "name", "frequency", "paused_at")
+    )
+    INDEX.forget(found - {row[0] for row in rows})
+    return [SearchHit(pk, user_id, name, frequency) for pk, user_id, name, frequency, paused in rows if paused is None]
 
 
 def mark_for_matching(vehicle: Vehicle, *, reason: str) -> None:

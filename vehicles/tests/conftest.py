@@ -17,3 +17,12 @@ def _offline_vendors(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _temporary_media(vehicle_media: Any) -> None:
     return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_saved_search_index() -> None:
+    """Each test starts with an empty in-memory saved-search index: searches of a rolled-back test are gone
+    from the database (matching would drop them on confirmation; tests that look at candidates see none)."""
+    from vehicles.saved_search_index import INDEX
+
+    INDEX.reset()

@@ -264,3 +264,30 @@ def test_upload_ticket_api_refuses_other_types(auth_client, lot):
     )
     assert response.status_code == 400
     assert "not an accepted file type" in response.json()["error"]
+
+
+def test_a_dense_text_search_is_counted_to_its_cap_and_paged_along_the_sort(
+    api_client, vehicle_factory, monkeypatch, transactional_db
+):
+    """More text matches than the text cap: "N+" and each page walked along the sort order with a LIKE superset,
+    keeping only the FULLTEXT meaning (a word *starting* with the term: "pleather" contains it, but is not it)."""
+    from vehicles import paging
+
+    monkeypatch.setattr(paging, "TEXT_COUNT_CAP", 3)
+    matching = {
+        price: vehicle_factory(make="Volvo", starting_price=Decimal(price), description=text).pk
+        for price, text in [(4000, "Leather seats"), (2000, "leatherette trim"), (8000, "Black LEATHER"),
+                            (6000, "leather, sunroof"), (1000, "Heated leather")]
+    }  # fmt: skip
+    vehicle_factory(make="Volvo", starting_price=Decimal(1500), description="Pleather seats")
+    vehicle_factory(make="Volvo", starting_price=Decimal(500), description="Cloth seats")
+    pages = [
+        api_client.get(f"/api/vehicles?make=Volvo&q=leather&sort=price_asc&page_size=2&page={n}").json() for n in (1, 2)
+    ]
+    assert (pages[0]["count"], pages[0]["count_capped"]) == (3, True)
+    found = [row["id"] for page in pages for row in page["results"]]
+    assert found == [matching[p] for p in (1000, 2000, 4000)]
+    monkeypatch.setattr(paging, "TEXT_COUNT_CAP", 1000)
+    exact = api_client.get("/api/vehicles?make=Volvo&q=leather&sort=price_asc&page_size=10").json()
+    assert (exact["count"], exact["count_capped"]) == (5, False)
+    assert [row["id"] for row in exact["results"]] == [matching[p] for p in sorted(matching)]

@@ -16,6 +16,7 @@ from vehicles.models import SavedSearch, SavedSearchMatch, Vehicle
 from vehicles.services.saved_searches import (
     candidates_for,
     criteria_from_params,
+    matching_searches,
     saved_search_match_vehicle,
     saved_search_send_due_digests,
 )
@@ -183,7 +184,38 @@ def test_candidates_come_from_the_index_not_from_every_search(buyer, user_factor
     save(buyer, "state=TX", name="texas")
     anywhere = save(buyer, "price_max=10000", name="cheap")
     vehicle = vehicle_factory(make="Honda", model="Civic", state="MN")
-    assert {row[0] for row in candidates_for(vehicle)} == {mine.pk, anywhere.pk}
+    assert set(candidates_for(vehicle)) == {mine.pk, anywhere.pk}
+
+
+def test_the_index_follows_edits_pauses_resumes_and_deletes(buyer, vehicle_factory, db):
+    honda, toyota = vehicle_factory(make="Honda", model="Civic"), vehicle_factory(make="Toyota", model="Camry")
+    saved = save(buyer, "make=Honda")
+    assert [s.pk for s in matching_searches(honda)] == [saved.pk]
+    services.saved_search_update(user=buyer, search_id=saved.pk, criteria=criteria_from_params("make=Toyota"))
+    assert matching_searches(honda) == []
+    assert [s.pk for s in matching_searches(toyota)] == [saved.pk]
+    services.saved_search_update(user=buyer, search_id=saved.pk, paused=True)
+    assert saved.pk not in candidates_for(toyota)
+    assert matching_searches(toyota) == []
+    services.saved_search_update(user=buyer, search_id=saved.pk, paused=False, name="Toyotas")
+    [hit] = matching_searches(toyota)
+    assert (hit.pk, hit.name) == (saved.pk, "Toyotas")
+    services.saved_search_delete(user=buyer, search_id=saved.pk)
+    assert matching_searches(toyota) == []
+    assert saved.pk not in candidates_for(toyota), "a search found deleted leaves the index"
+
+
+def test_matching_runs_two_queries_however_many_searches(
+    buyer, user_factory, vehicle_factory, django_assert_max_num_queries, db
+):
+    vehicle = vehicle_factory(make="Honda", model="Civic", state="MN")
+    for n in range(40):
+        user = user_factory()
+        save(user, ["make=Honda", "make=Honda&model=Civic", "state=MN", "runs_drives=true"][n % 4], name=f"s{n}")
+    matching_searches(vehicle)  # the index is current
+    with django_assert_max_num_queries(2):  # the changes since the last refresh, and the confirmation
+        found = matching_searches(vehicle)
+    assert len(found) == 40
 
 
 def test_the_alert_email_carries_one_click_unsubscribe(
