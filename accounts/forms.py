@@ -91,8 +91,15 @@ class CardForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
-    exp_month = forms.TypedChoiceField(label="Expiry month", choices=MONTH_CHOICES, coerce=int)
-    exp_year = forms.TypedChoiceField(label="Expiry year", choices=[], coerce=int)
+    exp_month = forms.TypedChoiceField(
+        label="Expiry month",
+        choices=MONTH_CHOICES,
+        coerce=int,
+        widget=forms.Select(attrs={"autocomplete": "cc-exp-month"}),
+    )
+    exp_year = forms.TypedChoiceField(
+        label="Expiry year", choices=[], coerce=int, widget=forms.Select(attrs={"autocomplete": "cc-exp-year"})
+    )
     cvv = forms.CharField(
         label="Security code (CVV)",
         max_length=4,

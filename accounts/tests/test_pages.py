@@ -315,3 +315,10 @@ def test_every_page_shows_the_steps_bar_until_ready(logged_in, user, make_eligib
     assert 'data-testid="readiness-bar"' not in logged_in.get("/account/ready/").content.decode()
     make_eligible(user)
     assert 'data-testid="readiness-bar"' not in logged_in.get("/vehicles/").content.decode()
+
+
+def test_card_form_fields_name_their_purpose_for_autofill(logged_in):
+    """WCAG 1.3.5: every card field carries its autocomplete token, the expiry selects included."""
+    html = logged_in.get("/account/card/").content.decode()
+    for token in ("cc-number", "cc-exp-month", "cc-exp-year", "cc-csc"):
+        assert f'autocomplete="{token}"' in html, token
