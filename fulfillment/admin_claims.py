@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from core.admin import StrictNumbersAdminMixin
 from core.amount_fields import StrictDecimalFormField
 from core.audit import staff_action
 from core.errors import DomainError
@@ -90,7 +91,7 @@ class MessageForm(forms.Form):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
         "claim_link",
         "order",

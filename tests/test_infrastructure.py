@@ -127,6 +127,7 @@ def test_production_settings_start_with_secrets():
         "DATABASE_URL": "mysql://app:pw@db:3306/auction",
         "REDIS_URL": "redis://redis:6379/0",
         "ALLOWED_HOSTS": "auction.example.com",
+        "SITE_URL": "https://auction.example.com",
     }
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.CHANNEL_LAYERS['default']['BACKEND'])"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -247,7 +247,7 @@ def _clean_one(name: str, value: Any) -> Any:  # noqa: C901 - one branch per kin
         return text
     if name in ("state", "title_state"):
         try:
-            return parse_state(value)
+            return parse_state(_as_text(value))
         except NotAState:
             raise ValueError("must be a US state: a two-letter code like MN, or its name") from None
     if name == "postal_code":

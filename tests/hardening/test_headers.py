@@ -84,6 +84,7 @@ def _production(**extra: str) -> dict[str, object]:
         "DATABASE_URL": "mysql://app:pw@db:3306/auction",
         "REDIS_URL": "redis://redis:6379/0",
         "ALLOWED_HOSTS": "auction.example.com",
+        "SITE_URL": "https://auction.example.com",
         **extra,
     }
     names = ["SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"]
