@@ -103,6 +103,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # without touching the bid path. Flags never block anyone.
     "backoffice-scan-new-bids": {"task": "backoffice.tasks.scan_new_bids", "schedule": 5.0},
 }
+# A periodic task is a sweep: one that no worker started within its own period is dropped on arrival (the next
+# run does the same work), so a busy or paused worker never meets a backlog of stale sweeps ahead of the
+# event tasks (notices, emails, orders). django_celery_beat's DatabaseScheduler reads `expire_seconds`.
+for _entry in BEAT_SCHEDULE.values():
+    if isinstance(_entry["schedule"], int | float):
+        _entry.setdefault("options", {}).setdefault("expire_seconds", max(2, int(_entry["schedule"])))
 app.conf.beat_schedule = BEAT_SCHEDULE
 
 
