@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.geo import ZipPoint, bounding_box, miles_between, miles_expression, zip_point
@@ -290,10 +290,20 @@ CRITERIA: list[Criterion] = [
     _one_of("title_type"),
     _exact("state"),
     _flag("no_reserve", Q(reserve_price__isnull=True), lambda v, ctx: v.reserve_price is None),
+    # auctions.engine.buy_now_available on the listing snapshot: offered until the first bid, or with a reserve
+    # until the price reaches it (the price jumps to the reserve when a max meets it).
     _flag(
         "buy_now",
-        Q(buy_now_price__isnull=False, auction_status__in=["", *OPEN_AUCTION_STATUSES]),
-        lambda v, ctx: v.buy_now_price is not None and v.auction_status in ("", *OPEN_AUCTION_STATUSES),
+        Q(buy_now_price__isnull=False, auction_status__in=["", *OPEN_AUCTION_STATUSES])
+        & (Q(bid_count=0) | Q(reserve_price__isnull=False, current_price__lt=F("reserve_price"))),
+        lambda v, ctx: (
+            v.buy_now_price is not None
+            and v.auction_status in ("", *OPEN_AUCTION_STATUSES)
+            and (
+                not v.bid_count
+                or (v.reserve_price is not None and v.current_price is not None and v.current_price < v.reserve_price)
+            )
+        ),
     ),
     Criterion("ending_24h", _ending_q, _ending_test),
     _flag("runs_drives", Q(runs_drives=True), lambda v, ctx: condition.runs_and_drives(v.starts, v.drives)),

@@ -55,6 +55,7 @@ def _vehicles(rng: random.Random) -> list[Vehicle]:
                 current_price=Decimal(rng.randrange(5000, 45000, 500)) if live and rng.random() < 0.6 else None,
                 reserve_price=Decimal(45000) if rng.random() < 0.4 else None,
                 buy_now_price=Decimal(60000) if rng.random() < 0.3 else None,
+                bid_count=rng.choice([0, 0, 3]) if live else 0,
                 status=status,
                 auction_status="live" if live else "",
                 auction_ends_at=now + timedelta(hours=rng.choice([2, 30])) if live else None,
@@ -124,6 +125,20 @@ def test_the_inventory_query_and_the_alert_predicate_pick_the_same_vehicles(tran
         assert in_db == in_python, criteria
         checked += bool(in_db)
     assert checked > 60  # the criteria were not all empty-handed
+
+
+def test_buy_now_lists_only_auctions_where_buy_now_is_still_offered(vehicle_factory):
+    """As auctions.engine.buy_now_available: until the first bid, or with a reserve until the price reaches it."""
+    live = {"auction_status": "live", "buy_now_price": Decimal(30000), "current_price": Decimal(12000)}
+    offered = [
+        vehicle_factory(**live, bid_count=0, reserve_price=None),
+        vehicle_factory(**live, bid_count=3, reserve_price=Decimal(20000)),
+    ]
+    vehicle_factory(**live, bid_count=3, reserve_price=None)  # bid on, no reserve: gone
+    vehicle_factory(**live, bid_count=3, reserve_price=Decimal(12000))  # the reserve is met: gone
+    found = list(search.apply(Vehicle.objects.in_inventory(), {"buy_now": True}))
+    assert sorted(v.pk for v in found) == sorted(v.pk for v in offered)
+    assert all(search.matches({"buy_now": True}, v) for v in found)
 
 
 def test_exact_filters_compare_with_equals_so_the_whole_index_is_used(vehicle_factory):
