@@ -88,12 +88,21 @@
   }
 
   // --- live ----------------------------------------------------------------------------------------------------
+  // A field someone has changed and not yet sent (a chosen document kind, a picked file, a typed code).
+  function edited(el) {
+    if (el.tagName === "SELECT") {
+      return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+    if (el.type === "hidden" || el.type === "submit" || el.type === "button") return false;
+    return el.value !== el.defaultValue;
+  }
+
+  // A live refresh waits while the person is in a field or has changed one, so it never wipes their input.
   function busy() {
     const active = document.activeElement;
     if (active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
-    return Array.prototype.some.call(root.querySelectorAll("input[type=file], input[name=code]"), function (input) {
-      return input.value !== "";
-    });
+    return Array.prototype.some.call(root.querySelectorAll("input, select, textarea"), edited);
   }
 
   function refresh(force) {

@@ -77,7 +77,7 @@ def test_buyer_wins_pays_and_staff_refunds_part(
         assert expected in text, expected
 
     # adds the test card, as the order page suggests
-    page.get_by_role("link", name="Add a card").click()
+    page.get_by_role("link", name="Add a card", exact=True).click()
     page.get_by_label("Card number").fill("4111 1111 1111 1111")
     page.get_by_label("Expiry month").select_option("12")
     page.get_by_label("Expiry year").select_option(str(date.today().year + 2))

@@ -123,7 +123,7 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     # --- pricing and submit --------------------------------------------------------------------------------
     page.get_by_label("Starting price ($)").fill("4500")
     page.get_by_label("City").fill("Duluth")
-    page.locator("#id_state").fill("MN")
+    page.locator("#id_state").select_option("MN")
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_role("heading", name="Review and submit")).to_be_visible()
     page.get_by_role("button", name="Submit for review").click()
