@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -216,8 +217,14 @@ def card_page(request: HttpRequest) -> HttpResponse:
             _apply_domain_error(form, exc)
         else:
             messages.success(request, f"{saved.label} is on file and ready to use.")
-            # On the way to "ready to bid": on to the next step (the checklist, once it is the last);
-            # a card replaced by someone already ready stays here.
+            # Back where the person came from (the order page's "Add a card": ?next=); otherwise, on the way to
+            # "ready to bid", on to the next step (the checklist, once it is the last); a card replaced by
+            # someone already ready stays here.
+            back = request.GET.get("next", "")
+            if back and url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return redirect(back)
             return redirect("accounts:card" if was_ready else _next_step_url(user))
     context = {
         "card": card,

@@ -98,11 +98,13 @@
     return el.value !== el.defaultValue;
   }
 
-  // A live refresh waits while the person is in a field or has changed one, so it never wipes their input.
+  // A live refresh waits while the person is in a field, or has picked a file, typed a pickup code or chosen a
+  // document kind they have not sent yet, so it never wipes that input.
   function busy() {
     const active = document.activeElement;
     if (active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
-    return Array.prototype.some.call(root.querySelectorAll("input, select, textarea"), edited);
+    const pending = root.querySelectorAll("input[type=file], input[name=code], form[data-title-upload] select");
+    return Array.prototype.some.call(pending, edited);
   }
 
   function refresh(force) {
