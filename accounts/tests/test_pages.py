@@ -322,3 +322,19 @@ def test_card_form_fields_name_their_purpose_for_autofill(logged_in):
     html = logged_in.get("/account/card/").content.decode()
     for token in ("cc-number", "cc-exp-month", "cc-exp-year", "cc-csc"):
         assert f'autocomplete="{token}"' in html, token
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [("/orders/7/", "/orders/7/"), ("https://evil.example/orders/7/", None), ("//evil.example/", None)],
+)
+def test_a_saved_card_returns_to_the_page_it_came_from_on_this_site_only(logged_in, user, next_url, lands_on):
+    response = logged_in.post(
+        f"/account/card/?next={next_url}",
+        {"card_number": "4111 1111 1111 1111", "exp_month": 12, "exp_year": NEXT_YEAR, "cvv": "123"},
+    )
+    assert response.status_code == 302
+    if lands_on:
+        assert response["Location"] == lands_on
+    else:
+        assert "evil.example" not in response["Location"]
