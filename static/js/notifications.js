@@ -32,7 +32,11 @@
 
   function when(iso) {
     const date = new Date(iso);
-    return isNaN(date) ? "" : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    // In the marketplace's zone with its name, as the notifications page shows it ("Dec 6, 2026, 3:57 PM CST").
+    return isNaN(date) ? "" : date.toLocaleString("en-US", {
+      timeZone: "America/Chicago", year: "numeric", month: "short", day: "numeric",
+      hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    });
   }
 
   function item(notification) {

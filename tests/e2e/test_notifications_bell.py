@@ -1,6 +1,7 @@
 """The navigation bell in a real browser: a notification created for the logged-in user shows up live."""
 
 import mimetypes
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,6 +81,7 @@ def test_bell_count_updates_live_without_reload(page: Page, live_url: str, user_
     menu = page.locator(".notification-menu")
     expect(menu.get_by_text("You've been outbid on 2018 Honda Accord")).to_be_visible()
     expect(menu.get_by_text("2020 Ford F-150 is ending soon")).to_be_visible()
+    expect(menu).to_contain_text(re.compile(r"\d{1,2}:\d{2} [AP]M C[SD]T"))  # in Central time, zone named
     menu.get_by_role("button", name="Mark all read").click()
     expect(badge).to_be_hidden()
 
