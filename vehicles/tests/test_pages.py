@@ -96,6 +96,19 @@ def test_sell_dashboard_counts_by_status(client, vehicle_factory, seller_factory
     assert "List a vehicle" in page
 
 
+def test_sell_dashboard_shows_a_sold_vehicle_at_its_sale_price(client, vehicle_factory, seller_factory):
+    from decimal import Decimal
+
+    seller = seller_factory()
+    vehicle_factory(
+        seller=seller, status=S.SOLD, starting_price=Decimal("12400"), sale_outcome="sold", sale_price=Decimal("24850")
+    )
+    client.force_login(seller)
+    page = client.get("/sell/").content.decode()
+    assert "$24,850" in page
+    assert "$12,400" not in page
+
+
 def test_listing_flow_creates_and_walks_the_steps(client, seller_factory, photo_bytes):
     seller = seller_factory()
     client.force_login(seller)
