@@ -81,6 +81,8 @@ def test_confirmed_buy_now_sells_and_the_panel_shows_the_sale_and_the_order(clie
     assert "Starting bid" not in panel
     assert "Reserve not met" not in panel
     assert f'href="/orders/auction/{offer.pk}/"' in panel
+    assert ">Ended</dt>" in panel  # when it ended (the sale), not the end it no longer has
+    assert ">Ends</dt>" not in panel
     order_page = client.get(f"/orders/auction/{offer.pk}/")
     assert order_page.status_code == 302
     assert order_page["Location"].startswith("/orders/")
