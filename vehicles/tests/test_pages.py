@@ -206,3 +206,11 @@ def test_vehicle_page_names_the_sellers_business(client, vehicle_factory):
     vehicle = vehicle_factory()
     SellerProfile.objects.create(user=vehicle.seller, business_name="North Loop Motors")
     assert "North Loop Motors" in client.get(f"/vehicles/{vehicle.pk}/").content.decode()
+
+
+def test_an_offer_only_vehicle_card_says_it_takes_offers_not_that_an_auction_is_coming(client, vehicle_factory):
+    vehicle_factory(status=S.APPROVED, accepts_offers=True, make="Volkswagen", model="Passat")
+    page = client.get("/vehicles/?make=Volkswagen").content.decode()
+    assert "Takes offers" in page
+    assert "Listed at" in page
+    assert "Auction not yet scheduled" not in page
