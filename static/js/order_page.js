@@ -80,6 +80,7 @@
         .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
         .then(function (res) {
           if (!res.ok) throw new Error(res.body.error || "The document was refused.");
+          form.reset();
           progress.textContent = "Uploaded.";
           refresh(true);
         })
@@ -115,6 +116,7 @@
       .then(function (html) {
         const next = new DOMParser().parseFromString(html, "text/html").querySelector("[data-order-live]");
         if (!next) return;
+        if (busy()) { pending = true; return; }  // they started on a field while the page was on its way
         root.innerHTML = next.innerHTML;
         root.dataset.refreshedAt = String(Date.now());
         bindForms(root);
