@@ -51,8 +51,7 @@ def test_buyer_and_seller_negotiate_live_and_acceptance_makes_the_order(
 ):
     # given a vehicle that takes offers, and another buyer's open offer on it
     vehicle = offer_vehicle_factory(buy_now_price=Decimal("12000"), year=2019, make="Honda", model="Accord")
-    # no ZIP on file: the review quotes no courtesy delivery, so the total is price, fees and MN tax
-    bea = bidder_factory(first_name="Bea", last_name="Buyer", state="MN", postal_code="")
+    bea = bidder_factory(first_name="Bea", last_name="Buyer", state="MN")
     other = make_offer(vehicle, bidder_factory(), "7000")
     buyer_context = logged_in(browser, live_url, bea)
     seller_context = logged_in(browser, live_url, vehicle.seller)
