@@ -91,6 +91,14 @@
     if (live) live.textContent = text;
   }
 
+  // Someone is typing an amount or a message here: a live update must not wipe it (they are told instead;
+  // the server refuses a stale answer with its reason).
+  function typing(root) {
+    return Array.prototype.some.call(root.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), textarea"), function (el) {
+      return el.value !== el.defaultValue;
+    });
+  }
+
   function refresh(event) {
     const detail = event.detail || {};
     if (detail.name !== "offer_thread") return;
@@ -98,6 +106,7 @@
     if (thread && String(detail.thread_id) === thread.dataset.threadId) {
       const body = thread.querySelector("[data-thread-body]");
       if (body && Number(body.dataset.version) >= Number(detail.version)) return;
+      if (typing(thread)) { announce("This offer was updated. Send or clear your entry to see the change."); return; }
       get(thread.dataset.fragmentUrl).then(function (html) {
         swap(thread, html, null);
         announce("This offer was updated.");
@@ -108,7 +117,7 @@
       get(window.location.href).then(function (html) { swap(list, html, "[data-offer-list]"); }).catch(function () {});
     }
     const panel = document.querySelector("[data-offer-panel]");
-    if (panel && String(detail.vehicle_id) === panel.dataset.vehicleId) {
+    if (panel && String(detail.vehicle_id) === panel.dataset.vehicleId && !typing(panel)) {
       get(panel.dataset.panelUrl).then(function (html) { if (html.trim()) swap(panel, html, "[data-offer-panel]"); }).catch(function () {});
     }
   }
