@@ -7,12 +7,16 @@ own values (`search.vehicle_keys`), and each candidate is decided in Python with
 
 One index per process, built on first use (its cost at 100,000 searches is not measured yet) and kept current by
 `refresh()` before every match: one indexed query reads the searches changed since the last one (created,
-edited, paused or resumed: `updated_at` at or after the newest seen minus REFRESH_LAG, which covers a write
-that committed up to that long after it stamped the row; or a primary key above the highest seen). A deleted
+edited, paused or resumed: `updated_at` at or after the previous refresh's start minus REFRESH_LAG, which covers
+a write that committed up to that long after it stamped the row and clocks that far apart; or a primary key
+above the highest seen); of those,
+only rows whose `updated_at` differs from the one indexed are read whole and prepared again (a burst of
+edits is prepared once, not at every refresh for the next REFRESH_LAG). A deleted
 search is dropped when the matcher's confirming query (`confirm`) no longer finds it; a full reload every
 FULL_RELOAD_SECONDS bounds what any missed change can cost. Thread-safe (one lock).
 """
 
+import json
 import threading
 import time
 from collections.abc import Iterable
@@ -21,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from vehicles import search
 from vehicles.filters import typed
@@ -43,7 +48,10 @@ class SavedSearchIndex:
         self._lock = threading.Lock()
         self._buckets: dict[str, dict[int, Entry]] = {}
         self._entries: dict[int, Entry] = {}
-        self._newest: datetime | None = None
+        self._stamps: dict[int, datetime | None] = {}  # pk -> updated_at as indexed (paused searches too)
+        # criteria (as stored) -> their index keys and predicate, prepared once however many searches share them
+        self._prepared: dict[str, tuple[tuple[str, ...], search.Matcher]] = {}
+        self._since: datetime | None = None  # when the previous refresh started (the window's anchor)
         self._max_pk = 0
         self._loaded_at: float | None = None
 
@@ -56,10 +64,12 @@ class SavedSearchIndex:
         """Bring the index up to date with the database (a full load the first time and every
         FULL_RELOAD_SECONDS; otherwise only the rows changed since the last refresh)."""
         with self._lock:
+            started = timezone.now()
             if self._loaded_at is None or time.monotonic() - self._loaded_at > FULL_RELOAD_SECONDS:
                 self._load_all()
             else:
                 self._load_changes()
+            self._since = started
 
     def _rows(self, condition: Q) -> Iterable[tuple[int, int, Any, datetime | None, datetime]]:
         from vehicles.models import SavedSearch
@@ -72,33 +82,43 @@ class SavedSearchIndex:
         )
 
     def _load_all(self) -> None:
-        self._buckets, self._entries, self._newest, self._max_pk = {}, {}, None, 0
+        self._buckets, self._entries, self._stamps, self._prepared, self._max_pk = {}, {}, {}, {}, 0
         started = time.monotonic()
         for row in self._rows(Q()):
             self._apply(*row)
         self._loaded_at = started
 
     def _load_changes(self) -> None:
-        changed = Q(pk__gt=self._max_pk)
-        if self._newest is not None:
-            changed |= Q(updated_at__gte=self._newest - REFRESH_LAG)
-        for row in self._rows(changed):
-            self._apply(*row)
+        from vehicles.models import SavedSearch
+
+        window = Q(pk__gt=self._max_pk)
+        if self._since is not None:
+            window |= Q(updated_at__gte=self._since - REFRESH_LAG)
+        stamps = SavedSearch.objects.filter(window).order_by().values_list("pk", "updated_at")
+        changed = [pk for pk, stamp in stamps.iterator(chunk_size=LOAD_CHUNK) if self._stamps.get(pk, 0) != stamp]
+        for start in range(0, len(changed), LOAD_CHUNK):
+            for row in self._rows(Q(pk__in=changed[start : start + LOAD_CHUNK])):
+                self._apply(*row)
 
     def _apply(self, pk: int, user_id: int, criteria: Any, paused_at: datetime | None, updated_at: datetime) -> None:
         self._drop(pk)
+        self._stamps[pk] = updated_at
         self._max_pk = max(self._max_pk, pk)
-        if updated_at is not None and (self._newest is None or updated_at > self._newest):
-            self._newest = updated_at
         if paused_at is not None:
             return
-        clean = typed(criteria if isinstance(criteria, dict) else {})
-        entry = Entry(pk, user_id, tuple(search.index_keys(clean)), search.matcher(clean))
+        raw = criteria if isinstance(criteria, dict) else {}
+        shape = json.dumps(raw, sort_keys=True, default=str)
+        prepared = self._prepared.get(shape)
+        if prepared is None:
+            clean = typed(raw)
+            prepared = self._prepared[shape] = (tuple(search.index_keys(clean)), search.matcher(clean))
+        entry = Entry(pk, user_id, *prepared)
         self._entries[pk] = entry
         for key in entry.keys:
             self._buckets.setdefault(key, {})[pk] = entry
 
     def _drop(self, pk: int) -> None:
+        self._stamps.pop(pk, None)
         entry = self._entries.pop(pk, None)
         if entry is None:
             return
@@ -133,9 +153,20 @@ class SavedSearchIndex:
         return list(found.values())
 
     def matching(self, vehicle: Any, ctx: search.SearchContext) -> list[Entry]:
-        """The candidates whose predicate the vehicle meets, except its seller's own searches."""
+        """The candidates whose predicate the vehicle meets, except its seller's own searches. Searches with the
+        same criteria share one predicate, decided once per vehicle (popular searches are saved by many)."""
         seller = vehicle.seller_id
-        return [e for e in self.candidates(vehicle) if e.user_id != seller and e.test(vehicle, ctx)]
+        verdicts: dict[int, bool] = {}
+        found = []
+        for entry in self.candidates(vehicle):
+            if entry.user_id == seller:
+                continue
+            verdict = verdicts.get(id(entry.test))
+            if verdict is None:
+                verdict = verdicts[id(entry.test)] = entry.test(vehicle, ctx)
+            if verdict:
+                found.append(entry)
+        return found
 
 
 INDEX = SavedSearchIndex()

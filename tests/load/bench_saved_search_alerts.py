@@ -140,9 +140,11 @@ def _fill() -> None:
 
     have = SavedSearch.objects.filter(user__email__startswith="bench-searcher-").count()
     if have >= SEARCHES:
+        _age()
         return
     if have >= min(PARSED, SEARCHES):
         _copy(SEARCHES - have)
+        _age()
         return
     users = [
         User(email=f"bench-searcher-{n}@bench.test", first_name="Bench")
@@ -162,6 +164,20 @@ def _fill() -> None:
                 SavedSearch.objects.bulk_create(batch)
             batch = []
     _copy(SEARCHES - SavedSearch.objects.filter(user__email__startswith="bench-searcher-").count())
+    _age()
+
+
+def _age() -> None:
+    """Stamp the generated searches a day old, as saved searches are (kept for months, edited now and then):
+    searches stamped within the index's REFRESH_LAG would all be in every refresh's window, which is not
+    what a matcher faces in production (its window holds the last minutes' edits)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE vehicles_savedsearch SET created_at = created_at - INTERVAL 1 DAY, "
+            "updated_at = updated_at - INTERVAL 1 DAY WHERE updated_at > NOW(6) - INTERVAL 1 DAY"
+        )
 
 
 def _copy(count: int) -> None:

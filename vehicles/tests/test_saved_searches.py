@@ -218,6 +218,44 @@ def test_matching_runs_two_queries_however_many_searches(
     assert len(found) == 40
 
 
+def test_a_refresh_prepares_again_only_the_searches_that_changed(buyer, user_factory, vehicle_factory, monkeypatch, db):
+    from vehicles import saved_search_index
+
+    vehicle = vehicle_factory(make="Honda", model="Civic", state="MN")
+    searches = [save(user_factory(), "make=Honda", name=f"s{n}") for n in range(30)]
+    matching_searches(vehicle)  # the index is built; all 30 were stamped within REFRESH_LAG
+    prepared: list[dict] = []
+    real = saved_search_index.search.matcher
+    monkeypatch.setattr(saved_search_index.search, "matcher", lambda c: prepared.append(c) or real(c))
+    assert len(matching_searches(vehicle)) == 30
+    assert prepared == [], "searches edited in the last minutes but unchanged since the last refresh"
+    services.saved_search_update(
+        user=searches[0].user, search_id=searches[0].pk, criteria=criteria_from_params("make=Kia")
+    )
+    assert len(matching_searches(vehicle)) == 29
+    assert len(prepared) == 1
+
+
+def test_searches_with_the_same_criteria_share_one_predicate_decided_once(
+    user_factory, vehicle_factory, monkeypatch, db
+):
+    from vehicles import saved_search_index
+
+    calls: list[int] = []
+    real = saved_search_index.search.matcher
+
+    def counting(criteria):
+        test = real(criteria)
+        return lambda vehicle, ctx: calls.append(1) or test(vehicle, ctx)
+
+    monkeypatch.setattr(saved_search_index.search, "matcher", counting)
+    same = [save(user_factory(), "make=Honda&model=Civic", name=f"civic {n}") for n in range(3)]
+    other = save(user_factory(), "make=Honda&year_min=2030", name="future")
+    hits = matching_searches(vehicle_factory(make="Honda", model="Civic", year=2019))
+    assert {h.pk for h in hits} == {s.pk for s in same} and other.pk not in {h.pk for h in hits}
+    assert len(calls) == 2, "one decision per distinct criteria"
+
+
 def test_the_alert_email_carries_one_click_unsubscribe(
     buyer, vehicle_factory, settings, django_capture_on_commit_callbacks
 ):
