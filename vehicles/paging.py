@@ -9,8 +9,6 @@
   terms no other index can provide (`column + 0`), then those rows by primary key. Broad searches keep the
   sort index's order (their 24 rows are found at once) and one query, except when sorted by distance (computed:
   every match is sorted anyway, so only ids are sorted, never whole rows).
-- Up to ONE_SCAN_UNDER matches (TEXT_COUNT_CAP for free text), the count and the page come from one scan:
-  the matches' ids and sort values are read (`_matches`), counted, and sorted in Python as ORDER BY sorts them.
 - A page reads only the columns a card shows (`vehicles.cards.CARD_FIELDS`).
 - A free-text search (MariaDB FULLTEXT) is counted only to TEXT_COUNT_CAP ("1,000+"): MATCH hands over every
   matching document and each is read from the table, so a common word ("leather", in a quarter of the
@@ -34,7 +32,6 @@ from vehicles.cards import CARD_FIELDS
 COUNT_CAP = 10_000
 TEXT_COUNT_CAP = 1_000
 FILTER_FIRST_UNDER = 5_000
-ONE_SCAN_UNDER = 2_000  # reading more (id, sort values) rows costs a broad search more than a second scan saves
 DENSE_CHUNK_MIN = 96
 DENSE_CHUNKS_MAX = 20
 
@@ -79,43 +76,10 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
         cached = cache.get(key) if key else None
         if cached is not None:
             return int(cached)
-        few = self._few_limit
-        matches = self._matches
-        if matches is not None and len(matches) <= few:
-            value = len(matches)  # every match is in hand: the count and the page come from this one scan
-        elif matches is not None and self.cap <= few:
-            value = self.cap + 1
-        else:
-            value = capped_count(self.object_list, self.cap)
+        value = capped_count(self.object_list, self.cap)
         if key and value >= 1000:
             cache.set(key, value, COUNT_CACHE_SECONDS)
         return value
-
-    @cached_property
-    def _few_limit(self) -> int:
-        return min(self.cap, ONE_SCAN_UNDER)
-
-    @cached_property
-    def _matches(self) -> list[tuple[Any, ...]] | None:
-        """(id, sort values…) of up to `_few_limit` + 1 matches, read in one scan of a covering index (MariaDB).
-
-        A narrow search used to be read twice — its count, then its page's ids sorted inside the covering index —
-        and both read the whole index when matches are rare; now the one read gives the count and, sorted here
-        exactly as ORDER BY sorts (NULLs first ascending, last descending; ties by id), the page."""
-        if connection.vendor != "mysql":
-            return None
-        terms = self.object_list.query.order_by
-        if not terms or not all(isinstance(term, str) for term in terms):
-            return None
-        names = [term.lstrip("-") for term in terms]
-        return list(self.object_list.order_by().values_list("pk", *names)[: self._few_limit + 1])
-
-    def _sorted_ids(self, matches: list[tuple[Any, ...]]) -> list[Any]:
-        rows = list(matches)
-        for index in range(len(self.object_list.query.order_by), 0, -1):  # last term first: sort is stable
-            descending = str(self.object_list.query.order_by[index - 1]).startswith("-")
-            rows.sort(key=lambda row, i=index: (row[i] is not None, row[i]), reverse=descending)
-        return [row[0] for row in rows]
 
     @cached_property
     def count(self) -> int:
@@ -135,11 +99,7 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
             return self._get_page(self._dense_text_rows(bottom, top), number, self)  # type: ignore[attr-defined]
         if connection.vendor != "mysql" or (self.count > FILTER_FIRST_UNDER and not self._computed_order(rows)):
             return self._get_page(rows[bottom:top], number, self)  # type: ignore[attr-defined]
-        matches = self.__dict__.get("_matches")  # read by `counted` (not when the count came from the cache)
-        if matches is not None and len(matches) <= self._few_limit:
-            ids = self._sorted_ids(matches)[bottom:top]
-        else:
-            ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
+        ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # type: ignore[attr-defined]
 

@@ -1,5 +1,5 @@
 """The inventory paginator's shortcuts give what plain SQL gives: the count, and each page's vehicles in ORDER BY's
-order (one scan with the sort done in Python, filter-first ids, the sort index), for random searches and every sort."""
+order (filter-first ids, the sort index, distance-sorted ids), for random searches and every sort."""
 
 import random
 
@@ -26,8 +26,8 @@ def test_pages_and_counts_match_plain_sql(transactional_db, monkeypatch):
         criteria = {**_criteria(rng), "sort": rng.choice(sorts)}
         if criteria["sort"] == "distance":
             criteria.setdefault("zip", "55401")
-        # the one-scan path below its limit, and the two-query paths above it
-        monkeypatch.setattr(paging, "ONE_SCAN_UNDER", 2_000 if n % 2 else 3)
+        # the filter-first ids below its limit (most of these), and the sort index's order above it
+        monkeypatch.setattr(paging, "FILTER_FIRST_UNDER", 5_000 if n % 2 else 3)
         queryset = search.order(search.apply(Vehicle.objects.in_inventory(), criteria), criteria)
         expected = list(queryset.values_list("pk", flat=True))
         paginator = paging.InventoryPaginator(queryset, 5)
