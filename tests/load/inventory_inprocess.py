@@ -9,7 +9,8 @@ rendering). The count cache is bypassed, so every count is computed as in the HT
     DATABASE_URL=mysql://root:@127.0.0.1:3306/auction_bench .venv/bin/python -m tests.load.inventory_inprocess
     DATABASE_URL=mysql://root:@127.0.0.1:3306/auction_bench_1m .venv/bin/python -m tests.load.inventory_inprocess 1M
 
-Options: `--only api|page`, `--n 300`, `--slowest 8` (prints the slowest combinations' SQL for EXPLAIN).
+Options: `--only api|page`, `--n 300`, `--slowest 8` (prints the slowest combinations' SQL for EXPLAIN),
+`--dump FILE` (one line per request), `--cap 1000` (another COUNT_CAP).
 """
 
 from __future__ import annotations
@@ -132,12 +133,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--slowest", type=int, default=0)
     parser.add_argument("--dump")
+    parser.add_argument("--cap", type=int, help="try another COUNT_CAP (vehicles/paging.py)")
     args = parser.parse_args()
     global DUMP
     DUMP = open(args.dump, "w") if args.dump else None  # noqa: SIM115
     _setup()
     from tests.load.bench_inventory import combinations
 
+    if args.cap:
+        import vehicles.paging
+
+        vehicles.paging.COUNT_CAP = args.cap
     seed = 1000 if args.label == "100k" else 2000
     kinds = [args.only] if args.only else ["api", "page"]
     print(f"### {args.label}: {args.n} combinations, in-process (ms)\n")
