@@ -78,3 +78,5 @@ def test_a_page_of_cards_reads_only_card_fields(client) -> None:  # type: ignore
         assert selects
         assert all("`description`" not in sql for sql in selects if "COUNT(" not in sql)
     assert len(api) <= 4, [q["sql"] for q in api.captured_queries]
+    vehicle_reads = [q["sql"] for q in page.captured_queries if "FROM `vehicles_vehicle`" in q["sql"]]
+    assert len(vehicle_reads) <= 5, vehicle_reads  # count, ids, rows, makes: none per card
