@@ -136,7 +136,8 @@ def _when(value: Any) -> str | None:
 
 def card(vehicle: Vehicle) -> dict[str, Any]:
     """`VehicleCardOutput`'s fields as a plain function (an inventory page serializes 24-96 cards per request;
-    the generic serializer cost twice as much). Same keys, order and formats: vehicles/tests/test_card.py."""
+    the generic serializer cost about three times as much, profiled). Same keys, order and formats:
+    vehicles/tests/test_card.py."""
     distance = getattr(vehicle, "distance_miles", None)
     keys = vehicle.keys_count
     return {
