@@ -11,6 +11,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from core.geo import zip_point
 from core.us_states import NotAState, parse_state
@@ -65,14 +66,41 @@ class VehicleFilter(django_filters.FilterSet):
         model = Vehicle
         fields: list[str] = []
 
-    def __init__(self, *args: Any, default_zip: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = kwargs.get("request") or getattr(self, "request", None)
-        user = getattr(request, "user", None)
-        self.default_zip = default_zip or (
-            getattr(user, "postal_code", "") if getattr(user, "is_authenticated", False) else ""
-        )
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Vehicle] | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+        default_zip: str = "",
+    ) -> None:
+        # django-filter's __init__ deep-copies every filter (and so rebuilds every form field) per request, a few ms
+        # of each inventory request; ours are never bound to the instance (`filter_queryset` applies the criteria),
+        # so the class's filters and one form class are shared.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset if queryset is not None else Vehicle.objects.all()
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = self.base_filters
+        self.default_zip = default_zip or self._user_zip(request)
         self.form.clean = self._clean_form  # type: ignore[method-assign]
+
+    @staticmethod
+    def _user_zip(request: Any) -> str:
+        user = getattr(request, "user", None)
+        return getattr(user, "postal_code", "") if getattr(user, "is_authenticated", False) else ""
+
+    @classmethod
+    def _form_class(cls) -> type[forms.Form]:
+        if "_shared_form_class" not in cls.__dict__:
+            fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
+            cls._shared_form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        return cls.__dict__["_shared_form_class"]  # type: ignore[no-any-return]
+
+    def get_form_class(self) -> type[forms.Form]:
+        return self._form_class()
 
     def _clean_form(self) -> dict[str, Any]:
         data = forms.Form.clean(self.form) or self.form.cleaned_data

@@ -3,7 +3,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, ExpressionWrapper, Q, Value, When
+from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from vehicles import condition
@@ -186,6 +186,17 @@ class Vehicle(models.Model):
         output_field=models.BooleanField(),
         db_persist=True,
     )
+    # search.py's "buy now" filter (auctions.engine.buy_now_available on the snapshot) as one indexed column: its
+    # condition reads bid_count and current_price, which no covering index holds, so every candidate row was read.
+    buy_now_open = models.GeneratedField(
+        expression=ExpressionWrapper(
+            Q(buy_now_price__isnull=False, auction_status__in=["", *OPEN_AUCTION_STATUSES])
+            & (Q(bid_count=0) | Q(reserve_price__isnull=False, current_price__lt=F("reserve_price"))),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=False,
+    )
     ending_rank = models.GeneratedField(
         expression=Case(
             When(auction_status__in=OPEN_AUCTION_STATUSES, then=Value(0)),
@@ -240,6 +251,34 @@ class Vehicle(models.Model):
                     "approved_at",
                 ],
                 name="vehicle_inv_geo_v2",
+            ),  # fmt: skip
+            # Led by the "buy now" flag, with the other filters and sorts: a buy-now search is counted in this index.
+            models.Index(
+                fields=[
+                    "in_inventory",
+                    "buy_now_open",
+                    "make",
+                    "model",
+                    "body_type",
+                    "fuel_type",
+                    "transmission",
+                    "drivetrain",
+                    "title_type",
+                    "state",
+                    "year",
+                    "mileage",
+                    "listing_price",
+                    "reserve_price",
+                    "ending_rank",
+                    "auction_ends_at",
+                    "runs_drives",
+                    "keys_count",
+                    "damage_mask",
+                    "latitude",
+                    "longitude",
+                    "approved_at",
+                ],
+                name="vehicle_inv_buy_now",
             ),  # fmt: skip
             models.Index(fields=["sale_outcome", "sale_ended_at"], name="vehicle_sale_results"),
             models.Index(fields=["make", "model", "sale_outcome", "year"], name="vehicle_sale_similar"),

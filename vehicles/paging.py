@@ -7,7 +7,9 @@
   matches turn up reads the whole index when matches are rare. So for counts up to FILTER_FIRST_UNDER the page
   is read in two steps (a "deferred join"): the ids, filtered and sorted inside the covering index with ORDER BY
   terms no other index can provide (`column + 0`), then those rows by primary key. Broad searches keep the
-  sort index's order (their 24 rows are found at once) and one query.
+  sort index's order (their 24 rows are found at once) and one query, except when sorted by distance (computed:
+  every match is sorted anyway, so only ids are sorted, never whole rows).
+- A page reads only the columns a card shows (`vehicles.cards.CARD_FIELDS`).
 - A free-text search (MariaDB FULLTEXT) is counted only to TEXT_COUNT_CAP ("1,000+"): MATCH hands over every
   matching document and each is read from the table, so a common word ("leather", in a quarter of the
   vehicles) costs a read per match. When it has more matches than that, its page is read by walking the sort
@@ -25,6 +27,7 @@ from django.db.models import F, OrderBy, QuerySet, Value
 
 from core.paginator import COUNT_CACHE_SECONDS, count_cache_key
 from vehicles import search
+from vehicles.cards import CARD_FIELDS
 
 COUNT_CAP = 10_000
 TEXT_COUNT_CAP = 1_000
@@ -91,20 +94,26 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        rows = self.object_list
+        rows = self.object_list.only(*CARD_FIELDS)  # what a card shows, not the description or condition report
         if self.words and self.capped:
             return self._get_page(self._dense_text_rows(bottom, top), number, self)  # type: ignore[attr-defined]
-        if self.count > FILTER_FIRST_UNDER or connection.vendor != "mysql":
+        if connection.vendor != "mysql" or (self.count > FILTER_FIRST_UNDER and not self._computed_order(rows)):
             return self._get_page(rows[bottom:top], number, self)  # type: ignore[attr-defined]
         ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # type: ignore[attr-defined]
 
+    @staticmethod
+    def _computed_order(rows: QuerySet[Any]) -> bool:
+        """Sorted by a computed value (distance): no index gives the order, so every match is sorted; the ids are
+        sorted inside the covering index and only the page's rows read, however broad the search."""
+        return any(isinstance(t, str) and t.lstrip("-") in rows.query.annotations for t in rows.query.order_by)
+
     def _dense_text_rows(self, bottom: int, top: int) -> list[Any]:
         """Rows bottom..top of a free-text search with more than TEXT_COUNT_CAP matches, in the search's order:
         the LIKE superset walked along the sort index in chunks, each row kept if it meets the words' FULLTEXT
         meaning (at most DENSE_CHUNKS_MAX chunks: the cap guarantees the matches are there)."""
-        rows = search.without_fulltext(self.object_list)
+        rows = search.without_fulltext(self.object_list).only(*CARD_FIELDS, *search.TEXT_FIELDS)
         text = " ".join(self.words)
         chunk = max(DENSE_CHUNK_MIN, 2 * top)
         found: list[Any] = []

@@ -255,7 +255,6 @@ def _ending_test(value: Any, v: Any, ctx: SearchContext) -> bool:
 
 
 def _damage_q(values: Any, ctx: SearchContext) -> Q:
-    from django.db.models import F
     from django.db.models.lookups import GreaterThan
 
     bits = sum(condition.DAMAGE_BITS[v] for v in values if v in condition.DAMAGE_BITS)
@@ -292,10 +291,10 @@ CRITERIA: list[Criterion] = [
     _flag("no_reserve", Q(reserve_price__isnull=True), lambda v, ctx: v.reserve_price is None),
     # auctions.engine.buy_now_available on the listing snapshot: offered until the first bid, or with a reserve
     # until the price reaches it (the price jumps to the reserve when a max meets it).
+    # The condition is the generated column `Vehicle.buy_now_open` (indexed), spelled here in Python.
     _flag(
         "buy_now",
-        Q(buy_now_price__isnull=False, auction_status__in=["", *OPEN_AUCTION_STATUSES])
-        & (Q(bid_count=0) | Q(reserve_price__isnull=False, current_price__lt=F("reserve_price"))),
+        Q(buy_now_open=True),
         lambda v, ctx: (
             v.buy_now_price is not None
             and v.auction_status in ("", *OPEN_AUCTION_STATUSES)
