@@ -47,4 +47,15 @@ if [ -n "$client" ] && [ -n "$tzinfo" ] && [ -d /usr/share/zoneinfo ]; then
     "$tzinfo" /usr/share/zoneinfo 2>/dev/null | "$client" -h127.0.0.1 -uroot mysql
   fi
 fi
+# The inventory's covering indexes at 1M vehicles are ~0.5 GB; the server's default buffer pool (128 MB)
+# makes every broad count a disk read (docs/INVENTORY_SEARCH.md). Raise it (never lower it) while running;
+# production sets it in the server's configuration (docker-compose.yml: --innodb-buffer-pool-size).
+pool=${MARIADB_BUFFER_POOL_BYTES:-2147483648}
+if [ -n "$client" ]; then
+  have=$("$client" -h127.0.0.1 -uroot -N -e "SELECT @@innodb_buffer_pool_size" 2>/dev/null || echo "$pool")
+  if [ "$have" -lt "$pool" ] 2>/dev/null; then
+    echo "services: MariaDB buffer pool $((have / 1048576)) MB -> $((pool / 1048576)) MB"
+    "$client" -h127.0.0.1 -uroot -e "SET GLOBAL innodb_buffer_pool_size = $pool" 2>/dev/null || true
+  fi
+fi
 echo "services: MariaDB and Redis are answering on 127.0.0.1"
