@@ -133,7 +133,10 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         if claim.due_at is None:
             return "—"
         late = claim.due_at < timezone.now()
-        who = "seller" if claim.status == ClaimStatus.AWAITING_SELLER else "staff"
+        who = {
+            ClaimStatus.AWAITING_SELLER: "seller",
+            ClaimStatus.RETURNING: f"{claim.return_step}: {'return' if claim.return_step == 'buyer' else 'receipt'}",
+        }.get(claim.status, "staff")  # fmt: skip
         return format_html(
             '<span class="{}">{} ({}{})</span>', "console-late" if late else "", central(claim.due_at), who,
             ", late" if late else "",
@@ -144,6 +147,7 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         return [
             path("<int:pk>/decide/", view(require_POST(self.decide_view)), name="fulfillment_claim_decide"),
             path("<int:pk>/message/", view(require_POST(self.message_view)), name="fulfillment_claim_message"),
+            path("<int:pk>/returned/", view(require_POST(self.returned_view)), name="fulfillment_claim_returned"),
             *super().get_urls(),
         ]
 
@@ -183,6 +187,7 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             "other_claims": list(Claim.objects.filter(order_id=order.pk).exclude(pk=claim.pk)),
             "refundable": refundable_amount(order),
             "decidable": claim.status in DECIDABLE_CLAIM_STATUSES,
+            "now": timezone.now(),
             "may_answer": may_answer,
             "may_refund": may_refund,
             "decision_form": decision or DecisionForm(may_refund=may_refund),
@@ -227,6 +232,22 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         else:
             self.message_user(request, "The refund did not go through; the claim is back for a decision.",
                               messages.ERROR)  # fmt: skip
+        return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
+
+    def returned_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Staff mark the vehicle returned (the seller did not confirm, or told staff instead)."""
+        if not request.user.has_perm(ANSWER_PERMISSION):
+            raise PermissionDenied
+        note = request.POST.get("note", "").strip()[:4000]
+        try:
+            with staff_action(request, "claim_mark_returned", Claim, pk, fields=("status", "returned_at"),
+                              reason=note or "Vehicle back with the seller") as entry:  # fmt: skip
+                claim = services.claim_return_received(actor=request.user, claim_id=pk, note=note)
+                entry.extra["result"] = claim.status
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            self.message_user(request, "Marked returned; the claim is closed and both parties were told.")
         return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
 
     def message_view(self, request: HttpRequest, pk: int) -> HttpResponse:

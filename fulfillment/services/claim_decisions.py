@@ -10,7 +10,8 @@ both parties see. Money moves through `orders.payments.order_refund`, exactly on
    resuming a decision whose process died never refunds twice.
 3. `claim_settle`, under the same locks, reads the steps' payments: all approved → DECIDED and the effects
    (a partial refund comes off the seller's proceeds; a full refund with return or a cancelled sale reverses
-   the order and zeroes the proceeds); a refund refused → back to IN_REVIEW with the reason, staff told; still
+   the order and zeroes the proceeds; after a full refund with return the claim is RETURNING until the vehicle
+   is back with the seller, `claim_returns.py`); a refund refused → back to IN_REVIEW with the reason, staff told; still
    in flight → stays SETTLING until `claims_settle_stalled` (beat) finds it settled.
 Money outcomes need `orders.refund_order` (finance, admin); denying needs `fulfillment.answer_claim`.
 """
@@ -38,6 +39,7 @@ from fulfillment.models_claims import (
     ClaimOutcome,
     ClaimStatus,
 )
+from fulfillment.services.claim_returns import claim_return_start
 from fulfillment.services.claims import claim_event, lock_claim, set_claim_status, tell_claim, tell_staff_claim
 from fulfillment.services.proceeds import proceeds_add_charge
 from orders.gateway import AuthorizeNetGateway
@@ -236,13 +238,19 @@ def _apply_outcome(order: Order, fulfillment: Any, claim: Claim, *, actor: Any) 
                 order=order, fulfillment=fulfillment, kind=ProceedsLine.Kind.ADJUSTMENT, amount=proceeds.net,
                 reason=f"Claim {claim.number}: the sale was reversed", actor=actor,
             )  # fmt: skip
-    from_status = set_claim_status(claim, ClaimStatus.DECIDED, decided_at=now, settling_since=None, due_at=None)
+    from_status = claim.status
+    claim.decided_at, claim.settling_since = now, None
+    if outcome == ClaimOutcome.FULL_REFUND_RETURN:  # the vehicle goes back next (claim_returns.py)
+        claim_return_start(order, claim, now=now)
+    else:
+        set_claim_status(claim, ClaimStatus.DECIDED, due_at=None)
+    return_due = claim.return_due_at.isoformat() if claim.return_due_at else ""
     claim_event(
         claim, kind="decided", role=Role.STAFF, actor=actor, message=claim.decision_reason, from_status=from_status,
-        to_status=claim.status, outcome=outcome, refunded=str(claim.refunded),
+        to_status=claim.status, outcome=outcome, refunded=str(claim.refunded), return_due_at=return_due,
     )  # fmt: skip
     tell_claim(order, claim, "claim_decided", who=["buyer", "seller"], outcome=claim.get_outcome_display(),
-               reason=claim.decision_reason, amount=str(this_attempt))  # fmt: skip
+               reason=claim.decision_reason, amount=str(this_attempt), return_due_at=return_due)  # fmt: skip
 
 
 def claims_settle_stalled(*, now: datetime | None = None, gateway: AuthorizeNetGateway | None = None) -> int:
