@@ -39,7 +39,8 @@ from fulfillment.models_claims import (
     ClaimOutcome,
     ClaimStatus,
 )
-from fulfillment.services.claim_decisions import ANSWER_PERMISSION, MONEY_PERMISSION
+from fulfillment.services.claim_decisions import ANSWER_PERMISSION, MONEY_PERMISSION, refund_steps_of
+from orders.payments import OPEN as OPEN_PAYMENT
 from orders.payments import refundable_amount
 
 DECISION_FIELDS = ("status", "outcome", "decision_reason", "refunded")
@@ -133,10 +134,12 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         if claim.due_at is None:
             return "—"
         late = claim.due_at < timezone.now()
-        who = {
-            ClaimStatus.AWAITING_SELLER: "seller",
-            ClaimStatus.RETURNING: f"{claim.return_step}: {'return' if claim.return_step == 'buyer' else 'receipt'}",
-        }.get(claim.status, "staff")  # fmt: skip
+        if claim.status == ClaimStatus.AWAITING_SELLER:
+            who = "seller"
+        elif claim.status == ClaimStatus.RETURNING:  # the vehicle's return: the buyer sends, the seller receives
+            who = "buyer: return" if claim.return_step == "buyer" else "seller: receipt"
+        else:
+            who = "staff"
         return format_html(
             '<span class="{}">{} ({}{})</span>', "console-late" if late else "", central(claim.due_at), who,
             ", late" if late else "",
@@ -148,6 +151,7 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             path("<int:pk>/decide/", view(require_POST(self.decide_view)), name="fulfillment_claim_decide"),
             path("<int:pk>/message/", view(require_POST(self.message_view)), name="fulfillment_claim_message"),
             path("<int:pk>/returned/", view(require_POST(self.returned_view)), name="fulfillment_claim_returned"),
+            path("<int:pk>/reconcile/", view(require_POST(self.reconcile_view)), name="fulfillment_claim_reconcile"),
             *super().get_urls(),
         ]
 
@@ -187,6 +191,12 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             "other_claims": list(Claim.objects.filter(order_id=order.pk).exclude(pk=claim.pk)),
             "refundable": refundable_amount(order),
             "decidable": claim.status in DECIDABLE_CLAIM_STATUSES,
+            "refund_steps": refund_steps_of(claim) if claim.status == ClaimStatus.SETTLING else [],
+            "unknown_refunds": [
+                p
+                for _, p in (refund_steps_of(claim) if claim.status == ClaimStatus.SETTLING else [])
+                if p is not None and p.status in OPEN_PAYMENT
+            ],
             "now": timezone.now(),
             "may_answer": may_answer,
             "may_refund": may_refund,
@@ -248,6 +258,22 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             messages.error(request, exc.message)
         else:
             self.message_user(request, "Marked returned; the claim is closed and both parties were told.")
+        return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
+
+    def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Finance: ask the payment processor now about a decision's refunds whose outcome is unknown (what the
+        beat does every 2 minutes); the claim moves on when the answer is known."""
+        if not (request.user.has_perm(ANSWER_PERMISSION) and request.user.has_perm(MONEY_PERMISSION)):
+            raise PermissionDenied
+        claim = services.claim_resume(claim_id=pk)
+        if claim.status == ClaimStatus.SETTLING:
+            self.message_user(request, "The payment processor has still not answered; nothing was recorded. Try "
+                              "again later: reconciliation also runs every few minutes.", messages.WARNING)  # fmt: skip
+        elif claim.status == ClaimStatus.IN_REVIEW:
+            self.message_user(request, "The refund did not go through; the claim is back for a decision.",
+                              messages.ERROR)  # fmt: skip
+        else:
+            self.message_user(request, f"The refund is confirmed: {claim.get_status_display().lower()}.")
         return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
 
     def message_view(self, request: HttpRequest, pk: int) -> HttpResponse:

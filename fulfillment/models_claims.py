@@ -187,6 +187,7 @@ EVENT_LABELS = {
     "seller_late": "the seller's time to answer ran out",
     "decision_started": "decided; refunding",
     "refund_failed": "the refund failed",
+    "refund_unknown": "the refund's outcome is unknown",
     "decided": "decided",
     "return_sent": "sent the vehicle back",
     "returned": "confirmed the vehicle is back with the seller",

@@ -607,7 +607,8 @@ _KINDS = [
         CLAIM_CAP + " decided: {{ outcome|default:'see the decision' }}",
         "Our decision on the claim for " + ORDER + ": {{ outcome|default:'decided' }}"
         "{% if amount and amount != '0.00' and amount != '0' %} ({{ amount|usd }} refunded to the buyer's card)"
-        "{% endif %}." + REASON
+        "{% endif %}."
+        + REASON
         + "{% if return_due_at %}{% if role == 'buyer' %} Please return the vehicle to the seller by"
         " {{ return_due_at|when }} and say so on the order page.{% else %} The buyer returns the vehicle by"
         " {{ return_due_at|when }}; confirm on the order page when it is back with you.{% endif %}{% endif %}",

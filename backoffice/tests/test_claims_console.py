@@ -225,4 +225,5 @@ def test_a_return_shows_its_step_and_deadline_in_the_queue_and_staff_mark_it_ret
     entry = LogEntry.objects.get(additional_data__action="claim_mark_returned")
     assert entry.additional_data["reason"] == "Back on the lot"
     page = client.get(page_of(claim)).content.decode()
-    assert 'data-step="returned"' in page and "Mark the vehicle returned" not in page
+    assert 'data-step="returned"' in page
+    assert "Mark the vehicle returned" not in page

@@ -34,6 +34,7 @@ from fulfillment.models import ProceedsLine, SellerProceeds
 from fulfillment.models_claims import (
     DECIDABLE_CLAIM_STATUSES,
     MONEY_OUTCOMES,
+    RULED_CLAIM_STATUSES,
     Claim,
     ClaimEvent,
     ClaimOutcome,
@@ -44,7 +45,8 @@ from fulfillment.services.claims import claim_event, lock_claim, set_claim_statu
 from fulfillment.services.proceeds import proceeds_add_charge
 from orders.gateway import AuthorizeNetGateway
 from orders.models import Order, Payment
-from orders.payments import order_refund, refundable_amount, refundable_charges
+from orders.payments import OPEN as OPEN_PAYMENT
+from orders.payments import order_refund, payment_reconcile, refundable_amount, refundable_charges
 from orders.services import order_reverse_sale
 
 logger = structlog.get_logger(__name__)
@@ -144,7 +146,10 @@ def claim_decide(
             to_status=claim.status, outcome=outcome, amount=str(total), attempt=claim.decision_attempt,
         )  # fmt: skip
     claim_refund_steps(claim_id=claim_id, actor=actor, gateway=gateway)
-    return claim_settle(claim_id=claim_id, actor=actor)
+    claim = claim_settle(claim_id=claim_id, actor=actor)
+    if claim.status == ClaimStatus.SETTLING:  # the processor did not answer: staff are told now
+        _tell_refund_unknown(claim_id)
+    return claim
 
 
 def claim_refund_steps(*, claim_id: int, actor: Any = None, gateway: AuthorizeNetGateway | None = None) -> None:
@@ -255,12 +260,56 @@ def _apply_outcome(order: Order, fulfillment: Any, claim: Claim, *, actor: Any) 
 
 def claims_settle_stalled(*, now: datetime | None = None, gateway: AuthorizeNetGateway | None = None) -> int:
     """Beat: decisions whose refunds did not finish (the process died, or the processor had not answered) —
-    send what is missing (idempotent keys) and settle. Returns how many were decided."""
+    send what is missing (idempotent keys), ask the processor about refunds whose outcome is unknown, and
+    settle. Returns how many were decided (the outcome stands: decided, or the vehicle going back)."""
     now = now or timezone.now()
     stalled = Claim.objects.filter(status=ClaimStatus.SETTLING, settling_since__lt=now - STALLED_AFTER)
     decided = 0
     for claim_id in list(stalled.values_list("pk", flat=True)):
-        claim_refund_steps(claim_id=claim_id, gateway=gateway)
-        if claim_settle(claim_id=claim_id).status == ClaimStatus.DECIDED:
+        if claim_resume(claim_id=claim_id, gateway=gateway).status in RULED_CLAIM_STATUSES:
             decided += 1
     return decided
+
+
+def refund_steps_of(claim: Claim) -> list[tuple[dict[str, Any], Payment | None]]:
+    """The current plan's steps with their refunds (None: not sent yet)."""
+    keys = [step["key"] for step in claim.refund_plan]
+    payments = {p.idempotency_key: p for p in Payment.objects.filter(order_id=claim.order_id, idempotency_key__in=keys)}
+    return [(step, payments.get(step["key"])) for step in claim.refund_plan]
+
+
+def claim_resume(*, claim_id: int, gateway: AuthorizeNetGateway | None = None) -> Claim:
+    """A settling decision moved on: send the refunds not sent yet (their keys return those that were), ask the
+    payment processor about each whose outcome is unknown (`orders.payments.payment_reconcile`, the payments'
+    own reconciliation), send what follows, and settle. Staff are told once when a refund's outcome stays
+    unknown (the home page counts it; the claim page says what to do). Safe to run at the same time as the beat
+    or a retry. Precondition: no transaction is open (gateway calls)."""
+    claim_refund_steps(claim_id=claim_id, gateway=gateway)
+    claim = Claim.objects.get(pk=claim_id)
+    if claim.status != ClaimStatus.SETTLING:
+        return claim
+    for _, payment in refund_steps_of(claim):
+        if payment is not None and payment.status in OPEN_PAYMENT:
+            payment_reconcile(payment_id=payment.pk, gateway=gateway)
+    claim_refund_steps(claim_id=claim_id, gateway=gateway)
+    claim = claim_settle(claim_id=claim_id)
+    if claim.status == ClaimStatus.SETTLING:
+        _tell_refund_unknown(claim_id)
+    return claim
+
+
+def _tell_refund_unknown(claim_id: int) -> None:
+    """Once per decision attempt: a refund of the plan has no known outcome — an event and a staff alert."""
+    with transaction.atomic(durable=True):
+        _, _, claim = lock_claim(claim_id)
+        if claim.status != ClaimStatus.SETTLING:
+            return
+        unknown = [p for _, p in refund_steps_of(claim) if p is not None and p.status in OPEN_PAYMENT]
+        told = claim.events.filter(kind="refund_unknown", data__attempt=claim.decision_attempt).exists()
+        if not unknown or told:
+            return
+        what = ", ".join(f"${p.amount:,} ({p.invoice_number})" for p in unknown)
+        text = (f"The payment processor has not confirmed the refund of {what}: we do not know yet whether the "
+                "money moved. Reconciliation asks again every few minutes and then settles the claim.")  # fmt: skip
+        claim_event(claim, kind="refund_unknown", role=Role.SYSTEM, message=text, attempt=claim.decision_attempt)
+        tell_staff_claim(claim, f"Claim {claim.number}: a refund's outcome is unknown", text)

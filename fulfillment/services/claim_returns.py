@@ -99,9 +99,7 @@ def claim_return_received(*, actor: Any, claim_id: int, note: str = "", now: dat
     with transaction.atomic(durable=True):
         order, _, claim = lock_claim(claim_id)
         _must_be_returning(claim)
-        from_status = set_claim_status(
-            claim, ClaimStatus.DECIDED, returned_at=now, returned_by=actor, due_at=None
-        )
+        from_status = set_claim_status(claim, ClaimStatus.DECIDED, returned_at=now, returned_by=actor, due_at=None)
         who = "the seller" if role == "seller" else "our staff"
         claim_event(
             claim, kind="returned", role=Role.SELLER if role == "seller" else Role.STAFF, actor=actor,

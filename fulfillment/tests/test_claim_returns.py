@@ -36,7 +36,8 @@ def test_the_decision_refunds_at_once_and_the_buyer_returns_the_vehicle_next(ret
     claim = returning()
     order = Order.objects.get(pk=claim.order_id)
     assert claim.status == ClaimStatus.RETURNING
-    assert claim.is_open and claim.return_step == "buyer"
+    assert claim.is_open
+    assert claim.return_step == "buyer"
     assert claim.due_at == claim.return_due_at
     assert claim.return_due_at - claim.decided_at >= timedelta(days=5)  # 5 business days
     # the money: refunded at the decision, the sale reversed, the seller's proceeds zero
@@ -143,7 +144,8 @@ def test_the_api_shows_the_return_and_takes_each_step_once(returning, api_client
     api_client.force_authenticate(order.buyer)
     body = api_client.get(f"/api/claims/{claim.pk}").json()["data"]
     assert (body["status"], body["return_step"]) == ("returning", "buyer")
-    assert body["return_due_at"] and body["due_at"] == body["return_due_at"]
+    assert body["return_due_at"]
+    assert body["due_at"] == body["return_due_at"]
     sent = api_client.post(f"/api/claims/{claim.pk}/return-sent", {"note": "On a carrier"}, format="json")
     assert sent.status_code == 200, sent.json()
     assert sent.json()["data"]["return_step"] == "seller"
