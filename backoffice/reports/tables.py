@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DateField, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from auctions.models import Auction
@@ -68,8 +68,12 @@ def _grouped(
             key = (row[seller_field], emails.get(row[seller_field], f"user {row[seller_field]}"))
             out[key] = {name: row[name] for name in aggregates}
         return out
+    day: Any = local_day(date_field, span.start, span.end)
+    # Weeks and months are grouped in SQL by their first day: a few dozen rows come back instead of one per day
+    # (730 for two years by month), each converted in Python, per query.
+    period = {"week": TruncWeek, "month": TruncMonth}.get(grain)
     rows = (
-        queryset.annotate(local_date=local_day(date_field, span.start, span.end))
+        queryset.annotate(local_date=period(day, output_field=DateField()) if period else day)
         .values("local_date")
         .annotate(**aggregates)
         .order_by()
