@@ -5,8 +5,8 @@ that moment, a CASE over the zone's transitions between `start` and `end` (two a
 portable to SQLite (`make run`), and sargable on `field`'s range filter."""
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
