@@ -40,7 +40,11 @@ def _transitions(start: datetime, end: datetime, zone_name: str) -> tuple[tuple[
     while at < end:
         following = min(at + STEP, end)
         if _offset(zone, following) != spans[-1][1]:
-            low, high = at, following  # offset(low) is the current one, offset(high) the new one
+            # Whole hours with offset(low) the current one and offset(high) the new one; the change is at high.
+            low = at.replace(minute=0, second=0, microsecond=0)
+            high = following.replace(minute=0, second=0, microsecond=0)
+            if high < following:
+                high += timedelta(hours=1)
             while high - low > timedelta(hours=1):
                 middle = low + timedelta(hours=((high - low) // timedelta(hours=1)) // 2)
                 if _offset(zone, middle) == spans[-1][1]:

@@ -175,3 +175,20 @@ def test_bad_report_input_is_a_form_error_not_a_500(client, staff_user):
     )
     assert reversed_range.status_code == 400
     assert client.get("/admin/console/reports/nope/").status_code == 404
+
+
+def test_offset_spans_match_an_hour_by_hour_scan_over_three_years():
+    """transitions() steps a week and halves to the hour; an hour-by-hour scan of the zone is the reference."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/Chicago")
+    start, end = at(2024, 2, 3, 17, 30), at(2027, 1, 9, 6)
+    expected = [(start, start.astimezone(zone).utcoffset())]
+    moment = start.replace(minute=0) + timedelta(hours=1)
+    while moment < end:
+        offset = moment.astimezone(zone).utcoffset()
+        if offset != expected[-1][1]:
+            expected.append((moment, offset))
+        moment += timedelta(hours=1)
+    assert transitions(start, end) == expected
+    assert len(expected) == 7  # two changes a year
