@@ -311,5 +311,6 @@ def _tell_refund_unknown(claim_id: int) -> None:
         what = ", ".join(f"${p.amount:,} ({p.invoice_number})" for p in unknown)
         text = (f"The payment processor has not confirmed the refund of {what}: we do not know yet whether the "
                 "money moved. Reconciliation asks again every few minutes and then settles the claim.")  # fmt: skip
-        claim_event(claim, kind="refund_unknown", role=Role.SYSTEM, message=text, attempt=claim.decision_attempt)
+        # No message: the parties' claim shows messages; theirs says the refund is being confirmed.
+        claim_event(claim, kind="refund_unknown", role=Role.SYSTEM, attempt=claim.decision_attempt, detail=text)
         tell_staff_claim(claim, f"Claim {claim.number}: a refund's outcome is unknown", text)

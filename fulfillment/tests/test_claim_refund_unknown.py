@@ -55,6 +55,10 @@ def test_a_refund_whose_answer_was_lost_is_visible_then_reconciled_once_and_the_
     # visible: an event on the claim, staff told at once, the home page's counts, the claim page's advice
     assert ClaimEvent.objects.filter(claim=claim, kind="refund_unknown").count() == 1
     assert Notification.objects.filter(user=finance, kind="staff_alert", title__contains="outcome is unknown").exists()
+    client.force_login(order.buyer)  # the buyer reads that the refund is being confirmed, not our alarms
+    buyer_page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "The refund is being confirmed with the card processor" in buyer_page
+    assert "outcome is unknown" not in buyer_page
     Claim.objects.filter(pk=claim.pk).update(settling_since=claim.settling_since - timedelta(minutes=5))
     client.force_login(finance)
     assert home_count(client, "payments_held") == "1"
