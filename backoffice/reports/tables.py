@@ -185,7 +185,7 @@ def sales_report(span: Range, grain: str) -> Report:
         Column("average_price", "Average price", "money"),
         Column("ended", "Auctions ended"),
         Column("sold", "Auctions sold"),
-        Column("sell_through", "Sell-through % (auctions sold ÷ ended)", "percent"),
+        Column("sell_through", "Sell-through %", "percent"),
         Column("below_reserve", "Reserve not met"),
         Column("accepted_below_reserve", "…then accepted by seller"),
         Column("no_bids", "No bids"),
