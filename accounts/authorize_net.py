@@ -245,7 +245,15 @@ class AuthorizeNetGateway(Protocol):
         duplicate_window: int = 120,
     ) -> TransactionResult: ...
 
-    def refund(self, *, trans_id: str, amount: Decimal, last4: str) -> TransactionResult: ...
+    def refund(
+        self,
+        *,
+        trans_id: str,
+        amount: Decimal,
+        last4: str,
+        invoice_number: str = "",
+        duplicate_window: int | None = None,
+    ) -> TransactionResult: ...
 
     def void(self, *, trans_id: str) -> TransactionResult: ...
 
@@ -715,8 +723,19 @@ class AuthorizeNetClient:
         transaction.transactionSettings = transaction_settings
         return self._transaction(transaction, "authCaptureTransaction")
 
-    def refund(self, *, trans_id: str, amount: Decimal, last4: str) -> TransactionResult:
-        """refundTransaction against a settled charge; unsettled ones fail with reason 54 (void instead)."""
+    def refund(
+        self,
+        *,
+        trans_id: str,
+        amount: Decimal,
+        last4: str,
+        invoice_number: str = "",
+        duplicate_window: int | None = None,
+    ) -> TransactionResult:
+        """refundTransaction against a settled charge; unsettled ones fail with reason 54 (void instead). With an
+        `invoice_number` (our refund's own) and a `duplicate_window`, the identical refund sent again inside the
+        window is refused as a duplicate (reason 11) carrying the first one's transId: how an unanswered refund is
+        reconciled, as for charges."""
         from authorizenet import apicontractsv1 as anet
 
         transaction = anet.transactionRequestType()
@@ -729,6 +748,19 @@ class AuthorizeNetClient:
         payment.creditCard = credit_card
         transaction.payment = payment
         transaction.refTransId = trans_id
+        if invoice_number:
+            if len(invoice_number) > 20:
+                raise ValueError("Authorize.Net invoice numbers are at most 20 characters")
+            order = anet.orderType()
+            order.invoiceNumber = invoice_number
+            transaction.order = order
+        if duplicate_window is not None:
+            window = anet.settingType()
+            window.settingName = "duplicateWindow"
+            window.settingValue = str(int(duplicate_window))
+            transaction_settings = anet.ArrayOfSetting()
+            transaction_settings.setting.append(window)
+            transaction.transactionSettings = transaction_settings
         return self._transaction(transaction, "refundTransaction")
 
     def void(self, *, trans_id: str) -> TransactionResult:

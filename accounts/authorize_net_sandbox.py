@@ -218,11 +218,22 @@ class SandboxGateway:
             record["status"] = "settledSuccessfully"
         return record
 
-    def refund(self, *, trans_id: str, amount: Decimal, last4: str) -> TransactionResult:
+    def refund(
+        self,
+        *,
+        trans_id: str,
+        amount: Decimal,
+        last4: str,
+        invoice_number: str = "",
+        duplicate_window: int | None = None,
+    ) -> TransactionResult:
         amount = money(amount)
         record = self._load(trans_id)
         if record is None:
             return self._result(TransactionStatus.ERROR, "16")
+        duplicate_key = _key("refdup", trans_id, str(amount), invoice_number)
+        if invoice_number and (first := cache.get(duplicate_key)):
+            return self._result(TransactionStatus.ERROR, "11", trans_id=first if duplicate_window else "")
         remaining = Decimal(record["amount"]) - Decimal(record["refunded"])
         if record["status"] != "settledSuccessfully" or last4[-4:] != record["last4"] or amount > remaining:
             return self._result(TransactionStatus.ERROR, "54", account_number=f"XXXX{record['last4']}")
@@ -234,6 +245,8 @@ class SandboxGateway:
             {**record, "type": "refundTransaction", "amount": str(amount), "status": "refundPendingSettlement"},
             TTL,
         )
+        if invoice_number:
+            cache.set(duplicate_key, refund_id, max(int(duplicate_window or 120), 1))
         return self._result(TransactionStatus.APPROVED, "1", trans_id=refund_id, account_number=f"XXXX{last4[-4:]}")
 
     def void(self, *, trans_id: str) -> TransactionResult:

@@ -59,14 +59,38 @@ def listings_to_review(user: Any, now: datetime) -> Attention | None:
     )  # fmt: skip
 
 
+# A payment still "in flight" after this long got no answer (its process died mid-call): its outcome is unknown.
+STUCK_PENDING = timedelta(minutes=2)
+
+
 def payments_held(user: Any, now: datetime) -> Attention | None:
+    """Charges, refunds and voids held for review or whose outcome is unknown (also pending past any request's
+    time), which reconciliation settles."""
+    from django.db.models import Q
+
     from orders.models import Payment
 
-    rows = Payment.objects.filter(status__in=[Payment.Status.HELD, Payment.Status.UNKNOWN])
+    rows = Payment.objects.filter(
+        Q(status__in=[Payment.Status.HELD, Payment.Status.UNKNOWN])
+        | Q(status=Payment.Status.PENDING, updated_at__lt=now - STUCK_PENDING)
+    )
     oldest = rows.order_by("created_at").values_list("created_at", flat=True).first()
     return Attention(
         "payments_held", "Payments held for review or with an unknown outcome", rows.count(),
-        _changelist("orders.Payment", "status__in=held,unknown"), "finance", oldest,
+        _changelist("orders.Payment", "status__in=held,unknown,pending"), "finance", oldest,
+    )  # fmt: skip
+
+
+def claim_refunds_unknown(user: Any, now: datetime) -> Attention | None:
+    """Claims decided with a refund the payment processor has not confirmed (past the minute a decision takes):
+    reconciliation settles them; the claim page says what to do."""
+    from fulfillment.models import Claim, ClaimStatus
+
+    rows = Claim.objects.filter(status=ClaimStatus.SETTLING, settling_since__lt=now - timedelta(minutes=1))
+    oldest = rows.order_by("settling_since").values_list("settling_since", flat=True).first()
+    return Attention(
+        "claim_refunds_unknown", "Claim refunds not confirmed (payment outcome unknown)", rows.count(),
+        _changelist("fulfillment.Claim", "status__exact=settling"), "finance", oldest,
     )  # fmt: skip
 
 
@@ -189,6 +213,7 @@ ITEMS: list[tuple[str, str, Callable[[Any, datetime], Attention | None]]] = [
     ("fulfillment.Fulfillment", "fulfillment.view_fulfillment", late_title_documents),
     ("fulfillment.Claim", "fulfillment.view_claim", claims_overdue),
     ("fulfillment.Claim", "fulfillment.view_claim", claims_by_deadline),
+    ("fulfillment.Claim", "orders.refund_order", claim_refunds_unknown),
 ]
 
 

@@ -39,7 +39,8 @@ from fulfillment.models_claims import (
     ClaimOutcome,
     ClaimStatus,
 )
-from fulfillment.services.claim_decisions import ANSWER_PERMISSION, MONEY_PERMISSION
+from fulfillment.services.claim_decisions import ANSWER_PERMISSION, MONEY_PERMISSION, refund_steps_of
+from orders.payments import OPEN as OPEN_PAYMENT
 from orders.payments import refundable_amount
 
 DECISION_FIELDS = ("status", "outcome", "decision_reason", "refunded")
@@ -133,7 +134,12 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         if claim.due_at is None:
             return "—"
         late = claim.due_at < timezone.now()
-        who = "seller" if claim.status == ClaimStatus.AWAITING_SELLER else "staff"
+        if claim.status == ClaimStatus.AWAITING_SELLER:
+            who = "seller"
+        elif claim.status == ClaimStatus.RETURNING:  # the vehicle's return: the buyer sends, the seller receives
+            who = "buyer: return" if claim.return_step == "buyer" else "seller: receipt"
+        else:
+            who = "staff"
         return format_html(
             '<span class="{}">{} ({}{})</span>', "console-late" if late else "", central(claim.due_at), who,
             ", late" if late else "",
@@ -144,6 +150,8 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         return [
             path("<int:pk>/decide/", view(require_POST(self.decide_view)), name="fulfillment_claim_decide"),
             path("<int:pk>/message/", view(require_POST(self.message_view)), name="fulfillment_claim_message"),
+            path("<int:pk>/returned/", view(require_POST(self.returned_view)), name="fulfillment_claim_returned"),
+            path("<int:pk>/reconcile/", view(require_POST(self.reconcile_view)), name="fulfillment_claim_reconcile"),
             *super().get_urls(),
         ]
 
@@ -183,6 +191,13 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             "other_claims": list(Claim.objects.filter(order_id=order.pk).exclude(pk=claim.pk)),
             "refundable": refundable_amount(order),
             "decidable": claim.status in DECIDABLE_CLAIM_STATUSES,
+            "refund_steps": refund_steps_of(claim) if claim.status == ClaimStatus.SETTLING else [],
+            "unknown_refunds": [
+                p
+                for _, p in (refund_steps_of(claim) if claim.status == ClaimStatus.SETTLING else [])
+                if p is not None and p.status in OPEN_PAYMENT
+            ],
+            "now": timezone.now(),
             "may_answer": may_answer,
             "may_refund": may_refund,
             "decision_form": decision or DecisionForm(may_refund=may_refund),
@@ -227,6 +242,38 @@ class ClaimAdmin(StrictNumbersAdminMixin, admin.ModelAdmin):  # type: ignore[typ
         else:
             self.message_user(request, "The refund did not go through; the claim is back for a decision.",
                               messages.ERROR)  # fmt: skip
+        return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
+
+    def returned_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Staff mark the vehicle returned (the seller did not confirm, or told staff instead)."""
+        if not request.user.has_perm(ANSWER_PERMISSION):
+            raise PermissionDenied
+        note = request.POST.get("note", "").strip()[:4000]
+        try:
+            with staff_action(request, "claim_mark_returned", Claim, pk, fields=("status", "returned_at"),
+                              reason=note or "Vehicle back with the seller") as entry:  # fmt: skip
+                claim = services.claim_return_received(actor=request.user, claim_id=pk, note=note)
+                entry.extra["result"] = claim.status
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            self.message_user(request, "Marked returned; the claim is closed and both parties were told.")
+        return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
+
+    def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Finance: ask the payment processor now about a decision's refunds whose outcome is unknown (what the
+        beat does every 2 minutes); the claim moves on when the answer is known."""
+        if not (request.user.has_perm(ANSWER_PERMISSION) and request.user.has_perm(MONEY_PERMISSION)):
+            raise PermissionDenied
+        claim = services.claim_resume(claim_id=pk)
+        if claim.status == ClaimStatus.SETTLING:
+            self.message_user(request, "The payment processor has still not answered; nothing was recorded. Try "
+                              "again later: reconciliation also runs every few minutes.", messages.WARNING)  # fmt: skip
+        elif claim.status == ClaimStatus.IN_REVIEW:
+            self.message_user(request, "The refund did not go through; the claim is back for a decision.",
+                              messages.ERROR)  # fmt: skip
+        else:
+            self.message_user(request, f"The refund is confirmed: {claim.get_status_display().lower()}.")
         return HttpResponseRedirect(reverse("admin:fulfillment_claim_change", args=[pk]))
 
     def message_view(self, request: HttpRequest, pk: int) -> HttpResponse:

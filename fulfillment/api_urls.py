@@ -24,6 +24,12 @@ urlpatterns = [
     path("claims/<int:claim_id>", apis_claims.ClaimDetailApi.as_view(), name="api-claim"),
     path("claims/<int:claim_id>/answer", apis_claims.ClaimAnswerApi.as_view(), name="api-claim-answer"),
     path("claims/<int:claim_id>/messages", apis_claims.ClaimMessageApi.as_view(), name="api-claim-messages"),
+    path("claims/<int:claim_id>/return-sent", apis_claims.ClaimReturnSentApi.as_view(), name="api-claim-return-sent"),
+    path(
+        "claims/<int:claim_id>/return-received",
+        apis_claims.ClaimReturnReceivedApi.as_view(),
+        name="api-claim-return-received",
+    ),
     path("sales/statement", apis.StatementApi.as_view(), name="api-sales-statement"),
     path("webhooks/super-dispatch", webhooks.super_dispatch_webhook, name="webhook-super-dispatch"),
     path("webhooks/title", webhooks.title_webhook, name="webhook-title"),

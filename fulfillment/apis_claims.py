@@ -53,6 +53,11 @@ class ClaimOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     status_label = serializers.CharField(source="get_status_display")
     outcome = serializers.ChoiceField(choices=ClaimOutcome.choices)
     outcome_label = serializers.CharField(source="get_outcome_display")
+    return_step = serializers.ChoiceField(
+        choices=["", "buyer", "seller", "returned"],
+        help_text="A full refund with return: who acts on the vehicle's return — the buyer returns it (by "
+        "return_due_at), the seller confirms receipt (by receipt_due_at) — or returned; empty without a return",
+    )
     events = ClaimEventOutput(many=True)
 
     class Meta:
@@ -75,6 +80,12 @@ class ClaimOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "decision_reason",
             "decided_at",
             "refunded",
+            "return_step",
+            "return_due_at",
+            "return_sent_at",
+            "return_note",
+            "receipt_due_at",
+            "returned_at",
             "events",
         ]
 
@@ -218,3 +229,43 @@ class ClaimMessageApi(APIView):
         return ok(
             ClaimOutput(claim_for(claim_id, request)).data, message="Message sent.", status_code=status.HTTP_201_CREATED
         )
+
+
+class ReturnInput(serializers.Serializer):  # type: ignore[type-arg]
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class ClaimReturnSentApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Buyer: after a full refund with return, the vehicle is on its way back (note: how); the seller "
+        "confirms receipt within 2 business days. 409 claim_not_returning, return_sent, returned",
+        request=ReturnInput,
+        responses={200: ClaimEnvelope, **ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, claim_id: int) -> Response:
+        data = ReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim_for(claim_id, request)
+        services.claim_return_sent(actor=request.user, claim_id=claim_id, note=data.validated_data["note"])
+        return ok(ClaimOutput(claim_for(claim_id, request)).data, message="The seller was told.")
+
+
+class ClaimReturnReceivedApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Seller: the vehicle of a full refund with return is back; the claim closes. Once: a second "
+        "confirmation gets 409 returned (also claim_not_returning)",
+        request=ReturnInput,
+        responses={200: ClaimEnvelope, **ERRORS},
+        tags=TAGS,
+    )
+    def post(self, request: Request, claim_id: int) -> Response:
+        data = ReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim_for(claim_id, request)
+        services.claim_return_received(actor=request.user, claim_id=claim_id, note=data.validated_data["note"])
+        return ok(ClaimOutput(claim_for(claim_id, request)).data, message="Return confirmed; the claim is closed.")

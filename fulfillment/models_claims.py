@@ -44,10 +44,13 @@ class ClaimStatus(models.TextChoices):
     AWAITING_SELLER = "awaiting_seller", "Waiting for the seller's answer"
     IN_REVIEW = "in_review", "With our staff for a decision"
     SETTLING = "settling", "Decided; refund in progress"
+    RETURNING = "returning", "Refunded; the vehicle goes back to the seller"
     DECIDED = "decided", "Decided"
 
 
-OPEN_CLAIM_STATUSES = (ClaimStatus.AWAITING_SELLER, ClaimStatus.IN_REVIEW, ClaimStatus.SETTLING)
+OPEN_CLAIM_STATUSES = (ClaimStatus.AWAITING_SELLER, ClaimStatus.IN_REVIEW, ClaimStatus.SETTLING, ClaimStatus.RETURNING)
+# Decided (the outcome stands), whether or not a return still runs.
+RULED_CLAIM_STATUSES = (ClaimStatus.RETURNING, ClaimStatus.DECIDED)
 DECIDABLE_CLAIM_STATUSES = (ClaimStatus.AWAITING_SELLER, ClaimStatus.IN_REVIEW)
 
 
@@ -99,6 +102,19 @@ class Claim(models.Model):
     refund_requested = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     refunded = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
 
+    # The return of the vehicle after a full refund with return (claim_returns.py): the buyer brings it back (or
+    # hands it to a carrier) by return_due_at and says so; the seller confirms receipt by receipt_due_at (or staff
+    # mark it returned); then the claim is DECIDED.
+    return_due_at = models.DateTimeField(null=True, blank=True, help_text="The buyer returns the vehicle by")
+    return_sent_at = models.DateTimeField(null=True, blank=True, help_text="The buyer says it is on its way back")
+    return_note = models.TextField(blank=True, help_text="How the buyer returned it (carrier, drop-off)")
+    receipt_due_at = models.DateTimeField(null=True, blank=True, help_text="The seller confirms receipt by")
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    return_late_at = models.DateTimeField(null=True, blank=True, help_text="When staff were told the return is late")
+
     listing_snapshot = models.JSONField(default=dict, blank=True, help_text="The condition report as listed")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +138,16 @@ class Claim(models.Model):
     @property
     def number(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def return_step(self) -> str:
+        """Where the vehicle's return stands: "" (no return), "buyer" (the buyer returns it), "seller" (the
+        seller confirms receipt) or "returned"."""
+        if self.returned_at is not None:
+            return "returned"
+        if self.status != ClaimStatus.RETURNING:
+            return ""
+        return "seller" if self.return_sent_at is not None else "buyer"
 
 
 class ClaimEvent(models.Model):
@@ -161,7 +187,11 @@ EVENT_LABELS = {
     "seller_late": "the seller's time to answer ran out",
     "decision_started": "decided; refunding",
     "refund_failed": "the refund failed",
+    "refund_unknown": "the refund's outcome is unknown",
     "decided": "decided",
+    "return_sent": "sent the vehicle back",
+    "returned": "confirmed the vehicle is back with the seller",
+    "return_late": "the return is late",
 }
 
 

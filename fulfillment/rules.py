@@ -202,6 +202,20 @@ def claim_decision_due_at(in_review_at: datetime) -> datetime:
     return add_business_days(in_review_at, CLAIM_DECISION_BUSINESS_DAYS)
 
 
+# A full refund with return: the buyer returns the vehicle within 5 business days of the decision (as long as
+# the free pickup period), the seller confirms receipt within 2 business days of the buyer saying it is on its way.
+CLAIM_RETURN_BUSINESS_DAYS = 5
+CLAIM_RECEIPT_BUSINESS_DAYS = 2
+
+
+def claim_return_due_at(decided_at: datetime) -> datetime:
+    return add_business_days(decided_at, CLAIM_RETURN_BUSINESS_DAYS)
+
+
+def claim_receipt_due_at(sent_at: datetime) -> datetime:
+    return add_business_days(sent_at, CLAIM_RECEIPT_BUSINESS_DAYS)
+
+
 def claim_refusal(
     *,
     category: str,

@@ -68,6 +68,11 @@ def next_actions(order: Order, fulfillment: Fulfillment, *, now: datetime | None
     actions: list[NextAction] = []
     if fulfillment.completed_at is not None:
         return [NextAction("nobody", "The sale is complete")]
+    returning = claim_returning(order)
+    if returning is not None:
+        return [return_action(returning, now=now)]
+    if order.status in (Order.Status.REFUNDED, Order.Status.CANCELLED):
+        return [NextAction("nobody", f"The sale was {order.get_status_display().lower()}")]
     if order.balance > 0:
         actions.append(NextAction("buyer", f"Pay ${order.balance:,} for storage", anchor="pay"))
     status, title = fulfillment.vehicle_status, fulfillment.title_status
@@ -142,6 +147,25 @@ def next_actions(order: Order, fulfillment: Fulfillment, *, now: datetime | None
             NextAction("nobody", "The sale completes when the claim window closes, unless a claim is opened", ends)
         )
     return actions
+
+
+def claim_returning(order: Order) -> Any:
+    """The order's claim whose vehicle is going back to the seller (a full refund with return), if any."""
+    from fulfillment.models_claims import Claim, ClaimStatus
+
+    return Claim.objects.filter(order_id=order.pk, status=ClaimStatus.RETURNING).first()
+
+
+def return_action(claim: Any, *, now: datetime) -> NextAction:
+    """Who acts next on a vehicle's return, and by when (claim_returns.py)."""
+    anchor = f"claim-{claim.pk}"
+    if claim.return_step == "seller":
+        due = claim.receipt_due_at
+        return NextAction("seller", "Confirm the vehicle is back with you (the buyer sent it back)", due, anchor,
+                          bool(due and now > due))  # fmt: skip
+    due = claim.return_due_at
+    return NextAction("buyer", "Return the vehicle to the seller (you were refunded), then say it is on its way",
+                      due, anchor, bool(due and now > due))  # fmt: skip
 
 
 def next_action(order: Order, fulfillment: Fulfillment, *, role: str | None, now: datetime | None = None) -> NextAction:

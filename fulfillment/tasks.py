@@ -68,7 +68,8 @@ def remind_payouts() -> int:
 
 @shared_task
 def claims_seller_deadlines() -> int:
-    return services.claims_sweep()
+    """The claims' running deadlines: the seller's answer, and a vehicle return running late."""
+    return services.claims_sweep() + services.claims_returns_sweep()
 
 
 @shared_task

@@ -15,6 +15,16 @@ urlpatterns = [
     path("orders/<int:order_id>/claims/<int:claim_id>/answer/", views_claims.claim_answer, name="claim-answer"),
     path("orders/<int:order_id>/claims/<int:claim_id>/messages/", views_claims.claim_message, name="claim-message"),
     path(
+        "orders/<int:order_id>/claims/<int:claim_id>/return-sent/",
+        views_claims.claim_return_sent,
+        name="claim-return-sent",
+    ),
+    path(
+        "orders/<int:order_id>/claims/<int:claim_id>/return-received/",
+        views_claims.claim_return_received,
+        name="claim-return-received",
+    ),
+    path(
         "orders/<int:order_id>/claims/<int:claim_id>/photos/<int:photo_id>/",
         views_claims.claim_photo,
         name="claim-photo",

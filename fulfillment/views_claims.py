@@ -89,6 +89,40 @@ def _post_message(request: HttpRequest, order_id: int, claim_id: int, *, answer:
 
 
 @login_required
+@require_POST
+def claim_return_sent(request: HttpRequest, order_id: int, claim_id: int) -> HttpResponse:
+    """The buyer: the vehicle is on its way back (and how)."""
+    return _post_return(request, order_id, claim_id, received=False)
+
+
+@login_required
+@require_POST
+def claim_return_received(request: HttpRequest, order_id: int, claim_id: int) -> HttpResponse:
+    """The seller: the vehicle is back."""
+    return _post_return(request, order_id, claim_id, received=True)
+
+
+def _post_return(request: HttpRequest, order_id: int, claim_id: int, *, received: bool) -> HttpResponse:
+    _claim_on(order_id, claim_id)
+    note = request.POST.get("note", "")[:4000]
+    service = services.claim_return_received if received else services.claim_return_sent
+    try:
+        service(actor=request.user, claim_id=claim_id, note=note)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "Thank you: the return is confirmed and the claim is closed."
+            if received
+            else "The seller was told the vehicle is on its way back.",
+        )
+    return _back(order_id, f"claim-{claim_id}")
+
+
+@login_required
 def claim_photo(request: HttpRequest, order_id: int, claim_id: int, photo_id: int) -> FileResponse:
     try:
         photo = selectors.claim_photo_visible_to(

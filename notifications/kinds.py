@@ -104,6 +104,9 @@ LABELS = {
     "claim_message": "New message on a claim",
     "claim_seller_late": "A claim went to staff without the seller's answer",
     "claim_decided": "Claim decided",
+    "claim_return_sent": "The vehicle of a refunded claim is on its way back",
+    "claim_returned": "The vehicle of a refunded claim is back with the seller",
+    "claim_return_late": "The return of a vehicle is late",
     # finding (issue 20): saved-search and watchlist alerts
     "saved_search_match": "A new vehicle matches a saved search",
     "saved_search_digest": "Daily digest of a saved search",
@@ -604,8 +607,46 @@ _KINDS = [
         CLAIM_CAP + " decided: {{ outcome|default:'see the decision' }}",
         "Our decision on the claim for " + ORDER + ": {{ outcome|default:'decided' }}"
         "{% if amount and amount != '0.00' and amount != '0' %} ({{ amount|usd }} refunded to the buyer's card)"
-        "{% endif %}." + REASON,
-        keys=("claim", "order_number", "outcome", "amount", "reason"),
+        "{% endif %}."
+        + REASON
+        + "{% if return_due_at %}{% if role == 'buyer' %} Please return the vehicle to the seller by"
+        " {{ return_due_at|when }} and say so on the order page.{% else %} The buyer returns the vehicle by"
+        " {{ return_due_at|when }}; confirm on the order page when it is back with you.{% endif %}{% endif %}",
+        keys=("claim", "order_number", "outcome", "amount", "reason", "role", "return_due_at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_return_sent",
+        "orders",
+        "The vehicle is on its way back (" + CLAIM + ")",
+        "{% if role == 'seller' %}The buyer says the vehicle of " + ORDER + " is on its way back to you"
+        "{% if note %} ({{ note }}){% endif %}. Confirm on the order page when you have it"
+        "{% if due_at %}, by {{ due_at|when }}{% endif %}.{% else %}We told the seller the vehicle is on its way"
+        " back. They confirm when they have it{% if due_at %}, by {{ due_at|when }}{% endif %}.{% endif %}",
+        keys=("claim", "order_number", "role", "note", "due_at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_returned",
+        "orders",
+        "The vehicle is back with the seller (" + CLAIM + ")",
+        "The return of the vehicle of " + ORDER + " is confirmed"
+        "{% if by == 'staff' %} by our staff{% elif by == 'seller' %} by the seller{% endif %}"
+        "{% if at %} ({{ at|when }}){% endif %}. The claim is closed.",
+        keys=("claim", "order_number", "by", "at"),
+        action="See the claim",
+        optional=False,
+    ),
+    Kind(
+        "claim_return_late",
+        "orders",
+        "The vehicle's return is late (" + CLAIM + ")",
+        "{% if late == 'seller' %}The seller has not confirmed the vehicle of " + ORDER + " is back"
+        "{% else %}The vehicle of " + ORDER + " has not been returned{% endif %}"
+        "{% if due_at %} by the deadline, {{ due_at|when }}{% endif %}. Our staff follow up with you.",
+        keys=("claim", "order_number", "late", "due_at"),
         action="See the claim",
         optional=False,
     ),

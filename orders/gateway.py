@@ -19,6 +19,7 @@ __all__ = ["AuthorizeNetGateway", "GatewayResult", "TransactionDetails", "get_ga
 
 VOIDABLE = {"authorizedPendingCapture", "capturedPendingSettlement", "FDSPendingReview", "FDSAuthorizedPendingReview"}
 CAPTURED = {"capturedPendingSettlement", "settledSuccessfully", "authorizedPendingCapture"}
+REFUNDED = {"refundPendingSettlement", "refundSettledSuccessfully"}
 FAILED = {"declined", "voided", "expired", "generalError", "communicationError", "settlementError", "failedReview"}
 
 
@@ -69,9 +70,25 @@ def charge(
     return _from_transaction(result)
 
 
-def refund(gateway: AuthorizeNetGateway, *, transaction_id: str, amount: Decimal, card_last4: str) -> GatewayResult:
+def refund(
+    gateway: AuthorizeNetGateway,
+    *,
+    transaction_id: str,
+    amount: Decimal,
+    card_last4: str,
+    invoice_number: str = "",
+    duplicate_window: int | None = None,
+) -> GatewayResult:
     try:
-        return _from_transaction(gateway.refund(trans_id=transaction_id, amount=amount, last4=card_last4))
+        return _from_transaction(
+            gateway.refund(
+                trans_id=transaction_id,
+                amount=amount,
+                last4=card_last4,
+                invoice_number=invoice_number,
+                duplicate_window=duplicate_window,
+            )
+        )
     except VendorUnavailable as exc:
         return GatewayResult(status="unknown", reason=exc.message)
 
@@ -97,6 +114,11 @@ def is_voidable(found: TransactionDetails) -> bool:
 
 def is_captured(found: TransactionDetails) -> bool:
     return found.transaction_status in CAPTURED
+
+
+def is_refunded(found: TransactionDetails) -> bool:
+    """A refund transaction the gateway took (pending settlement or settled)."""
+    return found.transaction_status in REFUNDED
 
 
 def has_failed(found: TransactionDetails) -> bool:

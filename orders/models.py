@@ -240,6 +240,10 @@ class Payment(models.Model):
             # NULL keys don't collide; MariaDB ignores conditional unique constraints, so none is used.
             models.UniqueConstraint(fields=["order", "idempotency_key"], name="uniq_payment_idempotency"),
         ]
+        indexes = [
+            # The console's "needs attention" count and the reconciliation beat: payments by status and age.
+            models.Index(fields=["status", "updated_at"], name="payment_status_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.status})"

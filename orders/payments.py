@@ -9,7 +9,9 @@ A payment is three steps, never one transaction around a network call:
 When the gateway gives no answer, the identical charge is sent again: Authorize.Net either processes
 it (the first never arrived) or rejects it as a duplicate of the same invoice and amount (reason 11,
 carrying the original transaction id), which `transaction_details` then settles. Until settled the
-payment stays UNKNOWN and blocks new attempts; `payments_reconcile_unknown` retries from beat.
+payment stays UNKNOWN and blocks new attempts; `payments_reconcile_unknown` retries from beat. Refunds carry
+their own invoice number and the same window, so an unanswered refund is reconciled the same way; an unanswered
+void is read on its charge (`payment_reconcile`).
 """
 
 from datetime import timedelta
@@ -378,14 +380,25 @@ def order_refund(
             Payment.objects.filter(pk=refund.pk).update(kind=Payment.Kind.VOID)
             result = gw.void(gateway, transaction_id=charge.gateway_transaction_id)
     elif found.is_settled:
-        result = gw.refund(
-            gateway, transaction_id=charge.gateway_transaction_id, amount=amount, card_last4=charge.card_last4
-        )
+        result = _send_refund(gateway, refund, charge)
     else:
         result = GatewayResult(
             status="error", reason=f"The payment is {found.transaction_status}; it cannot be refunded."
         )
     return _payment_settle(payment_id=refund.pk, result=result, actor=actor)
+
+
+def _send_refund(gateway: PaymentGateway, refund: Payment, charge: Payment) -> GatewayResult:
+    """The refund carries its own invoice number and the 8-hour duplicate window: sent again identically it is
+    either processed (the first never arrived) or refused as a duplicate naming the first (reconciliation)."""
+    return gw.refund(
+        gateway,
+        transaction_id=charge.gateway_transaction_id,
+        amount=refund.amount,
+        card_last4=charge.card_last4,
+        invoice_number=refund.invoice_number,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
 
 
 def refundable_charges(order: Order) -> list[tuple[Payment, Decimal]]:
@@ -442,40 +455,87 @@ def _apply_reversal_outcome(*, order: Order, payment: Payment, actor: Any) -> No
 
 
 def payments_reconcile_unknown(*, gateway: PaymentGateway | None = None, older_than_seconds: int = 30) -> int:
-    """Beat task body: settle charges whose outcome is unknown (or stuck pending after a crash)."""
+    """Beat task body: settle charges, refunds and voids whose outcome is unknown (or stuck pending after a
+    crash). Returns how many were settled."""
     gateway = gateway or default_gateway()
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    settled = 0
-    stuck = Payment.objects.filter(kind=Payment.Kind.CHARGE, status__in=OPEN, updated_at__lt=cutoff).select_related(
-        "order__buyer"
-    )
+    stuck = Payment.objects.filter(status__in=OPEN, updated_at__lt=cutoff).values_list("pk", flat=True)
+    return sum(1 for pk in list(stuck) if payment_reconcile(payment_id=pk, gateway=gateway).status not in OPEN)
+
+
+def payment_reconcile(*, payment_id: int, gateway: PaymentGateway | None = None) -> Payment:
+    """Ask the gateway what became of one payment whose outcome is unknown (or stuck pending) and record it:
+    a charge or a refund is sent again identically (processed if the first never arrived, else refused as a
+    duplicate naming the first, which is then read); a void is read on its charge (voided, or still voidable:
+    voided now). Past the duplicate window a resend could move money twice: staff are alerted instead, once.
+    Returns the payment as it stands (still open when the gateway gave no answer). Precondition: no transaction
+    is open (gateway calls). Safe to run at the same time as another (the outcome is recorded once)."""
+    gateway = gateway or default_gateway()
+    payment = Payment.objects.select_related("order__buyer", "refers_to").get(pk=payment_id)
+    if payment.status not in OPEN:
+        return payment
     resend_deadline = timezone.now() - timedelta(seconds=DUPLICATE_WINDOW_SECONDS - RESEND_SAFETY_MARGIN_SECONDS)
-    for payment in stuck:
-        if payment.created_at < resend_deadline:
-            _alert_unreconciled(payment)
-            continue
+    if payment.created_at < resend_deadline and payment.kind != Payment.Kind.VOID:
+        _alert_unreconciled(payment)
+        return payment
+    if payment.kind == Payment.Kind.CHARGE:
         card = card_on_file(payment.order.buyer)
         if card is None:
-            continue
+            return payment
         result = _reconcile_charge(gateway, payment, card)
-        if result.status != "unknown":
-            _payment_settle(payment_id=payment.pk, result=result)
-            settled += 1
-    return settled
+    else:
+        result = _reconcile_reversal(gateway, payment)
+    if result.status in ("unknown", "duplicate"):
+        return payment
+    return _payment_settle(payment_id=payment.pk, result=result)
+
+
+def _reconcile_reversal(gateway: PaymentGateway, payment: Payment) -> GatewayResult:
+    """Settle an unknown refund or void (see payment_reconcile)."""
+    charge = payment.refers_to
+    if charge is None:
+        return GatewayResult(status="unknown", reason="No charge to read")
+    if payment.kind == Payment.Kind.VOID:
+        found = gw.details(gateway, transaction_id=charge.gateway_transaction_id)
+        if found is None:
+            return GatewayResult(status="unknown", reason="Still reconciling")
+        if found.transaction_status == "voided":
+            return GatewayResult(status="approved", transaction_id=found.trans_id, reason="Confirmed after a timeout")
+        if gw.is_voidable(found):
+            return gw.void(gateway, transaction_id=charge.gateway_transaction_id)
+        return GatewayResult(
+            status="error",
+            reason=f"Nothing was voided: the payment is {found.transaction_status} now. Refund it instead.",
+        )
+    result = _send_refund(gateway, payment, charge)
+    if result.status == "duplicate" and result.transaction_id:
+        found = gw.details(gateway, transaction_id=result.transaction_id)
+        if found is not None and gw.is_refunded(found):
+            return GatewayResult(status="approved", transaction_id=found.trans_id, reason="Confirmed after a timeout")
+        if found is not None and gw.has_failed(found):
+            return GatewayResult(status="declined", transaction_id=found.trans_id, reason=found.reason_text)
+        return GatewayResult(status="unknown", transaction_id=result.transaction_id, reason="Still reconciling")
+    if result.status == "duplicate":
+        return GatewayResult(status="unknown", reason="Duplicate without the original transaction id")
+    return result
 
 
 def _alert_unreconciled(payment: Payment) -> None:
-    """Past the duplicate window a resend could charge twice: a person must look it up."""
+    """Past the duplicate window a resend could move money twice: a person must look it up."""
     if payment.note.startswith("staff alerted"):
         return
-    Payment.objects.filter(pk=payment.pk).update(note="staff alerted: outcome unknown past the duplicate window")
+    what = payment.get_kind_display()
+    alerted = "staff alerted: outcome unknown past the duplicate window"
+    note = alerted if payment.kind == Payment.Kind.CHARGE else f"{alerted}. {payment.note}"
+    Payment.objects.filter(pk=payment.pk).update(note=note)
     order = payment.order
     notify_staff(
         kind="staff_alert",
         context={
             "subject": f"Payment outcome unknown: {order.number}",
-            "message": f"Charge {payment.invoice_number} for ${payment.amount} got no answer from the gateway. "
-            "Look it up in the Authorize.Net console and settle it in the admin.",
+            "message": f"{what} {payment.invoice_number} for ${payment.amount} got no answer from the gateway. "
+            "Look it up in the Authorize.Net console (by its invoice number); its webhook records it when it "
+            "went through.",
             "url": order_url(order),
         },
         object_key=f"payment:{payment.pk}",

@@ -97,6 +97,15 @@ def test_sandbox_settles_after_the_configured_delay_then_a_partial_refund_works(
         partial = sandbox.refund(trans_id=charge.trans_id, amount=Decimal("50.00"), last4="1111")
         assert partial.approved
         assert not sandbox.refund(trans_id=charge.trans_id, amount=Decimal("450.01"), last4="1111").approved
+        # a refund with its own invoice number, sent again inside its duplicate window: a duplicate naming the first
+        first = sandbox.refund(trans_id=charge.trans_id, amount=Decimal("20.00"), last4="1111",
+                               invoice_number="S-settle-3", duplicate_window=28800)  # fmt: skip
+        again = sandbox.refund(trans_id=charge.trans_id, amount=Decimal("20.00"), last4="1111",
+                               invoice_number="S-settle-3", duplicate_window=28800)  # fmt: skip
+        assert first.approved
+        assert again.is_duplicate
+        assert again.trans_id == first.trans_id
+        assert sandbox.get_transaction_details(trans_id=first.trans_id).transaction_status == "refundPendingSettlement"
 
 
 def test_make_run_settles_the_sandbox_after_two_minutes():

@@ -24,7 +24,8 @@ from backoffice.reports.tables import (
     _ratio,
     _sum_rows,
 )
-from fulfillment.models import Claim, ClaimOutcome, ClaimStatus, DeliveryMethod, Fulfillment
+from fulfillment.models import Claim, ClaimOutcome, DeliveryMethod, Fulfillment
+from fulfillment.models_claims import RULED_CLAIM_STATUSES
 
 DAY_SECONDS = Decimal(86400)
 
@@ -164,8 +165,10 @@ def claims_report(span: Range, grain: str) -> Report:
         opened, "opened_at", grain, span, "seller",
         {
             "claims": Count("pk"),
-            "open": Count("pk", filter=~Q(status=ClaimStatus.DECIDED)),
-            **{name: Count("pk", filter=Q(status=ClaimStatus.DECIDED, outcome=value)) for name, value in OUTCOME_COLUMNS},
+            # Decided: the outcome stands, also while the vehicle of a full refund with return goes back.
+            "open": Count("pk", filter=~Q(status__in=RULED_CLAIM_STATUSES)),
+            **{name: Count("pk", filter=Q(status__in=RULED_CLAIM_STATUSES, outcome=value))
+               for name, value in OUTCOME_COLUMNS},
             "refunded": _money_sum("refunded"),
         },
     )  # fmt: skip

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DateField, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from auctions.models import Auction
@@ -68,8 +68,12 @@ def _grouped(
             key = (row[seller_field], emails.get(row[seller_field], f"user {row[seller_field]}"))
             out[key] = {name: row[name] for name in aggregates}
         return out
+    day: Any = local_day(date_field, span.start, span.end)
+    # Weeks and months are grouped in SQL by their first day: a few dozen rows come back instead of one per day
+    # (730 for two years by month), each converted in Python, per query.
+    period = {"week": TruncWeek, "month": TruncMonth}.get(grain)
     rows = (
-        queryset.annotate(local_date=local_day(date_field, span.start, span.end))
+        queryset.annotate(local_date=period(day, output_field=DateField()) if period else day)
         .values("local_date")
         .annotate(**aggregates)
         .order_by()
@@ -174,24 +178,31 @@ def sales_report(span: Range, grain: str) -> Report:
     totals["sell_through"] = _ratio(totals["sold"], totals["ended"])
     columns = [
         Column("period", "Seller" if grain == "seller" else "Period", "text"),
-        Column("sales", "Sales"),
+        Column("sales", "Orders (all channels: auction, buy now, offers)"),
+        Column("buy_now", "…of which bought now"),
+        Column("offers_accepted", "…of which from accepted offers"),
         Column("gmv", "GMV", "money"),
         Column("average_price", "Average price", "money"),
         Column("ended", "Auctions ended"),
-        Column("sold", "Sold"),
+        Column("sold", "Auctions sold"),
         Column("sell_through", "Sell-through %", "percent"),
         Column("below_reserve", "Reserve not met"),
         Column("accepted_below_reserve", "…then accepted by seller"),
         Column("no_bids", "No bids"),
-        Column("offers_accepted", "Offers accepted"),
-        Column("buy_now", "Buy now"),
     ]
     table = Table("Sales", columns, rows, totals, chart=("period", "gmv"))
     return Report(
         "sales", "Sales", [table],
         notes=[
-            "GMV counts the vehicle price of sales that stand (not cancelled, not refunded in full), by sale date.",
-            "Sell-through = sold ÷ auctions ended in the period (cancelled auctions are not counted).",
+            "Orders: every sale that stands (not cancelled, not refunded in full), by its sale date, whatever the "
+            "channel: an auction won on the hammer or accepted below reserve, buy now, or an accepted offer. GMV "
+            "and the average price are the vehicle prices of these orders.",
+            "Auctions sold: auctions that closed in the period with a sale (on the hammer, accepted below reserve "
+            "by the seller, or bought now), by the day they closed, whether or not the sale later stood.",
+            "Why the two differ: a sale from an offer (also one after an auction without a sale) is an order but "
+            "no auction sold; a sale cancelled or refunded in full later stays an auction sold but is no longer an "
+            "order; a below-reserve bid the seller accepts the next day is an order on the day of acceptance.",
+            "Sell-through = auctions sold ÷ auctions ended in the period (cancelled auctions are not counted).",
         ],
     )  # fmt: skip
 

@@ -197,3 +197,33 @@ def test_the_person_page_lists_their_claims_as_buyer_and_as_seller(console, clai
         page = client.get(reverse("admin:console_person", args=[person])).content.decode()
         assert f"{claim}</a>" in page
         assert side in page
+
+
+@pytest.mark.django_db
+def test_a_return_shows_its_step_and_deadline_in_the_queue_and_staff_mark_it_returned(console, claim, staff_in):
+    from fulfillment import services
+
+    services.claim_decide(claim_id=claim.pk, actor=staff_in("finance"), outcome="full_refund_return",
+                          reason="Hidden frame damage")  # fmt: skip
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.RETURNING
+    auctions = console("auctions")
+    assert auctions.post(reverse("admin:fulfillment_claim_returned", args=[claim.pk])).status_code == 403
+    client = console("support")
+    listing = client.get(reverse("admin:fulfillment_claim_changelist") + "?deadline=open").content.decode()
+    assert f"Claim #{claim.pk}<" in listing
+    assert "(buyer: return)" in listing  # who acts on the deadline shown
+    page = client.get(page_of(claim)).content.decode()
+    assert 'data-claim-return data-step="buyer"' in page
+    assert "the buyer returns the vehicle by" in page
+    assert "Mark the vehicle returned" in page
+    assert "Record the decision" not in page  # decided already
+    response = client.post(reverse("admin:fulfillment_claim_returned", args=[claim.pk]), {"note": "Back on the lot"})
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.return_step) == (ClaimStatus.DECIDED, "returned")
+    entry = LogEntry.objects.get(additional_data__action="claim_mark_returned")
+    assert entry.additional_data["reason"] == "Back on the lot"
+    page = client.get(page_of(claim)).content.decode()
+    assert 'data-step="returned"' in page
+    assert "Mark the vehicle returned" not in page

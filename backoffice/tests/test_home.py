@@ -36,13 +36,17 @@ def test_home_counts_match_the_data(
     Payment.objects.create(order=overdue, kind="charge", status="held", amount=1, invoice_number="X-1")
     Payment.objects.create(order=overdue, kind="charge", status="unknown", amount=1, invoice_number="X-2")
     Payment.objects.create(order=overdue, kind="charge", status="approved", amount=1, invoice_number="X-3")
+    # a refund still "in flight" minutes later got no answer (its process died): unknown too; a fresh one is not
+    stuck = Payment.objects.create(order=overdue, kind="refund", status="pending", amount=1, invoice_number="X-4")
+    Payment.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    Payment.objects.create(order=overdue, kind="refund", status="pending", amount=1, invoice_number="X-5")
     EmailDelivery.objects.create(user=user_factory(), kind="outbid", status=EmailDelivery.Status.FAILED)
     record_failure(vendor="persona", reason="bad signature", status_code=401)
     client.force_login(staff_user)
     counts = _counts(client.get("/admin/").content.decode())
     assert counts["seller_applications"] == 2
     assert counts["listings"] == 3
-    assert counts["payments_held"] == 2
+    assert counts["payments_held"] == 3
     assert counts["overdue"] == Order.objects.overdue().count() == 1
     assert counts["failed_emails"] == 1
     assert counts["failed_webhooks"] == 1
@@ -65,6 +69,7 @@ def test_a_role_sees_only_the_items_it_may_open(staff_in):
     support = {item.key for item in attention_items(staff_in("support"))}
     assert {"seller_applications", "listings"} <= support
     assert "payments_held" not in support
+    assert "claim_refunds_unknown" not in support
     finance = {item.key for item in attention_items(staff_in("finance"))}
-    assert {"payments_held", "overdue", "failed_webhooks"} <= finance
+    assert {"payments_held", "overdue", "failed_webhooks", "claim_refunds_unknown"} <= finance
     assert "listings" not in finance

@@ -60,6 +60,52 @@ def test_sales_by_month_match_the_hand_computed_figures(march):
     assert row["offers_accepted"] == 1
 
 
+APRIL = Range(date(2026, 4, 1), date(2026, 4, 30))
+
+
+def test_orders_and_auctions_sold_each_count_what_their_label_says(auction_factory, user_factory):
+    """Orders: sales that stand, every channel, by sale date. Auctions sold: auctions closed with a sale (hammer,
+    accepted below reserve, bought now), by close date, whatever became of the order."""
+    closed = at(2026, 4, 7, 18)
+
+    def auction(outcome: str, **extra):
+        return auction_factory(status=Auction.Status.ENDED, outcome=outcome, closed_at=closed, **extra)
+
+    def order(source: str, source_id: int, vehicle, price: str, sold_at=closed) -> Order:
+        return order_create(
+            source_type=source, source_id=source_id, buyer=user_factory(), seller=vehicle.seller,
+            vehicle_id=vehicle.pk, price=Decimal(price), sold_at=sold_at,
+        )  # fmt: skip
+
+    hammer = auction(Auction.Outcome.SOLD)
+    order(Order.Source.AUCTION, hammer.pk, hammer.vehicle, "10000.00")
+    bought_now = auction(Auction.Outcome.SOLD, sold_via_buy_now=True)
+    order(Order.Source.BUY_NOW, bought_now.pk, bought_now.vehicle, "20000.00")
+    accepted = auction(Auction.Outcome.SOLD, seller_decision=Auction.Decision.ACCEPTED)
+    order(Order.Source.AUCTION, accepted.pk, accepted.vehicle, "5000.00", sold_at=at(2026, 4, 8, 15))
+    undone = auction(Auction.Outcome.SOLD)
+    gone = order(Order.Source.AUCTION, undone.pk, undone.vehicle, "40000.00")
+    Order.objects.filter(pk=gone.pk).update(status=Order.Status.REFUNDED)
+    best_offer = auction(Auction.Outcome.UNSOLD, seller_decision=Auction.Decision.BEST_OFFER)
+    order(Order.Source.OFFER, 31, best_offer.vehicle, "7000.00")
+    auction(Auction.Outcome.UNSOLD)  # no bids
+
+    (row,) = sales_report(APRIL, "month").tables[0].rows
+    assert row["sales"] == 4  # hammer, buy now, accepted below reserve, the offer (not the refunded one)
+    assert (row["buy_now"], row["offers_accepted"]) == (1, 1)
+    assert row["gmv"] == Decimal("42000.00")
+    assert row["ended"] == 6
+    assert row["sold"] == 4  # hammer, buy now, accepted below reserve, and the one refunded later
+    assert row["sell_through"] == Decimal("66.7")
+    assert (row["below_reserve"], row["accepted_below_reserve"], row["no_bids"]) == (2, 1, 1)
+    days = {r["period"]: r for r in sales_report(APRIL, "day").tables[0].rows}
+    assert days["Tue Apr 7, 2026"]["sold"] == 4
+    assert days["Wed Apr 8, 2026"]["sales"] == 1  # the seller accepted the next day: the order's sale date
+    labels = {column.key: column.label for column in sales_report(APRIL, "month").tables[0].columns}
+    assert labels["sold"] == "Auctions sold"
+    assert labels["sales"] == "Orders (all channels: auction, buy now, offers)"
+
+
 def test_days_are_central_days_across_the_dst_change(march):
     rows = {row["period"]: row for row in sales_report(MARCH, "day").tables[0].rows}
     assert rows["Sat Mar 7, 2026"]["sales"] == 1  # 05:30 UTC on Mar 8 is still Mar 7 in Chicago (CST)
@@ -115,7 +161,8 @@ def test_report_page_table_chart_and_csv(client, staff_user, march):
     header = rows[1]
     march_row = dict(zip(header, rows[2], strict=True))
     assert march_row["GMV"] == "64000.00"
-    assert march_row["Sales"] == "4"
+    assert march_row["Orders (all channels: auction, buy now, offers)"] == "4"
+    assert march_row["Auctions sold"] == "1"
 
 
 def test_bad_report_input_is_a_form_error_not_a_500(client, staff_user):
@@ -128,3 +175,20 @@ def test_bad_report_input_is_a_form_error_not_a_500(client, staff_user):
     )
     assert reversed_range.status_code == 400
     assert client.get("/admin/console/reports/nope/").status_code == 404
+
+
+def test_offset_spans_match_an_hour_by_hour_scan_over_three_years():
+    """transitions() steps a week and halves to the hour; an hour-by-hour scan of the zone is the reference."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/Chicago")
+    start, end = at(2024, 2, 3, 17, 30), at(2027, 1, 9, 6)
+    expected = [(start, start.astimezone(zone).utcoffset())]
+    moment = start.replace(minute=0) + timedelta(hours=1)
+    while moment < end:
+        offset = moment.astimezone(zone).utcoffset()
+        if offset != expected[-1][1]:
+            expected.append((moment, offset))
+        moment += timedelta(hours=1)
+    assert transitions(start, end) == expected
+    assert len(expected) == 7  # two changes a year

@@ -1,6 +1,7 @@
 """Every write of the fulfillment domain (FULFILLMENT.md). Entry points call these and nothing else."""
 
-from fulfillment.services.claim_decisions import claim_decide, claim_settle, claims_settle_stalled
+from fulfillment.services.claim_decisions import claim_decide, claim_resume, claim_settle, claims_settle_stalled
+from fulfillment.services.claim_returns import claim_return_received, claim_return_sent, claims_returns_sweep
 from fulfillment.services.claims import claim_answer, claim_message, claim_open, claim_upload_prepare, claims_sweep
 from fulfillment.services.completion import fulfillment_complete, fulfillments_complete_due
 from fulfillment.services.proceeds import payouts_remind_staff, proceeds_charge_seller, proceeds_mark_paid
@@ -44,6 +45,10 @@ __all__ = [
     "claim_decide",
     "claim_message",
     "claim_open",
+    "claim_return_received",
+    "claim_return_sent",
+    "claims_returns_sweep",
+    "claim_resume",
     "claim_settle",
     "claim_upload_prepare",
     "claims_settle_stalled",

@@ -10,7 +10,8 @@ both parties see. Money moves through `orders.payments.order_refund`, exactly on
    resuming a decision whose process died never refunds twice.
 3. `claim_settle`, under the same locks, reads the steps' payments: all approved → DECIDED and the effects
    (a partial refund comes off the seller's proceeds; a full refund with return or a cancelled sale reverses
-   the order and zeroes the proceeds); a refund refused → back to IN_REVIEW with the reason, staff told; still
+   the order and zeroes the proceeds; after a full refund with return the claim is RETURNING until the vehicle
+   is back with the seller, `claim_returns.py`); a refund refused → back to IN_REVIEW with the reason, staff told; still
    in flight → stays SETTLING until `claims_settle_stalled` (beat) finds it settled.
 Money outcomes need `orders.refund_order` (finance, admin); denying needs `fulfillment.answer_claim`.
 """
@@ -33,16 +34,19 @@ from fulfillment.models import ProceedsLine, SellerProceeds
 from fulfillment.models_claims import (
     DECIDABLE_CLAIM_STATUSES,
     MONEY_OUTCOMES,
+    RULED_CLAIM_STATUSES,
     Claim,
     ClaimEvent,
     ClaimOutcome,
     ClaimStatus,
 )
+from fulfillment.services.claim_returns import claim_return_start
 from fulfillment.services.claims import claim_event, lock_claim, set_claim_status, tell_claim, tell_staff_claim
 from fulfillment.services.proceeds import proceeds_add_charge
 from orders.gateway import AuthorizeNetGateway
 from orders.models import Order, Payment
-from orders.payments import order_refund, refundable_amount, refundable_charges
+from orders.payments import OPEN as OPEN_PAYMENT
+from orders.payments import order_refund, payment_reconcile, refundable_amount, refundable_charges
 from orders.services import order_reverse_sale
 
 logger = structlog.get_logger(__name__)
@@ -142,7 +146,10 @@ def claim_decide(
             to_status=claim.status, outcome=outcome, amount=str(total), attempt=claim.decision_attempt,
         )  # fmt: skip
     claim_refund_steps(claim_id=claim_id, actor=actor, gateway=gateway)
-    return claim_settle(claim_id=claim_id, actor=actor)
+    claim = claim_settle(claim_id=claim_id, actor=actor)
+    if claim.status == ClaimStatus.SETTLING:  # the processor did not answer: staff are told now
+        _tell_refund_unknown(claim_id)
+    return claim
 
 
 def claim_refund_steps(*, claim_id: int, actor: Any = None, gateway: AuthorizeNetGateway | None = None) -> None:
@@ -236,23 +243,74 @@ def _apply_outcome(order: Order, fulfillment: Any, claim: Claim, *, actor: Any) 
                 order=order, fulfillment=fulfillment, kind=ProceedsLine.Kind.ADJUSTMENT, amount=proceeds.net,
                 reason=f"Claim {claim.number}: the sale was reversed", actor=actor,
             )  # fmt: skip
-    from_status = set_claim_status(claim, ClaimStatus.DECIDED, decided_at=now, settling_since=None, due_at=None)
+    from_status = claim.status
+    claim.decided_at, claim.settling_since = now, None
+    if outcome == ClaimOutcome.FULL_REFUND_RETURN:  # the vehicle goes back next (claim_returns.py)
+        claim_return_start(order, claim, now=now)
+    else:
+        set_claim_status(claim, ClaimStatus.DECIDED, due_at=None)
+    return_due = claim.return_due_at.isoformat() if claim.return_due_at else ""
     claim_event(
         claim, kind="decided", role=Role.STAFF, actor=actor, message=claim.decision_reason, from_status=from_status,
-        to_status=claim.status, outcome=outcome, refunded=str(claim.refunded),
+        to_status=claim.status, outcome=outcome, refunded=str(claim.refunded), return_due_at=return_due,
     )  # fmt: skip
     tell_claim(order, claim, "claim_decided", who=["buyer", "seller"], outcome=claim.get_outcome_display(),
-               reason=claim.decision_reason, amount=str(this_attempt))  # fmt: skip
+               reason=claim.decision_reason, amount=str(this_attempt), return_due_at=return_due)  # fmt: skip
 
 
 def claims_settle_stalled(*, now: datetime | None = None, gateway: AuthorizeNetGateway | None = None) -> int:
     """Beat: decisions whose refunds did not finish (the process died, or the processor had not answered) —
-    send what is missing (idempotent keys) and settle. Returns how many were decided."""
+    send what is missing (idempotent keys), ask the processor about refunds whose outcome is unknown, and
+    settle. Returns how many were decided (the outcome stands: decided, or the vehicle going back)."""
     now = now or timezone.now()
     stalled = Claim.objects.filter(status=ClaimStatus.SETTLING, settling_since__lt=now - STALLED_AFTER)
     decided = 0
     for claim_id in list(stalled.values_list("pk", flat=True)):
-        claim_refund_steps(claim_id=claim_id, gateway=gateway)
-        if claim_settle(claim_id=claim_id).status == ClaimStatus.DECIDED:
+        if claim_resume(claim_id=claim_id, gateway=gateway).status in RULED_CLAIM_STATUSES:
             decided += 1
     return decided
+
+
+def refund_steps_of(claim: Claim) -> list[tuple[dict[str, Any], Payment | None]]:
+    """The current plan's steps with their refunds (None: not sent yet)."""
+    keys = [step["key"] for step in claim.refund_plan]
+    payments = {p.idempotency_key: p for p in Payment.objects.filter(order_id=claim.order_id, idempotency_key__in=keys)}
+    return [(step, payments.get(step["key"])) for step in claim.refund_plan]
+
+
+def claim_resume(*, claim_id: int, gateway: AuthorizeNetGateway | None = None) -> Claim:
+    """A settling decision moved on: send the refunds not sent yet (their keys return those that were), ask the
+    payment processor about each whose outcome is unknown (`orders.payments.payment_reconcile`, the payments'
+    own reconciliation), send what follows, and settle. Staff are told once when a refund's outcome stays
+    unknown (the home page counts it; the claim page says what to do). Safe to run at the same time as the beat
+    or a retry. Precondition: no transaction is open (gateway calls)."""
+    claim_refund_steps(claim_id=claim_id, gateway=gateway)
+    claim = Claim.objects.get(pk=claim_id)
+    if claim.status != ClaimStatus.SETTLING:
+        return claim
+    for _, payment in refund_steps_of(claim):
+        if payment is not None and payment.status in OPEN_PAYMENT:
+            payment_reconcile(payment_id=payment.pk, gateway=gateway)
+    claim_refund_steps(claim_id=claim_id, gateway=gateway)
+    claim = claim_settle(claim_id=claim_id)
+    if claim.status == ClaimStatus.SETTLING:
+        _tell_refund_unknown(claim_id)
+    return claim
+
+
+def _tell_refund_unknown(claim_id: int) -> None:
+    """Once per decision attempt: a refund of the plan has no known outcome — an event and a staff alert."""
+    with transaction.atomic(durable=True):
+        _, _, claim = lock_claim(claim_id)
+        if claim.status != ClaimStatus.SETTLING:
+            return
+        unknown = [p for _, p in refund_steps_of(claim) if p is not None and p.status in OPEN_PAYMENT]
+        told = claim.events.filter(kind="refund_unknown", data__attempt=claim.decision_attempt).exists()
+        if not unknown or told:
+            return
+        what = ", ".join(f"${p.amount:,} ({p.invoice_number})" for p in unknown)
+        text = (f"The payment processor has not confirmed the refund of {what}: we do not know yet whether the "
+                "money moved. Reconciliation asks again every few minutes and then settles the claim.")  # fmt: skip
+        # No message: the parties' claim shows messages; theirs says the refund is being confirmed.
+        claim_event(claim, kind="refund_unknown", role=Role.SYSTEM, attempt=claim.decision_attempt, detail=text)
+        tell_staff_claim(claim, f"Claim {claim.number}: a refund's outcome is unknown", text)

@@ -225,7 +225,8 @@ def test_a_full_refund_with_return_reverses_the_sale_and_zeroes_the_proceeds(del
     claim = services.claim_decide(claim_id=claim.pk, actor=finance, outcome="full_refund_return",
                                   reason="Frame damage hidden; the seller takes the car back")  # fmt: skip
     order.refresh_from_db()
-    assert claim.status == ClaimStatus.DECIDED
+    assert claim.status == ClaimStatus.RETURNING  # decided: the vehicle goes back next (test_claim_returns.py)
+    assert claim.outcome == "full_refund_return"
     assert claim.refunded == order.amount_paid
     assert order.status == Order.Status.REFUNDED
     assert order.amount_refunded == order.amount_paid

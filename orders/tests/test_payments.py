@@ -248,3 +248,49 @@ def test_twenty_parallel_pay_requests_charge_exactly_once(order_factory, buyer, 
     order.refresh_from_db()
     assert order.amount_paid == order.total
     assert order.payments.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_refund_whose_answer_was_lost_is_reconciled_without_a_second_refund(
+    order_factory, buyer, staff_user, fake_authorize_net, settings
+):
+    order = order_factory(buyer=buyer)
+    charge = order_pay(order_id=order.pk, user=buyer)
+    fake_authorize_net.settle(charge.gateway_transaction_id)
+    settings.AUTHORIZE_NET_TIMEOUT = 0.5
+    fake_authorize_net.respond_delay_once, fake_authorize_net.late_once_for = 1.5, "refundTransaction"
+    refund = order_refund(order_id=order.pk, amount=Decimal("300.00"), reason="Scratch", actor=staff_user)
+    assert refund.status == Payment.Status.UNKNOWN
+    order.refresh_from_db()
+    assert order.amount_refunded == Decimal("0.00")
+    with pytest.raises(DomainError, match="at most"):  # the unknown refund counts against what may be refunded
+        order_refund(order_id=order.pk, amount=order.amount_paid, reason="All of it", actor=staff_user)
+    assert payments_reconcile_unknown(older_than_seconds=0) == 1
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == Payment.Status.APPROVED
+    assert order.amount_refunded == Decimal("300.00")
+    refunds = [t for t in fake_authorize_net.transactions.values() if t.type == "refundTransaction"]
+    assert [t.id for t in refunds] == [refund.gateway_transaction_id]
+    assert refunds[0].invoice_number == refund.invoice_number
+    assert fake_authorize_net.transactions[charge.gateway_transaction_id].refunded == Decimal("300.00")
+    assert payments_reconcile_unknown(older_than_seconds=0) == 0
+
+
+@pytest.mark.django_db
+def test_a_void_whose_answer_was_lost_is_read_on_its_charge(
+    order_factory, buyer, staff_user, fake_authorize_net, settings
+):
+    order = order_factory(buyer=buyer)
+    charge = order_pay(order_id=order.pk, user=buyer)  # not settled: only a void in full
+    order.refresh_from_db()
+    settings.AUTHORIZE_NET_TIMEOUT = 0.5
+    fake_authorize_net.respond_delay_once, fake_authorize_net.late_once_for = 1.5, "voidTransaction"
+    void = order_refund(order_id=order.pk, amount=order.amount_paid, reason="Cancelled", actor=staff_user)
+    assert (void.kind, void.status) == (Payment.Kind.VOID, Payment.Status.UNKNOWN)
+    assert fake_authorize_net.transactions[charge.gateway_transaction_id].status == "voided"
+    assert payments_reconcile_unknown(older_than_seconds=0) == 1
+    void.refresh_from_db()
+    order.refresh_from_db()
+    assert void.status == Payment.Status.APPROVED
+    assert (order.amount_refunded, order.status) == (order.amount_paid, Order.Status.REFUNDED)

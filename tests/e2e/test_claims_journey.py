@@ -123,3 +123,46 @@ def test_a_claim_decided_with_a_partial_refund_and_a_support_member_refused_the_
     seller.goto(f"{url}/orders/{order.pk}/")
     expect(seller.get_by_test_id("proceeds-net")).to_have_text("$11,200.00")
     expect(seller.locator("#proceeds")).to_contain_text(f"Claim #{claim.pk}: partial refund to the buyer")
+
+
+def test_a_full_refund_with_return_the_buyer_sends_the_vehicle_back_and_the_seller_confirms(
+    claims_server: str, browser: Browser, paid_order, fake_authorize_net, user_factory
+):
+    """Finance decides a full refund with return; the order page shows each side its step and deadline; the buyer
+    says it is on its way, the seller confirms; the console's claim page follows."""
+    from fulfillment.tests.test_claims import open_damage_claim
+
+    url = claims_server
+    order = deliver(paid_order(price=Decimal("9000.00")))
+    fake_authorize_net.settle_all()
+    claim = open_damage_claim(order)
+    finance = open_page(browser, url, member(user_factory, "finance"))
+    finance.goto(f"{url}/admin/fulfillment/claim/{claim.pk}/change/")
+    finance.get_by_label("Outcome").select_option("full_refund_return")
+    finance.get_by_label("Reason").fill("Frame damage the condition report did not state; the seller takes it back.")
+    finance.get_by_role("button", name="Record the decision").click()
+    expect(finance.locator("[data-claim-return]")).to_contain_text("the buyer returns the vehicle by")
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.RETURNING
+    assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
+
+    buyer = open_page(browser, url, order.buyer)
+    buyer.goto(f"{url}/orders/{order.pk}/#claim-{claim.pk}")
+    expect(buyer.get_by_test_id("next-action")).to_contain_text("Return the vehicle to the seller")
+    sent = buyer.get_by_test_id("return-sent-form")
+    sent.get_by_label("How you returned it").fill("Dropped at the seller's lot")
+    sent.get_by_role("button", name="The vehicle is on its way back").click()
+    expect(buyer.get_by_test_id("claim-return")).to_contain_text("The seller confirms receipt by")
+
+    seller = open_page(browser, url, order.seller)
+    seller.goto(f"{url}/orders/{order.pk}/#claim-{claim.pk}")
+    expect(seller.get_by_test_id("next-action")).to_contain_text("Confirm the vehicle is back with you")
+    expect(seller.get_by_test_id("claim-return")).to_contain_text("Dropped at the seller's lot")
+    seller.get_by_test_id("return-received-form").get_by_role("button", name="The vehicle is back with me").click()
+    expect(seller.get_by_test_id("claim-return")).to_contain_text("The vehicle is back with the seller")
+    claim.refresh_from_db()
+    assert (claim.status, claim.return_step) == (ClaimStatus.DECIDED, "returned")
+    buyer.goto(f"{url}/notifications/")
+    expect(buyer.locator("body")).to_contain_text("The vehicle is back with the seller")
+    finance.reload()
+    expect(finance.locator("[data-claim-return]")).to_contain_text("Back with the seller")

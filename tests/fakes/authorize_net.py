@@ -9,11 +9,14 @@ Sandbox rules (the same in accounts/authorize_net_sandbox.py):
 - card 4000000000000002 and billing ZIP 46282 are declined (response 2, reason 2, E00027);
 - a duplicate merchantCustomerId + email is E00039 "A duplicate record with ID n already exists.";
   a duplicate card on one profile is E00039 with both ids; unknown ids are E00040;
-- a charge repeating amount + profile + invoice number inside `duplicateWindow` is response 3, reason 11;
+- a charge repeating amount + profile + invoice number inside `duplicateWindow` is response 3, reason 11; so is a
+  refund repeating the charge, amount and its own invoice number (with the window set: the first refund's transId);
 - `state.hold_next = True` answers the next charge with response 4 (held for review, reason 253);
 - transactions stay unsettled until `state.settle(trans_id)`; refunding an unsettled one is reason 54,
   voiding a settled one is reason 16 ("the transaction cannot be found" for a void);
 - `state.delay` seconds of latency before answering, `state.fail_status` answers with that HTTP status;
+- `state.respond_delay_once` processes the next request (the next containing `state.late_once_for`, when set)
+  and answers that late: a response lost after the gateway acted;
 - `state.requests` counts requests per operation.
 """
 
@@ -214,6 +217,7 @@ class FakeAuthorizeNetState:
     hold_next: bool = False
     decline_next: bool = False  # the next charge is declined (a valid card without funds)
     respond_delay_once: float = 0.0  # process the next request, then answer this late (a lost response)
+    late_once_for: str = ""  # with respond_delay_once: only the next request containing this (e.g. "refundTransaction")
     profiles: dict[str, CustomerProfile] = field(default_factory=dict)
     transactions: dict[str, Transaction] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
@@ -303,7 +307,9 @@ class FakeAuthorizeNetHandler(FakeHandler):
         with state._lock:
             state.raw_requests.append(body)
             reply = self.dispatch(body)
-            late, state.respond_delay_once = state.respond_delay_once, 0.0
+            late = 0.0
+            if not state.late_once_for or state.late_once_for.encode() in body:
+                late, state.respond_delay_once, state.late_once_for = state.respond_delay_once, 0.0, ""
         if late:
             time.sleep(late)
         self.send_bytes(200, reply, "application/xml; charset=utf-8")
@@ -512,6 +518,14 @@ class FakeAuthorizeNetHandler(FakeHandler):
             return self._void(request, response_root)
         return _error(response_root, "E00003", f"The value '{kind}' is invalid according to its datatype.")
 
+    @staticmethod
+    def _duplicate_window(request: ET.Element | None) -> tuple[int, bool]:
+        """(seconds, whether the request set it): transactionSettings duplicateWindow, default 120."""
+        for setting in _find(request, "transactionSettings") or []:
+            if _get(setting, "settingName") == "duplicateWindow":
+                return int(_get(setting, "settingValue") or "120"), True
+        return 120, False
+
     def _charge(self, request: ET.Element | None, response_root: str) -> bytes:
         state = self.state
         amount = Decimal(_get(request, "amount") or "0")
@@ -522,10 +536,7 @@ class FakeAuthorizeNetHandler(FakeHandler):
         pp = profile.payment_profiles.get(pp_id) if profile else None
         if pp is None:
             return _error(response_root, "E00040", "Customer Profile ID or Customer Payment Profile ID not found.")
-        window, window_given = 120, False
-        for setting in _find(request, "transactionSettings") or []:
-            if _get(setting, "settingName") == "duplicateWindow":
-                window, window_given = int(_get(setting, "settingValue") or "120"), True
+        window, window_given = self._duplicate_window(request)
         key = (profile_id, pp_id, str(amount), invoice)
         seen = state._recent_charges.get(key)
         if seen is not None and state.now() - seen < window:
@@ -574,6 +585,16 @@ class FakeAuthorizeNetHandler(FakeHandler):
         last4 = _get(request, "payment", "creditCard", "cardNumber")
         if original is None:
             return self._transaction_response(response_root, response_code="3", reason_code="16")
+        invoice = _get(request, "order", "invoiceNumber")
+        window, window_given = self._duplicate_window(request)
+        key = ("refund", original.id, str(amount), invoice)
+        seen = state._recent_charges.get(key)
+        if invoice and seen is not None and state.now() - seen < window:
+            first = state._recent_charge_ids.get(key, "0") if window_given else "0"
+            return self._transaction_response(
+                response_root, response_code="3", reason_code="11", trans_id=first, ref_trans_id=original.id,
+                last4=original.last4,
+            )  # fmt: skip
         if original.status != "settledSuccessfully" or last4 != original.last4:
             return self._transaction_response(
                 response_root, response_code="3", reason_code="54", ref_trans_id=original.id, last4=original.last4
@@ -584,6 +605,8 @@ class FakeAuthorizeNetHandler(FakeHandler):
             )
         original.refunded += amount
         trans_id = state.next_id()
+        if invoice:
+            state._recent_charges[key], state._recent_charge_ids[key] = state.now(), trans_id
         state.transactions[trans_id] = Transaction(
             id=trans_id,
             type="refundTransaction",
@@ -591,7 +614,7 @@ class FakeAuthorizeNetHandler(FakeHandler):
             status="refundPendingSettlement",
             response_code="1",
             reason_code="1",
-            invoice_number=original.invoice_number,
+            invoice_number=invoice or original.invoice_number,
             last4=original.last4,
             ref_trans_id=original.id,
         )
