@@ -132,6 +132,16 @@ class RoomSocket:
             self._backlog = None
             self._writer = None
 
+    async def drained(self) -> None:
+        """Wait until every frame queued behind a write that had to wait is written (or the socket is gone)."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    @property
+    def waiting(self) -> int:
+        """Frames queued for this socket: held while it handles a frame, or behind a write that had to wait."""
+        return len(self._paused or ()) + len(self._backlog or ())
+
     def _too_slow(self) -> None:
         """Too far behind: no more broadcasts; the socket is closed after what it is being written now, and its
         page reconnects and catches up by seq."""
