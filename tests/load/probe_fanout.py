@@ -3,7 +3,8 @@
 N sockets straight to one web process (config/server.py, as the site runs it; no balancer), held by one client
 process; M room broadcasts (a `new_bid`-sized payload, through `realtime.room_send_many` as a bid's are) once the
 sockets joined; CPU (user + system, /proc) of the web process and of the client from just before the first
-broadcast to the last frame read, divided by the frames delivered. With PROBE_BASE=<git revision>, the same
+broadcast to the last frame read, divided by the frames delivered; and the web process' CPU per join (from
+before the first socket opened to a second after the last joined). With PROBE_BASE=<git revision>, the same
 is measured on that revision's tree (`git archive` into a temporary directory) in alternating rounds, so a
 change is compared with what it replaced under the same machine load.
 
@@ -123,6 +124,7 @@ def measure(tree: Path, label: str, seller: object) -> dict:
         from tests.fixtures.live_server import wait_for_port
 
         wait_for_port(port, timeout=120)
+        cpu_before_joins = cpu_seconds(server.pid)
         client = subprocess.Popen(
             [sys.executable, "-m", "tests.load.probe_fanout", "--client", str(SOCKETS), str(port), str(auction.pk)],
             cwd=ROOT,
@@ -135,6 +137,7 @@ def measure(tree: Path, label: str, seller: object) -> dict:
         ready = client.stdout.readline().split()
         joined = int(ready[1]) if len(ready) == 2 else 0
         time.sleep(1.0)  # the joins' own work (watcher counts) settles
+        join_ms = (cpu_seconds(server.pid) - cpu_before_joins) / max(1, joined) * 1000
 
         def count() -> dict:
             client.stdin.write("COUNT\n")
@@ -162,6 +165,7 @@ def measure(tree: Path, label: str, seller: object) -> dict:
             "expected": expected,
             "seconds": round(seconds, 2),
             "web_us": round(web / max(1, delivered) * 1e6, 1),
+            "join_ms": round(join_ms, 2),
             "client_us": round(client_cpu / max(1, delivered) * 1e6, 1),
             "load": open("/proc/loadavg").read().split()[0],  # noqa: SIM115
         }
@@ -188,12 +192,14 @@ def child() -> None:
             subprocess.run(["tar", "-x", "-C", temporary], input=archive, check=True)
             trees.insert(0, (Path(temporary), f"base ({BASE})"))
         rows = [measure(tree, label, seller) for _ in range(ROUNDS) for tree, label in trees]
-    print("| tree | sockets | delivered | seconds | web µs per message | client µs per message | load |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| tree | sockets | delivered | seconds | web µs per message | client µs per message | web ms per join | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['tree']} | {row['sockets']} | {row['delivered']:,} of {row['expected']:,} | {row['seconds']} | "
-            f"{row['web_us']} | {row['client_us']} | {row['load']} |"
+            f"{row['web_us']} | {row['client_us']} | {row['join_ms']} | {row['load']} |"
         )
 
 
