@@ -31,6 +31,7 @@ from core.errors import DomainError
 from core.parsers import loads_json
 from core.request_id import reset_request_id, set_request_id
 from core.throttles import ALLOWED, admit_async, windows
+from core.ws_frames import FRAMES_SEND
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,11 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         user = scope.get("user")
         signed_in = user is not None and user.is_authenticated
-        self.socket = RoomSocket(send, key=f"room-socket.{uuid.uuid4().hex}", user_id=user.pk if signed_in else None)
+        # room frames go to the stack's outer `send` (core/ws_frames.py): the wrappers in between only pass them on
+        frames_send = scope.get(FRAMES_SEND, send)
+        self.socket = RoomSocket(
+            frames_send, key=f"room-socket.{uuid.uuid4().hex}", user_id=user.pk if signed_in else None
+        )
         await super().__call__(scope, receive, send)
 
     @property
