@@ -58,7 +58,7 @@ class RoomSocket:
         self.placed_bid_ids: set[int] = set()
         self.room: RoomFanout | None = None
         self.gone = False
-        self._paused: list[Event] | None = None
+        self._paused: list[tuple[Event, bool]] | None = None  # (broadcast, already through the seq order)
         self._order: RoomOrder | None = None
         self._backlog: deque[dict[str, Any]] | None = None  # frames behind a write that had to wait
         self._writer: asyncio.Task[None] | None = None
@@ -71,8 +71,17 @@ class RoomSocket:
 
     def resume(self) -> None:
         held, self._paused = self._paused, None
-        for event in held or ():
-            self.offer(event)
+        for event, ordered in held or ():
+            if ordered:
+                self._ordered(event)
+            else:
+                self.offer(event)
+
+    def _hold(self, event: Event, *, ordered: bool) -> None:
+        assert self._paused is not None
+        self._paused.append((event, ordered))
+        if len(self._paused) > BACKLOG_LIMIT:
+            self._too_slow()
 
     # --- broadcasts -----------------------------------------------------------------------------
     def offer(self, event: Event) -> None:
@@ -80,9 +89,7 @@ class RoomSocket:
         if self.gone:
             return
         if self._paused is not None:
-            self._paused.append(event)
-            if len(self._paused) > BACKLOG_LIMIT:
-                self._too_slow()
+            self._hold(event, ordered=False)
             return
         if event["type"] == "room.typing":
             if event.get("sender") != self.key:
@@ -91,8 +98,15 @@ class RoomSocket:
         seq = event.get("seq")
         if self._order is not None or (isinstance(seq, int) and seq > self.seq + 1):
             if self._order is None:
-                self._order = RoomOrder(self._accept, lambda: self.seq)
+                self._order = RoomOrder(self._ordered, lambda: self.seq)
             self._order.admit(event)
+            return
+        self._accept(event)
+
+    def _ordered(self, event: Event) -> None:
+        """A broadcast the seq order let through (at once, or when its wait ran out)."""
+        if self._paused is not None:  # the wait can run out while the socket handles a frame of its own
+            self._hold(event, ordered=True)
             return
         self._accept(event)
 
@@ -158,9 +172,12 @@ class RoomSocket:
 
     # --- leaving --------------------------------------------------------------------------------
     def leave(self) -> None:
-        """Out of its room (no more broadcasts); what was already queued is still written."""
+        """Out of its room: no more broadcasts, none of those held while it handles its frame; what is being
+        written, and queued behind that, still is."""
         if self.room is not None:
             self.room.remove(self)
+        if self._paused:
+            self._paused.clear()
         if self._order is not None:
             self._order.discard()
             self._order = None

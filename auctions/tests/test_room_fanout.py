@@ -11,6 +11,7 @@ from channels.layers import InMemoryChannelLayer, channel_layers
 
 from auctions import realtime, room_fanout
 from auctions.room_fanout import BACKLOG_LIMIT, CLOSE_TOO_SLOW, RoomFanout, RoomSocket
+from auctions.room_order import REORDER_WAIT_SECONDS
 
 AUCTION = 7
 ROOM = realtime.room_group(AUCTION)
@@ -72,6 +73,14 @@ async def room_of(*clients: Client) -> RoomFanout:
     return room
 
 
+async def wait_past_reorder() -> None:
+    """Until a timer set now for RoomOrder's wait has fired (the loop runs timers in deadline order)."""
+    loop = asyncio.get_running_loop()
+    passed = loop.create_future()
+    loop.call_later(REORDER_WAIT_SECONDS + 0.01, passed.set_result, None)
+    await passed
+
+
 async def closed(room: RoomFanout) -> None:
     """An empty room closes once its linger (0 here) is over: the next turns of the loop."""
     while room.closing is None:
@@ -105,10 +114,7 @@ def test_a_lost_broadcast_holds_the_later_ones_for_a_moment_only_then_they_go_in
         room.deliver(bid(13))  # 11 and 12 never come (their process died after the commit)
         room.deliver(bid(12))
         assert client.seqs == []
-        loop = asyncio.get_running_loop()
-        flushed = loop.create_future()
-        loop.call_later(0.31, flushed.set_result, None)  # RoomOrder's wait (0.3 s) has passed
-        await flushed
+        await wait_past_reorder()
         assert client.seqs == [12, 13]  # the gap (11) stays: the page sees it and refetches
 
     run(scenario)
@@ -141,6 +147,37 @@ def test_broadcasts_wait_while_the_socket_handles_its_own_bid_and_its_echo_is_ju
         bidder.socket.placed_bid_ids.add(99)  # the answer went out on the socket
         bidder.socket.resume()
         assert bidder.seqs == [1]
+
+    run(scenario)
+
+
+def test_a_held_broadcast_whose_wait_runs_out_while_the_socket_handles_a_frame_follows_the_frame_at_once():
+    async def scenario():
+        client = Client("a", user_id=5)
+        room = await room_of(client)
+        room.deliver(bid(2))  # 1 never comes: held for the wait
+        client.socket.pause()  # the socket handles a bid of its own meanwhile
+        await wait_past_reorder()
+        assert client.texts == []  # not in the middle of the socket's own frame
+        client.socket.resume()
+        assert client.seqs == [2]  # not held a second time
+        room.deliver(bid(3))
+        assert client.seqs == [2, 3]
+
+    run(scenario)
+
+
+def test_a_socket_that_leaves_the_room_gets_none_of_the_broadcasts_held_while_it_left():
+    async def scenario():
+        client, other = Client("a"), Client("b")
+        room = await room_of(client, other)
+        client.socket.pause()  # handling `leave_auction`
+        room.deliver(bid(1))
+        client.socket.leave()
+        client.socket.resume()
+        room.deliver(bid(2))
+        assert client.texts == []
+        assert other.seqs == [1, 2]
 
     run(scenario)
 
