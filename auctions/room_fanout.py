@@ -214,7 +214,12 @@ class RoomFanout:
 
     async def _receive(self) -> None:
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:  # never seen; a room that stopped receiving would go quiet without a word
+                logger.exception("room fan-out could not receive", extra={"auction_id": self.auction_id})
+                await asyncio.sleep(1)
+                continue
             try:
                 self.deliver(message)
             except Exception:
