@@ -32,9 +32,9 @@ class Client:
             raise ConnectionResetError("the client went away")
         if self.gate is not None:
             await self.gate.wait()
+        self.frames.append(message)
         if self.on_send is not None:
             self.on_send()
-        self.frames.append(message)
 
     def hold(self) -> None:
         self.gate = asyncio.Event()
@@ -261,6 +261,35 @@ def test_a_message_from_the_previous_release_without_a_group_never_shows_a_bidde
         room.deliver(legacy_bid)
         room.deliver(legacy_update)
         assert watcher.seqs == [1]
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_redis_broadcasts_two_other_processes_published_out_of_order_reach_each_socket_in_order():
+    auction_id = 10**8 + 8
+
+    async def scenario():
+        group = realtime.room_group(auction_id)
+        loop = asyncio.get_running_loop()
+        clients = [Client("a"), Client("b", user_id=4)]
+        all_four = {client.socket.key: loop.create_future() for client in clients}
+        for client in clients:
+            client.on_send = lambda key=client.socket.key, c=client: (
+                len(c.frames) == 4 and not all_four[key].done() and all_four[key].set_result(None)
+            )
+            await room_fanout.join(auction_id, client.socket)
+        process_a = channel_layers.make_backend(realtime.ROOM_LAYER)
+        process_b = channel_layers.make_backend(realtime.ROOM_LAYER)
+        for publisher, seq in ((process_a, 1), (process_b, 3), (process_b, 4), (process_a, 2)):
+            text = f'{{"type":"new_bid","seq":{seq}}}'
+            await publisher.group_send(group, {"type": "room.event", "group": group, "text": text, "seq": seq})
+        await asyncio.wait_for(asyncio.gather(*all_four.values()), timeout=10)
+        assert [client.seqs for client in clients] == [[1, 2, 3, 4], [1, 2, 3, 4]]
+        for client in clients:
+            client.socket.discard()
+        await process_a.flush()
+        await process_b.flush()
 
     run(scenario)
 
