@@ -16,7 +16,8 @@ plain checks:
   it: the joiner gets the room's state before any broadcast, a bidder its answer before the echo is judged;
 - a slow socket: a write that has to wait (its buffer is full) is finished in a task of its own, its later
   frames queue behind it (at most BACKLOG_LIMIT) and the other sockets are written on; past that the socket
-  is closed (1013, try again later) and its page reconnects and catches up by seq.
+  is closed (1013, try again later) and its page reconnects and catches up by seq. (A reply of the socket's
+  own, such as a `pong`, may then pass broadcasts queued for it; none is lost or doubled.)
 
 Public Channels APIs only: the layer's `new_channel`, `receive`, `group_add`, `group_discard`, `group_send`.
 """
