@@ -24,13 +24,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from auctions import bid_protocol, realtime, room_snapshot
-from auctions.room_order import RoomOrder
+from auctions import bid_protocol, realtime, room_fanout, room_snapshot
+from auctions.room_fanout import RoomSocket
 from auctions.services import bid_place_async
 from core.errors import DomainError
 from core.parsers import loads_json
 from core.request_id import reset_request_id, set_request_id
 from core.throttles import ALLOWED, admit_async, windows
+from core.ws_frames import FRAMES_SEND
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +53,29 @@ def watchers_window(watchers: int) -> float:
 
 
 class AuctionConsumer(AsyncJsonWebsocketConsumer):
-    channel_layer_alias = realtime.ROOM_LAYER  # rooms fan out per process (see realtime.ROOM_LAYER)
+    # No channel of its own (Channels gives none for an alias that is not configured): the room's broadcasts
+    # reach the socket through its process' fan-out (auctions/room_fanout.py), one subscriber per room.
+    channel_layer_alias = "auction-room-sockets-have-no-channel"
     auction_id: int
+    socket: RoomSocket
     joined: bool = False
-    seq: int = 0  # the latest bid sequence this socket has seen (join snapshot, room broadcasts)
     _refresher: "asyncio.Task[None] | None" = None
     _last_typing: float = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        user = scope.get("user")
+        signed_in = user is not None and user.is_authenticated
+        # room frames go to the stack's outer `send` (core/ws_frames.py): the wrappers in between only pass them on
+        frames_send = scope.get(FRAMES_SEND, send)
+        self.socket = RoomSocket(
+            frames_send, key=f"room-socket.{uuid.uuid4().hex}", user_id=user.pk if signed_in else None
+        )
+        await super().__call__(scope, receive, send)
+
+    @property
+    def seq(self) -> int:
+        """The latest bid sequence this socket has seen (join snapshot, its own bids, room broadcasts)."""
+        return self.socket.seq
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -121,8 +139,6 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         reads; no other database read), then connection_response and auction_joined. No such auction: an
         error and close 4404."""
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
-        self.placed_bid_ids: set[int] = set()
-        self.order = RoomOrder(self._forward, lambda: self.seq)  # broadcasts of several processes, in seq order
         await self.accept()
         await self._subscribe()
         state = await room_snapshot.snapshot_for(self.auction_id, self.user)
@@ -143,23 +159,18 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         await self.join(state)
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "order"):
-            self.order.discard()
+        self.socket.discard()
         if self.joined:
             await self.leave(reply=False)
 
     # --- joining and leaving -------------------------------------------------------------
     async def _subscribe(self) -> None:
-        layer = self.channel_layer
-        await layer.group_add(realtime.room_group(self.auction_id), self.channel_name)
-        if self.authenticated:
-            await layer.group_add(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+        """In the room's fan-out: its broadcasts, and its user's, from when this returns (held while the socket
+        handles a frame of its own: `dispatch`)."""
+        await room_fanout.join(self.auction_id, self.socket)
 
     async def _unsubscribe(self) -> None:
-        layer = self.channel_layer
-        await layer.group_discard(realtime.room_group(self.auction_id), self.channel_name)
-        if self.authenticated:
-            await layer.group_discard(realtime.user_room_group(self.auction_id, self.user.pk), self.channel_name)
+        self.socket.leave()
 
     async def join(self, state: dict[str, Any] | None = None) -> None:
         """Join the room (again): subscribed first, then the state read after it (`state`, when `connect`
@@ -169,12 +180,12 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 await self._subscribe()
             self.joined = True
             self._refresher = asyncio.ensure_future(self._keep_counted())
-        watchers = await realtime.watcher_touch(self.auction_id, self.channel_name)
+        watchers = await realtime.watcher_touch(self.auction_id, self.socket.key)
         if state is None:
             state = await room_snapshot.snapshot_for(self.auction_id, self.user)
         else:
             state = {**state, "watchers": watchers}
-        self.seq = max(self.seq, state["seq"] if state else 0)
+        self.socket.seq = max(self.socket.seq, state["seq"] if state else 0)
         await self.send_json(
             {
                 "type": "auction_joined",
@@ -194,7 +205,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
         if self._refresher is not None:
             self._refresher.cancel()
             self._refresher = None
-        watchers = await realtime.watcher_leave(self.auction_id, self.channel_name)
+        watchers = await realtime.watcher_leave(self.auction_id, self.socket.key)
         if reply:
             await self.send_json(
                 {
@@ -232,14 +243,12 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_watchers(self, kind: str, watchers: int) -> None:
         payload = {"type": kind, "auction_id": self.auction_id, "watchers": watchers, "seq": self.seq}
-        await self.channel_layer.group_send(
-            realtime.room_group(self.auction_id), {"type": "room.event", "text": realtime.encode(payload)}
-        )
+        await room_fanout.send_to_room(self.auction_id, {"type": "room.event", "text": realtime.encode(payload)})
 
     async def _keep_counted(self) -> None:
         while True:
             await asyncio.sleep(realtime.WATCHER_REFRESH_SECONDS)
-            await realtime.watcher_touch(self.auction_id, self.channel_name)
+            await realtime.watcher_touch(self.auction_id, self.socket.key)
 
     # --- client messages ------------------------------------------------------------------
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -249,7 +258,7 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "pong", "server_time": timezone.now().isoformat(), "sent": content.get("sent")}
             )
             if self.joined:
-                await realtime.watcher_touch(self.auction_id, self.channel_name)
+                await realtime.watcher_touch(self.auction_id, self.socket.key)
         elif kind == "join_auction":
             await self.join()
         elif kind == "leave_auction":
@@ -278,8 +287,8 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
                 outcome = await bid_place_async(self.auction_id, self.user, ask.amount, self.address, agent)
         told = bid_protocol.tell(outcome)
         if told.result is not None:
-            self.placed_bid_ids.add(told.result.bid.pk)
-            self.seq = max(self.seq, told.result.bid.seq)
+            self.socket.placed_bid_ids.add(told.result.bid.pk)
+            self.socket.seq = max(self.socket.seq, told.result.bid.seq)
         await self.send_json(bid_protocol.socket_reply(told, content.get("request_id"), self.auction_id))
 
     async def typing(self) -> None:
@@ -288,54 +297,41 @@ class AuctionConsumer(AsyncJsonWebsocketConsumer):
             return
         self._last_typing = now
         name = getattr(self.user, "display_name", "") or "Someone"
-        await self.channel_layer.group_send(
-            realtime.room_group(self.auction_id),
+        await room_fanout.send_to_room(
+            self.auction_id,
             {
                 "type": "room.typing",
-                "sender": self.channel_name,
+                "sender": self.socket.key,
                 "text": realtime.encode(
                     {"type": "user_typing", "auction_id": self.auction_id, "name": name, "seq": self.seq}
                 ),
             },
         )
 
-    # --- layer messages ---------------------------------------------------------------------
-    FORWARD_ONLY = frozenset({"room.event", "room.typing"})
-
+    # --- dispatch ------------------------------------------------------------------------------
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Room broadcasts and client frames skip channels' per-message hop to the sync thread to close stale
-        database connections (with 1,000 watchers that hop, serialised on one thread, was most of a
-        broadcast's delay; on a hot lot it was a tenth of a bid's cost). Room broadcasts only forward text
-        encoded once; everything that touches the database goes through `database_sync_to_async` (or
-        `bid_place_async`, which uses it), which closes stale connections itself."""
+        """The client's frames skip channels' per-message hop to the sync thread to close stale database
+        connections (on a hot lot it was a tenth of a bid's cost): everything that touches the database goes
+        through `database_sync_to_async` (or `bid_place_async`, which uses it), which closes stale connections
+        itself. While the socket handles a frame (or its connect), its room's broadcasts wait, in order, and
+        follow it (room_fanout.RoomSocket.pause): the joiner's state comes first, a bid's answer before its echo
+        is judged. Room broadcasts never come here: the room's fan-out writes them (auctions/room_fanout.py)."""
         kind = message.get("type")
-        if kind in self.FORWARD_ONLY:
-            handler = self.room_event if kind == "room.event" else self.room_typing
-            await handler(message)
-            return
         if kind == "websocket.receive":
-            await self.websocket_receive(message)
+            self.socket.pause()
+            try:
+                await self.websocket_receive(message)
+            finally:
+                self.socket.resume()
             return
         if kind == "websocket.connect":  # the join's reads close stale connections themselves (see above)
-            await self.websocket_connect(message)
+            self.socket.pause()
+            try:
+                await self.websocket_connect(message)
+            finally:
+                self.socket.resume()
             return
-        if kind == "websocket.disconnect":  # Redis only: leaving the groups and the watcher count
+        if kind == "websocket.disconnect":  # Redis only: leaving the room and the watcher count
             await self.websocket_disconnect(message)
             return
         await super().dispatch(message)
-
-    async def room_event(self, event: dict[str, Any]) -> None:
-        """A broadcast, already encoded once for the whole room, handed over in seq order."""
-        await self.order.admit(event)
-
-    async def _forward(self, event: dict[str, Any]) -> None:
-        seq = event.get("seq")
-        if isinstance(seq, int) and seq > self.seq:
-            self.seq = seq
-        if event.get("bid_id") in self.placed_bid_ids:
-            return  # this socket already answered its own bid
-        await self.send(text_data=event["text"])
-
-    async def room_typing(self, event: dict[str, Any]) -> None:
-        if event.get("sender") != self.channel_name:
-            await self.send(text_data=event["text"])

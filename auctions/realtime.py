@@ -50,12 +50,13 @@ def room_send(group: str, payload: dict[str, Any], **meta: Any) -> None:
 def room_send_many(messages: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
     """Send events in this order, without waiting: the change is committed, and a client that misses a
     message sees the gap in `seq` and refetches. `meta` rides along outside the text (e.g. `bid_id`, so
-    the socket that placed a bid can skip its copy). Never raises."""
+    the socket that placed a bid can skip its copy); `group` tells each process' room fan-out which of its
+    sockets the message is for (auctions/room_fanout.py). Never raises."""
     layer = get_channel_layer(ROOM_LAYER)
     if layer is None or not messages:
         return
     encoded = [
-        (group, {"type": "room.event", "text": encode(payload), "seq": payload.get("seq"), **meta})
+        (group, {"type": "room.event", "group": group, "text": encode(payload), "seq": payload.get("seq"), **meta})
         for group, payload, meta in messages
     ]
 

@@ -9,6 +9,8 @@ two processes' after-commit publishes: milliseconds); then it hands over what it
 client sees the gap and fetches the state, as it does for any lost message (docs/auctions.md).
 
 A broadcast without a seq, or at most one ahead, goes out at once, followed by any held ones it unblocks.
+Forwarding never waits (auctions/room_fanout.py writes the frame, or queues it behind a slow socket's), so
+neither does this.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 Event = dict[str, Any]
@@ -26,19 +28,18 @@ REORDER_WAIT_SECONDS = 0.3
 
 class RoomOrder:
     def __init__(
-        self, forward: Callable[[Event], Awaitable[None]], last: Callable[[], int], wait: float = REORDER_WAIT_SECONDS
+        self, forward: Callable[[Event], None], last: Callable[[], int], wait: float = REORDER_WAIT_SECONDS
     ) -> None:
         self.forward, self.last, self.wait = forward, last, wait
         self._held: list[tuple[int, int, Event]] = []
         self._arrival = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task[None] | None = None
 
     @property
     def holding(self) -> int:
         return len(self._held)
 
-    async def admit(self, event: Event) -> None:
+    def admit(self, event: Event) -> None:
         """Forward `event` now, or hold it until the broadcasts before it have arrived."""
         seq = event.get("seq")
         if isinstance(seq, int) and seq > self.last() + 1:
@@ -46,9 +47,9 @@ class RoomOrder:
             if self._timer is None:
                 self._timer = asyncio.get_running_loop().call_later(self.wait, self._expire)
             return
-        await self.forward(event)
+        self.forward(event)
         while self._held and self._held[0][0] <= self.last() + 1:
-            await self.forward(heapq.heappop(self._held)[2])
+            self.forward(heapq.heappop(self._held)[2])
         if not self._held:
             self._cancel_timer()
 
@@ -59,13 +60,13 @@ class RoomOrder:
 
     def _expire(self) -> None:
         self._timer = None
-        self._flushing = asyncio.ensure_future(self.flush())
+        self.flush()
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
         """Forward everything held, in seq order (the gap stays: the client refetches)."""
         self._cancel_timer()
         while self._held:
-            await self.forward(heapq.heappop(self._held)[2])
+            self.forward(heapq.heappop(self._held)[2])
 
     def discard(self) -> None:
         """The socket is gone: drop what is held and the timer."""

@@ -21,14 +21,17 @@ from core.auth import WebSocketAuthMiddleware, session_auth_middleware  # noqa: 
 from core.metrics import CountWebSockets  # noqa: E402
 from core.middleware import DjangoHttp  # noqa: E402
 from core.proxy import TrustedProxyHeaders  # noqa: E402
+from core.ws_frames import websocket_frames  # noqa: E402
 from core.ws_origin import allowed_hosts_origin_validator  # noqa: E402
 
 http = DjangoHttp()
 application = ProtocolTypeRouter(
     {
         "http": http if os.environ.get("BID_LANE") == "off" else BidLane(http),
-        "websocket": allowed_hosts_origin_validator(
-            session_auth_middleware(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": websocket_frames(
+            allowed_hosts_origin_validator(
+                session_auth_middleware(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

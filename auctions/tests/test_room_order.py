@@ -12,7 +12,7 @@ class Socket:
         self.seq = 0
         self.sent: list[int | None] = []
 
-    async def forward(self, event: dict) -> None:
+    def forward(self, event: dict) -> None:
         seq = event.get("seq")
         if isinstance(seq, int) and seq > self.seq:
             self.seq = seq
@@ -25,7 +25,7 @@ def run(events: list[dict], wait: float = 5.0, then: float = 0.0) -> tuple[Socke
 
     async def scenario() -> None:
         for event in events:
-            await order.admit(event)
+            order.admit(event)
         if then:
             await asyncio.sleep(then)
         order.discard()

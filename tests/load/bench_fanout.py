@@ -6,11 +6,11 @@ BENCH_FANOUT_DIRECT=1 (no balancer: the watchers split over the processes' own p
     .venv/bin/python -m tests.load.bench_fanout
     from tests.load.bench_fanout import run; run()
 
-The watchers are held by separate client processes (four by default, BENCH_FANOUT_CLIENTS), so one asyncio loop
-reading thousands of sockets is not what is measured; the bidder is the benchmark's own child process, on 127.0.0.1
+The watchers are held by separate client processes (five by default, BENCH_FANOUT_CLIENTS; uvloop, and only a
+frame's type and seq read), so one loop reading thousands of sockets is not what is measured; the bidder is the benchmark's own child process, on 127.0.0.1
 (bench database, own Redis prefix). The bid goes through `bid_place`, whose after-commit broadcast is encoded
 once and published once on the rooms' channel layer (channels-redis pub/sub, settings CHANNEL_LAYERS["auctions"]);
-each web process receives it once and forwards the text to its own sockets. Latency is from just before `bid_place`
+each web process receives it once and writes the text to its own sockets in one loop (auctions/room_fanout.py). Latency is from just before `bid_place`
 is called to the moment a watcher's client read the `new_bid` message, so it includes the bid transaction and
 the client's own decoding. The run lasts longer than the server's 20 s keepalive ping, so the pings to the idle
 watchers (all connected within about a second) fall inside it, as they would after a mass reconnect.
@@ -65,19 +65,34 @@ def raise_file_limit() -> int:
 FAILURES: dict[str, int] = {}  # why watchers of this client process failed to join
 
 
+def seq_of(frame: str) -> int | None:
+    """The `seq` of a room frame, read without decoding the whole frame (the server encodes it compactly, once
+    for the room): the clients share the web processes' two cores, and a full decode per frame was a third of
+    a client's CPU per message."""
+    at = frame.find('"seq":')
+    if at < 0:
+        return None
+    start = end = at + 6
+    while end < len(frame) and frame[end].isdigit():
+        end += 1
+    return int(frame[start:end]) if end > start else None
+
+
 async def _watch(port: int, auction_id: int, received: dict[int, list[float]], joined: list[int]) -> None:
     import websockets
 
     url = f"ws://127.0.0.1:{port}/ws/auctions/{auction_id}/"
     try:
         async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=120) as ws:
-            while json.loads(await ws.recv())["type"] != "auction_joined":
+            while not str(await ws.recv()).startswith('{"type":"auction_joined"'):
                 pass
             joined[0] += 1
             async for raw in ws:
                 now = time.time()
                 if isinstance(raw, str) and raw.startswith('{"type":"new_bid"'):
-                    received.setdefault(json.loads(raw)["seq"], []).append(now)
+                    seq = seq_of(raw)
+                    if seq is not None:
+                        received.setdefault(seq, []).append(now)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - counted as a watcher that never joined
@@ -109,7 +124,9 @@ def watcher_process(count: int, ports: list[int], auction_id: int) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         return received
 
-    print("RESULT " + json.dumps(asyncio.run(main())), flush=True)
+    import uvloop  # as the web processes run (config/server.py): half the client CPU per message of asyncio's loop
+
+    print("RESULT " + json.dumps(uvloop.run(main())), flush=True)
 
 
 def _family(pid: int) -> list[int]:
@@ -267,8 +284,9 @@ def child() -> str:
         "",
         "Targets: p99 ≤ 250 ms with 100% delivered for 5,000 watchers (1,000 watchers: p99 ≤ 200 ms; stock Channels "
         "measured about 800 ms p99 with one process). "
-        "Each broadcast is JSON-encoded once, published once (channels-redis pub/sub layer for the rooms), and "
-        "forwarded as text by every socket without a per-message hop to the sync thread; the server freezes its "
+        "Each broadcast is JSON-encoded once, published once (channels-redis pub/sub layer for the rooms), received "
+        "once per process by the room's fan-out and written to that process' sockets in one loop "
+        "(auctions/room_fanout.py); the server freezes its "
         "start-up objects out of the garbage collector (config/asgi.py), whose full collections otherwise "
         "paused a process holding 500 sockets for 120-230 ms.",
     ]
