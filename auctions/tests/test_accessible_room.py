@@ -1,6 +1,7 @@
 """The live room's words and markup for people who cannot see it: refusals as sentences, the close's outcome for
 each viewer, the bid history's raises and own max, countdowns rendered by the server."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -86,3 +87,20 @@ def test_countdowns_are_rendered_by_the_server_in_the_scripts_format(auction_fac
     html = client.get("/auctions/").content.decode()
     assert "data-countdown-ends" in html
     assert ">—</div>" not in html  # no placeholder until the script's first tick
+
+
+def test_the_time_region_is_heard_but_not_seen_so_the_close_is_not_shown_twice(auction_factory, bidder_factory, client):
+    # given a buyer on an auction's page
+    auction = auction_factory()
+    client.force_login(bidder_factory())
+    html = client.get(f"/vehicles/{auction.vehicle_id}/").content.decode()
+    # then the time region (thresholds, extensions, the close's outcome) is a status region for screen readers,
+    # visually hidden: the outcome line, the extension badge and the end time show the same things on screen
+    region = re.search(r'<div[^>]*data-field="time_notice"[^>]*>', html)
+    assert region is not None
+    assert 'role="status"' in region[0]
+    assert "visually-hidden" in re.search(r'class="([^"]*)"', region[0])[1].split()  # type: ignore[index]
+    # and the bid notices stay visible (they are the only place a bid's result is written)
+    notices = re.search(r'<div[^>]*data-field="notice"[^>]*>', html)
+    assert notices is not None
+    assert "visually-hidden" not in notices[0]

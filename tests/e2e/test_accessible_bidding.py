@@ -158,6 +158,11 @@ def test_extension_outbid_and_close_are_announced_once_each_and_focus_moves_to_t
     assert focused_field(anna_page) == "outcome"
     expect(field(ben_page, "outcome")).to_have_text("You won at $6,100.00.", timeout=TIMEOUT)
     expect(field(ben_page, "time_notice")).to_contain_text("You won at $6,100.00.")
+    # and a sighted person reads it once: the time region is heard, not seen (visually hidden, 1 px, clipped)
+    for page in (anna_page, ben_page):
+        box = field(page, "time_notice").bounding_box()
+        assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
+        expect(field(page, "outcome")).to_be_visible()
     assert_accessible(anna_page)
 
 
