@@ -139,6 +139,8 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Chicago"  # pages show Central time; storage and logic are UTC
 USE_I18N = True
+# The site's words for allauth's pages (sentence case, "Log in"), ahead of allauth's own English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

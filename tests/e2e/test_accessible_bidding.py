@@ -244,7 +244,7 @@ def test_after_a_failed_log_in_focus_is_on_the_error(collected_static, page: Pag
     page.goto(f"{live_url}/accounts/login/")
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("Password").fill("not her password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("load")
     errors = page.locator("[data-form-errors]")
     expect(errors).to_be_visible()
