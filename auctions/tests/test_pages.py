@@ -246,3 +246,31 @@ def test_seller_auctions_show_a_buy_now_sale_with_its_price_and_time_not_the_res
     assert formats.date_format(localtime(auction.sold_at), "M j, g:i A") in row
     assert formats.date_format(localtime(auction.scheduled_ends_at), "M j, g:i A") not in row
     assert "not met" not in row
+
+
+def test_without_javascript_a_refused_bid_is_told_once_in_the_form_tied_to_the_amount_field(
+    client, live_auction, bidder_factory
+):
+    import re
+
+    # given a buyer on the vehicle page, without JavaScript
+    client.force_login(bidder_factory())
+    back = f"/vehicles/{live_auction.vehicle_id}/"
+    # when they submit a max the grammar refuses
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "12,000", "next": back}, follow=True)
+    html = response.content.decode()
+    # then the refusal is in the form's alert, which the amount field points to and which marks it invalid
+    refusal = "Your max bid must be digits with at most two decimals"
+    error = re.search(rf'<p[^>]*id="bid-error-{live_auction.pk}"[^>]*>(.*?)</p>', html, flags=re.S)
+    assert error is not None and refusal in error[1]
+    amount = re.search(rf'<input[^>]*id="bid-amount-{live_auction.pk}"[^>]*>', html, flags=re.S)
+    assert amount is not None
+    assert 'aria-invalid="true"' in amount[0]
+    assert f"bid-error-{live_auction.pk}" in re.search(r'aria-describedby="([^"]*)"', amount[0])[1].split()  # type: ignore[index]
+    assert 'value="12,000"' in amount[0]  # what they typed, to correct
+    # and it is said once: not also at the top of the page
+    assert html.count(refusal) == 1
+    # and the next visit is clean
+    again = client.get(back).content.decode()
+    assert refusal not in again
+    assert 'aria-invalid="true"' not in again
