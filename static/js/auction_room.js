@@ -92,7 +92,7 @@
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
-    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the "you" badge
+    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the own-bid badge
     this.notices = new Announcer(this.field("notice"), "alert small py-2 mb-1");
     this.times = new Announcer(this.field("time_notice"), "mb-0");
     // Thresholds already behind us at load are not announced; each is spoken once, and again after an
@@ -352,7 +352,7 @@
     who.textContent = (bid.bidder && bid.bidder.name) || bid.bidder_alias || "A bidder";
     li.appendChild(who);
     li.appendChild(document.createTextNode(" · " + fmt(bid.price)));
-    if (bid.raised_own_max) li.appendChild(this.tag("raised max", "text-muted"));
+    if (bid.raised_own_max) li.appendChild(this.tag(this.field("history").dataset.labelRaised, "text-muted"));
     if (bid.mine || this.mine[bid.seq]) this.markMine(li, bid.max_amount || this.mine[bid.seq]);
     return li;
   };
@@ -364,14 +364,16 @@
     return span;
   };
 
-  // This person's own row: "you", with the max they set (the row's amount is the price it produced).
+  // This person's own row: the own-bid badge, with the max they set (the row's amount is the price it produced); the
+  // words are the page's (the history list's data-label-* attributes).
   Room.prototype.markMine = function (li, max) {
+    const words = this.field("history").dataset;
     const shown = li.querySelector("[data-mine]");
-    if (shown) { if (max && max !== true) shown.textContent = "you · your max " + fmt(max); return; }
+    if (shown) { if (max && max !== true) shown.textContent = words.labelYourMax + " " + fmt(max); return; }
     const badge = document.createElement("span");
     badge.className = "badge badge-you";
     badge.dataset.mine = "";
-    badge.textContent = max && max !== true ? "you · your max " + fmt(max) : "you";
+    badge.textContent = max && max !== true ? words.labelYourMax + " " + fmt(max) : words.labelYou;
     li.appendChild(document.createTextNode(" "));
     li.appendChild(badge);
   };
@@ -575,10 +577,10 @@
       list.insertBefore(li, this.afterThread(list, c.parent_id));
     }
     li.textContent = "";
-    if (c.hidden) { const em = document.createElement("em"); em.className = "text-muted"; em.textContent = "Comment hidden by staff."; li.appendChild(em); return; }
+    if (c.hidden) { const em = document.createElement("em"); em.className = "text-muted"; em.textContent = list.dataset.labelHidden; li.appendChild(em); return; }
     const who = document.createElement("strong");
     who.textContent = c.author + " ";
-    if (c.is_seller) { const b = document.createElement("span"); b.className = "badge bg-primary"; b.textContent = "Seller"; who.appendChild(b); }
+    if (c.is_seller) { const b = document.createElement("span"); b.className = "badge bg-primary"; b.textContent = list.dataset.labelSeller; who.appendChild(b); }
     const body = document.createElement("span");
     body.className = "comment-body";
     body.textContent = " " + c.body;

@@ -40,7 +40,7 @@
       document.querySelectorAll('button[data-favorite-vehicle="' + id + '"]').forEach(function (b) {
         b.dataset.active = active ? "false" : "true";
         b.classList.toggle("active", !active);
-        const label = active ? "Add to watchlist" : "Remove from watchlist";
+        const label = active ? b.dataset.labelAdd : b.dataset.labelRemove; // the page's words (_favorite_button.html)
         b.setAttribute("aria-label", label);
         b.title = label;
         b.querySelector(".heart").textContent = active ? "♡" : "♥";
