@@ -203,7 +203,10 @@ def _title_case_labels(html: str) -> list[str]:
 
 def test_account_pages_use_the_sites_sentence_case_and_words(client, user):
     # given the sign-up, log-in, password and log-out pages (allauth's, in the site's layout)
-    pages = {path: client.get(path).content.decode() for path in ["/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"]}
+    pages = {
+        path: client.get(path).content.decode()
+        for path in ["/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"]
+    }
     client.force_login(_verified(user))
     for path in ["/accounts/logout/", "/accounts/password/change/", "/accounts/email/"]:
         pages[path] = client.get(path).content.decode()

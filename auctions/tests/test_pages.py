@@ -262,7 +262,8 @@ def test_without_javascript_a_refused_bid_is_told_once_in_the_form_tied_to_the_a
     # then the refusal is in the form's alert, which the amount field points to and which marks it invalid
     refusal = "Your max bid must be digits with at most two decimals"
     error = re.search(rf'<p[^>]*id="bid-error-{live_auction.pk}"[^>]*>(.*?)</p>', html, flags=re.S)
-    assert error is not None and refusal in error[1]
+    assert error is not None
+    assert refusal in error[1]
     amount = re.search(rf'<input[^>]*id="bid-amount-{live_auction.pk}"[^>]*>', html, flags=re.S)
     assert amount is not None
     assert 'aria-invalid="true"' in amount[0]

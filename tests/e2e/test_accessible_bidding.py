@@ -161,7 +161,9 @@ def test_extension_outbid_and_close_are_announced_once_each_and_focus_moves_to_t
     # and a sighted person reads it once: the time region is heard, not seen (visually hidden, 1 px, clipped)
     for page in (anna_page, ben_page):
         box = field(page, "time_notice").bounding_box()
-        assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
+        assert box is not None
+        assert box["width"] <= 1, box
+        assert box["height"] <= 1, box
         expect(field(page, "outcome")).to_be_visible()
     assert_accessible(anna_page)
 

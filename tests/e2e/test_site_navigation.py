@@ -91,7 +91,8 @@ def test_the_bar_fits_on_one_line_for_a_seller_who_is_staff_and_log_out_is_in_th
     expect(nav.get_by_role("link", name="My account")).to_be_visible()
     assert len(nav_rows(page)) == 1, f"the bar wraps at {width} px"
     bar = page.locator("nav.navbar").bounding_box()
-    assert bar is not None and bar["height"] <= 64, f"the bar is {bar} at {width} px: a label wrapped"
+    assert bar is not None
+    assert bar["height"] <= 64, f"the bar is {bar} at {width} px: a label wrapped"
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing pushed off the side
     # and Log out is in the account menu, reachable with the keyboard
     toggle = nav.get_by_role("link", name="My account")

@@ -140,14 +140,12 @@ def test_the_prompt_carries_the_condition_report_damage_by_panel_title_brand_run
     assert "title brand: Salvage (branded title, MN)" in prompt
     assert "odometer brand: Not actual mileage (odometer discrepancy)" in prompt
     assert "airbags deployed: No" in prompt
-    assert (
-        "damage by panel: Hood: hail, minor; Left front door: dent, moderate; Rear bumper: crack, severe" in prompt
-    )
+    assert "damage by panel: Hood: hail, minor; Left front door: dent, moderate; Rear bumper: crack, severe" in prompt
 
 
 def test_the_prompt_says_no_damage_and_no_keys_when_the_report_says_so(vehicle_factory, fake_openai):
-    from vehicles.services.descriptions import vehicle_facts
     from vehicles.descriptions import facts_text
+    from vehicles.services.descriptions import vehicle_facts
 
     vehicle = vehicle_factory(status=Vehicle.Status.DRAFT, starts="no", drives="no", keys_count=0, damage=[])
     text = facts_text(vehicle_facts(vehicle))
