@@ -58,7 +58,7 @@ def bid_refusal_take(request: HttpRequest, auction_id: int) -> dict[str, str] | 
     tag = f"{BID_REFUSAL_TAG}-{auction_id}"
     for message in messages.get_messages(request):
         if tag in (message.extra_tags or "").split():
-            message.shown_in_form = True  # type: ignore[attr-defined]  # base.html leaves it out of the top
+            message.shown_in_form = True  # type: ignore[union-attr]  # base.html leaves it out of the top
             return {"message": str(message), "amount": amount}
     return None
 
