@@ -208,7 +208,7 @@ def test_account_pages_use_the_sites_sentence_case_and_words(client, user):
         for path in ["/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"]
     }
     client.force_login(_verified(user))
-    for path in ["/accounts/logout/", "/accounts/password/change/", "/accounts/email/"]:
+    for path in ["/accounts/logout/", "/accounts/password/change/", "/accounts/email/", "/accounts/2fa/"]:
         pages[path] = client.get(path).content.decode()
     # then no heading, button, label or title is in Title Case
     assert {path: _title_case_labels(html) for path, html in pages.items() if _title_case_labels(html)} == {}
