@@ -219,3 +219,16 @@ def test_account_pages_use_the_sites_sentence_case_and_words(client, user):
     assert re.search(r"<button[^>]*>\s*Log in\s*</button>", login)
     assert re.search(r"<button[^>]*>\s*Log out\s*</button>", pages["/accounts/logout/"])
     assert "sign in" not in (signup + login).lower()
+
+
+def test_the_compiled_site_words_match_their_source_file(settings):
+    from pathlib import Path
+
+    from django.utils import translation
+
+    # every pair in locale/en's django.po is what the site says: the committed django.mo is compiled from it
+    source = (Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text()
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', source, flags=re.MULTILINE)
+    assert len(pairs) > 40
+    with translation.override("en-us"):
+        assert [(msgid, translation.gettext(msgid)) for msgid, _ in pairs] == pairs
