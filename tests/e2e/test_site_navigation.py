@@ -89,6 +89,7 @@ def test_the_bar_fits_on_one_line_for_a_seller_who_is_staff_and_log_out_is_in_th
     # then every item of the bar is on one line, none hidden
     expect(nav.get_by_role("link", name="How offers work")).to_be_visible()
     expect(nav.get_by_role("link", name="My account")).to_be_visible()
+    expect(nav.get_by_role("link", name="North Star Auto Auctions")).to_be_visible()  # the brand keeps its name
     assert len(nav_rows(page)) == 1, f"the bar wraps at {width} px"
     bar = page.locator("nav.navbar").bounding_box()
     assert bar is not None
