@@ -185,8 +185,7 @@
     const caption = this.captionFor(s);
     this.setChanged("price", fmt(s.price));
     this.setChanged("sticky_price", fmt(s.price));
-    this.setChanged("price_caption", caption);
-    this.setChanged("sticky_caption", caption);
+    if (caption) { this.setChanged("price_caption", caption); this.setChanged("sticky_caption", caption); }
     this.setChanged("bid_count", String(s.bid_count));
     this.setChanged("leader_alias", s.leader_alias || "—");
     if (s.minimum_next_bid) {
