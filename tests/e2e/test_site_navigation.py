@@ -79,7 +79,7 @@ def nav_rows(page: Page) -> set[int]:
 
 @pytest.mark.parametrize("width", [1200, 1280, 1440])
 def test_the_bar_fits_on_one_line_for_a_seller_who_is_staff_and_log_out_is_in_the_account_menu(
-    page: Page, live_url: str, user_factory, width: int
+    collected_static, page: Page, live_url: str, user_factory, width: int
 ):
     # given the longest bar (a logged-in seller who is staff, so the bell and the account menu show) on a laptop
     page.set_viewport_size({"width": width, "height": 800})
