@@ -38,6 +38,31 @@ def bid_review_take(request: HttpRequest, auction_id: int) -> Decimal | None:
     return Decimal(raw) if raw else None
 
 
+BID_REFUSAL_TAG = "bid-refusal"  # a refused no-JS bid's page message: the panel shows it in the bid form
+
+
+def bid_refusal_keep(request: HttpRequest, auction_id: int, amount: str) -> None:
+    """What the bidder typed in a refused no-JS bid, put back in the field on the way back (the refusal itself
+    travels as the page message tagged `bid-refusal-<auction id>`)."""
+    request.session[f"bid_refused_{auction_id}"] = amount[:40]
+
+
+def bid_refusal_take(request: HttpRequest, auction_id: int) -> dict[str, str] | None:
+    """The refusal of this auction's last no-JS bid and the amount refused, claimed from the page's messages so
+    it is said once: in the bid form's alert, which the amount field points to (aria-invalid, aria-describedby),
+    not also at the top of the page. Call only when the bid form is shown."""
+    from django.contrib import messages
+
+    session = getattr(request, "session", None)
+    amount = session.pop(f"bid_refused_{auction_id}", "") if session is not None else ""
+    tag = f"{BID_REFUSAL_TAG}-{auction_id}"
+    for message in messages.get_messages(request):
+        if tag in (message.extra_tags or "").split():
+            message.shown_in_form = True  # type: ignore[union-attr]  # base.html leaves it out of the top
+            return {"message": str(message), "amount": amount}
+    return None
+
+
 def threaded(comments: list[Any]) -> list[Any]:
     """Comments in order, each question followed by its replies (a reply whose question is not shown stands
     on its own)."""
@@ -60,15 +85,21 @@ def panel_context(request: HttpRequest, auction: Auction) -> dict[str, Any]:
     increments = increment_table()
     state = public_state(auction, increments)
     viewer = viewer_state(auction, request.user, increments)
+    eligibility = bidding_eligibility(request.user)
     minimum = Decimal(state["minimum_next_bid"]) if state["minimum_next_bid"] else auction.display_price
     review = bid_review_take(request, auction.pk)
     raised = selectors.raised_own_max(auction)
     amount = review or minimum
+    bid_form_shown = bool(
+        auction.is_open and request.user.is_authenticated and not viewer["is_seller"] and eligibility.ok
+    )
     return {
         "auction": auction,
         "state": state,
         "viewer": viewer,
-        "eligibility": bidding_eligibility(request.user),
+        "eligibility": eligibility,
+        "bid_form_shown": bid_form_shown,
+        "refusal": bid_refusal_take(request, auction.pk) if bid_form_shown else None,
         "minimum": minimum,
         "amount": amount,
         "review": review is not None,

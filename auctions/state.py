@@ -56,15 +56,23 @@ def status_label(auction: Auction) -> str:
     return "Ended — not sold"
 
 
-def price_caption(auction: Auction) -> str:
-    """The words above the price: the sale once sold ("Sold for"; the winner's page says "Winning bid", see
-    `templates/auctions/_panel.html` and `auction_room.js`), the high bid once ended unsold, else the current or
-    the starting bid."""
+def price_caption(auction: Auction, my_status: str | None = None) -> str:
+    """The words above the price, for everyone (`public_state`) or for one viewer (`viewer_state`, with their
+    `my_status`): the sale once sold ("Sold for", and "Winning bid" to the winner; "Sold — bought now"), the
+    high bid once ended unsold, else the current or the starting bid. The page, the API and the live room all
+    show these words (auction_room.js has none of its own)."""
     if auction.outcome == Auction.Outcome.SOLD and auction.final_price is not None:
-        return "Sold — bought now" if auction.sold_via_buy_now else "Sold for"
+        if auction.sold_via_buy_now:
+            return "Sold — bought now"
+        return "Winning bid" if my_status == "won" else "Sold for"
     if auction.status in (Auction.Status.ENDED, Auction.Status.CANCELLED) and auction.bid_count:
         return "High bid"
     return "Current bid" if auction.bid_count else "Starting bid"
+
+
+def extended_label(extended_count: int) -> str | None:
+    """The badge beside the time left once a late bid extended the auction ("Extended ×2"); None before."""
+    return f"Extended ×{extended_count}" if extended_count else None
 
 
 def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[str, Any]:
@@ -99,6 +107,7 @@ def public_state(auction: Auction, increments: engine.IncrementTable) -> dict[st
         "starts_at": iso(auction.starts_at),
         "ends_at": iso(auction.ends_at),
         "extended_count": auction.extended_count,
+        "extended_label": extended_label(auction.extended_count),
         "winner_alias": winner_alias(auction),
         "final_price": money_str(auction.final_price),
         "seller_decision": str(auction.seller_decision),
@@ -157,4 +166,6 @@ def _viewer(status: str, my_max: str | None, *, is_seller: bool, auction: Auctio
         "my_max": my_max,
         "is_seller": is_seller,
         "outcome_message": outcome_message(auction, status) if auction is not None else None,
+        # the caption above the price as this viewer reads it ("Winning bid" for the winner)
+        "price_caption": price_caption(auction, status) if auction is not None else None,
     }

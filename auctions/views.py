@@ -19,7 +19,7 @@ from accounts.selectors import bidding_eligibility
 from auctions import bid_protocol, selectors, services
 from auctions.apis.common import client_ip
 from auctions.models import Auction
-from auctions.panels import bid_review_keep, purchase_preview
+from auctions.panels import BID_REFUSAL_TAG, bid_refusal_keep, bid_review_keep, purchase_preview
 from auctions.services.increments import increment_table
 from auctions.state import public_state
 from core.amount_fields import StrictDecimalFormField
@@ -90,7 +90,12 @@ def bid_submit(request: HttpRequest, auction_id: int) -> HttpResponse:
     except (DomainError, OperationalError, InterfaceError) as exc:
         outcome = exc
     told = bid_protocol.tell(outcome)
-    getattr(messages, told.level)(request, told.message)
+    if told.level == "error":
+        # told in the bid form, on the field (auctions.panels.bid_refusal_take); at the top if no form shows it
+        bid_refusal_keep(request, auction.pk, str(request.POST.get("amount", "")))
+        messages.error(request, told.message, extra_tags=f"{BID_REFUSAL_TAG}-{auction.pk}")
+    else:
+        getattr(messages, told.level)(request, told.message)
     return _back(request, auction)
 
 

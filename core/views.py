@@ -2,7 +2,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -62,6 +63,14 @@ def metrics(request: HttpRequest) -> HttpResponse:
             error_body("Metrics are for staff or a metrics token.", code="permission_denied"), status=403
         )
     return ExportToDjangoView(request)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and crawlers ask for without reading a page: the static icon (the pages
+    link it from base.html). Temporary, so a renamed static file never sticks in a browser's cache."""
+    response = redirect(static("favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -133,11 +133,14 @@ def buyer_card(thread: OfferThread) -> BuyerCard:
 
 
 def buyer_name_for(thread: OfferThread, viewer: Any) -> str:
-    """The buyer as `viewer` may see them: themselves, staff and (after acceptance) the seller see the name."""
+    """The buyer as `viewer` may see them: themselves, staff and (after acceptance) the seller see the name.
+    The thread's seller sees the alias until acceptance even when they are staff too: on their own vehicle they
+    are the seller (OFFERS.md "Privacy and notices")."""
     buyer = thread.buyer
-    if getattr(viewer, "pk", None) == thread.buyer_id or getattr(viewer, "is_staff", False):
+    viewer_id = getattr(viewer, "pk", None)
+    if viewer_id == thread.buyer_id or thread.status == S.ACCEPTED:
         return buyer.get_full_name() or buyer.display_name
-    if thread.status == S.ACCEPTED:
+    if viewer_id != thread.seller_id and getattr(viewer, "is_staff", False):
         return buyer.get_full_name() or buyer.display_name
     return thread.buyer_alias
 

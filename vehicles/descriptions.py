@@ -148,16 +148,26 @@ class SandboxDescriptionWriter:
             if facts.get("interior_color"):
                 colour += f" with a {facts['interior_color']} interior"
             sentences.append(colour + ".")
-        if facts.get("title_type"):
-            sentences.append(
-                f"Title: {facts['title_type']}" + (f" ({facts['title_state']})." if facts.get("title_state") else ".")
-            )
+        if facts.get("title_brand"):
+            sentences.append(f"Title: {facts['title_brand']}.")
         paragraphs = [" ".join(sentences)]
+        report = []  # the structured condition report (vehicles.services.descriptions.condition_report_facts)
+        if facts.get("runs_and_drives") == "yes":
+            report.append("Runs and drives (seller's report).")
+        elif facts.get("runs_and_drives"):
+            report.append(f"Does not run and drive: {facts['runs_and_drives'].removeprefix('no ').strip('()')}.")
+        if facts.get("keys") == "none":
+            report.append("No keys.")
+        elif facts.get("keys"):
+            report.append(f"Comes with {facts['keys']} key{'s' if facts['keys'] != '1' else ''}.")
+        if facts.get("damage_by_panel"):
+            report.append(f"Damage by panel: {facts['damage_by_panel']}.")
         if facts.get("condition_grade") or facts.get("condition_notes"):
-            condition = f"Condition: {facts.get('condition_grade') or 'see notes'}."
+            report.append(f"Condition: {facts.get('condition_grade') or 'see notes'}.")
             if facts.get("condition_notes"):
-                condition += f" Seller's notes: {facts['condition_notes']}"
-            paragraphs.append(condition)
+                report.append(f"Seller's notes: {facts['condition_notes']}")
+        if report:
+            paragraphs.append(" ".join(report))
         features = list(facts.get("features") or [])
         return DescriptionDraft(
             headline=title,

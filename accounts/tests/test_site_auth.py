@@ -183,3 +183,52 @@ def test_email_change_adds_an_unverified_address_and_sends_verification(
     assert response.status_code == 302
     assert EmailAddress.objects.filter(user=user, email="changed@example.test", verified=False).exists()
     assert mail.outbox[-1].to == ["changed@example.test"]
+
+
+# Words that keep their capital inside a sentence-case label: names and initialisms.
+PROPER_WORDS = {"North", "Star", "Auto", "Auctions", "ID", "TOTP", "Chicago"}
+
+
+def _title_case_labels(html: str) -> list[str]:
+    """Headings, buttons, labels and the title whose words after the first are capitalized ("Sign Up")."""
+    found = []
+    for tag in ("title", "h1", "h2", "button", "label"):
+        for inner in re.findall(rf"<{tag}\b[^>]*>(.*?)</{tag}>", html, flags=re.S):
+            text = re.sub(r"<[^>]+>", " ", inner).split("·")[0]
+            words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+            if any(w[0].isupper() and w not in PROPER_WORDS for w in words[1:]):
+                found.append(" ".join(text.split()))
+    return found
+
+
+def test_account_pages_use_the_sites_sentence_case_and_words(client, user):
+    # given the sign-up, log-in, password and log-out pages (allauth's, in the site's layout)
+    pages = {
+        path: client.get(path).content.decode()
+        for path in ["/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"]
+    }
+    client.force_login(_verified(user))
+    for path in ["/accounts/logout/", "/accounts/password/change/", "/accounts/email/", "/accounts/2fa/"]:
+        pages[path] = client.get(path).content.decode()
+    # then no heading, button, label or title is in Title Case
+    assert {path: _title_case_labels(html) for path, html in pages.items() if _title_case_labels(html)} == {}
+    # and they say what the rest of the site says: "Create your account", "Sign up", "Log in", "Log out"
+    signup, login = pages["/accounts/signup/"], pages["/accounts/login/"]
+    assert re.search(r"<h1[^>]*>\s*Create your account\s*</h1>", signup)
+    assert re.search(r"<button[^>]*>\s*Sign up\s*</button>", signup)
+    assert re.search(r"<button[^>]*>\s*Log in\s*</button>", login)
+    assert re.search(r"<button[^>]*>\s*Log out\s*</button>", pages["/accounts/logout/"])
+    assert "sign in" not in (signup + login).lower()
+
+
+def test_the_compiled_site_words_match_their_source_file(settings):
+    from pathlib import Path
+
+    from django.utils import translation
+
+    # every pair in locale/en's django.po is what the site says: the committed django.mo is compiled from it
+    source = (Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text()
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', source, flags=re.MULTILINE)
+    assert len(pairs) > 40
+    with translation.override("en-us"):
+        assert [(msgid, translation.gettext(msgid)) for msgid, _ in pairs] == pairs

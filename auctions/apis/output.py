@@ -44,11 +44,16 @@ class AuctionStateOutput(serializers.Serializer):  # type: ignore[type-arg]
     leader_alias = serializers.CharField(allow_null=True)
     reserve_status = serializers.CharField()
     reserve_label = serializers.CharField()
+    price_caption = serializers.CharField(
+        help_text='The words above the price for everyone: "Starting bid", "Current bid", "High bid", "Sold for", '
+        '"Sold — bought now" (the viewer\'s own, e.g. "Winning bid", is viewer.price_caption)'
+    )
     buy_now_available = serializers.BooleanField()
     buy_now_price = _money(allow_null=True)
     starts_at = serializers.CharField(allow_null=True)
     ends_at = serializers.CharField(allow_null=True)
     extended_count = serializers.IntegerField()
+    extended_label = serializers.CharField(allow_null=True, help_text='"Extended ×2" once extended; null before')
     winner_alias = serializers.CharField(allow_null=True)
     final_price = _money(allow_null=True)
     seller_decision = serializers.CharField()
@@ -69,6 +74,9 @@ class AuctionViewerOutput(serializers.Serializer):  # type: ignore[type-arg]
     is_seller = serializers.BooleanField()
     outcome_message = serializers.CharField(
         allow_null=True, help_text='The close in words for this viewer ("You won at $X."); null while open'
+    )
+    price_caption = serializers.CharField(
+        help_text='The words above the price for this viewer ("Winning bid" for the winner)'
     )
 
 

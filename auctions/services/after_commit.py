@@ -15,7 +15,7 @@ from auctions.models import Auction
 from auctions.realtime import room_group, room_send, room_send_many, user_room_group
 from auctions.services import notify_queue
 from auctions.services.increments import increment_table
-from auctions.state import iso, money_str, my_status_label, public_state
+from auctions.state import extended_label, iso, money_str, my_status_label, public_state
 from core import replica, tracing
 
 if TYPE_CHECKING:
@@ -206,6 +206,7 @@ def _bid_sends(result: "BidResult", now: str) -> list[tuple[str, dict[str, Any],
             "seq": auction.last_seq,
             "ends_at": iso(auction.ends_at),
             "extended_count": auction.extended_count,
+            "extended_label": extended_label(auction.extended_count),
             "server_time": now,
         }
         sends.append((group, timer, {}))

@@ -1,6 +1,7 @@
 """The live room's words and markup for people who cannot see it: refusals as sentences, the close's outcome for
 each viewer, the bid history's raises and own max, countdowns rendered by the server."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -86,3 +87,64 @@ def test_countdowns_are_rendered_by_the_server_in_the_scripts_format(auction_fac
     html = client.get("/auctions/").content.decode()
     assert "data-countdown-ends" in html
     assert ">—</div>" not in html  # no placeholder until the script's first tick
+
+
+def test_the_time_region_is_heard_but_not_seen_so_the_close_is_not_shown_twice(auction_factory, bidder_factory, client):
+    # given a buyer on an auction's page
+    auction = auction_factory()
+    client.force_login(bidder_factory())
+    html = client.get(f"/vehicles/{auction.vehicle_id}/").content.decode()
+    # then the time region (thresholds, extensions, the close's outcome) is a status region for screen readers,
+    # visually hidden: the outcome line, the extension badge and the end time show the same things on screen
+    region = re.search(r'<div[^>]*data-field="time_notice"[^>]*>', html)
+    assert region is not None
+    assert 'role="status"' in region[0]
+    assert "visually-hidden" in re.search(r'class="([^"]*)"', region[0])[1].split()  # type: ignore[index]
+    # and the bid notices stay visible (they are the only place a bid's result is written)
+    notices = re.search(r'<div[^>]*data-field="notice"[^>]*>', html)
+    assert notices is not None
+    assert "visually-hidden" not in notices[0]
+
+
+def test_the_server_words_the_price_caption_for_each_viewer_and_the_extension_badge(
+    auction_factory, bidder_factory, place_bid, client
+):
+    from auctions.state import public_state
+
+    # given an open auction with a bid, then closed with Ben the winner
+    auction = auction_factory(starting_price=Decimal("5000"))
+    anna, ben = bidder_factory(), bidder_factory()
+    increments = increment_table()
+    assert public_state(auction, increments)["price_caption"] == "Starting bid"
+    assert public_state(auction, increments)["extended_label"] is None
+    place_bid(auction, anna, "6000")
+    place_bid(auction, ben, "7000")
+    auction.refresh_from_db()
+    assert viewer_state(auction, anna, increments)["price_caption"] == "Current bid"
+    auction.extended_count = 2
+    assert public_state(auction, increments)["extended_label"] == "Extended ×2"
+    auction.extended_count = 0
+    assert auction_close(auction_id=auction.pk, now=auction.ends_at)
+    auction.refresh_from_db()
+    # then everyone reads "Sold for", the winner "Winning bid": the state (page, API, room) carries the words
+    assert public_state(auction, increments)["price_caption"] == "Sold for"
+    assert viewer_state(auction, ben, increments)["price_caption"] == "Winning bid"
+    assert viewer_state(auction, anna, increments)["price_caption"] == "Sold for"
+    assert viewer_state(auction, None, increments)["price_caption"] == "Sold for"
+    # and the API and the page say the same
+    client.force_login(ben)
+    detail = client.get(f"/api/auctions/{auction.pk}").json()["data"]
+    assert (detail["price_caption"], detail["viewer"]["price_caption"]) == ("Sold for", "Winning bid")
+    page = client.get(f"/vehicles/{auction.vehicle_id}/").content.decode()
+    assert re.search(r'data-field="price_caption">\s*Winning bid\s*<', page)
+
+
+def test_the_room_script_has_no_caption_or_badge_words_of_its_own():
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "auction_room.js").read_text()
+    for words in (
+        *("Winning bid", "Sold for", "Current bid", "Starting bid", "Extended ×"),  # the state's (auctions.state)
+        *("your max ", "raised max", "Comment hidden by staff", '"Seller"', '"you"'),  # the panel's (data-label-*)
+    ):
+        assert words not in script, f"auction_room.js words the {words!r} rule itself; the server's state says it"

@@ -221,3 +221,57 @@ def test_a_reply_to_a_reply_joins_its_question_s_thread_and_stays_on_the_page(cl
     html = client.get(f"/vehicles/{live_auction.vehicle_id}/").content.decode()
     positions = [html.index(f'data-comment-id="{c.pk}"') for c in (question, answer, follow_up)]
     assert positions == sorted(positions)
+
+
+def test_seller_auctions_show_a_buy_now_sale_with_its_price_and_time_not_the_reserve_or_planned_end(
+    client, auction_factory, bidder_factory
+):
+    from django.utils import formats
+    from django.utils.timezone import localtime
+
+    from auctions.services import auction_buy_now
+
+    # given an auction with an unmet reserve, bought now well before its planned end
+    auction = auction_factory(
+        reserve_price=Decimal("9000"), buy_now_price=Decimal("15000"), ends_at=timezone.now() + timedelta(days=3)
+    )
+    auction_buy_now(auction_id=auction.pk, buyer=bidder_factory(), expected_price=auction.buy_now_price)
+    auction.refresh_from_db()
+    # when the seller opens their auctions
+    client.force_login(auction.seller)
+    html = client.get("/sell/auctions/").content.decode()
+    row = html[html.index(f'data-auction-id="{auction.pk}"') :].split("</tr>", 1)[0]
+    # then the row shows the sale: bought now, at what price, when; not the reserve nor the planned end
+    assert "Bought now for $15,000.00" in row
+    assert formats.date_format(localtime(auction.sold_at), "M j, g:i A") in row
+    assert formats.date_format(localtime(auction.scheduled_ends_at), "M j, g:i A") not in row
+    assert "not met" not in row
+
+
+def test_without_javascript_a_refused_bid_is_told_once_in_the_form_tied_to_the_amount_field(
+    client, live_auction, bidder_factory
+):
+    import re
+
+    # given a buyer on the vehicle page, without JavaScript
+    client.force_login(bidder_factory())
+    back = f"/vehicles/{live_auction.vehicle_id}/"
+    # when they submit a max the grammar refuses
+    response = client.post(f"/auctions/{live_auction.pk}/bid/", {"amount": "12,000", "next": back}, follow=True)
+    html = response.content.decode()
+    # then the refusal is in the form's alert, which the amount field points to and which marks it invalid
+    refusal = "Your max bid must be digits with at most two decimals"
+    error = re.search(rf'<p[^>]*id="bid-error-{live_auction.pk}"[^>]*>(.*?)</p>', html, flags=re.S)
+    assert error is not None
+    assert refusal in error[1]
+    amount = re.search(rf'<input[^>]*id="bid-amount-{live_auction.pk}"[^>]*>', html, flags=re.S)
+    assert amount is not None
+    assert 'aria-invalid="true"' in amount[0]
+    assert f"bid-error-{live_auction.pk}" in re.search(r'aria-describedby="([^"]*)"', amount[0])[1].split()  # type: ignore[index]
+    assert 'value="12,000"' in amount[0]  # what they typed, to correct
+    # and it is said once: not also at the top of the page
+    assert html.count(refusal) == 1
+    # and the next visit is clean
+    again = client.get(back).content.decode()
+    assert refusal not in again
+    assert 'aria-invalid="true"' not in again

@@ -16,6 +16,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SITE_NAME = "North Star Auto Auctions"
+# The brand's first words, all the navigation bar shows between 1200 and 1400 px wide (the rest stays in its name).
+SITE_SHORT_NAME = "North Star"
 
 INSTALLED_APPS = [
     "backoffice.apps.ConsoleAdminConfig",  # django.contrib.admin with the staff console's site
@@ -139,6 +141,8 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Chicago"  # pages show Central time; storage and logic are UTC
 USE_I18N = True
+# The site's words for allauth's pages (sentence case, "Log in"), ahead of allauth's own English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

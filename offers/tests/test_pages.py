@@ -328,3 +328,29 @@ def test_a_branded_title_is_warned_on_the_offer_forms_and_the_review(offer_vehic
 def test_a_clean_title_shows_no_warning_on_the_offer_form(offer_vehicle, buyer):
     assert offer_vehicle.title_type == "clean"
     assert "data-title-warning" not in text(client_for(buyer).get(f"/vehicles/{offer_vehicle.pk}/offer/"))
+
+
+def test_the_inbox_names_buyers_by_their_per_vehicle_alias_and_says_so_even_to_a_seller_who_is_staff(
+    offer_vehicle_factory, bidder_factory, make_offer
+):
+    # given a seller who is also staff, with two vehicles; Bea offers on both, Carl on the second
+    first = offer_vehicle_factory()
+    second = offer_vehicle_factory(seller=first.seller)
+    first.seller.is_staff = True
+    first.seller.save(update_fields=["is_staff"])
+    bea, carl = bidder_factory(first_name="Bea"), bidder_factory(first_name="Carl")
+    make_offer(first, bea, "8000")
+    make_offer(second, carl, "7000")
+    bea_second = make_offer(second, bea, "7500")
+    # when the seller opens their inbox and one of the threads
+    inbox = words(client_for(first.seller).get("/sell/offers/"))
+    thread_page = words(client_for(first.seller).get(f"/offers/{bea_second.pk}/"))
+    # then buyers are aliases numbered per vehicle, the page says so, and no name shows before acceptance
+    assert "numbered per vehicle" in inbox
+    assert "Buyer 1 on one vehicle is not Buyer 1 on another" in inbox
+    assert inbox.count("Buyer 1") >= 2
+    assert "Buyer 2" in inbox
+    for page in (inbox, thread_page):
+        assert "Bea" not in page
+        assert "Carl" not in page
+    assert "Buyer 2" in thread_page

@@ -10,11 +10,6 @@
   const JSON_GET = { credentials: "same-origin", headers: { Accept: "application/json" } };
 
   function fmt(value) { return value == null ? "—" : money.format(Number(value)); }
-  // The label above the price: the server's (state.price_caption), and "Winning bid" on the winner's page.
-  function priceCaption(s, myStatus) {
-    const caption = s.price_caption || (s.bid_count ? "Current bid" : "Starting bid");
-    return myStatus === "won" && caption === "Sold for" ? "Winning bid" : caption;
-  }
 
   // When the page's request left, on Date.now()'s clock: measured with the monotonic clock, so a skewed or
   // changed wall clock cannot shift it (the offset learnt from it would be off by half the skew).
@@ -91,10 +86,13 @@
     this.status = root.dataset.status;
     this.price = null;
     this.confirmAbove = root.dataset.confirmAbove; // the server's threshold (Auction.confirmation_threshold)
+    // The page's caption is this viewer's (viewer.price_caption) for the public one it was rendered with.
+    const caption = this.field("price_caption");
+    if (caption) this.viewerCaption = { public: root.dataset.priceCaption, mine: caption.textContent };
     this.retries = 0;
     this.pending = {};
     this.requestCounter = 0;
-    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the "you" badge
+    this.mine = {}; // seq -> max of this user's own bids seen in bid_update, for the own-bid badge
     this.notices = new Announcer(this.field("notice"), "alert small py-2 mb-1");
     this.times = new Announcer(this.field("time_notice"), "mb-0");
     // Thresholds already behind us at load are not announced; each is spoken once, and again after an
@@ -184,12 +182,10 @@
     this.price = s.price;
     this.lastState = s;
     // Rewritten only when changed: the same text written again can be spoken again.
-    const mine = this.field("my_status");
-    const caption = priceCaption(s, this.myStatus || (mine ? mine.dataset.status : ""));
+    const caption = this.captionFor(s);
     this.setChanged("price", fmt(s.price));
     this.setChanged("sticky_price", fmt(s.price));
-    this.setChanged("price_caption", caption);
-    this.setChanged("sticky_caption", caption);
+    if (caption) { this.setChanged("price_caption", caption); this.setChanged("sticky_caption", caption); }
     this.setChanged("bid_count", String(s.bid_count));
     this.setChanged("leader_alias", s.leader_alias || "—");
     if (s.minimum_next_bid) {
@@ -208,7 +204,7 @@
     }
     if (s.ends_at) this.showEndsAt(s.ends_at);
     const badge = this.field("extended_badge");
-    if (badge && s.extended_count) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + s.extended_count; }
+    if (badge && s.extended_label) { badge.classList.remove("d-none"); badge.textContent = s.extended_label; }
     if (s.status_label) this.setChanged("status_label", s.status_label);
     if (s.confirm_above) this.confirmAbove = s.confirm_above;
     const buyNow = this.root.querySelector("[data-buy-now-form]");
@@ -246,10 +242,21 @@
       if (outcome && outcome.textContent !== viewer.outcome_message) { outcome.hidden = false; outcome.textContent = viewer.outcome_message; }
       if (this.awaitingOutcome) { this.awaitingOutcome = false; this.times.say(viewer.outcome_message, null, "outcome"); }
     }
-    this.myStatus = viewer.my_status;
     const pay = this.field("pay_now");
     if (pay) pay.classList.toggle("d-none", viewer.my_status !== "won");
-    if (viewer.my_status === "won" && this.lastState) this.setChanged("price_caption", priceCaption(this.lastState, "won"));
+    // This viewer's own caption (the winner's differs), from the same read as the state it came with.
+    if (viewer.price_caption && this.lastState) {
+      this.viewerCaption = { public: this.lastState.price_caption, mine: viewer.price_caption };
+      this.setChanged("price_caption", this.captionFor(this.lastState));
+      this.setChanged("sticky_caption", this.captionFor(this.lastState));
+    }
+  };
+
+  // The words above the price are the server's (auctions.state.price_caption): everyone's from the state, or
+  // this viewer's own when the server gave one for the same public caption (a later state moves past it).
+  Room.prototype.captionFor = function (s) {
+    const own = this.viewerCaption;
+    return own && own.public === s.price_caption ? own.mine : s.price_caption;
   };
 
   Room.prototype.showMyMax = function (value) {
@@ -344,7 +351,7 @@
     who.textContent = (bid.bidder && bid.bidder.name) || bid.bidder_alias || "A bidder";
     li.appendChild(who);
     li.appendChild(document.createTextNode(" · " + fmt(bid.price)));
-    if (bid.raised_own_max) li.appendChild(this.tag("raised max", "text-muted"));
+    if (bid.raised_own_max) li.appendChild(this.tag(this.field("history").dataset.labelRaised, "text-muted"));
     if (bid.mine || this.mine[bid.seq]) this.markMine(li, bid.max_amount || this.mine[bid.seq]);
     return li;
   };
@@ -356,14 +363,16 @@
     return span;
   };
 
-  // This person's own row: "you", with the max they set (the row's amount is the price it produced).
+  // This person's own row: the own-bid badge, with the max they set (the row's amount is the price it produced); the
+  // words are the page's (the history list's data-label-* attributes).
   Room.prototype.markMine = function (li, max) {
+    const words = this.field("history").dataset;
     const shown = li.querySelector("[data-mine]");
-    if (shown) { if (max && max !== true) shown.textContent = "you · your max " + fmt(max); return; }
+    if (shown) { if (max && max !== true) shown.textContent = words.labelYourMax + " " + fmt(max); return; }
     const badge = document.createElement("span");
     badge.className = "badge badge-you";
     badge.dataset.mine = "";
-    badge.textContent = max && max !== true ? "you · your max " + fmt(max) : "you";
+    badge.textContent = max && max !== true ? words.labelYourMax + " " + fmt(max) : words.labelYou;
     li.appendChild(document.createTextNode(" "));
     li.appendChild(badge);
   };
@@ -444,7 +453,7 @@
         if (this.inSequence(msg)) {
           this.endsAt = Date.parse(msg.ends_at);
           const badge = this.field("extended_badge");
-          if (badge) { badge.classList.remove("d-none"); badge.textContent = "Extended ×" + msg.extended_count; }
+          if (badge && msg.extended_label) { badge.classList.remove("d-none"); badge.textContent = msg.extended_label; }
           this.showEndsAt(msg.ends_at);
           this.extendedSeq = msg.seq;
           // Worded for everyone; this person's own bid rewords it when its bid_update follows (onBidUpdate).
@@ -567,10 +576,10 @@
       list.insertBefore(li, this.afterThread(list, c.parent_id));
     }
     li.textContent = "";
-    if (c.hidden) { const em = document.createElement("em"); em.className = "text-muted"; em.textContent = "Comment hidden by staff."; li.appendChild(em); return; }
+    if (c.hidden) { const em = document.createElement("em"); em.className = "text-muted"; em.textContent = list.dataset.labelHidden; li.appendChild(em); return; }
     const who = document.createElement("strong");
     who.textContent = c.author + " ";
-    if (c.is_seller) { const b = document.createElement("span"); b.className = "badge bg-primary"; b.textContent = "Seller"; who.appendChild(b); }
+    if (c.is_seller) { const b = document.createElement("span"); b.className = "badge bg-primary"; b.textContent = list.dataset.labelSeller; who.appendChild(b); }
     const body = document.createElement("span");
     body.className = "comment-body";
     body.textContent = " " + c.body;

@@ -40,7 +40,7 @@
       document.querySelectorAll('button[data-favorite-vehicle="' + id + '"]').forEach(function (b) {
         b.dataset.active = active ? "false" : "true";
         b.classList.toggle("active", !active);
-        const label = active ? "Add to watchlist" : "Remove from watchlist";
+        const label = active ? b.dataset.labelAdd : b.dataset.labelRemove; // the page's words (_favorite_button.html)
         b.setAttribute("aria-label", label);
         b.title = label;
         b.querySelector(".heart").textContent = active ? "♡" : "♥";
@@ -130,10 +130,19 @@
     const button = conditionForm.querySelector("[data-draft-description]");
     const textarea = conditionForm.querySelector('[name="description"]');
     button.addEventListener("click", async function () {
+      // The form as it is now, saved or not: notes and the structured condition report (damage by panel too).
       const body = {};
-      ["condition_grade", "condition_notes", "title_type", "title_state", "features"].forEach(function (name) {
+      ["condition_grade", "condition_notes", "title_type", "title_state", "features", "starts", "drives",
+        "keys_count", "odometer_brand", "airbags_deployed", "announcements"].forEach(function (name) {
         const field = conditionForm.querySelector('[name="' + name + '"]');
         if (field) body[name] = field.value;
+      });
+      body.damage = [];
+      conditionForm.querySelectorAll('select[name^="damage_"][name$="_type"]').forEach(function (kind) {
+        const panel = kind.name.slice("damage_".length, -"_type".length);
+        const severity = conditionForm.querySelector('[name="damage_' + panel + '_severity"]');
+        // a half-filled row is left out (saving would ask for the rest)
+        if (kind.value && severity && severity.value) body.damage.push({ panel: panel, type: kind.value, severity: severity.value });
       });
       status.className = "small mb-2 text-muted";
       status.textContent = "Writing a draft… this can take a few seconds.";

@@ -158,6 +158,13 @@ def test_extension_outbid_and_close_are_announced_once_each_and_focus_moves_to_t
     assert focused_field(anna_page) == "outcome"
     expect(field(ben_page, "outcome")).to_have_text("You won at $6,100.00.", timeout=TIMEOUT)
     expect(field(ben_page, "time_notice")).to_contain_text("You won at $6,100.00.")
+    # and a sighted person reads it once: the time region is heard, not seen (visually hidden, 1 px, clipped)
+    for page in (anna_page, ben_page):
+        box = field(page, "time_notice").bounding_box()
+        assert box is not None
+        assert box["width"] <= 1, box
+        assert box["height"] <= 1, box
+        expect(field(page, "outcome")).to_be_visible()
     assert_accessible(anna_page)
 
 
@@ -239,7 +246,7 @@ def test_after_a_failed_log_in_focus_is_on_the_error(collected_static, page: Pag
     page.goto(f"{live_url}/accounts/login/")
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("Password").fill("not her password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("load")
     errors = page.locator("[data-form-errors]")
     expect(errors).to_be_visible()

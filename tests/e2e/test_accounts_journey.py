@@ -66,7 +66,7 @@ def _log_in(page: Page, live: str, email: str, password: str) -> None:
     page.goto(live + "/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
 
 
 def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) -> None:
@@ -79,7 +79,7 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     expect(page).to_have_url(live + "/accounts/confirm-email/")
 
     # open the verification email and confirm
@@ -95,7 +95,7 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     page.goto(live + "/accounts/2fa/totp/activate/")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
+    expect(page.get_by_role("heading", name="Activate authenticator app")).to_be_visible()
     secret = page.locator("#authenticator_secret").input_value()
     page.get_by_label("Authenticator code").fill(_totp_code(secret))
     page.get_by_role("button", name="Activate").click()
@@ -147,10 +147,10 @@ def test_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[str, Path]) ->
     _log_in(page, live, email, PASSWORD)
     expect(page).to_have_url(live + "/accounts/2fa/authenticate/")
     page.get_by_label("Code", exact=True).fill("000000" if _totp_code(secret) != "000000" else "111111")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.locator("body")).to_contain_text("Incorrect code")
     page.get_by_label("Code", exact=True).fill(_totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="My account")).to_be_visible()
 
 
@@ -167,7 +167,7 @@ def test_one_path_from_sign_up_to_ready_to_bid(page: Page, accounts_live: tuple[
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     expect(page).to_have_url(live + "/accounts/confirm-email/")
 
     # the link in the email, in the same browser: confirming signs in and continues to the checklist

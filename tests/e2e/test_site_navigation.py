@@ -67,3 +67,41 @@ def test_account_menu_works_from_the_collapsed_menu_on_a_phone(page: Page, live_
     menu = open_account_menu(page)
     # then the account pages show
     expect(menu.get_by_role("link", name="My orders")).to_be_visible()
+
+
+def nav_rows(page: Page) -> set[int]:
+    """The distinct rows (rounded top offsets) the main bar's top-level items sit on."""
+    tops = page.locator("#main-nav > ul > li").evaluate_all(
+        "items => items.map(li => Math.round(li.getBoundingClientRect().top + li.getBoundingClientRect().height / 2))"
+    )
+    return {top // 8 for top in tops}
+
+
+@pytest.mark.parametrize("width", [1200, 1280, 1440])
+def test_the_bar_fits_on_one_line_for_a_seller_who_is_staff_and_log_out_is_in_the_account_menu(
+    collected_static, page: Page, live_url: str, user_factory, width: int
+):
+    # given the longest bar (a logged-in seller who is staff, so the bell and the account menu show) on a laptop
+    page.set_viewport_size({"width": width, "height": 800})
+    login_browser(page.context, user_factory(role="seller", is_staff=True), live_url)
+    page.goto(live_url + "/")
+    nav = page.get_by_role("navigation", name="Main navigation")
+    # then every item of the bar is on one line, none hidden
+    expect(nav.get_by_role("link", name="How offers work")).to_be_visible()
+    expect(nav.get_by_role("link", name="My account")).to_be_visible()
+    expect(nav.get_by_role("link", name="North Star Auto Auctions")).to_be_visible()  # the brand keeps its name
+    assert len(nav_rows(page)) == 1, f"the bar wraps at {width} px"
+    bar = page.locator("nav.navbar").bounding_box()
+    assert bar is not None
+    assert bar["height"] <= 64, f"the bar is {bar} at {width} px: a label wrapped"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing pushed off the side
+    # and Log out is in the account menu, reachable with the keyboard
+    toggle = nav.get_by_role("link", name="My account")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    menu = page.locator("[data-account-menu] .dropdown-menu")
+    expect(menu.get_by_role("button", name="Log out")).to_be_visible()
+    menu.get_by_role("button", name="Log out").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    expect(nav.get_by_role("link", name="Log in")).to_be_visible()

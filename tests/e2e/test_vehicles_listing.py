@@ -27,6 +27,7 @@ from vehicles.models import Vehicle, VehiclePhoto
 
 pytestmark = pytest.mark.e2e
 VIN = "1HGCM82633A004352"
+OPENAI = OpenAIState()  # the fake's record of what the site sent (the AI draft's prompt)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def vehicles_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("vehicles-e2e")
     with ExitStack() as stack:
         vpic_url = stack.enter_context(run_fake_server(VpicHandler, state=VpicState()))
-        openai_url = stack.enter_context(run_fake_server(OpenAIHandler, state=OpenAIState()))
+        openai_url = stack.enter_context(run_fake_server(OpenAIHandler, state=OPENAI))
         daphne = running_daphne(
             folder / "daphne.log",
             DEBUG="true",
@@ -115,6 +116,12 @@ def test_seller_lists_staff_approve_visitor_finds(page: Page, site: str, tmp_pat
     page.get_by_label("Condition notes").fill("Small dent in the driver's door; new tires.")
     page.get_by_role("button", name="Draft a description").click()
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft written")
+    # the prompt carried the condition report as the form stood (not saved yet): runs and drives, keys, damage
+    prompt = OPENAI.requests[-1]["body"]["messages"][-1]["content"]
+    assert "runs and drives: yes" in prompt
+    assert "keys: 2" in prompt
+    assert "damage by panel: Left front door: dent, minor" in prompt
+    assert "title brand: Clean" in prompt
     description = page.get_by_label("Description")
     expect(description).to_have_value(re.compile(r"2003 Honda Accord EX-V6.*Small dent", re.S))
     description.fill(description.input_value() + "\nSeller adds: garage kept.")

@@ -100,3 +100,65 @@ def test_another_seller_cannot_draft_my_description(auth_client, vehicle_factory
     response = auth_client(seller_factory()).post(f"/api/vehicles/{vehicle.pk}/draft-description", {}, format="json")
     assert response.status_code == 403
     assert json.loads(response.content)["error"]
+
+
+def test_the_prompt_carries_the_condition_report_damage_by_panel_title_brand_runs_drives_and_keys(
+    auth_client, vehicle_factory, fake_openai
+):
+    # given a draft with a structured condition report: salvage title, runs and drives, 2 keys, two damaged panels
+    vehicle = vehicle_factory(
+        status=Vehicle.Status.DRAFT,
+        title_type=Vehicle.TitleType.SALVAGE,
+        title_state="MN",
+        starts="yes",
+        drives="yes",
+        keys_count=2,
+        odometer_brand="not_actual",
+        airbags_deployed="no",
+        damage=[
+            {"panel": "hood", "type": "hail", "severity": "minor", "photo_id": None},
+            {"panel": "left_front_door", "type": "dent", "severity": "moderate", "photo_id": None},
+        ],
+    )
+    # when the seller asks for a draft with the form's unsaved change: the rear bumper is cracked too
+    response = auth_client(vehicle.seller).post(
+        f"/api/vehicles/{vehicle.pk}/draft-description",
+        {
+            "damage": [
+                {"panel": "hood", "type": "hail", "severity": "minor"},
+                {"panel": "left_front_door", "type": "dent", "severity": "moderate"},
+                {"panel": "rear_bumper", "type": "crack", "severity": "severe"},
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    # then the prompt OpenAI receives states the condition report in words
+    prompt = fake_openai.requests[0]["body"]["messages"][-1]["content"]
+    assert "runs and drives: yes" in prompt
+    assert "keys: 2" in prompt
+    assert "title brand: Salvage (branded title, MN)" in prompt
+    assert "odometer brand: Not actual mileage (odometer discrepancy)" in prompt
+    assert "airbags deployed: No" in prompt
+    assert "damage by panel: Hood: hail, minor; Left front door: dent, moderate; Rear bumper: crack, severe" in prompt
+
+
+def test_the_prompt_says_no_damage_and_no_keys_when_the_report_says_so(vehicle_factory, fake_openai):
+    from vehicles.descriptions import facts_text
+    from vehicles.services.descriptions import vehicle_facts
+
+    vehicle = vehicle_factory(status=Vehicle.Status.DRAFT, starts="no", drives="no", keys_count=0, damage=[])
+    text = facts_text(vehicle_facts(vehicle))
+    assert "runs and drives: no (starts: No; drives: No)" in text
+    assert "keys: none" in text
+    assert "damage by panel: none reported" in text
+    assert "title brand: Clean" in text
+
+
+def test_the_sandbox_draft_mentions_the_condition_report():
+    draft = SandboxDescriptionWriter().draft(
+        {**FACTS, "runs_and_drives": "yes", "keys": "2", "damage_by_panel": "Hood: hail, minor"}
+    )
+    assert "Runs and drives" in draft.text
+    assert "2 keys" in draft.text
+    assert "Hood: hail, minor" in draft.text

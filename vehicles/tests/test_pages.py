@@ -214,3 +214,22 @@ def test_an_offer_only_vehicle_card_says_it_takes_offers_not_that_an_auction_is_
     assert "Takes offers" in page
     assert "Listed at" in page
     assert "Auction not yet scheduled" not in page
+
+
+def test_the_watchlist_button_carries_both_of_its_labels_and_the_script_words_neither(client, vehicle_factory, user):
+    import re
+    from pathlib import Path
+
+    # given a logged-in visitor on a vehicle's page, not watching it
+    vehicle = vehicle_factory(status=Vehicle.Status.APPROVED)
+    client.force_login(user)
+    html = client.get(f"/vehicles/{vehicle.pk}/").content.decode()
+    button = re.search(rf'<button[^>]*data-favorite-vehicle="{vehicle.pk}"[^>]*>', html, flags=re.S)
+    assert button is not None
+    # then its name says what a press does, and the other state's name is there for the script to switch to
+    assert 'aria-label="Add to watchlist"' in button[0]
+    assert 'data-label-add="Add to watchlist"' in button[0]
+    assert 'data-label-remove="Remove from watchlist"' in button[0]
+    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "vehicles.js").read_text()
+    assert "to watchlist" not in script
+    assert "from watchlist" not in script
