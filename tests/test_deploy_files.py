@@ -24,6 +24,12 @@ def test_compose_declares_the_stack_with_health_checks():
     assert services["web"]["environment"]["TRUSTED_PROXIES"] == balancer_ip
     assert services["balancer"]["environment"]["LB_SOURCE"] == balancer_ip
     assert "worker" in services["worker"]["command"]
+    # order creation has its own queue and its own workers; the default worker never consumes it
+    assert services["worker"]["command"][services["worker"]["command"].index("-Q") + 1] == "celery"
+    orders = services["orders-worker"]["command"]
+    assert "worker" in orders
+    assert orders[orders.index("-Q") + 1] == "orders"
+    assert "healthcheck" in services["orders-worker"]
     assert "beat" in services["beat"]["command"]
 
 
