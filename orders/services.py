@@ -217,9 +217,9 @@ def _orders_insert(sales: list[Sale]) -> list[Order]:
             orders.append(_new_order(sale, lines))
         Order.objects.bulk_create(orders)
         if any(order.pk is None for order in orders):  # MySQL returns no ids from a bulk insert (MariaDB does)
-            ids = {(t, i): pk for t, i, pk in Order.objects.filter(have).values_list("source_type", "source_id", "pk")}
+            pks = {(t, i): pk for t, i, pk in Order.objects.filter(have).values_list("source_type", "source_id", "pk")}
             for order in orders:
-                order.pk = ids[(order.source_type, order.source_id)]
+                order.pk = pks[(order.source_type, order.source_id)]
         for order in orders:
             order.number = order_number(order)
         Order.objects.bulk_update(orders, ["number"])
