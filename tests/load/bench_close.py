@@ -252,6 +252,19 @@ def cleanup() -> None:
     delete_auctions(BENCH_MAKE)
 
 
+def _drop_queued_work() -> None:
+    """What the profiles (or an earlier run) queued with no worker to run it: the task messages on both queues and
+    the close notices waiting in Redis (thousands of them, for deleted auctions, would otherwise be sent by the
+    burst's workers while they close)."""
+    from auctions.services import notify_queue
+    from core.shared_redis import shared_redis
+
+    purge_tasks()
+    client = shared_redis()
+    if client is not None:
+        client.delete(notify_queue.queue_key())
+
+
 def _worker(name: str, queue: str, concurrency: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-n", f"{name}@%h", "-Q", queue]
@@ -278,11 +291,11 @@ def child() -> str:
     profile = profile_closes(seller, buyers[0]) if PROFILE_AUCTIONS else []
     profile += profile_orders(seller, buyers[0]) if ORDERS_PROFILE else []
     if not AUCTIONS:
-        purge_tasks()
+        _drop_queued_work()
         return "## Close burst: one-process profiles\n" + "\n".join(profile) + "\n"
     load_before = " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: SIM115
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    purge_tasks()  # what the profiles queued (no worker ran them)
+    _drop_queued_work()
     workers = [_worker(f"closebench{index}", queue, 2) for index in range(WORKERS)]
     order_workers = [
         _worker(f"closebenchorders{index}", settings.CELERY_ORDERS_QUEUE, ORDERS_CONCURRENCY)
@@ -368,7 +381,7 @@ def child() -> str:
     last_order_after = (last_order - last_end).total_seconds() if last_order and last_end else float("nan")
     orders_of_burst.delete()
     cleanup()
-    purge_tasks()
+    _drop_queued_work()
     closing_cpu, orders_cpu_closed, closing_db = cpu_closed
     all_cpu, orders_cpu, all_db = cpu_all
     complete = orders >= won
