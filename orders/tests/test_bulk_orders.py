@@ -220,3 +220,16 @@ def test_the_sweep_creates_the_missing_orders_in_bulk(auction_factory, bidder_fa
     assert orders_create_for_won_auctions() == 0
     assert Order.objects.filter(source_id__in=[a.pk for a in won]).count() == 4
     assert all(o.total > Decimal("5000") for o in Order.objects.all())
+
+
+@pytest.mark.django_db
+def test_orders_are_numbered_when_the_database_returns_no_ids_from_a_bulk_insert(
+    auction_factory, bidder_factory, place_bid, monkeypatch
+):
+    # MySQL 8 (compose) returns no ids from a multi-row INSERT; MariaDB does
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    won = _won(auction_factory, bidder_factory, place_bid, ["MN", "", "WI"])
+    assert orders_create_for_auctions(auction_ids=[a.pk for a in won]) == 3
+    for order in Order.objects.all():
+        assert order.number == f"NS-{order.sold_at:%Y}-{order.pk:06d}"
+        assert list(order.events.values_list("kind", flat=True)) == ["created"]
