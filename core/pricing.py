@@ -72,9 +72,14 @@ def seller_fee(price: Decimal, schedule: FeeSchedule | None = None) -> Decimal:
     return max(money(price * schedule.seller_fee_rate), money(schedule.seller_fee_min))
 
 
+def state_code(state: str | None) -> str:
+    """A buyer's state as the fee tables key it: "MN" for " mn"; "" for none."""
+    return (state or "").strip().upper()
+
+
 def state_fees(states: set[str]) -> dict[str, StateFee]:
-    """The state fees of these two-letter states, by state, in one query (states without a row are absent)."""
-    wanted = {(state or "").strip().upper() for state in states} - {""}
+    """The state fees of these states, by `state_code`, in one query (states without a row are absent)."""
+    wanted = {state_code(state) for state in states} - {""}
     return {fee.state: fee for fee in StateFee.objects.filter(state__in=wanted)} if wanted else {}
 
 
@@ -82,7 +87,7 @@ def purchase_breakdown(
     *, price: Decimal, buyer_state: str, delivery: TransportQuote | None = None
 ) -> PurchaseBreakdown:
     """Every line the buyer pays at `price` (the active schedule and the buyer's state fee, read here)."""
-    state = (buyer_state or "").strip().upper()
+    state = state_code(buyer_state)
     state_fee = StateFee.objects.filter(state=state).first() if state else None
     return price_lines(
         price=price, buyer_state=state, schedule=active_fee_schedule(), state_fee=state_fee, delivery=delivery
@@ -101,7 +106,7 @@ def price_lines(
     `state_fee` the buyer's state's row (None: not collected at sale). Sales tax applies to the vehicle price
     only (not to transport). No I/O."""
     price = money(price)
-    state = (buyer_state or "").strip().upper()
+    state = state_code(buyer_state)
     fee = buyer_fee(price, schedule)
     title_fee = state_fee.title_fee if state_fee else ZERO
     rate = state_fee.sales_tax_rate if state_fee else Decimal("0")

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
 from core.money import money
-from core.pricing import PurchaseBreakdown, active_fee_schedule, price_lines, purchase_breakdown, state_fees
+from core.pricing import (
+    PurchaseBreakdown,
+    active_fee_schedule,
+    price_lines,
+    purchase_breakdown,
+    state_code,
+    state_fees,
+)
 from notifications.services import notify, notify_staff
 from orders.deadlines import cancellable_at, payment_due_at
 from orders.live import broadcast_order_changed
@@ -189,8 +196,8 @@ def orders_create(*, sales: list[Sale]) -> list[Order]:
     for sale in pending:
         try:
             created += _orders_insert([sale])
-        except IntegrityError:
-            continue  # made by someone else meanwhile
+        except IntegrityError:  # made by someone else meanwhile (or refused: the sweep tries again)
+            logger.warning("orders.create_failed", source=f"{sale.source_type}:{sale.source_id}", exc_info=True)
     return created
 
 
@@ -212,7 +219,7 @@ def _orders_insert(sales: list[Sale]) -> list[Order]:
         fees = state_fees({sale.buyer.state for sale in todo})
         orders = []
         for sale in todo:
-            state = (sale.buyer.state or "").strip().upper()
+            state = state_code(sale.buyer.state)
             lines = price_lines(price=sale.price, buyer_state=state, schedule=schedule, state_fee=fees.get(state))
             orders.append(_new_order(sale, lines))
         Order.objects.bulk_create(orders)
