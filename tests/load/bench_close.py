@@ -431,7 +431,8 @@ def child() -> str:
 
 
 def run() -> str:
-    return run_child("tests.load.bench_close", ISOLATION)
+    # the profiles (~1-2 minutes), the burst's creation, its minute, the closes' deadline and the orders' wait
+    return run_child("tests.load.bench_close", ISOLATION, timeout=900 + AUCTIONS / 50)
 
 
 if __name__ == "__main__":
