@@ -12,6 +12,31 @@ app = Celery("auction")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Order creation has a queue of its own (settings.CELERY_ORDERS_QUEUE), consumed by worker processes of its
+# own: docker-compose's `orders-worker`, scripts/run-local.sh, tests/scale/stack.py, tests/load/bench_close.py.
+# A burst of closes queues thousands of orders; the closer (`close_due_auctions`, default queue) must never
+# wait behind them, and closes never wait for their orders (the order task is sent after the close commits).
+ORDER_CREATION_TASKS = frozenset(
+    {
+        "orders.tasks.create_order_for_auction",
+        "orders.tasks.create_orders_for_auctions",
+        "orders.tasks.create_order_for_offer",
+        "orders.tasks.create_orders_for_won_auctions",
+    }
+)
+
+
+def route_task(name: str, *_: Any, **__: Any) -> dict[str, str] | None:
+    """Celery's router: order creation to its queue; everything else to the default queue."""
+    if name in ORDER_CREATION_TASKS:
+        from django.conf import settings
+
+        return {"queue": settings.CELERY_ORDERS_QUEUE}
+    return None
+
+
+app.conf.task_routes = (route_task,)
+
 # Each entry: what it does and why that cadence. The DatabaseScheduler copies these into
 # django-celery-beat's tables on start, so staff can see (and pause) them in the admin.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

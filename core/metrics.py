@@ -79,17 +79,20 @@ def worker_heartbeat() -> list[GaugeMetricFamily]:
 
 
 def celery_queue() -> list[GaugeMetricFamily]:
-    """Messages waiting in the default Celery queue (Redis broker only)."""
+    """Messages waiting in each Celery queue, by `queue`: the default one and order creation's (Redis broker)."""
     from django.conf import settings
 
     from config.celery import app
 
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         return []
-    queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+    queues = (getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery"), settings.CELERY_ORDERS_QUEUE)
+    family = GaugeMetricFamily("celery_queue_length", "Task messages waiting in a Celery queue", labels=["queue"])
     with app.connection_for_read() as connection:
-        length = connection.default_channel.client.llen(queue)  # type: ignore[attr-defined]
-    return [gauge("celery_queue_length", "Task messages waiting in the default queue", length)]
+        client = connection.default_channel.client  # type: ignore[attr-defined]
+        for queue in queues:
+            family.add_metric([queue], client.llen(queue))
+    return [family]
 
 
 _registered = False

@@ -5,6 +5,10 @@ CONTRACT: purchase_breakdown(*, price, buyer_state, delivery=None) -> PurchaseBr
 `delivery` is a `core.transport.TransportQuote`; with it the breakdown also says what the purchase costs
 delivered ("with delivery to 55401: $X"): `transport_fee`, `delivery_zip` and `total_with_delivery`. `total`
 stays the purchase alone (the invoice at the sale; transport is paid as its own payment when booked).
+
+The arithmetic is `price_lines`, a pure function of the price, the fee schedule and the buyer's state fee;
+`purchase_breakdown` reads those two and calls it. Callers that price many sales at once (the orders app's bulk
+creation) read the schedule and the state fees once (`state_fees`) and call `price_lines` for each.
 """
 
 from __future__ import annotations
@@ -68,14 +72,41 @@ def seller_fee(price: Decimal, schedule: FeeSchedule | None = None) -> Decimal:
     return max(money(price * schedule.seller_fee_rate), money(schedule.seller_fee_min))
 
 
+def state_code(state: str | None) -> str:
+    """A buyer's state as the fee tables key it: "MN" for " mn"; "" for none."""
+    return (state or "").strip().upper()
+
+
+def state_fees(states: set[str]) -> dict[str, StateFee]:
+    """The state fees of these states, by `state_code`, in one query (states without a row are absent)."""
+    wanted = {state_code(state) for state in states} - {""}
+    return {fee.state: fee for fee in StateFee.objects.filter(state__in=wanted)} if wanted else {}
+
+
 def purchase_breakdown(
     *, price: Decimal, buyer_state: str, delivery: TransportQuote | None = None
 ) -> PurchaseBreakdown:
-    """Every line the buyer pays at `price`. Sales tax applies to the vehicle price only (not to transport)."""
-    price = money(price)
-    schedule = active_fee_schedule()
-    state = (buyer_state or "").strip().upper()
+    """Every line the buyer pays at `price` (the active schedule and the buyer's state fee, read here)."""
+    state = state_code(buyer_state)
     state_fee = StateFee.objects.filter(state=state).first() if state else None
+    return price_lines(
+        price=price, buyer_state=state, schedule=active_fee_schedule(), state_fee=state_fee, delivery=delivery
+    )
+
+
+def price_lines(
+    *,
+    price: Decimal,
+    buyer_state: str,
+    schedule: FeeSchedule,
+    state_fee: StateFee | None,
+    delivery: TransportQuote | None = None,
+) -> PurchaseBreakdown:
+    """The pure rule behind `purchase_breakdown`: every line the buyer pays at `price` under `schedule`, with
+    `state_fee` the buyer's state's row (None: not collected at sale). Sales tax applies to the vehicle price
+    only (not to transport). No I/O."""
+    price = money(price)
+    state = state_code(buyer_state)
     fee = buyer_fee(price, schedule)
     title_fee = state_fee.title_fee if state_fee else ZERO
     rate = state_fee.sales_tax_rate if state_fee else Decimal("0")

@@ -1,6 +1,7 @@
-"""Writes for orders: creation (idempotent per source), cancellation and payment deadlines.
+"""Writes for orders: creation (idempotent per source; one at a time or in bulk), cancellation and payment deadlines.
 Payments and refunds are in orders/payments.py; invoices in orders/invoices.py."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -8,14 +9,21 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotFound
 from core.money import money
-from core.pricing import active_fee_schedule, purchase_breakdown
+from core.pricing import (
+    PurchaseBreakdown,
+    active_fee_schedule,
+    price_lines,
+    purchase_breakdown,
+    state_code,
+    state_fees,
+)
 from notifications.services import notify, notify_staff
 from orders.deadlines import cancellable_at, payment_due_at
 from orders.live import broadcast_order_changed
@@ -29,6 +37,22 @@ def order_url(order: Order) -> str:
     return reverse("orders:detail", args=[order.pk])
 
 
+def order_event_row(
+    *,
+    order: Order,
+    kind: str,
+    actor: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    message: str = "",
+    **data: Any,
+) -> OrderEvent:
+    """An order's event, unsaved (`order_event` saves one; bulk creation inserts many at once)."""
+    return OrderEvent(
+        order=order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, message=message, data=data
+    )
+
+
 def order_event(
     *,
     order: Order,
@@ -39,9 +63,11 @@ def order_event(
     message: str = "",
     **data: Any,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, message=message, data=data
+    row = order_event_row(
+        order=order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, message=message, **data
     )
+    row.save()
+    return row
 
 
 def order_transition(
@@ -52,6 +78,55 @@ def order_transition(
     order.status = to_status
     order.save(update_fields=["status", "updated_at", "paid_at", "cancelled_at", "completed_at"])
     order_event(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to_status, message=message)
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What an order is made of: one sale (a won auction, a buy now, an accepted offer) of one vehicle."""
+
+    source_type: str
+    source_id: int
+    buyer: Any
+    seller: Any
+    vehicle_id: int
+    price: Decimal
+    sold_at: datetime
+
+    @property
+    def source(self) -> tuple[str, int]:
+        return (self.source_type, self.source_id)
+
+
+def _new_order(sale: Sale, breakdown: PurchaseBreakdown) -> Order:
+    """The order for `sale` priced by `breakdown`, unsaved and unnumbered (both creation paths)."""
+    return Order(
+        source_type=sale.source_type,
+        source_id=sale.source_id,
+        buyer=sale.buyer,
+        seller=sale.seller,
+        vehicle_id=sale.vehicle_id,
+        buyer_state=breakdown.buyer_state,
+        vehicle_price=breakdown.vehicle_price,
+        buyer_fee=breakdown.buyer_fee,
+        documentation_fee=breakdown.documentation_fee,
+        title_fee=breakdown.title_fee,
+        sales_tax_rate=breakdown.sales_tax_rate,
+        sales_tax=breakdown.sales_tax,
+        total=breakdown.total,
+        sold_at=sale.sold_at,
+        due_at=payment_due_at(sale.sold_at),
+    )
+
+
+def order_number(order: Order) -> str:
+    """The number buyers and staff quote: the year of the sale and the order's id."""
+    return f"NS-{order.sold_at:%Y}-{order.pk:06d}"
+
+
+def _created_event(order: Order) -> OrderEvent:
+    return order_event_row(
+        order=order, kind="created", to_status=order.status, message=f"Sold for ${order.vehicle_price:,}"
+    )
 
 
 def order_create(
@@ -67,53 +142,112 @@ def order_create(
     """The order for one sale; running it twice for the same source returns the same order.
 
     Relies on the unique (source_type, source_id) constraint rather than check-then-create, so two
-    workers racing for the same won auction make one order.
+    workers racing for the same won auction make one order. Many sales at once: `orders_create`.
     """
     existing = Order.objects.filter(source_type=source_type, source_id=source_id).first()
     if existing:
         return existing
+    sale = Sale(source_type, source_id, buyer, seller, vehicle_id, price, sold_at)
     breakdown = purchase_breakdown(price=price, buyer_state=buyer.state)
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                source_type=source_type,
-                source_id=source_id,
-                buyer=buyer,
-                seller=seller,
-                vehicle_id=vehicle_id,
-                buyer_state=breakdown.buyer_state,
-                vehicle_price=breakdown.vehicle_price,
-                buyer_fee=breakdown.buyer_fee,
-                documentation_fee=breakdown.documentation_fee,
-                title_fee=breakdown.title_fee,
-                sales_tax_rate=breakdown.sales_tax_rate,
-                sales_tax=breakdown.sales_tax,
-                total=breakdown.total,
-                sold_at=sold_at,
-                due_at=payment_due_at(sold_at),
-            )
-            order.number = f"NS-{sold_at:%Y}-{order.pk:06d}"
+            order = _new_order(sale, breakdown)
+            order.save()
+            order.number = order_number(order)
             order.save(update_fields=["number"])
-            order_event(
-                order=order, kind="created", to_status=order.status, message=f"Sold for ${breakdown.vehicle_price:,}"
-            )
-            transaction.on_commit(lambda: _notify_order_created(order.pk))
+            _created_event(order).save()
+            transaction.on_commit(partial(_notify_orders_created, [order.pk]))
     except IntegrityError:
         return Order.objects.get(source_type=source_type, source_id=source_id)
     logger.info("order.created", order=order.number, source=f"{source_type}:{source_id}")
     return order
 
 
-def _notify_order_created(order_id: int) -> None:
-    order = Order.objects.select_related("buyer", "seller", "vehicle").get(pk=order_id)
-    context = {
-        "order_number": order.number,
-        "total": str(order.total),
-        "due_date": timezone.localtime(order.due_at).strftime("%A %B %-d, %Y %-I:%M %p %Z"),
-        "url": order_url(order),
-        "vehicle": str(order.vehicle),
-    }
-    notify(user=order.buyer, kind="invoice_issued", context=context, object_key=f"order:{order.pk}")
+BULK_CREATE_ATTEMPTS = 3
+MYSQL_DEADLOCK = 1213
+
+
+def orders_create(*, sales: list[Sale]) -> list[Order]:
+    """The orders for many sales at once (a batch of closes): each priced, numbered, evented and announced
+    exactly as `order_create` does, with the same rules (`core.pricing.price_lines`, `payment_due_at`,
+    `order_number`); sales whose source already has an order are skipped. Returns the orders this call made.
+
+    performance: a fixed number of statements per call, whatever its size: one read of the sources that have
+    an order, the fee schedule and the buyers' state fees read once, one insert of the orders, one UPDATE of
+    their numbers, one insert of their `created` events, one commit; the buyers' notices after it.
+
+    Idempotent under retries and parallel workers: the unique (source_type, source_id) constraint decides,
+    never the read. A concurrent creator that inserted one of these sources first makes this insert fail
+    (sources are inserted in one sorted order, so two creators wait on each other instead of deadlocking); the
+    whole batch rolls back and is tried again without the sources that now have an order. After
+    BULK_CREATE_ATTEMPTS failures the sales are created one at a time, each in its own transaction.
+    """
+    pending = sorted({sale.source: sale for sale in sales}.values(), key=lambda sale: sale.source)
+    for _ in range(BULK_CREATE_ATTEMPTS):
+        try:
+            return _orders_insert(pending)
+        except IntegrityError:
+            logger.info("orders.bulk_create_conflict", sales=len(pending))
+        except OperationalError as exc:
+            if exc.args[0] != MYSQL_DEADLOCK:
+                raise
+            logger.info("orders.bulk_create_deadlock", sales=len(pending))
+    created: list[Order] = []
+    for sale in pending:
+        try:
+            created += _orders_insert([sale])
+        except IntegrityError:  # made by someone else meanwhile (or refused: the sweep tries again)
+            logger.warning("orders.create_failed", source=f"{sale.source_type}:{sale.source_id}", exc_info=True)
+    return created
+
+
+def _orders_insert(sales: list[Sale]) -> list[Order]:
+    if not sales:
+        return []
+    with transaction.atomic(durable=True):
+        by_type: dict[str, list[int]] = {}
+        for sale in sales:
+            by_type.setdefault(sale.source_type, []).append(sale.source_id)
+        have = Q()
+        for source_type, ids in by_type.items():
+            have |= Q(source_type=source_type, source_id__in=ids)
+        taken = set(Order.objects.filter(have).values_list("source_type", "source_id"))
+        todo = [sale for sale in sales if sale.source not in taken]
+        if not todo:
+            return []
+        schedule = active_fee_schedule()
+        fees = state_fees({sale.buyer.state for sale in todo})
+        orders = []
+        for sale in todo:
+            state = state_code(sale.buyer.state)
+            lines = price_lines(price=sale.price, buyer_state=state, schedule=schedule, state_fee=fees.get(state))
+            orders.append(_new_order(sale, lines))
+        Order.objects.bulk_create(orders)
+        if any(order.pk is None for order in orders):  # MySQL returns no ids from a bulk insert (MariaDB does)
+            pks = {(t, i): pk for t, i, pk in Order.objects.filter(have).values_list("source_type", "source_id", "pk")}
+            for order in orders:
+                order.pk = pks[(order.source_type, order.source_id)]
+        for order in orders:
+            order.number = order_number(order)
+        Order.objects.bulk_update(orders, ["number"])
+        OrderEvent.objects.bulk_create([_created_event(order) for order in orders])
+        transaction.on_commit(partial(_notify_orders_created, [order.pk for order in orders]))
+    logger.info("orders.created", count=len(orders), first=orders[0].number, last=orders[-1].number)
+    return orders
+
+
+def _notify_orders_created(order_ids: list[int]) -> None:
+    """The buyers' invoices (after the orders committed): one read for all the orders, a notice each."""
+    orders = Order.objects.select_related("buyer", "seller", "vehicle").filter(pk__in=order_ids).order_by("pk")
+    for order in orders:
+        context = {
+            "order_number": order.number,
+            "total": str(order.total),
+            "due_date": timezone.localtime(order.due_at).strftime("%A %B %-d, %Y %-I:%M %p %Z"),
+            "url": order_url(order),
+            "vehicle": str(order.vehicle),
+        }
+        notify(user=order.buyer, kind="invoice_issued", context=context, object_key=f"order:{order.pk}")
 
 
 def order_cancel(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the web server (scripts/web-server.sh), a Celery worker and Celery beat in the foreground; one Ctrl-C stops all three.
+# Runs the web server (scripts/web-server.sh), a Celery worker, a Celery worker for order creation (its own queue,
+# config/celery.py) and Celery beat in the foreground; one Ctrl-C stops them all.
 set -uo pipefail
 export DJANGO_SETTINGS_MODULE=config.settings.local
 HOST=${HOST:-127.0.0.1}
@@ -41,7 +42,9 @@ trap stop INT TERM EXIT
 # makes Celery warn about it on every start; that warning is not about this project.
 export PYTHONWARNINGS="ignore:You're running the worker with superuser privileges"
 bash scripts/web-server.sh "$HOST" "$PORT" & pids+=($!)
-LOG_LEVEL=WARNING $BIN/celery -A config -q worker --loglevel=WARNING --concurrency=2 & pids+=($!)
+LOG_LEVEL=WARNING $BIN/celery -A config -q worker -n main@%h -Q celery --loglevel=WARNING --concurrency=2 & pids+=($!)
+# order creation (CELERY_ORDERS_QUEUE, "orders"): a won auction's order is made here, never ahead of a close
+LOG_LEVEL=WARNING $BIN/celery -A config -q worker -n orders@%h -Q "${CELERY_ORDERS_QUEUE:-orders}" --loglevel=WARNING --concurrency=1 & pids+=($!)
 LOG_LEVEL=WARNING $BIN/celery -A config -q beat --loglevel=WARNING --pidfile= --schedule=var/celerybeat-schedule & pids+=($!)
 
 # Print the address only once the site answers (the server takes a few seconds to import the project).

@@ -24,6 +24,12 @@ def test_compose_declares_the_stack_with_health_checks():
     assert services["web"]["environment"]["TRUSTED_PROXIES"] == balancer_ip
     assert services["balancer"]["environment"]["LB_SOURCE"] == balancer_ip
     assert "worker" in services["worker"]["command"]
+    # order creation has its own queue and its own workers; the default worker never consumes it
+    assert services["worker"]["command"][services["worker"]["command"].index("-Q") + 1] == "celery"
+    orders = services["orders-worker"]["command"]
+    assert "worker" in orders
+    assert orders[orders.index("-Q") + 1] == "orders"
+    assert "healthcheck" in services["orders-worker"]
     assert "beat" in services["beat"]["command"]
 
 
@@ -43,3 +49,15 @@ def test_env_example_documents_every_setting_read_from_the_environment():
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     missing = names - documented - {"DJANGO_SETTINGS_MODULE"}
     assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_make_run_starts_a_worker_for_order_creation_and_one_for_the_rest():
+    """`make run` (scripts/run-local.sh) runs the queues as production does: orders are created by a worker of
+    their own (CELERY_ORDERS_QUEUE, default "orders", config/celery.py) and the other worker never takes them."""
+    from django.conf import settings
+
+    script = (ROOT / "scripts" / "run-local.sh").read_text()
+    workers = [line for line in script.splitlines() if re.search(r"celery .*\bworker\b", line)]
+    queues = sorted(re.search(r"-Q (\S+)", line).group(1) for line in workers)  # type: ignore[union-attr]
+    assert queues == ['"${CELERY_ORDERS_QUEUE:-orders}"', "celery"]
+    assert settings.CELERY_ORDERS_QUEUE.startswith("orders")

@@ -124,10 +124,13 @@ def test_prometheus_configuration_loads_and_scrapes_every_process() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     web_port = jobs["web"]["dns_sd_configs"][0]["port"]
     assert str(web_port) == compose["web"]["environment"]["WEB_METRICS_PORT"]
-    worker_ports = sorted(sd["port"] for sd in jobs["worker"]["dns_sd_configs"])
-    concurrency = int(re.search(r"--concurrency=(\d+)", " ".join(compose["worker"]["command"])).group(1))
-    first = int(compose["worker"]["environment"]["CELERY_METRICS_PORT"])
-    assert worker_ports == list(range(first, first + concurrency))
+    workers = [name for name, service in compose.items() if "worker" in service.get("command", [])]
+    assert {"worker", "orders-worker"} <= set(workers)
+    for name in workers:  # every process of every worker service (order creation's too) is scraped
+        worker_ports = sorted(sd["port"] for sd in jobs[name]["dns_sd_configs"] if sd["names"] == [name])
+        concurrency = int(re.search(r"--concurrency=(\d+)", " ".join(compose[name]["command"])).group(1))
+        first = int(compose[name]["environment"]["CELERY_METRICS_PORT"])
+        assert worker_ports == list(range(first, first + concurrency)), name
 
 
 def test_alert_rules_cover_what_must_page() -> None:

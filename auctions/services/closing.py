@@ -10,6 +10,7 @@ and the next run closes them.
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -51,14 +52,12 @@ def _close_changes(auction: Auction, now: datetime, increments: Any) -> tuple[en
 
 
 def _closed(auction: Auction, outcome: engine.CloseOutcome, changes: dict[str, Any]) -> AuctionEvent:
-    """After the claim: the auction object as stored, its metrics, and its `closed` event (unsaved)."""
+    """After the claim: the auction object as stored, and its `closed` event (unsaved). Its metrics are counted
+    when the close commits (`_count_closes`)."""
     from_status = auction.status
     for name, value in changes.items():
         setattr(auction, name, value)
     auction.version += 1
-    metrics.auctions_closed_total.labels(outcome=outcome.value).inc()
-    if auction.closed_at and auction.ends_at:
-        metrics.close_lag_seconds.observe(max(0.0, (auction.closed_at - auction.ends_at).total_seconds()))
     return event_row(
         auction,
         AuctionEvent.Kind.CLOSED,
@@ -67,6 +66,16 @@ def _closed(auction: Auction, outcome: engine.CloseOutcome, changes: dict[str, A
         price=money_str(auction.current_price),
         bid_count=auction.bid_count,
     )
+
+
+def _count_closes(auctions: list[Auction]) -> None:
+    """`auction_closed_total` and `auction_close_lag_seconds` (ends_at → closed_at, both by the database clock)
+    for closes that committed: registered with `transaction.on_commit` inside the close's own (save)point, so a
+    batch that rolls back and closes its auctions again one at a time counts each once."""
+    for auction in auctions:
+        metrics.auctions_closed_total.labels(outcome=auction.outcome).inc()
+        if auction.closed_at and auction.ends_at:
+            metrics.close_lag_seconds.observe(max(0.0, (auction.closed_at - auction.ends_at).total_seconds()))
 
 
 def _vehicle_message(auction: Auction, outcome: engine.CloseOutcome) -> str:
@@ -105,6 +114,7 @@ def _close_locked(auction: Auction, now: datetime) -> bool:
         vehicle_mark_sold(vehicle_id=auction.vehicle_id, message=_vehicle_message(auction, outcome))
     elif outcome is engine.CloseOutcome.UNSOLD:
         vehicle_mark_unlisted(vehicle_id=auction.vehicle_id, message=_vehicle_message(auction, outcome))
+    transaction.on_commit(partial(_count_closes, [auction]))
     transaction.on_commit(lambda: after_commit.auction_closed(auction))
     return True
 
@@ -154,6 +164,7 @@ def _close_batch(auctions: list[Auction], now: datetime) -> int:
     AuctionEvent.objects.bulk_create(events)
     vehicles_mark_ended(sold=sold, unlisted=unlisted)
     closed = [auction for members in kinds.values() for auction, _, _ in members]
+    transaction.on_commit(partial(_count_closes, closed))
     transaction.on_commit(lambda: after_commit.auctions_closed(closed))
     return len(closed)
 

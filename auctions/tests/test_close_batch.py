@@ -92,3 +92,45 @@ def test_every_due_auction_closes_once_in_batches_smaller_than_the_burst(auction
     for auction in due:
         assert AuctionEvent.objects.filter(auction=auction, kind="closed").count() == 1
         assert Vehicle.objects.get(pk=auction.vehicle_id).status == Vehicle.Status.APPROVED
+
+
+def _close_metrics() -> dict[str, float]:
+    from prometheus_client import REGISTRY
+
+    def value(name: str, labels: dict[str, str] | None = None) -> float:
+        return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+    return {
+        "lag_count": value("auction_close_lag_seconds_count"),
+        "lag_sum": value("auction_close_lag_seconds_sum"),
+        "sold": value("auction_closed_total", {"outcome": "sold"}),
+        "reserve_not_met": value("auction_closed_total", {"outcome": "reserve_not_met"}),
+        "unsold": value("auction_closed_total", {"outcome": "unsold"}),
+    }
+
+
+@pytest.mark.parametrize("batch_fails", [False, True], ids=["in bulk", "batch rolled back, one at a time"])
+def test_close_lag_and_closes_are_counted_once_per_committed_close(
+    auction_factory, bidder_factory, place_bid, monkeypatch, batch_fails
+):
+    # given one auction of each kind, due a few seconds ago
+    lots, _, _ = _lots(auction_factory, bidder_factory, place_bid)
+    ends = timezone.now() - timedelta(seconds=4)
+    Auction.objects.filter(pk__in=[a.pk for a in lots]).update(ends_at=ends, scheduled_ends_at=ends)
+    if batch_fails:  # the batch fails after its claims moved every row: it rolls back, each closes alone
+        import vehicles.services
+
+        monkeypatch.setattr(
+            vehicles.services, "vehicles_mark_ended", lambda **_: (_ for _ in ()).throw(RuntimeError("boom"))
+        )
+    before = _close_metrics()
+
+    assert services.auction_close_due(batch=10) == 4
+
+    after = _close_metrics()
+    delta = {name: after[name] - before[name] for name in before}
+    stored = list(Auction.objects.filter(pk__in=[a.pk for a in lots]).values_list("ends_at", "closed_at"))
+    assert delta["lag_count"] == 4, "one lag observation per close that committed"
+    assert delta["lag_sum"] == pytest.approx(sum((c - e).total_seconds() for e, c in stored), abs=1e-3)
+    assert all((c - e).total_seconds() >= 4 for e, c in stored)
+    assert (delta["sold"], delta["reserve_not_met"], delta["unsold"]) == (2, 1, 1)

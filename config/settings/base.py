@@ -207,6 +207,9 @@ CELERY_RESULT_BACKEND = env(
     "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{BASE_DIR / 'var' / 'celery' / 'results'}"
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Order creation runs on a queue of its own, consumed by worker processes of its own (config/celery.py routes
+# it; docs/SCALING.md): a burst of closes never waits behind the orders it causes. The rest: the default queue.
+CELERY_ORDERS_QUEUE = env("CELERY_ORDERS_QUEUE", default="orders")
 # Tasks are fire-and-forget: nobody waits for a result (`core.tasks.ping` keeps its own, for the health
 # check's worker test). A stored result also made every send subscribe to it on the result backend, which,
 # with Redis down, retried for ~20 s inside the sender (a bid's after-commit notification, say).

@@ -45,6 +45,7 @@ REST_FRAMEWORK = {
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "false") == "true"
 CACHES["default"]["KEY_PREFIX"] = _ISOLATION
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{_ISOLATION}"
+CELERY_ORDERS_QUEUE = f"orders-{_ISOLATION}"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true") == "true"
 # The web-server child of browser tests serves /static/ from the app folders without collectstatic.
 WHITENOISE_USE_FINDERS = True

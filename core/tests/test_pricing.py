@@ -70,3 +70,22 @@ def test_money_rounds_half_up_and_refuses_floats():
     assert money("2.675") == Decimal("2.68")
     with pytest.raises(TypeError):
         money(1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_price_lines_is_the_rule_purchase_breakdown_applies_to_what_it_reads(django_assert_num_queries):
+    from core.pricing import active_fee_schedule, price_lines, state_fees
+
+    schedule = active_fee_schedule()
+    fees = state_fees({"mn", " WI ", "", "ZZ"})
+    assert set(fees) <= {"MN", "WI"}
+    assert "MN" in fees
+    with django_assert_num_queries(0):  # pure: many sales are priced on one read of the schedule and fees
+        lines = {
+            state: price_lines(
+                price=Decimal("23456.78"), buyer_state=state, schedule=schedule, state_fee=fees.get(state)
+            )
+            for state in ("MN", "WI", "", "ZZ")
+        }
+    for state, line in lines.items():
+        assert line == purchase_breakdown(price=Decimal("23456.78"), buyer_state=state)

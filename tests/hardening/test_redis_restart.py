@@ -2,7 +2,8 @@
 
 A Celery worker and Celery beat run against a Redis this test starts on its own port (never the shared one).
 Redis is killed while a late-acknowledged task is running, then started again; an auction that comes due
-afterwards is closed and its order created by the same worker and beat, with nothing restarted. With
+afterwards is closed and its order created by the same workers (the default queue's and order creation's)
+and beat, with nothing restarted. With
 celery 5.7.0 the worker died here ("Unrecoverable error: AttributeError('NoneType' object has no attribute
 'hostname')"): its reconnect closed a channel whose transport it had already released, while a message was
 unacknowledged. requirements.txt pins the release that does not.
@@ -75,25 +76,37 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @dataclass
 class Backend:
     worker: subprocess.Popen[bytes]
+    orders_worker: subprocess.Popen[bytes]
     beat: subprocess.Popen[bytes]
     logs: list[Path]
 
 
 @pytest.fixture
 def backend(redis_server: RedisServer, tmp_path: Path) -> Iterator[Backend]:
-    """A prefork worker and beat (production's commands, beat on a file schedule) on the test's own Redis."""
+    """A prefork worker, the order-creation worker and beat (production's commands, beat on a file schedule) on
+    the test's own Redis."""
+    from django.conf import settings
+
     env = server_env(
         DJANGO_SETTINGS_MODULE="tests.hardening.worker_settings",
         REDIS_URL=redis_server.url,
         CELERY_TASK_ALWAYS_EAGER="false",
         LOG_LEVEL="INFO",
     )
-    logs = [tmp_path / "worker.log", tmp_path / "beat.log"]
+    logs = [tmp_path / "worker.log", tmp_path / "beat.log", tmp_path / "orders-worker.log"]
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency=2"],
         cwd=ROOT,
         env=env,
         stdout=logs[0].open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    orders_worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency=1"]
+        + ["-Q", settings.CELERY_ORDERS_QUEUE, "-n", "orders@%h"],
+        cwd=ROOT,
+        env=env,
+        stdout=logs[2].open("wb"),
         stderr=subprocess.STDOUT,
     )
     beat = subprocess.Popen(
@@ -104,8 +117,8 @@ def backend(redis_server: RedisServer, tmp_path: Path) -> Iterator[Backend]:
         stdout=logs[1].open("wb"),
         stderr=subprocess.STDOUT,
     )
-    yield Backend(worker=worker, beat=beat, logs=logs)
-    for process in (worker, beat):
+    yield Backend(worker=worker, orders_worker=orders_worker, beat=beat, logs=logs)
+    for process in (worker, orders_worker, beat):
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -146,7 +159,7 @@ def test_worker_and_beat_ride_out_a_redis_restart_and_close_the_next_due_auction
     past = timezone.now() - timedelta(seconds=1)
     Auction.objects.filter(pk=auction.pk).update(ends_at=past, scheduled_ends_at=past)
 
-    # then beat and the same worker close it and create its order, nothing restarted
+    # then beat and the same workers close it and create its order, nothing restarted
     def closed_with_order() -> bool:
         auction.refresh_from_db()
         return (
@@ -156,6 +169,7 @@ def test_worker_and_beat_ride_out_a_redis_restart_and_close_the_next_due_auction
 
     wait_for(closed_with_order, timeout=120, what="the auction to close and its order", logs=backend.logs)
     assert backend.worker.poll() is None, "the worker exited"
+    assert backend.orders_worker.poll() is None, "the orders worker exited"
     assert backend.beat.poll() is None, "beat exited"
     worker_log = backend.logs[0].read_text(errors="replace")
     assert "Unrecoverable error" not in worker_log

@@ -137,10 +137,15 @@ def servers(
 
 
 def purge_tasks() -> None:
-    """The bench has no worker for after-commit tasks (notifications, snapshots): drop what it queued."""
+    """The bench has no worker for after-commit tasks (notifications, snapshots, orders): drop what it queued,
+    on the default queue and on order creation's."""
+    from django.conf import settings
+
     from config.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as connection:
+        for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ORDERS_QUEUE):
+            connection.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -116,7 +116,9 @@ def close_row(workers: int, seller: Any, buyer: Any) -> str:
     delete_auctions(MAKE)
     ids = create_burst(seller, buyer, count=1000, first_end_in=-1, spread=0)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    app.control.purge()
+    purge_tasks()
+    # the closer's workers only: order creation has its own queue and workers (config/celery.py), not started
+    # here, so this row is the closes' capacity alone; its order messages are dropped by purge_tasks
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-n", f"scale{i}@%h", "-Q", queue]

@@ -170,14 +170,17 @@ class Stack:
         except RuntimeError:
             raise RuntimeError(f"{name} did not start:\n{child.tail()}") from None
 
-    def _worker(self, name: str) -> Child:
+    def _worker(self, name: str, queue: str) -> Child:
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-n", f"{name}@%h"]
-        command += ["-Q", self.env["SCALE_QUEUE"], "--pool=prefork", "--concurrency=1", "--loglevel=WARNING"]
+        command += ["-Q", queue, "--pool=prefork", "--concurrency=1", "--loglevel=WARNING"]
         command += ["--without-gossip", "--without-mingle"]
         return Child(name, command, self.env, self.workdir / f"{name}.log")
 
-    def start_worker(self, name: str) -> None:
-        child = self.workers.get(name) or self._worker(name)
+    def start_worker(self, name: str, *, orders: bool = False) -> None:
+        """A worker on the default queue (SCALE_QUEUE), or with `orders` one on order creation's
+        (SCALE_ORDERS_QUEUE), as production runs them (docker-compose's worker and orders-worker)."""
+        queue = self.env["SCALE_ORDERS_QUEUE" if orders else "SCALE_QUEUE"]
+        child = self.workers.get(name) or self._worker(name, queue)
         self.workers[name] = child
         child.start()
 
@@ -237,11 +240,12 @@ class Stack:
 
 @contextmanager
 def scale_stack(
-    workdir: Path, env: dict[str, str], *, webs: int = 2, workers: int = 2, beat: bool = True
+    workdir: Path, env: dict[str, str], *, webs: int = 2, workers: int = 2, orders_workers: int = 1, beat: bool = True
 ) -> Iterator[Stack]:
-    """The balancer, `webs` web processes, `workers` Celery workers and (when `beat`) celery beat, all up
-    and the balancer seeing every web process healthy; stopped when the block ends. `env` is the children's
-    environment (database, Redis prefixes; SCALE_QUEUE: the Celery queue the workers consume)."""
+    """The balancer, `webs` web processes, `workers` Celery workers, `orders_workers` order-creation workers
+    and (when `beat`) celery beat, all up and the balancer seeing every web process healthy; stopped when the
+    block ends. `env` is the children's environment (database, Redis prefixes; SCALE_QUEUE and
+    SCALE_ORDERS_QUEUE: the Celery queues the workers and the order-creation workers consume)."""
     stack = Stack(workdir=workdir, env=env)
     stack.web_ports = {f"web{i}": free_port() for i in range(1, webs + 1)}
     stack.lb_port, stack.metrics_port = free_port(), free_port()
@@ -251,6 +255,8 @@ def scale_stack(
         stack.start_balancer()
         for index in range(1, workers + 1):
             stack.start_worker(f"worker{index}")
+        for index in range(1, orders_workers + 1):
+            stack.start_worker(f"orders{index}", orders=True)
         if beat:
             command = [sys.executable, "-m", "celery", "-A", "config", "beat", "--pidfile=", "--loglevel=WARNING"]
             stack.beat = Child("beat", command, env, workdir / "beat.log")

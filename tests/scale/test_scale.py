@@ -1,7 +1,7 @@
 """Several processes behind a real load balancer, on MariaDB and Redis (`make scale`; marked `scale`).
 
-HAProxy (deploy/haproxy.cfg) in front of 2 web processes (scripts/web-server.sh), 2 Celery workers and
-celery beat (tests/scale/stack.py). The clients talk to the balancer only (tests/scale/clients.py). In order:
+HAProxy (deploy/haproxy.cfg) in front of 2 web processes (scripts/web-server.sh), 2 Celery workers, one
+order-creation worker (its own queue) and celery beat (tests/scale/stack.py). The clients talk to the balancer only (tests/scale/clients.py). In order:
 
 1. bidders spread over both processes bid on one auction; watchers held by both processes receive every
    `new_bid` once, in seq order;
@@ -269,11 +269,15 @@ def test_balancer_processes_and_workers_keep_every_bid_and_close_every_auction(t
     env = server_env(
         CELERY_TASK_ALWAYS_EAGER="false",
         SCALE_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+        SCALE_ORDERS_QUEUE=settings.CELERY_ORDERS_QUEUE,
         LOG_LEVEL="WARNING",
     )
     began = time.monotonic()
-    with scale_stack(tmp_path, env, webs=2, workers=2) as stack:
-        note(f"## make scale: {time.monotonic() - began:.1f} s to start the balancer, 2 web processes, 2 workers, beat")
+    with scale_stack(tmp_path, env, webs=2, workers=2, orders_workers=1) as stack:
+        note(
+            f"## make scale: {time.monotonic() - began:.1f} s to start the balancer, 2 web processes, 2 workers, "
+            "1 order-creation worker, beat"
+        )
         traffic = Traffic(stack, auction.pk, tokens)
         try:
             _steady(stack, traffic, auction.pk)
