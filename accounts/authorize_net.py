@@ -387,6 +387,31 @@ _bounded_requests = _BoundedRequests()
 _sdk_environment_lock = threading.Lock()
 
 
+def _deduplicated(
+    transaction: Any, invoice_number: str, duplicate_window: int | None, *, description: str = ""
+) -> None:
+    """Put our invoice number (≤ 20 characters; `description` ≤ 255 beside it) and the `duplicateWindow` on a
+    transaction request: the same request sent again inside the window is refused as a duplicate (reason 11)
+    carrying the first one's transId — Authorize.Net's only idempotency. Either may be left out."""
+    from authorizenet import apicontractsv1 as anet
+
+    if invoice_number:
+        if len(invoice_number) > 20:
+            raise ValueError("Authorize.Net invoice numbers are at most 20 characters")
+        order = anet.orderType()
+        order.invoiceNumber = invoice_number
+        if description:
+            order.description = description[:255]
+        transaction.order = order
+    if duplicate_window is not None:
+        window = anet.settingType()
+        window.settingName = "duplicateWindow"
+        window.settingValue = str(int(duplicate_window))
+        transaction_settings = anet.ArrayOfSetting()
+        transaction_settings.setting.append(window)
+        transaction.transactionSettings = transaction_settings
+
+
 def _install_bounded_requests() -> None:
     from authorizenet import apicontrollersbase
 
@@ -700,8 +725,6 @@ class AuthorizeNetClient:
         """authCaptureTransaction on a stored card. `invoice_number` (≤ 20 chars) must be unique per charge."""
         from authorizenet import apicontractsv1 as anet
 
-        if len(invoice_number) > 20:
-            raise ValueError("Authorize.Net invoice numbers are at most 20 characters")
         transaction = anet.transactionRequestType()
         transaction.transactionType = "authCaptureTransaction"
         transaction.amount = money(amount)
@@ -710,17 +733,7 @@ class AuthorizeNetClient:
         profile.paymentProfile = anet.paymentProfile()
         profile.paymentProfile.paymentProfileId = payment_profile_id
         transaction.profile = profile
-        order = anet.orderType()
-        order.invoiceNumber = invoice_number
-        if description:
-            order.description = description[:255]
-        transaction.order = order
-        window = anet.settingType()
-        window.settingName = "duplicateWindow"
-        window.settingValue = str(int(duplicate_window))
-        transaction_settings = anet.ArrayOfSetting()
-        transaction_settings.setting.append(window)
-        transaction.transactionSettings = transaction_settings
+        _deduplicated(transaction, invoice_number, duplicate_window, description=description)
         return self._transaction(transaction, "authCaptureTransaction")
 
     def refund(
@@ -748,19 +761,7 @@ class AuthorizeNetClient:
         payment.creditCard = credit_card
         transaction.payment = payment
         transaction.refTransId = trans_id
-        if invoice_number:
-            if len(invoice_number) > 20:
-                raise ValueError("Authorize.Net invoice numbers are at most 20 characters")
-            order = anet.orderType()
-            order.invoiceNumber = invoice_number
-            transaction.order = order
-        if duplicate_window is not None:
-            window = anet.settingType()
-            window.settingName = "duplicateWindow"
-            window.settingValue = str(int(duplicate_window))
-            transaction_settings = anet.ArrayOfSetting()
-            transaction_settings.setting.append(window)
-            transaction.transactionSettings = transaction_settings
+        _deduplicated(transaction, invoice_number, duplicate_window)
         return self._transaction(transaction, "refundTransaction")
 
     def void(self, *, trans_id: str) -> TransactionResult:
