@@ -4,6 +4,7 @@ documents) and handed over as `photo_tokens`. Staff decide in the console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -235,6 +236,15 @@ class ReturnInput(serializers.Serializer):  # type: ignore[type-arg]
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+def _return_step(request: Request, claim_id: int, step: Callable[..., Any], message: str) -> Response:
+    """One step of a vehicle's return (`step`: the service), answered with the claim as the caller may see it."""
+    data = ReturnInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    claim_for(claim_id, request)
+    step(actor=request.user, claim_id=claim_id, note=data.validated_data["note"])
+    return ok(ClaimOutput(claim_for(claim_id, request)).data, message=message)
+
+
 class ClaimReturnSentApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -246,11 +256,7 @@ class ClaimReturnSentApi(APIView):
         tags=TAGS,
     )
     def post(self, request: Request, claim_id: int) -> Response:
-        data = ReturnInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        claim_for(claim_id, request)
-        services.claim_return_sent(actor=request.user, claim_id=claim_id, note=data.validated_data["note"])
-        return ok(ClaimOutput(claim_for(claim_id, request)).data, message="The seller was told.")
+        return _return_step(request, claim_id, services.claim_return_sent, "The seller was told.")
 
 
 class ClaimReturnReceivedApi(APIView):
@@ -264,8 +270,4 @@ class ClaimReturnReceivedApi(APIView):
         tags=TAGS,
     )
     def post(self, request: Request, claim_id: int) -> Response:
-        data = ReturnInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        claim_for(claim_id, request)
-        services.claim_return_received(actor=request.user, claim_id=claim_id, note=data.validated_data["note"])
-        return ok(ClaimOutput(claim_for(claim_id, request)).data, message="Return confirmed; the claim is closed.")
+        return _return_step(request, claim_id, services.claim_return_received, "Return confirmed; the claim is closed.")
