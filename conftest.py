@@ -45,6 +45,15 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_inventory_index() -> None:
+    """The inventory index is a per-process cache of the vehicles table; each test's database starts it anew
+    (a rolled-back test's vehicles must not stay in it)."""
+    from vehicles.inventory_index import inventory_index
+
+    inventory_index().reset()
+
+
+@pytest.fixture(autouse=True)
 def _celery_not_inside_a_task() -> None:
     """No test body runs inside a Celery task. Celery keeps a process-wide "inside a task" flag that
     `celery.result.denied_join_result` saves and restores per eager call; eager tasks run from several threads

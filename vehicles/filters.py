@@ -141,6 +141,8 @@ class VehicleFilter(django_filters.FilterSet):
                 self._qs = search.order(self.queryset.all(), {})
             else:
                 self._qs = self.filter_queryset(self.queryset.all())
+                # what InventoryPaginator hands to the inventory index (vehicles/paging.py)
+                self._qs.search_criteria = self.criteria  # type: ignore[attr-defined]
         return self._qs
 
 

@@ -1,5 +1,5 @@
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +32,17 @@ class VehicleQuerySet(models.QuerySet["Vehicle"]):
 
     def editable(self) -> "VehicleQuerySet":
         return self.filter(status__in=[Vehicle.Status.DRAFT, Vehicle.Status.REJECTED])
+
+    def update(self, **kwargs: Any) -> int:
+        """As QuerySet.update, stamping `updated_at` too (the inventory index reads changes by it) and telling
+        this process's inventory index at once."""
+        from django.utils import timezone
+
+        from vehicles.inventory_index import inventory_index
+
+        kwargs.setdefault("updated_at", timezone.now())
+        inventory_index().touch()
+        return super().update(**kwargs)
 
 
 class Vehicle(models.Model):
@@ -217,6 +228,7 @@ class Vehicle(models.Model):
             models.Index(fields=["status", "created_at"], name="vehicle_status_created"),
             models.Index(fields=["make", "model"], name="vehicle_make_model"),
             models.Index(fields=["year"], name="vehicle_year"),
+            models.Index(fields=["updated_at"], name="vehicle_changed"),  # the inventory index's refresh
             models.Index(fields=["mileage"], name="vehicle_mileage"),
             models.Index(fields=["in_inventory", "ending_rank", "auction_ends_at"], name="vehicle_inv_ending"),
             models.Index(fields=["in_inventory", "listing_price"], name="vehicle_inv_price"),
@@ -352,6 +364,20 @@ class Vehicle(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from vehicles.inventory_index import inventory_index
+
+        super().save(*args, **kwargs)
+        inventory_index().touch()  # this process's index reads the change on its next search
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from vehicles.inventory_index import inventory_index
+
+        pk = self.pk
+        deleted = super().delete(*args, **kwargs)
+        inventory_index().drop([pk])  # a refresh finds changed rows, not deleted ones
+        return deleted
 
     @property
     def title(self) -> str:

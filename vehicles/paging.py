@@ -15,11 +15,18 @@
   vehicles) costs a read per match. When it has more matches than that, its page is read by walking the sort
   index with a LIKE superset of the words (`search.without_fulltext`) and keeping the rows that meet the
   FULLTEXT meaning in Python (`search.text_test`): matches are dense, so a page takes a few hundred rows.
+
+All of the above is the fallback. A public inventory search (a queryset from `VehicleFilter.qs`, which carries
+its `search_criteria`) is answered by the in-memory inventory index (vehicles/inventory_index.py: exact counts,
+any filter combination in a few vector operations) when settings.INVENTORY_INDEX is on and the index can answer
+it; the page's rows are then read by primary key with every filter applied again, so a row the index holds
+stale is left out (and the index told).
 """
 
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
@@ -28,6 +35,8 @@ from django.db.models import F, OrderBy, QuerySet, Value
 from core.paginator import COUNT_CACHE_SECONDS, count_cache_key
 from vehicles import search
 from vehicles.cards import CARD_FIELDS
+from vehicles.inventory_index import Hits, inventory_index
+from vehicles.models import Vehicle
 
 COUNT_CAP = 10_000
 TEXT_COUNT_CAP = 1_000
@@ -71,7 +80,17 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
         return TEXT_COUNT_CAP if self.words else COUNT_CAP
 
     @cached_property
+    def hits(self) -> Hits | None:
+        """The inventory index's answer (None: the database answers)."""
+        criteria = getattr(self.object_list, "search_criteria", None)
+        if criteria is None or not settings.INVENTORY_INDEX:
+            return None
+        return inventory_index().search(criteria)
+
+    @cached_property
     def counted(self) -> int:
+        if self.hits is not None:
+            return min(self.hits.count, self.cap + 1)
         key = count_cache_key(self.object_list)
         cached = cache.get(key) if key else None
         if cached is not None:
@@ -95,6 +114,8 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         rows = self.object_list.only(*CARD_FIELDS)  # what a card shows, not the description or condition report
+        if self.hits is not None:
+            return self._get_page(self._indexed_rows(rows, bottom, top), number, self)  # type: ignore[attr-defined]
         if self.words and self.capped:
             return self._get_page(self._dense_text_rows(bottom, top), number, self)  # type: ignore[attr-defined]
         if connection.vendor != "mysql" or (self.count > FILTER_FIRST_UNDER and not self._computed_order(rows)):
@@ -102,6 +123,20 @@ class InventoryPaginator(Paginator):  # type: ignore[type-arg]
         ids = list(filter_first(rows).values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # type: ignore[attr-defined]
+
+    def _indexed_rows(self, rows: QuerySet[Any], bottom: int, top: int) -> list[Any]:
+        """The index's page, read by primary key with every filter applied again (the FULLTEXT condition as its
+        LIKE superset: MATCH would read every matching document first)."""
+        assert self.hits is not None
+        ids = self.hits.page(bottom, top - bottom)
+        if not ids:
+            return []
+        by_id = {row.pk: row for row in search.without_fulltext(rows).order_by().filter(pk__in=ids)}
+        missing = [pk for pk in ids if pk not in by_id]
+        if missing:
+            present = set(Vehicle.objects.in_inventory().filter(pk__in=missing).values_list("pk", flat=True))
+            inventory_index().drop(pk for pk in missing if pk not in present)
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     @staticmethod
     def _computed_order(rows: QuerySet[Any]) -> bool:

@@ -14,6 +14,7 @@ Criteria come from `VehicleFilter` (vehicles/filters.py, the one parser for page
 """
 
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -56,6 +57,8 @@ class SearchContext:
 @lru_cache(maxsize=8192)
 def fold(text: str | None) -> str:
     """Case- and accent-insensitive form, as utf8mb4_unicode_ci compares ('Citroën' == 'CITROEN')."""
+    if text is not None and text.isascii():
+        return text.strip().casefold()  # nothing to decompose or drop
     decomposed = unicodedata.normalize("NFKD", (text or "").strip())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -163,6 +166,11 @@ def without_fulltext(queryset: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
     return clone
 
 
+def token_matches(token: str, word: str) -> bool:
+    """Whether a folded token of a vehicle's text meets one FULLTEXT prefix word (`+word*`)."""
+    return token.startswith(fold(word))
+
+
 def text_test(text: str, vehicle: Any, *, fulltext: bool) -> bool:
     plan = text_plan(text, fulltext=fulltext)
     if any(vehicle.vin != vin for vin in plan.vins):
@@ -170,7 +178,7 @@ def text_test(text: str, vehicle: Any, *, fulltext: bool) -> bool:
     values = [fold(str(getattr(vehicle, name) or "")) for name in TEXT_FIELDS]
     tokens = [token for value in values for token in WORD.findall(value)]
     for word in plan.prefixes:
-        if not any(token.startswith(fold(word)) for token in tokens):
+        if not any(token_matches(token, word) for token in tokens):
             return False
     for word in plan.substrings:
         w = fold(word)
@@ -184,12 +192,21 @@ def text_test(text: str, vehicle: Any, *, fulltext: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A lower or upper bound: `op(actual, cast(value))` decides (scalars here, columns in the inventory index)."""
+
+    op: Callable[[Any, Any], Any]
+    cast: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class Criterion:
     """One filter: its parameter name, its database condition and its Python test (the same meaning)."""
 
     name: str
     q: Callable[[Any, SearchContext], Q]
     test: Callable[[Any, Any, SearchContext], bool]
+    bound: Bound | None = None
 
 
 def _exact(field_name: str) -> Criterion:
@@ -205,13 +222,15 @@ def _exact(field_name: str) -> Criterion:
 def _bound(
     name: str, field_name: str, op: str, read: Callable[[Any], Any] | None = None, cast: Callable[[Any], Any] = int
 ) -> Criterion:
+    bound = Bound(operator.ge if op == "gte" else operator.le, cast)
+
     def test(value: Any, v: Any, ctx: SearchContext) -> bool:
         actual = read(v) if read else getattr(v, field_name)
         if actual is None:
             return False
-        return bool(actual >= cast(value) if op == "gte" else actual <= cast(value))
+        return bool(bound.op(actual, cast(value)))
 
-    return Criterion(name, lambda value, ctx: Q(**{f"{field_name}__{op}": cast(value)}), test)
+    return Criterion(name, lambda value, ctx: Q(**{f"{field_name}__{op}": cast(value)}), test, bound)
 
 
 def _money(value: Any) -> Decimal:
@@ -235,21 +254,21 @@ def _listing_price(v: Any) -> Decimal | None:
     return v.current_price if v.current_price is not None else v.starting_price
 
 
-def _ending_window(ctx: SearchContext) -> tuple[datetime, datetime]:
+def ending_window(ctx: SearchContext) -> tuple[datetime, datetime]:
     return ctx.now, ctx.now + timedelta(hours=24)
 
 
 def _ending_q(value: Any, ctx: SearchContext) -> Q:
     if not value:
         return Q()
-    start, end = _ending_window(ctx)
+    start, end = ending_window(ctx)
     return Q(ending_rank=0, auction_ends_at__gt=start, auction_ends_at__lte=end)
 
 
 def _ending_test(value: Any, v: Any, ctx: SearchContext) -> bool:
     if not value:
         return True
-    start, end = _ending_window(ctx)
+    start, end = ending_window(ctx)
     ends = v.auction_ends_at
     return v.auction_status in OPEN_AUCTION_STATUSES and ends is not None and start < ends <= end
 

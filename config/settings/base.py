@@ -529,6 +529,13 @@ AUCTION_CLOSE_BATCH = env.int("AUCTION_CLOSE_BATCH", default=100)
 # (login pages). Security headers, request ids, CORS, metrics and API errors stay: one list, one place.
 # Redis keys of the cache, throttles and tickets under a prefix (several sites or test servers on one Redis).
 CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default=""))
+
+# Inventory searches answered from an in-memory columnar index per web process (vehicles/inventory_index.py);
+# off: every search is a MariaDB query (vehicles/paging.py).
+INVENTORY_INDEX = env.bool("INVENTORY_INDEX", default=True)
+# A web process loads its index on its first search when the inventory has at most this many vehicles; a larger
+# one loads in the background (about 3 s per 100,000 vehicles) and the database answers until it is ready.
+INVENTORY_INDEX_SYNC_LOAD_UNDER = env.int("INVENTORY_INDEX_SYNC_LOAD_UNDER", default=20_000)
 SITE_ONLY_MIDDLEWARE = {
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
