@@ -18,13 +18,14 @@ one comparison per criterion, an exact count, and a partial sort for the page. T
 
 Sorts are `search.SORTS`' orders with MariaDB's NULL placement (first ascending), ties by id.
 
-One index per process (`inventory_index()`), loaded on first use, kept current by `refresh()` before every
-search: at most every REFRESH_SECONDS (at once after a write in this process, `touch()`), one indexed query reads
-the vehicles changed since the previous refresh (`updated_at` from the previous refresh's start minus
-REFRESH_LAG, or a higher id), and those rows are read again. `Vehicle.objects.update()` stamps `updated_at`
-(vehicles/models.py), so every write path is seen. Text of a changed row is kept beside the token index until
-the next full load (every FULL_RELOAD_SECONDS, or when many rows changed). A row the database no longer has in
-the inventory is dropped when a page fails to find it (`drop`). Thread-safe (one lock).
+One index per process (`inventory_index()`), loaded on first use and kept current by `refresh()` before every
+search: one query on the `updated_at` index reads the vehicles changed since the previous refresh (from its start
+minus REFRESH_LAG, which covers a transaction that commits after it stamped its rows; or a higher id), and those
+rows are read again. `Vehicle.objects.update()` stamps `updated_at` (vehicles/models.py) as `save()` does, so
+every ORM write is seen. Rows deleted without a trace (a bulk delete, a flushed test database) show as a count
+that differs from the database's (`_counts_differ`): the index loads again. Text of a changed row is kept beside
+the token table until the next full load (every FULL_RELOAD_SECONDS, or after CHANGED_RELOAD_SHARE of the rows
+changed; in a background thread). A row a page fails to find is dropped at once (`drop`). Thread-safe (one lock).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from vehicles import search
 from vehicles.models import OPEN_AUCTION_STATUSES, Vehicle
 from vehicles.search import Criterion, SearchContext
 
-REFRESH_SECONDS = 1.0
+COUNT_CHECK_SECONDS = 10.0
 REFRESH_LAG = timedelta(seconds=30)
 FULL_RELOAD_SECONDS = 3600.0
 CHANGED_RELOAD_SHARE = 0.05  # a full load once this share of rows was changed after the last one
@@ -187,53 +188,67 @@ class InventoryIndex:
         self._since: datetime | None = None
         self._max_pk = 0
         self._loaded_at: float | None = None
-        self._refreshed_at = 0.0
-        self._touched = True
+        self._counted_at = 0.0
+        self._count_misses = 0
         self._changed_rows = 0
         self._loading = False
 
     # --- keeping it current ---------------------------------------------------------------------------
 
-    def touch(self) -> None:
-        """A vehicle changed in this process: the next search refreshes first."""
-        self._touched = True
-
     def reset(self) -> None:
         """Forget everything: the next search loads the inventory again (tests between databases)."""
         with self._lock:
             self._loaded_at = None
-            self._touched = True
 
     @property
     def ready(self) -> bool:
         return self._loaded_at is not None
 
     def refresh(self) -> None:
-        """Read what changed (at most every REFRESH_SECONDS unless touched). The first load is done here when the
-        inventory is small (settings.INVENTORY_INDEX_SYNC_LOAD_UNDER rows), otherwise in a background thread
-        (`ready` is False meanwhile); later full loads always run in the background while this one answers."""
-        now = time.monotonic()
-        if not self._touched and now - self._refreshed_at < REFRESH_SECONDS:
-            return
+        """Read the rows changed since the last refresh (two indexed queries when none did). The first load is done
+        here when the inventory is small (settings.INVENTORY_INDEX_SYNC_LOAD_UNDER rows), otherwise in a background
+        thread (`ready` is False meanwhile); later full loads run in the background while this one answers."""
         with self._lock:
-            self._touched = False
-            self._refreshed_at = now
+            now = time.monotonic()
             if self._loaded_at is None or self._shrunk():
-                self._loaded_at = None
-                if self._loading:
-                    return
-                small = Vehicle.objects.in_inventory()[: settings.INVENTORY_INDEX_SYNC_LOAD_UNDER + 1].count()
-                if small <= settings.INVENTORY_INDEX_SYNC_LOAD_UNDER:
-                    self._load_all()
-                    return
-                self._load_in_background()
+                self._first_load()
                 return
             started = datetime.now(UTC)
             self._load_changes()
             self._since = started
-            stale = now - self._loaded_at > FULL_RELOAD_SECONDS
-            if not self._loading and (stale or self._changed_rows > CHANGED_RELOAD_SHARE * max(self._cols.n, 1000)):
+            if self._loading:
+                return
+            if now - self._loaded_at > FULL_RELOAD_SECONDS or self._changed_rows > CHANGED_RELOAD_SHARE * max(
+                self._cols.n, 1000
+            ):
                 self._load_in_background()
+            elif self._counts_differ(now):
+                self._first_load()
+
+    def _small(self) -> bool:
+        limit = settings.INVENTORY_INDEX_SYNC_LOAD_UNDER
+        return Vehicle.objects.in_inventory()[: limit + 1].count() <= limit
+
+    def _first_load(self) -> None:
+        self._loaded_at = None
+        if self._loading:
+            return
+        if self._small():
+            self._load_all()
+        else:
+            self._load_in_background()
+
+    def _counts_differ(self, now: float) -> bool:
+        """Rows deleted without a trace (a bulk delete, a flushed test database) or missed: the inventory's count
+        differs from the index's. Checked at every refresh of a small inventory, every COUNT_CHECK_SECONDS of a
+        large one, where two checks in a row must differ (a transaction committing meanwhile is not a miss)."""
+        small = self._cols.n <= settings.INVENTORY_INDEX_SYNC_LOAD_UNDER
+        if not small and now - self._counted_at < COUNT_CHECK_SECONDS:
+            return False
+        self._counted_at = now
+        differs = Vehicle.objects.in_inventory().count() != int(np.count_nonzero(self._cols["alive"]))
+        self._count_misses = self._count_misses + 1 if differs else 0
+        return self._count_misses >= (1 if small else 2)
 
     def _load_in_background(self) -> None:
         def load() -> None:
@@ -258,7 +273,6 @@ class InventoryIndex:
                 pos = self._pos.get(pk)
                 if pos is not None:
                     self._cols.arrays["alive"][pos] = False
-            self._touched = True
 
     @staticmethod
     def _rows(queryset: Any) -> Iterable[_Row]:
@@ -302,7 +316,7 @@ class InventoryIndex:
             self._changed_rows = 0
             self._since = since  # the next refresh reads what changed while this load ran
             self._loaded_at = started
-            self._touched = True
+            self._count_misses = 0
 
     def _load_changes(self) -> None:
         stamps = Vehicle.objects.filter(pk__gt=self._max_pk)

@@ -34,14 +34,10 @@ class VehicleQuerySet(models.QuerySet["Vehicle"]):
         return self.filter(status__in=[Vehicle.Status.DRAFT, Vehicle.Status.REJECTED])
 
     def update(self, **kwargs: Any) -> int:
-        """As QuerySet.update, stamping `updated_at` too (the inventory index reads changes by it) and telling
-        this process's inventory index at once."""
+        """As QuerySet.update, stamping `updated_at` too: the inventory index reads changes by it."""
         from django.utils import timezone
 
-        from vehicles.inventory_index import inventory_index
-
         kwargs.setdefault("updated_at", timezone.now())
-        inventory_index().touch()
         return super().update(**kwargs)
 
 
@@ -364,12 +360,6 @@ class Vehicle(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from vehicles.inventory_index import inventory_index
-
-        super().save(*args, **kwargs)
-        inventory_index().touch()  # this process's index reads the change on its next search
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         from vehicles.inventory_index import inventory_index
