@@ -211,26 +211,24 @@ class InventoryIndex:
         with self._lock:
             now = time.monotonic()
             if self._loaded_at is None or self._shrunk():
-                self._first_load()
+                self._loaded_at = None
+                self._reload()
                 return
             started = datetime.now(UTC)
             self._load_changes()
             self._since = started
             if self._loading:
                 return
-            if now - self._loaded_at > FULL_RELOAD_SECONDS or self._changed_rows > CHANGED_RELOAD_SHARE * max(
-                self._cols.n, 1000
-            ):
-                self._load_in_background()
-            elif self._counts_differ(now):
-                self._first_load()
+            stale = now - self._loaded_at > FULL_RELOAD_SECONDS
+            if stale or self._changed_rows > CHANGED_RELOAD_SHARE * max(self._cols.n, 1000) or self._counts_differ(now):
+                self._reload()
 
     def _small(self) -> bool:
         limit = settings.INVENTORY_INDEX_SYNC_LOAD_UNDER
         return Vehicle.objects.in_inventory()[: limit + 1].count() <= limit
 
-    def _first_load(self) -> None:
-        self._loaded_at = None
+    def _reload(self) -> None:
+        """Load again: here when the inventory is small, otherwise in the background (if not already loading)."""
         if self._loading:
             return
         if self._small():
