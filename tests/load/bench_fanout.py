@@ -6,8 +6,10 @@ BENCH_FANOUT_DIRECT=1 (no balancer: the watchers split over the processes' own p
     .venv/bin/python -m tests.load.bench_fanout
     from tests.load.bench_fanout import run; run()
 
-The watchers are held by separate client processes (five by default, BENCH_FANOUT_CLIENTS; uvloop, and only a
-frame's type and seq read), so one loop reading thousands of sockets is not what is measured; the bidder is the benchmark's own child process, on 127.0.0.1
+The watchers are held by separate client processes (five by default, BENCH_FANOUT_CLIENTS), so one loop
+reading thousands of sockets is not what is measured; each is a lean WebSocket client on uvloop
+(tests/load/room_watcher.py: the protocol by hand, only a frame's type and seq read), since the clients share
+the machine's cores with the servers they measure. The bidder is the benchmark's own child process, on 127.0.0.1
 (bench database, own Redis prefix). The bid goes through `bid_place`, whose after-commit broadcast is encoded
 once and published once on the rooms' channel layer (channels-redis pub/sub, settings CHANNEL_LAYERS["auctions"]);
 each web process receives it once and writes the text to its own sockets in one loop (auctions/room_fanout.py). Latency is from just before `bid_place`
@@ -62,71 +64,36 @@ def raise_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-FAILURES: dict[str, int] = {}  # why watchers of this client process failed to join
-
-
-def seq_of(frame: str) -> int | None:
-    """The `seq` of a room frame, read without decoding the whole frame (the server encodes it compactly, once
-    for the room): the clients share the web processes' two cores, and a full decode per frame was a third of
-    a client's CPU per message."""
-    at = frame.find('"seq":')
-    if at < 0:
-        return None
-    start = end = at + 6
-    while end < len(frame) and frame[end].isdigit():
-        end += 1
-    return int(frame[start:end]) if end > start else None
-
-
-async def _watch(port: int, auction_id: int, received: dict[int, list[float]], joined: list[int]) -> None:
-    import websockets
-
-    url = f"ws://127.0.0.1:{port}/ws/auctions/{auction_id}/"
-    try:
-        async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=120) as ws:
-            while not str(await ws.recv()).startswith('{"type":"auction_joined"'):
-                pass
-            joined[0] += 1
-            async for raw in ws:
-                now = time.time()
-                if isinstance(raw, str) and raw.startswith('{"type":"new_bid"'):
-                    seq = seq_of(raw)
-                    if seq is not None:
-                        received.setdefault(seq, []).append(now)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - counted as a watcher that never joined
-        joined[1] += 1
-        reason = f"{type(exc).__name__}: {str(exc)[:60]}"
-        FAILURES[reason] = FAILURES.get(reason, 0) + 1
-
-
 def watcher_process(count: int, ports: list[int], auction_id: int) -> None:
-    """A client process holding `count` sockets: prints READY once all joined, then on STOP (stdin) the receipts."""
+    """A client process holding `count` sockets (tests/load/room_watcher.py): prints READY once all joined,
+    then on STOP (stdin) the receipts."""
+    from tests.load.room_watcher import Receipts, RoomWatcher, watch
 
-    async def main() -> dict[int, list[float]]:
-        received: dict[int, list[float]] = {}
-        joined = [0, 0]  # joined, failed
-        tasks = []
+    async def main() -> Receipts:
+        receipts = Receipts()
+        tasks: list[asyncio.Task[RoomWatcher | None]] = []
         pause = CLIENTS / CONNECT_RATE  # this process' share of the rate, one socket at a time
+        path = f"/ws/auctions/{auction_id}/"
         began = time.monotonic()
         for index in range(count):
-            tasks.append(asyncio.ensure_future(_watch(ports[index % len(ports)], auction_id, received, joined)))
+            tasks.append(asyncio.ensure_future(watch(receipts, port=ports[index % len(ports)], path=path)))
             await asyncio.sleep(max(0.0, began + (index + 1) * pause - time.monotonic()))
-        deadline = time.monotonic() + 300
-        while sum(joined) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        print(f"READY {joined[0]} {joined[1]} {json.dumps(FAILURES)}", flush=True)
+        await asyncio.wait(tasks, timeout=300)
+        print(f"READY {receipts.joined} {count - receipts.joined} {json.dumps(receipts.failures)}", flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.readline)
         for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        return received
+            if not task.done():
+                task.cancel()
+            elif (watcher := task.result()) is not None:
+                watcher.close()
+        return receipts
 
     import uvloop  # as the web processes run (config/server.py): half the client CPU per message of asyncio's loop
 
-    print("RESULT " + json.dumps(uvloop.run(main())), flush=True)
+    receipts = uvloop.run(main())
+    counts = {"missed": receipts.missed, "repeated": receipts.repeated, "closed": receipts.closed}
+    print("RESULT " + json.dumps({"arrivals": receipts.arrivals, **counts}), flush=True)
 
 
 def _family(pid: int) -> list[int]:
@@ -242,12 +209,16 @@ def child() -> str:
         time.sleep(3)
         cpu_bids = (_cpu(web_pids) - cpu_joined[0], _cpu(lb_pids) - cpu_joined[1], _cpu(client_pids) - cpu_joined[2])
         received: dict[int, list[float]] = {}
+        anomalies = {"missed": 0, "repeated": 0, "closed": 0}  # summed over the client processes
         for process in watchers:
             out, _ = process.communicate("STOP\n", timeout=60)
             for line in out.splitlines():
                 if line.startswith("RESULT "):
-                    for seq, arrivals in json.loads(line[7:]).items():
+                    result_of_client = json.loads(line[7:])
+                    for seq, arrivals in result_of_client["arrivals"].items():
                         received.setdefault(int(seq), []).extend(arrivals)
+                    for name in anomalies:
+                        anomalies[name] += result_of_client[name]
 
     purge_tasks()
     latencies = [arrival - sent[seq] for seq, arrivals in received.items() if seq in sent for arrival in arrivals]
@@ -266,7 +237,9 @@ def child() -> str:
         "connect"
         + (f": {', '.join(f'{k} ×{v}' for k, v in failures.items())}" if failures else "")
         + "). Latency runs from just before `bid_place` is called to the client reading `new_bid`, so it "
-        "includes the bid transaction, the balancer and the clients' own decoding. Load average before / after: "
+        "includes the bid transaction, the balancer and the clients' own decoding. Each socket checks the seq of "
+        f"every `new_bid` against its last: {anomalies['missed']} bids skipped, {anomalies['repeated']} repeated; "
+        f"{anomalies['closed']} sockets closed after joining. Load average before / after: "
         f"{load_before} / {_load()}.",
         "",
         "| watchers | bids | delivered | share | p50 ms | p99 ms | max ms |",

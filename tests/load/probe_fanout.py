@@ -10,7 +10,8 @@ change is compared with what it replaced under the same machine load.
 
     PROBE_BASE=HEAD~1 PROBE_SOCKETS=400 PROBE_BROADCASTS=30 .venv/bin/python -m tests.load.probe_fanout
 
-PROBE_ROUNDS (2: rounds per tree), PROBE_INTERVAL (0.1 s between broadcasts), PROBE_CLIENT_UVLOOP (1: the client
+PROBE_ROUNDS (2: rounds per tree), PROBE_CLIENTS (lean: tests/load/room_watcher.py, as bench_fanout's clients;
+"lean,websockets" also measures the `websockets` library's client, in alternating rounds), PROBE_INTERVAL (0.1 s between broadcasts), PROBE_CLIENT_UVLOOP (1: the client
 on uvloop, as bench_fanout's; 0: asyncio's loop), BENCH_DATABASE_NAME (the bench database; created and migrated
 on first use).
 """
@@ -27,26 +28,51 @@ import time
 from pathlib import Path
 
 from tests.load.bench_bidding import ROOT, bench_env, bench_users, cpu_seconds, free_port, make_auction, setup_django
-from tests.load.bench_fanout import seq_of
+from tests.load.room_watcher import Receipts, RoomWatcher, seq_of, watch
 
 SOCKETS = int(os.environ.get("PROBE_SOCKETS", "400"))
 BROADCASTS = int(os.environ.get("PROBE_BROADCASTS", "30"))
 ROUNDS = int(os.environ.get("PROBE_ROUNDS", "2"))
 INTERVAL = float(os.environ.get("PROBE_INTERVAL", "0.1"))
 BASE = os.environ.get("PROBE_BASE", "")
+CLIENTS = os.environ.get("PROBE_CLIENTS", "lean").split(",")  # lean (tests/load/room_watcher.py), websockets
 OPEN_RATE = 200.0  # sockets opened per second
 
 
-def client_process(count: int, port: int, auction_id: int) -> None:
-    """Holds `count` sockets: READY once joined; on a line from stdin, the new_bid seqs and frame count read."""
-    import websockets
+def client_process(count: int, port: int, auction_id: int, kind: str) -> None:
+    """Holds `count` sockets: READY once joined; on a line from stdin, the new_bid seqs and frame count read.
+    `kind`: lean (tests/load/room_watcher.py, as bench_fanout's clients) or websockets (the library's client,
+    as they were before: the two compared in one run)."""
 
-    async def main() -> None:
+    async def lean() -> None:
+        receipts = Receipts()
+        path = f"/ws/auctions/{auction_id}/"
+        tasks = []
+        for _ in range(count):
+            tasks.append(asyncio.ensure_future(watch(receipts, port=port, path=path, timeout=60)))
+            await asyncio.sleep(1 / OPEN_RATE)
+        await asyncio.wait(tasks)
+        print(f"READY {receipts.joined}", flush=True)
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            seqs = sum(len(arrivals) for arrivals in receipts.arrivals.values())
+            print("COUNT " + json.dumps({"frames": seqs, "seqs": seqs}), flush=True)
+            if line.strip() == "STOP":
+                break
+        watchers: list[RoomWatcher | None] = [task.result() for task in tasks]
+        for watcher in watchers:
+            if watcher is not None:
+                watcher.close()
+
+    async def library() -> None:
+        import websockets
+
         seqs: list[int] = []
         frames = [0]
         joined = [0]
 
-        async def watch() -> None:
+        async def watch_one() -> None:
             url = f"ws://127.0.0.1:{port}/ws/auctions/{auction_id}/"
             async with websockets.connect(url, origin="http://127.0.0.1", max_queue=None, open_timeout=60) as ws:
                 while '"auction_joined"' not in str(await ws.recv()):
@@ -55,13 +81,13 @@ def client_process(count: int, port: int, auction_id: int) -> None:
                 async for raw in ws:
                     if isinstance(raw, str) and raw.startswith('{"type":"new_bid"'):
                         frames[0] += 1
-                        seq = seq_of(raw)
+                        seq = seq_of(raw.encode())
                         if seq is not None:
                             seqs.append(seq)
 
         tasks = []
         for _ in range(count):
-            tasks.append(asyncio.ensure_future(watch()))
+            tasks.append(asyncio.ensure_future(watch_one()))
             await asyncio.sleep(1 / OPEN_RATE)
         while joined[0] < count and not any(task.done() for task in tasks):
             await asyncio.sleep(0.05)
@@ -76,6 +102,7 @@ def client_process(count: int, port: int, auction_id: int) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    main = lean if kind == "lean" else library
     if os.environ.get("PROBE_CLIENT_UVLOOP", "1") == "1":  # as bench_fanout's clients; 0: asyncio's own loop
         import uvloop
 
@@ -107,7 +134,7 @@ def new_bid(auction_id: int, seq: int) -> dict:
     }
 
 
-def measure(tree: Path, label: str, seller: object) -> dict:
+def measure(tree: Path, label: str, seller: object, kind: str) -> dict:
     from auctions.realtime import flush, room_group, room_send_many
 
     auction = make_auction(seller, "PROBE")
@@ -126,7 +153,16 @@ def measure(tree: Path, label: str, seller: object) -> dict:
         wait_for_port(port, timeout=120)
         cpu_before_joins = cpu_seconds(server.pid)
         client = subprocess.Popen(
-            [sys.executable, "-m", "tests.load.probe_fanout", "--client", str(SOCKETS), str(port), str(auction.pk)],
+            [
+                sys.executable,
+                "-m",
+                "tests.load.probe_fanout",
+                "--client",
+                str(SOCKETS),
+                str(port),
+                str(auction.pk),
+                kind,
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -160,6 +196,7 @@ def measure(tree: Path, label: str, seller: object) -> dict:
         delivered = now["seqs"] - before["seqs"]
         return {
             "tree": label,
+            "client": kind,
             "sockets": joined,
             "delivered": delivered,
             "expected": expected,
@@ -191,14 +228,16 @@ def child() -> None:
             archive = subprocess.run(["git", "archive", BASE], cwd=ROOT, capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", temporary], input=archive, check=True)
             trees.insert(0, (Path(temporary), f"base ({BASE})"))
-        rows = [measure(tree, label, seller) for _ in range(ROUNDS) for tree, label in trees]
+        rows = [measure(tree, label, seller, kind) for _ in range(ROUNDS) for tree, label in trees for kind in CLIENTS]
     print(
-        "| tree | sockets | delivered | seconds | web µs per message | client µs per message | web ms per join | load |"
+        "| tree | client | sockets | delivered | seconds | web µs per message | client µs per message | web ms per join "
+        "| load |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['tree']} | {row['sockets']} | {row['delivered']:,} of {row['expected']:,} | {row['seconds']} | "
+            f"| {row['tree']} | {row['client']} | {row['sockets']} | {row['delivered']:,} of {row['expected']:,} | "
+            f"{row['seconds']} | "
             f"{row['web_us']} | {row['client_us']} | {row['join_ms']} | {row['load']} |"
         )
 
@@ -206,7 +245,7 @@ def child() -> None:
 if __name__ == "__main__":
     if "--client" in sys.argv:
         at = sys.argv.index("--client")
-        client_process(int(sys.argv[at + 1]), int(sys.argv[at + 2]), int(sys.argv[at + 3]))
+        client_process(int(sys.argv[at + 1]), int(sys.argv[at + 2]), int(sys.argv[at + 3]), sys.argv[at + 4])
     elif "--child" in sys.argv:
         child()
     else:
