@@ -28,6 +28,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -170,9 +171,8 @@ class RoomWatcher(asyncio.Protocol):
         self.stopped = False  # closed by `close` (the benchmark is done with it)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not asyncio's class, but is one
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         try:
