@@ -50,6 +50,7 @@ from vehicles.search import Criterion, SearchContext
 
 COUNT_CHECK_SECONDS = 30.0  # a large inventory's count (90 ms at 1M) is checked this often
 COUNT_EVERY_SEARCH_UNDER = 20_000  # a small one's (a few ms) at every search
+WALK_OVER = 20_000  # a search with more matches finds its page along a sort order computed at load
 REFRESH_LAG = timedelta(seconds=30)
 FULL_RELOAD_SECONDS = 3600.0
 CHANGED_RELOAD_SHARE = 0.05  # a full load once this share of rows was changed after the last one
@@ -119,15 +120,31 @@ def _micros(value: datetime | None) -> int:
 class Hits:
     """The rows one search matched: how many, and any page of their ids in the search's order."""
 
-    def __init__(self, index: InventoryIndex, positions: np.ndarray, criteria: Mapping[str, Any], miles: Any):
-        self._index, self._cols, self._positions = index, index._cols, positions
+    def __init__(self, index: InventoryIndex, mask: np.ndarray, criteria: Mapping[str, Any], miles: Any):
+        self._index, self._cols, self._orders = index, index._cols, index._orders
+        self._mask, self._positions = mask, np.flatnonzero(mask)
         self._criteria, self._miles = criteria, miles
-        self.count = int(positions.size)
+        self.count = int(self._positions.size)
 
     def page(self, offset: int, limit: int) -> list[int]:
         with self._index._lock:
-            found = _page(self._cols, self._positions, self._criteria, self._miles, offset + limit)[offset:]
+            positions = self._positions
+            order = self._order()
+            if order is not None and positions.size > WALK_OVER:
+                positions = _walk(order, self._mask, self._cols["text_changed"], offset + limit)
+            found = _page(self._cols, positions, self._criteria, self._miles, offset + limit)[offset:]
             return [int(pk) for pk in self._cols["id"][found]]
+
+    def _order(self) -> np.ndarray | None:
+        """The rows as loaded in this search's sort order (None for a distance sort)."""
+        sort = self._criteria.get("sort") or search.DEFAULT_SORT
+        if sort == "distance" and self._miles is not None:
+            return None
+        terms = search.SORTS.get(sort, search.SORTS[search.DEFAULT_SORT])[1]
+        order = self._orders.get(tuple(t.lstrip("-") for t in terms[:-1]))
+        if order is None:
+            return None
+        return order[::-1] if terms[0].startswith("-") else order
 
 
 _BUFFER_TYPES = {"q": np.int64, "b": np.int8, "d": np.float64, "i": np.int32}
@@ -185,6 +202,7 @@ class InventoryIndex:
         self._lock = threading.Lock()
         self._new_code = threading.Lock()
         self._cols = _Columns()
+        self._orders: dict[tuple[str, ...], np.ndarray] = {}
         self._pos: dict[int, int] = {}
         self._codes: dict[str, dict[Any, int]] = {}  # column -> value -> code
         self._values: dict[str, list[Any]] = {}  # column -> code -> value
@@ -317,8 +335,10 @@ class InventoryIndex:
         tokens = {token: np.frombuffer(found, dtype=np.int32) for token, found in postings.items()}
         vin_array = np.array(vins, dtype="S17")
         order = np.argsort(vin_array, kind="stable")
+        orders = _orders(loaded)
         with self._lock if self._loading else nullcontext():
             self._cols, self._pos, self._tokens, self._changed_text = loaded, positions, tokens, {}
+            self._orders = orders
             self._vin_sorted, self._vin_positions = vin_array[order], order.astype(np.int64)
             self._max_pk = max(positions, default=0)
             self._changed_rows = 0
@@ -436,7 +456,7 @@ class InventoryIndex:
                     return None
                 mask &= part
             miles = self._distance(criteria, mask)
-            return Hits(self, np.flatnonzero(mask), criteria, miles)
+            return Hits(self, mask, criteria, miles)
 
     def _criterion_mask(self, criterion: Criterion, value: Any, ctx: SearchContext) -> Any:
         cols, name = self._cols, criterion.name
@@ -609,6 +629,35 @@ def _combined(keys: list[np.ndarray], ids: np.ndarray) -> np.ndarray | None:
     for part, low, width in zip(parts, lows, widths, strict=True):
         combined = (combined << width) | (part - low)
     return combined
+
+
+def _walk(order: np.ndarray, mask: np.ndarray, changed: np.ndarray, top: int) -> np.ndarray:
+    """Candidates for the first `top` matches of a broad search: the first `top` unchanged matching rows along
+    the order computed at load (read chunk by chunk: a few thousand rows when matches are common), and every
+    matching row changed since the load (its place in that order may be stale). `_page` sorts the candidates."""
+    found, need, start, chunk = [], top, 0, 4096
+    while need > 0 and start < order.size:
+        rows = order[start : start + chunk]
+        kept = rows[mask[rows] & ~changed[rows]][:need]
+        found.append(kept)
+        need -= kept.size
+        start += chunk
+        chunk *= 2
+    found.append(np.flatnonzero(mask & changed))
+    return np.concatenate(found)
+
+
+def _orders(cols: _Columns) -> dict[tuple[str, ...], np.ndarray]:
+    """Every ascending sort of `search.SORTS` over all loaded rows (a descending one is its reverse: ties by id)."""
+    orders = {}
+    for _, terms in search.SORTS.values():
+        names = tuple(term.lstrip("-") for term in terms[:-1])
+        if names in orders or any(name not in _SORT_COLUMNS for name in names):
+            continue
+        combined = _combined([cols[_SORT_COLUMNS[name]] for name in names], cols["id"])
+        if combined is not None:
+            orders[names] = np.argsort(combined, kind="stable").astype(np.int32)
+    return orders
 
 
 _SORT_COLUMNS = {

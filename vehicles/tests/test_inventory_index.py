@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from tests.fixtures.vehicles import VehicleFactory
+from vehicles import inventory_index as inventory_index_module
 from vehicles import search
 from vehicles.inventory_index import InventoryIndex, inventory_index
 from vehicles.models import Vehicle
@@ -22,8 +23,13 @@ def _in_db(criteria: dict, ctx: search.SearchContext) -> list[int]:
     return list(queryset.values_list("pk", flat=True))
 
 
-def test_every_filter_and_sort_picks_and_orders_the_same_vehicles_as_the_database(transactional_db):
-    """FULLTEXT needs committed rows, hence transactional_db; ties (same price, year, ZIP) are broken by id."""
+@pytest.mark.parametrize("walk_over", [20_000, 0])
+def test_every_filter_and_sort_picks_and_orders_the_same_vehicles_as_the_database(
+    transactional_db, monkeypatch, walk_over
+):
+    """FULLTEXT needs committed rows, hence transactional_db; ties (same price, year, ZIP) are broken by id.
+    walk_over=0: every page is found along the sort orders computed at load (`_walk`), as a broad search's."""
+    monkeypatch.setattr(inventory_index_module, "WALK_OVER", walk_over)
     rng = random.Random(21)
     _vehicles(rng)
     index = InventoryIndex()
@@ -49,7 +55,10 @@ def test_every_filter_and_sort_picks_and_orders_the_same_vehicles_as_the_databas
 
 
 @pytest.mark.django_db
-def test_it_follows_updates_new_vehicles_and_ones_leaving_the_inventory():
+@pytest.mark.parametrize("walk_over", [20_000, 0])
+def test_it_follows_updates_new_vehicles_and_ones_leaving_the_inventory(monkeypatch, walk_over):
+    """walk_over=0: rows changed since the load are merged into the load's sort order."""
+    monkeypatch.setattr(inventory_index_module, "WALK_OVER", walk_over)
     index = InventoryIndex()
     civic = VehicleFactory(make="Honda", model="Civic", status="approved", starting_price=Decimal("9000"))
     assert index.search({"make": "Honda"}).page(0, 10) == [civic.pk]
