@@ -51,7 +51,7 @@ from vehicles.search import Criterion, SearchContext
 COUNT_CHECK_SECONDS = 30.0  # a large inventory's count (90 ms at 1M) is checked this often
 COUNT_EVERY_SEARCH_UNDER = 20_000  # a small one's (a few ms) at every search
 WALK_OVER = 20_000  # a search with more matches finds its page along a sort order computed at load
-REFRESH_LAG = timedelta(seconds=30)
+REFRESH_LAG = timedelta(seconds=10)  # transactions here are short; the hourly reload bounds a longer one
 FULL_RELOAD_SECONDS = 3600.0
 CHANGED_RELOAD_SHARE = 0.05  # a full load once this share of rows was changed after the last one
 LOAD_CHUNK = 20_000
