@@ -203,7 +203,8 @@ class InventoryIndex:
         self._new_code = threading.Lock()
         self._cols = _Columns()
         self._orders: dict[tuple[str, ...], np.ndarray] = {}
-        self._pos: dict[int, int] = {}
+        self._loaded_ids = np.zeros(0, dtype=np.int64)  # ids of the rows as loaded (sorted: position = index)
+        self._appended: dict[int, int] = {}  # id -> position of a row added since the load
         self._codes: dict[str, dict[Any, int]] = {}  # column -> value -> code
         self._values: dict[str, list[Any]] = {}  # column -> code -> value
         self._locations: dict[tuple[float, float], int] = {}
@@ -296,7 +297,7 @@ class InventoryIndex:
         """These vehicles are no longer in the inventory (a page's rows were not found)."""
         with self._lock:
             for pk in ids:
-                pos = self._pos.get(pk)
+                pos = self._position(pk)
                 if pos is not None:
                     self._cols.arrays["alive"][pos] = False
 
@@ -312,16 +313,21 @@ class InventoryIndex:
                 return
             last = chunk[-1][0]
 
+    def _position(self, pk: int) -> int | None:
+        """The row's position: found among the loaded ids (sorted), else among the rows appended since."""
+        at = int(np.searchsorted(self._loaded_ids, pk))
+        if at < self._loaded_ids.size and self._loaded_ids[at] == pk:
+            return at
+        return self._appended.get(pk)
+
     def _load_all(self) -> None:
         """Read the whole inventory and swap it in (codes and locations are kept: they only grow)."""
         started, since = time.monotonic(), datetime.now(UTC)
-        positions: dict[int, int] = {}
         columns = [array(_Columns.TYPECODES[name]) for name in _Columns.NAMES]  # compact while loading
         postings: dict[str, array[int]] = {}
         vins: list[bytes] = []
         ctx = SearchContext(fulltext=True)
         for pos, row in enumerate(self._rows(Vehicle.objects.in_inventory())):
-            positions[row.id] = pos
             for column, value in zip(columns, self._values_of(row, ctx), strict=True):
                 column.append(value)
             vins.append(search.fold(row.vin).encode())
@@ -337,10 +343,11 @@ class InventoryIndex:
         order = np.argsort(vin_array, kind="stable")
         orders = _orders(loaded)
         with self._lock if self._loading else nullcontext():
-            self._cols, self._pos, self._tokens, self._changed_text = loaded, positions, tokens, {}
+            self._cols, self._tokens, self._changed_text, self._appended = loaded, tokens, {}, {}
+            self._loaded_ids = loaded["id"].copy()
             self._orders = orders
             self._vin_sorted, self._vin_positions = vin_array[order], order.astype(np.int64)
-            self._max_pk = max(positions, default=0)
+            self._max_pk = int(self._loaded_ids[-1]) if self._loaded_ids.size else 0
             self._changed_rows = 0
             self._since = since  # the next refresh reads what changed while this load ran
             self._loaded_at = started
@@ -354,7 +361,7 @@ class InventoryIndex:
         changed = [
             pk
             for pk, updated_at in stamps.order_by().values_list("pk", "updated_at")
-            if pk not in self._pos or stamp[self._pos[pk]] != _micros(updated_at)
+            if (pos := self._position(pk)) is None or stamp[pos] != _micros(updated_at)
         ]
         ctx = SearchContext(fulltext=True)
         for start in range(0, len(changed), LOAD_CHUNK):
@@ -364,16 +371,16 @@ class InventoryIndex:
                 found.add(row.id)
                 self._update(row, ctx)
             for pk in set(chunk) - found:  # deleted
-                if pk in self._pos:
-                    self._cols.arrays["alive"][self._pos[pk]] = False
+                if (pos := self._position(pk)) is not None:
+                    self._cols.arrays["alive"][pos] = False
 
     def _update(self, row: _Row, ctx: SearchContext) -> None:
         self._max_pk = max(self._max_pk, row.id)
-        pos = self._pos.get(row.id)
+        pos = self._position(row.id)
         if pos is None:
             if row.status not in search.INVENTORY_STATUSES:
                 return
-            pos = self._pos[row.id] = self._cols.append()
+            pos = self._appended[row.id] = self._cols.append()
         self._cols.put(pos, self._values_of(row, ctx))
         text = tuple(str(getattr(row, name) or "") for name in TEXT_COLUMNS)
         self._changed_text[pos] = (str(row.vin).upper(), _tokens((*text, str(row.vin))))
