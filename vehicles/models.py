@@ -15,6 +15,24 @@ OPEN_AUCTION_STATUSES = ("scheduled", "live")
 INVENTORY_STATUSES = ("approved", "listed")
 
 
+def buy_now_open_on_snapshot(vehicle: Any) -> bool:
+    """auctions.engine.buy_now_available on the listing snapshot: offered until the first bid, or with a reserve
+    until the price reaches it (the price jumps to the reserve when a max meets it). The generated column
+    `Vehicle.buy_now_open` is this condition in SQL; the inventory's "buy now" filter and the cards use this one."""
+    return (
+        vehicle.buy_now_price is not None
+        and vehicle.auction_status in ("", *OPEN_AUCTION_STATUSES)
+        and (
+            not vehicle.bid_count
+            or (
+                vehicle.reserve_price is not None
+                and vehicle.current_price is not None
+                and vehicle.current_price < vehicle.reserve_price
+            )
+        )
+    )
+
+
 class VehicleQuerySet(models.QuerySet["Vehicle"]):
     def published(self) -> "VehicleQuerySet":
         """Visible to the public: approved by staff (and listed or sold)."""
@@ -392,11 +410,8 @@ class Vehicle(models.Model):
 
     @property
     def buy_now_available(self) -> bool:
-        return (
-            self.buy_now_price is not None
-            and self.status != self.Status.SOLD
-            and self.auction_status in ("", *OPEN_AUCTION_STATUSES)
-        )
+        """Buy now is still offered: not sold, and `buy_now_open_on_snapshot` (the inventory filter's rule)."""
+        return self.status != self.Status.SOLD and buy_now_open_on_snapshot(self)
 
     @property
     def title_warning(self) -> str:

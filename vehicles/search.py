@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from core.geo import ZipPoint, bounding_box, miles_between, miles_expression, zip_point
 from vehicles import condition
-from vehicles.models import INVENTORY_STATUSES, OPEN_AUCTION_STATUSES, Vehicle
+from vehicles.models import INVENTORY_STATUSES, OPEN_AUCTION_STATUSES, Vehicle, buy_now_open_on_snapshot
 
 MAX_TERMS = 6
 MAX_MILES = 500
@@ -308,21 +308,9 @@ CRITERIA: list[Criterion] = [
     _one_of("title_type"),
     _exact("state"),
     _flag("no_reserve", Q(reserve_price__isnull=True), lambda v, ctx: v.reserve_price is None),
-    # auctions.engine.buy_now_available on the listing snapshot: offered until the first bid, or with a reserve
-    # until the price reaches it (the price jumps to the reserve when a max meets it).
-    # The condition is the generated column `Vehicle.buy_now_open` (indexed), spelled here in Python.
-    _flag(
-        "buy_now",
-        Q(buy_now_open=True),
-        lambda v, ctx: (
-            v.buy_now_price is not None
-            and v.auction_status in ("", *OPEN_AUCTION_STATUSES)
-            and (
-                not v.bid_count
-                or (v.reserve_price is not None and v.current_price is not None and v.current_price < v.reserve_price)
-            )
-        ),
-    ),
+    # auctions.engine.buy_now_available on the listing snapshot (vehicles.models.buy_now_open_on_snapshot, beside
+    # its SQL twin, the indexed generated column `Vehicle.buy_now_open`).
+    _flag("buy_now", Q(buy_now_open=True), lambda v, ctx: buy_now_open_on_snapshot(v)),
     Criterion("ending_24h", _ending_q, _ending_test),
     _flag("runs_drives", Q(runs_drives=True), lambda v, ctx: condition.runs_and_drives(v.starts, v.drives)),
     _flag("has_keys", Q(keys_count__gte=1), lambda v, ctx: (v.keys_count or 0) >= 1),

@@ -181,29 +181,35 @@ def _models_key(make: str) -> str:
     return f"vehicles:inventory:models:{make.lower()[:40]}"
 
 
+def _distinct(key: str, queryset: QuerySet[Vehicle], field: str) -> list[str]:
+    """The distinct values of `field` in `queryset`, sorted, cached CHOICES_SECONDS under `key`."""
+    values = cache.get(key)
+    if values is None:
+        values = list(queryset.order_by(field).values_list(field, flat=True).distinct())
+        cache.set(key, values, CHOICES_SECONDS)
+    return values  # type: ignore[no-any-return]
+
+
 def inventory_makes() -> list[str]:
-    makes = cache.get(MAKES_KEY)
-    if makes is None:
-        makes = list(Vehicle.objects.in_inventory().order_by("make").values_list("make", flat=True).distinct())
-        cache.set(MAKES_KEY, makes, CHOICES_SECONDS)
-    return makes
+    return _distinct(MAKES_KEY, Vehicle.objects.in_inventory(), "make")
 
 
 def inventory_models(make: str) -> list[str]:
     if not make:
         return []
-    key = _models_key(make)
-    models = cache.get(key)
-    if models is None:
-        models = list(
-            Vehicle.objects.in_inventory()
-            .filter(make__iexact=make)
-            .order_by("model")
-            .values_list("model", flat=True)
-            .distinct()
-        )
-        cache.set(key, models, CHOICES_SECONDS)
-    return models
+    return _distinct(_models_key(make), Vehicle.objects.in_inventory().filter(make__iexact=make), "model")
+
+
+def result_makes() -> list[str]:
+    """The makes of ended sales (the Results page's make list: sold makes may have left the inventory)."""
+    return _distinct("vehicles:results:makes", Vehicle.objects.filter(sale_outcome__in=RESULT_OUTCOMES), "make")
+
+
+def result_models(make: str) -> list[str]:
+    if not make:
+        return []
+    sold = Vehicle.objects.filter(sale_outcome__in=RESULT_OUTCOMES, make__iexact=make)
+    return _distinct(f"vehicles:results:models:{make.lower()[:40]}", sold, "model")
 
 
 def inventory_choices_forget(make: str) -> None:

@@ -300,3 +300,19 @@ def test_a_dense_text_search_is_counted_to_its_cap_and_paged_along_the_sort(
     exact = api_client.get("/api/vehicles?make=Volvo&q=leather&sort=price_asc&page_size=10").json()
     assert (exact["count"], exact["count_capped"]) == (5, False)
     assert [row["id"] for row in exact["results"]] == [matching[p] for p in sorted(matching)]
+
+
+def test_a_card_offers_buy_now_exactly_when_the_buy_now_filter_finds_it(api_client, vehicle_factory):
+    """One rule (vehicles.models.buy_now_open_on_snapshot) for the card's flag and the filter: after the first bid
+    without a reserve, or once the price reached the reserve, buy now is gone from both."""
+    live = {"auction_status": "live", "buy_now_price": Decimal(30000), "current_price": Decimal(12000)}
+    offered = [
+        vehicle_factory(**live, bid_count=0, reserve_price=None),
+        vehicle_factory(**live, bid_count=3, reserve_price=Decimal(20000)),
+    ]
+    vehicle_factory(**live, bid_count=2, reserve_price=None)
+    vehicle_factory(**live, bid_count=2, reserve_price=Decimal(12000))
+    cards = api_client.get("/api/vehicles?page_size=10").json()["results"]
+    flagged = sorted(card["id"] for card in cards if card["buy_now_available"])
+    filtered = sorted(card["id"] for card in api_client.get("/api/vehicles?buy_now=true").json()["results"])
+    assert flagged == filtered == sorted(v.pk for v in offered)

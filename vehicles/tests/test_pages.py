@@ -236,3 +236,18 @@ def test_the_watchlist_button_carries_both_of_its_labels_and_the_script_words_ne
     script = (Path(__file__).resolve().parents[2] / "static" / "js" / "vehicles.js").read_text()
     assert "to watchlist" not in script
     assert "from watchlist" not in script
+
+
+def test_the_results_page_offers_the_makes_of_ended_sales(client, vehicle_factory):
+    """A sold make may have left the inventory: the Results page's make list comes from the results."""
+    vehicle_factory(make="Mazda", model="Mazda3", status="sold", sale_outcome="sold", sale_price=Decimal("14000"))
+    vehicle_factory(make="Honda", model="Civic")
+    page = client.get("/results/", {"make": "Mazda"})
+    assert page.context["makes"] == ["Mazda"]
+    assert page.context["models"] == ["Mazda3"]
+
+
+def test_filter_chips_read_as_a_visitor_wrote_them(client):
+    page = client.get("/vehicles/?price_max=20000&price_min=9000.5&state=mn&body_type=suv").content.decode()
+    for chip in ("Price to: $20,000", "Price from: $9,000.50", "State: MN", "Body: SUV"):
+        assert f"Remove filter {chip}" in page, chip

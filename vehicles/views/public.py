@@ -1,5 +1,6 @@
 """Public pages: the inventory, a vehicle's page, private documents, the watchlist."""
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,8 +44,8 @@ FILTER_LABELS = {
     "model": "Model",
     "year_min": "Year from",
     "year_max": "Year to",
-    "price_min": "Price from $",
-    "price_max": "Price to $",
+    "price_min": "Price from",
+    "price_max": "Price to",
     "mileage_max": "Max miles",
     "body_type": "Body",
     "fuel_type": "Fuel",
@@ -75,6 +76,18 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def _chip_value(name: str, value: str) -> str:
+    """A filter value as a visitor reads it: choice labels, "$20,000", "MN" (the raw value when it does not parse)."""
+    if name in CHOICE_LABELS:
+        return CHOICE_LABELS[name].get(value, value)
+    if name in ("price_min", "price_max"):
+        try:
+            return f"${Decimal(value):,.2f}".removesuffix(".00")
+        except (InvalidOperation, ValueError):
+            return value
+    return value.upper() if name == "state" else value
+
+
 def _active_filters(params: Any) -> list[dict[str, str]]:
     """One chip per active filter value, each with the URL that removes just that value."""
     chips = []
@@ -85,7 +98,7 @@ def _active_filters(params: Any) -> list[dict[str, str]]:
             remaining = params.copy()
             remaining.setlist(name, [v for v in params.getlist(name) if v != value])
             remaining.pop("page", None)
-            shown = CHOICE_LABELS.get(name, {}).get(value, value)
+            shown = _chip_value(name, value)
             text = label if name in BOOLEAN_FILTERS else f"{label}: {shown}"
             chips.append({"label": text, "remove_url": "?" + remaining.urlencode()})
     return chips

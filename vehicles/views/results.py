@@ -7,7 +7,7 @@ from django.shortcuts import render
 from core.replica import replica_reads_view
 from vehicles.filters import VehicleFilter
 from vehicles.models import Vehicle
-from vehicles.selectors import RESULT_SORTS, inventory_makes, inventory_models, sale_results
+from vehicles.selectors import RESULT_SORTS, result_makes, result_models, sale_results
 
 PAGE_SIZE = 24
 
@@ -36,8 +36,8 @@ def results(request: HttpRequest) -> HttpResponse:
             "outcome": outcome,
             "sorts": [(key, label) for key, (label, _) in RESULT_SORTS.items()],
             "current_sort": sort,
-            "makes": inventory_makes(),
-            "models": inventory_models(request.GET.get("make", "")),
+            "makes": result_makes(),
+            "models": result_models(request.GET.get("make", "")),
             "querystring": without_page.urlencode(),
             "body_types": Vehicle.BodyType.choices,
             "selected_body": request.GET.getlist("body_type"),
