@@ -251,3 +251,10 @@ def test_filter_chips_read_as_a_visitor_wrote_them(client):
     page = client.get("/vehicles/?price_max=20000&price_min=9000.5&state=mn&body_type=suv").content.decode()
     for chip in ("Price to: $20,000", "Price from: $9,000.50", "State: MN", "Body: SUV"):
         assert f"Remove filter {chip}" in page, chip
+
+
+def test_a_distance_sort_without_a_zip_says_what_it_needs(client, vehicle_factory):
+    vehicle_factory()
+    page = client.get("/vehicles/?sort=distance").content.decode()
+    assert "Enter a ZIP code under Distance to sort by distance" in page
+    assert "Enter a ZIP code under Distance" not in client.get("/vehicles/?sort=distance&zip=55401").content.decode()

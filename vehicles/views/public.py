@@ -123,6 +123,8 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "models": inventory_models(request.GET.get("make", "")),
         "sorts": [(key, label) for key, (label, _) in SORTS.items()],
         "current_sort": request.GET.get("sort") or "ending",
+        # a distance sort needs a ZIP (the search's or the buyer's): say so instead of sorting otherwise silently
+        "distance_sort_needs_zip": request.GET.get("sort") == "distance" and not filterset.criteria.get("zip"),
         "chips": _active_filters(request.GET),
         "querystring": without_page.urlencode(),
         "body_types": Vehicle.BodyType.choices,
