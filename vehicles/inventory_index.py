@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,7 +46,7 @@ from django.db import connections
 
 from core.geo import bounding_box
 from vehicles import search
-from vehicles.models import OPEN_AUCTION_STATUSES, Vehicle
+from vehicles.models import Vehicle
 from vehicles.search import Criterion, SearchContext
 
 COUNT_CHECK_SECONDS = 30.0  # a large inventory's count (90 ms at 1M) is checked this often
@@ -80,10 +81,11 @@ PER_ROW = ("no_reserve", "buy_now")
 CODED = tuple(sorted({column for columns in BY_VALUE.values() for column in columns}))
 # (criterion, column as loaded); price columns hold cents
 BOUNDS = {"price_min": "price", "price_max": "price", "mileage_max": "mileage"}
+# `in_inventory`, `listing_price` and `ending_rank` are the model's generated columns: read, never recomputed
 ROW_FIELDS = (
-    "id", "updated_at", "status", *CODED, "mileage", "starting_price", "current_price", "reserve_price",
-    "buy_now_price", "bid_count", "auction_status", "auction_ends_at", "approved_at", "latitude", "longitude",
-    "vin", "trim", "description",
+    "id", "updated_at", "in_inventory", *CODED, "mileage", "listing_price", "ending_rank", "current_price",
+    "reserve_price", "buy_now_price", "bid_count", "auction_status", "auction_ends_at", "approved_at", "latitude",
+    "longitude", "vin", "trim", "description",
 )  # fmt: skip
 TEXT_COLUMNS = tuple(name for name in search.TEXT_FIELDS if name != "vin")
 
@@ -100,13 +102,6 @@ class _Row:
     def __init__(self, values: Sequence[Any]) -> None:
         for name, value in zip(ROW_FIELDS, values, strict=True):
             setattr(self, name, value)
-
-
-class _Probe:
-    """A stand-in vehicle holding only the columns one criterion reads."""
-
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
 
 
 def _cents(value: Decimal | None) -> int:
@@ -131,16 +126,13 @@ class Hits:
             positions = self._positions
             order = self._order()
             if order is not None and positions.size > WALK_OVER:
-                positions = _walk(order, self._mask, self._cols["text_changed"], offset + limit)
+                positions = _walk(order, self._mask, self._cols["changed"], offset + limit)
             found = _page(self._cols, positions, self._criteria, self._miles, offset + limit)[offset:]
             return [int(pk) for pk in self._cols["id"][found]]
 
     def _order(self) -> np.ndarray | None:
         """The rows as loaded in this search's sort order (None for a distance sort)."""
-        sort = self._criteria.get("sort") or search.DEFAULT_SORT
-        if sort == "distance" and self._miles is not None:
-            return None
-        terms = search.SORTS.get(sort, search.SORTS[search.DEFAULT_SORT])[1]
+        terms = _sort_terms(self._criteria, self._miles)
         order = self._orders.get(tuple(t.lstrip("-") for t in terms[:-1]))
         if order is None:
             return None
@@ -155,14 +147,14 @@ class _Columns:
 
     INTS = ("id", "stamp", "year_value", "mileage", "price", "ends", "approved", "ending_rank")
     CODES = ("location", *(f"#{c}" for c in CODED))  # int32: a criterion reads a quarter of the bytes
-    BOOLS = ("alive", "open", *PER_ROW)
+    BOOLS = ("alive", *PER_ROW)
     FLOATS = ("lat", "lon")
     NAMES = (*INTS, *CODES, *BOOLS, *FLOATS)  # the order of `InventoryIndex._values_of`
     TYPECODES = {
         **dict.fromkeys(INTS, "q"), **dict.fromkeys(CODES, "i"), **dict.fromkeys(BOOLS, "b"),
         **dict.fromkeys(FLOATS, "d"),
     }  # fmt: skip
-    EXTRA = ("text_changed",)
+    EXTRA = ("changed",)  # changed since the load: its text is in `_changed_text`, its place in `_orders` stale
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         data = data or {}
@@ -205,10 +197,8 @@ class InventoryIndex:
         self._orders: dict[tuple[str, ...], np.ndarray] = {}
         self._loaded_ids = np.zeros(0, dtype=np.int64)  # ids of the rows as loaded (sorted: position = index)
         self._appended: dict[int, int] = {}  # id -> position of a row added since the load
-        self._codes: dict[str, dict[Any, int]] = {}  # column -> value -> code
+        self._codes: dict[str, dict[Any, int]] = {}  # column (or "location": latitude, longitude) -> value -> code
         self._values: dict[str, list[Any]] = {}  # column -> code -> value
-        self._locations: dict[tuple[float, float], int] = {}
-        self._location_points: list[tuple[float, float]] = []
         self._tokens: dict[str, np.ndarray] = {}  # token -> positions (as loaded)
         self._vin_sorted = np.zeros(0, dtype="S17")  # folded VINs of the rows as loaded, sorted
         self._vin_positions = np.zeros(0, dtype=np.int64)
@@ -219,7 +209,6 @@ class InventoryIndex:
         self._loaded_at: float | None = None
         self._counted_at = 0.0
         self._count_misses = 0
-        self._changed_rows = 0
         self._loading = False
 
     # --- keeping it current ---------------------------------------------------------------------------
@@ -249,7 +238,8 @@ class InventoryIndex:
             if self._loading:
                 return
             stale = now - self._loaded_at > FULL_RELOAD_SECONDS
-            if stale or self._changed_rows > CHANGED_RELOAD_SHARE * max(self._cols.n, 1000) or self._counts_differ(now):
+            many_changed = len(self._changed_text) > CHANGED_RELOAD_SHARE * max(self._cols.n, 1000)
+            if stale or many_changed or self._counts_differ(now):
                 self._reload()
 
     def _small(self) -> bool:
@@ -348,7 +338,6 @@ class InventoryIndex:
             self._orders = orders
             self._vin_sorted, self._vin_positions = vin_array[order], order.astype(np.int64)
             self._max_pk = int(self._loaded_ids[-1]) if self._loaded_ids.size else 0
-            self._changed_rows = 0
             self._since = since  # the next refresh reads what changed while this load ran
             self._loaded_at = started
             self._count_misses = 0
@@ -378,36 +367,32 @@ class InventoryIndex:
         self._max_pk = max(self._max_pk, row.id)
         pos = self._position(row.id)
         if pos is None:
-            if row.status not in search.INVENTORY_STATUSES:
+            if not row.in_inventory:
                 return
             pos = self._appended[row.id] = self._cols.append()
         self._cols.put(pos, self._values_of(row, ctx))
         text = tuple(str(getattr(row, name) or "") for name in TEXT_COLUMNS)
         self._changed_text[pos] = (str(row.vin).upper(), _tokens((*text, str(row.vin))))
-        self._cols.arrays["text_changed"][pos] = True
-        self._changed_rows += 1
+        self._cols.arrays["changed"][pos] = True
 
     def _values_of(self, row: _Row, ctx: SearchContext) -> tuple[Any, ...]:
         """The row's value of every column, in `_Columns.NAMES` order."""
-        is_open = row.auction_status in OPEN_AUCTION_STATUSES
-        price = row.current_price if row.current_price is not None else row.starting_price
-        location, lat, lon = self._location(row)
+        point = None if row.latitude is None or row.longitude is None else (float(row.latitude), float(row.longitude))
         return (
             row.id,
             _micros(row.updated_at),
             NULL if row.year is None else row.year,
             NULL if row.mileage is None else row.mileage,
-            _cents(price),
+            _cents(row.listing_price),
             _micros(row.auction_ends_at),
             _micros(row.approved_at),
-            0 if is_open else 1,
-            location,
+            row.ending_rank,
+            -1 if point is None else self._code("location", point),
             *(self._code(column, getattr(row, column)) for column in CODED),
-            row.status in search.INVENTORY_STATUSES,
-            is_open,
+            row.in_inventory,
             *(search.BY_NAME[name].test(True, row, ctx) for name in PER_ROW),
-            lat,
-            lon,
+            np.nan if point is None else point[0],
+            np.nan if point is None else point[1],
         )
 
     def _code(self, column: str, value: Any) -> int:
@@ -425,20 +410,6 @@ class InventoryIndex:
                     self._values[column].append(value)
                     codes[value] = code
         return code
-
-    def _location(self, row: _Row) -> tuple[int, float, float]:
-        if row.latitude is None or row.longitude is None:
-            return -1, np.nan, np.nan
-        point = (float(row.latitude), float(row.longitude))
-        code = self._locations.get(point)
-        if code is None:
-            with self._new_code:
-                code = self._locations.get(point)
-                if code is None:
-                    code = len(self._location_points)
-                    self._location_points.append(point)
-                    self._locations[point] = code
-        return code, point[0], point[1]
 
     # --- searching -------------------------------------------------------------------------------------
 
@@ -486,7 +457,7 @@ class InventoryIndex:
         if name == "ending_24h":
             start, end = search.ending_window(ctx)
             ends = cols["ends"]
-            return cols["open"] & (ends > _micros(start)) & (ends <= _micros(end))
+            return (cols["ending_rank"] == 0) & (ends > _micros(start)) & (ends <= _micros(end))
         if name == "q":
             return self._text(str(value))
         raise LookupError(f"the inventory index does not know the criterion {name!r}")
@@ -507,14 +478,16 @@ class InventoryIndex:
             return cached[1]  # type: ignore[no-any-return]
         if len(columns) == 1:
             values = self._values.get(columns[0], [])
-            passing = [code for code, v in enumerate(values) if criterion.test(value, _Probe(**{columns[0]: v}), ctx)]
+            passing = [
+                code for code, v in enumerate(values) if criterion.test(value, SimpleNamespace(**{columns[0]: v}), ctx)
+            ]
         else:
             firsts, seconds = (self._values.get(c, []) for c in columns)
             passing = [
                 a * (len(seconds) + 1) + b
                 for a, first in enumerate(firsts)
                 for b, second in enumerate(seconds)
-                if criterion.test(value, _Probe(**{columns[0]: first, columns[1]: second}), ctx)
+                if criterion.test(value, SimpleNamespace(**{columns[0]: first, columns[1]: second}), ctx)
             ]
         found = np.array(passing, dtype=np.int64)
         self._decided[key] = (sizes, found)  # type: ignore[assignment]
@@ -525,7 +498,7 @@ class InventoryIndex:
         if plan.substrings:
             return None
         cols = self._cols
-        changed = cols["text_changed"]
+        changed = cols["changed"]
         mask = np.ones(cols.n, dtype=bool)
         for vin in plan.vins:
             hit = np.zeros(cols.n, dtype=bool)
@@ -568,33 +541,40 @@ class InventoryIndex:
             within &= (cols["lat"] >= float(min_lat)) & (cols["lat"] <= float(max_lat))
             within &= (cols["lon"] >= float(min_lon)) & (cols["lon"] <= float(max_lon))
             mask &= within
-        present = np.zeros(len(self._location_points) + 1, dtype=bool)
+        points = self._values.get("location", [])
+        present = np.zeros(len(points) + 1, dtype=bool)
         present[locations[mask & within]] = True
-        by_code = np.full(len(self._location_points) + 1, np.inf)
+        by_code = np.full(len(points) + 1, np.inf)
         for code in np.flatnonzero(present[:-1]).tolist():
-            lat, lon = self._location_points[code]
-            by_code[code] = search.vehicle_miles(_Probe(latitude=lat, longitude=lon), point)
+            lat, lon = points[code]
+            by_code[code] = search.vehicle_miles(SimpleNamespace(latitude=lat, longitude=lon), point)
         miles = by_code[locations]  # location -1 (unknown) reads the last cell: infinity
         if limit is not None:
             mask &= miles <= limit
         return miles
 
 
+def _sort_terms(criteria: Mapping[str, Any], miles: Any) -> list[str]:
+    """The search's ORDER BY terms (`search.SORTS`, the last one the id); a distance sort without a ZIP sorts as
+    the default one, as `search.order` does."""
+    sort = criteria.get("sort") or search.DEFAULT_SORT
+    if sort == "distance" and miles is None:
+        sort = search.DEFAULT_SORT
+    return search.SORTS.get(sort, search.SORTS[search.DEFAULT_SORT])[1]
+
+
 def _page(cols: _Columns, positions: np.ndarray, criteria: Mapping[str, Any], miles: Any, top: int) -> np.ndarray:
     """The first `top` of `positions` in the search's order (a partial sort: partition, then the ties)."""
     if top <= 0 or positions.size == 0:
         return positions[:0]
-    sort = criteria.get("sort") or search.DEFAULT_SORT
-    if sort == "distance" and miles is None:
-        sort = search.DEFAULT_SORT
+    terms = _sort_terms(criteria, miles)
     ids = cols["id"][positions]
     keys: list[np.ndarray]
-    if sort == "distance":
+    if terms[0] == "distance_miles":
         keys = [miles[positions]]
     else:
-        keys = [cols[_SORT_COLUMNS[term.lstrip("-")]][positions] for term in search.SORTS[sort][1][:-1]]
-        descending = search.SORTS[sort][1][0].startswith("-")
-        if descending:
+        keys = [cols[_SORT_COLUMNS[term.lstrip("-")]][positions] for term in terms[:-1]]
+        if terms[0].startswith("-"):
             keys = [-k for k in keys]
             ids = -ids
     combined = _combined(keys, ids)
