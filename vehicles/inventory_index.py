@@ -132,7 +132,7 @@ class Hits:
 
     def _order(self) -> np.ndarray | None:
         """The rows as loaded in this search's sort order (None for a distance sort)."""
-        terms = _sort_terms(self._criteria, self._miles)
+        terms = _sort_terms(self._criteria)
         order = self._orders.get(tuple(t.lstrip("-") for t in terms[:-1]))
         if order is None:
             return None
@@ -554,20 +554,16 @@ class InventoryIndex:
         return miles
 
 
-def _sort_terms(criteria: Mapping[str, Any], miles: Any) -> list[str]:
-    """The search's ORDER BY terms (`search.SORTS`, the last one the id); a distance sort without a ZIP sorts as
-    the default one, as `search.order` does."""
-    sort = criteria.get("sort") or search.DEFAULT_SORT
-    if sort == "distance" and miles is None:
-        sort = search.DEFAULT_SORT
-    return search.SORTS.get(sort, search.SORTS[search.DEFAULT_SORT])[1]
+def _sort_terms(criteria: Mapping[str, Any]) -> list[str]:
+    """The search's ORDER BY terms (`search.SORTS` of `search.sort_of`; the last one is the id)."""
+    return search.SORTS[search.sort_of(criteria)][1]
 
 
 def _page(cols: _Columns, positions: np.ndarray, criteria: Mapping[str, Any], miles: Any, top: int) -> np.ndarray:
     """The first `top` of `positions` in the search's order (a partial sort: partition, then the ties)."""
     if top <= 0 or positions.size == 0:
         return positions[:0]
-    terms = _sort_terms(criteria, miles)
+    terms = _sort_terms(criteria)
     ids = cols["id"][positions]
     keys: list[np.ndarray]
     if terms[0] == "distance_miles":

@@ -418,16 +418,22 @@ SORTS: dict[str, tuple[str, list[str]]] = {
 DEFAULT_SORT = "ending"
 
 
-def order(queryset: QuerySet[Vehicle], criteria: Mapping[str, Any]) -> QuerySet[Vehicle]:
-    """Sort by `criteria["sort"]`; "distance" needs a ZIP (the search's, or the buyer's default)."""
+def sort_of(criteria: Mapping[str, Any]) -> str:
+    """The sort a search gets: `criteria["sort"]`, except that "distance" needs a ZIP (the search's, or the
+    buyer's default) and sorts as the default one without it."""
     sort = criteria.get("sort") or DEFAULT_SORT
+    if sort not in SORTS or (sort == "distance" and search_point(criteria) is None):
+        return DEFAULT_SORT
+    return str(sort)
+
+
+def order(queryset: QuerySet[Vehicle], criteria: Mapping[str, Any]) -> QuerySet[Vehicle]:
+    """Sort by `sort_of(criteria)`."""
+    sort = sort_of(criteria)
     point = search_point(criteria)
-    if sort == "distance":
-        if point is None:
-            sort = DEFAULT_SORT
-        elif "distance_miles" not in queryset.query.annotations:
-            queryset = queryset.annotate(distance_miles=miles_expression("latitude", "longitude", point))
-    return queryset.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
+    if sort == "distance" and point is not None and "distance_miles" not in queryset.query.annotations:
+        queryset = queryset.annotate(distance_miles=miles_expression("latitude", "longitude", point))
+    return queryset.order_by(*SORTS[sort][1])
 
 
 # --- saved-search index keys ---------------------------------------------------------------------------

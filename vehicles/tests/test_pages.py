@@ -249,7 +249,7 @@ def test_the_results_page_offers_the_makes_of_ended_sales(client, vehicle_factor
 
 def test_filter_chips_read_as_a_visitor_wrote_them(client):
     page = client.get("/vehicles/?price_max=20000&price_min=9000.5&state=mn&body_type=suv").content.decode()
-    for chip in ("Price to: $20,000", "Price from: $9,000.50", "State: MN", "Body: SUV"):
+    for chip in ("Price to: $20,000.00", "Price from: $9,000.50", "State: MN", "Body: SUV"):
         assert f"Remove filter {chip}" in page, chip
 
 

@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core.errors import NotFound
+from core.money import format_usd
 from core.replica import replica_reads_view
-from core.us_states import STATE_CHOICES
+from core.us_states import STATE_CHOICES, NotAState, parse_state
 from vehicles.condition import damage_rows, panel_map
 from vehicles.filters import DAMAGE_CHOICES, SORTS, VehicleFilter
 from vehicles.models import Vehicle, VehicleDocument
 from vehicles.paging import InventoryPaginator
+from vehicles.search import sort_of
 from vehicles.selectors import (
     can_manage,
     can_read_documents,
@@ -77,15 +79,17 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 
 def _chip_value(name: str, value: str) -> str:
-    """A filter value as a visitor reads it: choice labels, "$20,000", "MN" (the raw value when it does not parse)."""
+    """A filter value as a visitor reads it: choice labels, "$20,000.00", "MN" (as given when it does not parse)."""
     if name in CHOICE_LABELS:
         return CHOICE_LABELS[name].get(value, value)
-    if name in ("price_min", "price_max"):
-        try:
-            return f"${Decimal(value):,.2f}".removesuffix(".00")
-        except (InvalidOperation, ValueError):
-            return value
-    return value.upper() if name == "state" else value
+    try:
+        if name in ("price_min", "price_max"):
+            return format_usd(Decimal(value))
+        if name == "state":
+            return parse_state(value)
+    except (InvalidOperation, ValueError, NotAState):
+        pass
+    return value
 
 
 def _active_filters(params: Any) -> list[dict[str, str]]:
@@ -124,7 +128,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "sorts": [(key, label) for key, (label, _) in SORTS.items()],
         "current_sort": request.GET.get("sort") or "ending",
         # a distance sort needs a ZIP (the search's or the buyer's): say so instead of sorting otherwise silently
-        "distance_sort_needs_zip": request.GET.get("sort") == "distance" and not filterset.criteria.get("zip"),
+        "distance_sort_needs_zip": request.GET.get("sort") == "distance" and sort_of(filterset.criteria) != "distance",
         "chips": _active_filters(request.GET),
         "querystring": without_page.urlencode(),
         "body_types": Vehicle.BodyType.choices,
