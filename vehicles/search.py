@@ -228,7 +228,7 @@ def _bound(
         actual = read(v) if read else getattr(v, field_name)
         if actual is None:
             return False
-        return bool(bound.op(actual, cast(value)))
+        return bool(bound.op(actual, bound.cast(value)))
 
     return Criterion(name, lambda value, ctx: Q(**{f"{field_name}__{op}": cast(value)}), test, bound)
 
